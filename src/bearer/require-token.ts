@@ -1,0 +1,124 @@
+/**
+ * The resource-server guard (RFC 6750): find the bearer token, validate it (through the LRU
+ * cache), check scopes, set `req.auth`; or answer with the RFC's challenge.
+ * @packageDocumentation
+ */
+import type { ServerResponse } from 'node:http';
+import { InsufficientScope, InvalidRequest, OAuthError } from '../errors';
+import type { Request } from '../http/body';
+import { sendError, sendJson } from '../http/respond';
+import type { Logger } from '../options';
+import { hashToken } from '../tokens/crypto';
+import type { AuthInfo, TokenValidator } from './auth-info';
+import type { TokenCache } from './cache';
+import { bearerFromHeader, extractToken } from './extract';
+
+/** Options for `requireToken()`. */
+export interface RequireTokenOptions {
+  /** Scopes the token must have, all of them: `'read'`, `['read', 'write']` or `'read write'`. */
+  scope?: string | readonly string[];
+  /** Accept the token as `access_token` in a form body (RFC 6750 §2.2). Default false. */
+  allowBody?: boolean;
+  /** Accept the token as `access_token` in the query string (RFC 6750 §2.3). Default false. */
+  allowQuery?: boolean;
+  /** `realm` of the `WWW-Authenticate` challenge. Default: the server's realm. */
+  realm?: string;
+}
+
+/** A Connect-style middleware. */
+export type Middleware = (req: Request & { auth?: AuthInfo }, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/** What a guard needs from its owner (a server, or a standalone resource server). */
+export interface GuardContext {
+  validate: TokenValidator;
+  cache: TokenCache;
+  realm: string;
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '')}"`;
+}
+
+function requiredScopes(scope: RequireTokenOptions['scope']): readonly string[] {
+  if (scope === undefined) return [];
+  const list = typeof scope === 'string' ? scope.split(' ') : [...scope];
+  const clean = list.filter((s) => s !== '');
+  for (const s of clean) {
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)) throw new Error(`requireToken: scope "${s}" is not a valid scope token (RFC 6749 §3.3).`);
+  }
+  return Object.freeze(clean);
+}
+
+/** Build a `requireToken` middleware. Options are checked here, once. */
+export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}): Middleware {
+  const required = requiredScopes(options.scope);
+  const realm = quote(options.realm ?? ctx.realm);
+  const allowBody = options.allowBody === true;
+  const allowQuery = options.allowQuery === true;
+  const extractOptions = { allowBody, allowQuery, maxBodyBytes: ctx.maxBodyBytes };
+  const { cache, validate, logger } = ctx;
+
+  // RFC 6750 §3: the challenge names the realm; an error code only when a token was sent.
+  function fail(res: ServerResponse, err: unknown): void {
+    if (err instanceof OAuthError && err.status < 500) {
+      let challenge = `Bearer realm=${realm}, error="${err.error}", error_description=${quote(err.message)}`;
+      if (err instanceof InsufficientScope) challenge += `, scope=${quote(err.requiredScope.join(' '))}`;
+      sendError(res, new OAuthError(err.error, err.message, err.status, { 'WWW-Authenticate': challenge }), logger, 'requireToken');
+    } else {
+      sendError(res, err, logger, 'requireToken');
+    }
+  }
+
+  // RFC 6750 §3.1: a request with no token gets the challenge without an error code.
+  const missingChallenge = { 'WWW-Authenticate': `Bearer realm=${realm}` };
+  function missing(res: ServerResponse): void {
+    sendJson(res, 401, { error_description: 'An access token is required.' }, missingChallenge);
+  }
+
+  function authorize(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: (err?: unknown) => void, token: string): void {
+    const key = hashToken(token);
+    const hit = cache.get(key);
+    if (hit !== undefined) return finish(req, res, next, token, hit);
+    validate(token).then(
+      (validatedToken) => {
+        cache.set(key, validatedToken);
+        finish(req, res, next, token, validatedToken);
+      },
+      (err: unknown) => fail(res, err),
+    );
+  }
+
+  function finish(
+    req: Request & { auth?: AuthInfo },
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+    token: string,
+    v: { sub: string; clientId: string; scope: readonly string[]; expiresAt: number; claims: Readonly<Record<string, unknown>> },
+  ): void {
+    for (let i = 0; i < required.length; i++) {
+      if (!v.scope.includes(required[i] as string)) return fail(res, new InsufficientScope(required));
+    }
+    req.auth = { token, sub: v.sub, clientId: v.clientId, scope: v.scope, expiresAt: v.expiresAt, claims: v.claims };
+    next();
+  }
+
+  return function requireToken(req, res, next) {
+    if (!allowBody && !allowQuery) {
+      // The hot path: header only, no promise until a cache miss.
+      let token: string | undefined;
+      try {
+        token = bearerFromHeader(req.headers.authorization);
+      } catch (err) {
+        return fail(res, err);
+      }
+      if (token === undefined) return missing(res);
+      return authorize(req, res, next, token);
+    }
+    extractToken(req, extractOptions).then(
+      (token) => (token === undefined ? missing(res) : authorize(req, res, next, token)),
+      (err: unknown) => fail(res, err instanceof OAuthError ? err : new InvalidRequest('The request could not be read.')),
+    );
+  };
+}

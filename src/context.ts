@@ -1,0 +1,20 @@
+/**
+ * What every endpoint and grant of one server shares, built once by `oauthServer`.
+ * @packageDocumentation
+ */
+import type { ResolvedOptions } from './options';
+import type { ClientStore, TokenStore, UserStore } from './stores/types';
+import type { TokenIssuer } from './tokens/issue';
+import type { JwtVerifier } from './tokens/jwt';
+
+/** The resolved options, stores and token machinery of one server. */
+export interface ServerContext {
+  readonly options: ResolvedOptions;
+  readonly clients: ClientStore;
+  readonly users: UserStore | undefined;
+  readonly tokens: TokenStore;
+  readonly issuer: TokenIssuer;
+  readonly verifier: JwtVerifier;
+  /** `WWW-Authenticate` value for a failed HTTP Basic client authentication. */
+  readonly basicChallenge: string;
+}

@@ -1,0 +1,38 @@
+/**
+ * The token endpoint (RFC 6749 §3.2): POST only, form or multipart body, one client
+ * authentication method, then the grant named by `grant_type`.
+ * @packageDocumentation
+ */
+import type { ServerResponse } from 'node:http';
+import { authenticateClient } from '../clients/authenticate';
+import type { ServerContext } from '../context';
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors';
+import type { Grant } from '../grants';
+import { printable, readParams, type Request } from '../http/body';
+import { sendError, sendJson } from '../http/respond';
+import type { GrantType } from '../stores/types';
+
+/** A request handler that answers every request it is given. */
+export type Handler = (req: Request, res: ServerResponse) => Promise<void>;
+
+/** The token endpoint handler for these grants. */
+export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): Handler {
+  const { options, clients } = ctx;
+  return async function token(req, res) {
+    try {
+      if (req.method !== 'POST') throw new InvalidRequest('The token endpoint accepts only POST.', 405, { Allow: 'POST' });
+      const params = await readParams(req, options.maxBodyBytes);
+      const grantType = params.grant_type;
+      if (grantType === undefined || grantType === '') throw new InvalidRequest('The "grant_type" parameter is required.');
+      const grant = grants.get(grantType);
+      if (!grant) throw new UnsupportedGrantType(`The grant type "${printable(grantType)}" is not supported.`);
+      const auth = await authenticateClient(req, params, clients, ctx.basicChallenge);
+      if (!auth.client.grants.includes(grantType as GrantType)) {
+        throw new UnauthorizedClient(`This client may not use the ${grantType} grant.`);
+      }
+      sendJson(res, 200, await grant.handle(ctx, params, auth));
+    } catch (err) {
+      sendError(res, err, options.logger, 'token endpoint');
+    }
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * OAuth errors as values. Each rule throws the error where the RFC states it; one renderer
+ * (`src/http/respond.ts`) turns any of them into the RFC's JSON body, status and headers.
+ * @packageDocumentation
+ */
+
+/**
+ * An error with an OAuth `error` code (RFC 6749 §5.2, RFC 6750 §3.1) and an HTTP status.
+ *
+ * @example
+ * ```ts
+ * throw new InvalidGrant('The refresh token is invalid, expired or revoked.');
+ * ```
+ */
+export class OAuthError extends Error {
+  /** The OAuth `error` code sent to the client. */
+  readonly error: string;
+  /** The HTTP status code sent to the client. */
+  readonly status: number;
+  /** Extra response headers (e.g. `WWW-Authenticate`, `Allow`, `Retry-After`). */
+  readonly headers: Record<string, string>;
+
+  /**
+   * @param error - the OAuth error code
+   * @param description - human-readable text for the developer of the client; never secret
+   * @param status - HTTP status
+   * @param headers - extra response headers
+   */
+  constructor(error: string, description: string, status = 400, headers: Record<string, string> = {}) {
+    super(description);
+    this.name = new.target.name;
+    this.error = error;
+    this.status = status;
+    this.headers = headers;
+  }
+
+  /** The JSON body of the error response. */
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.message };
+  }
+}
+
+/** `invalid_request` (400): a missing, repeated or malformed parameter (RFC 6749 §5.2). */
+export class InvalidRequest extends OAuthError {
+  constructor(description: string, status = 400, headers: Record<string, string> = {}) {
+    super('invalid_request', description, status, headers);
+  }
+}
+
+/** `invalid_client` (401): client authentication failed (RFC 6749 §5.2). */
+export class InvalidClient extends OAuthError {
+  constructor(description = 'Client authentication failed.', headers: Record<string, string> = {}) {
+    super('invalid_client', description, 401, headers);
+  }
+}
+
+/** `invalid_grant` (400): the grant or refresh token is invalid, expired, revoked or not this client's. */
+export class InvalidGrant extends OAuthError {
+  constructor(description: string) {
+    super('invalid_grant', description, 400);
+  }
+}
+
+/** `unauthorized_client` (400): this client may not use this grant type. */
+export class UnauthorizedClient extends OAuthError {
+  constructor(description: string) {
+    super('unauthorized_client', description, 400);
+  }
+}
+
+/** `unsupported_grant_type` (400): the server does not support the grant type. */
+export class UnsupportedGrantType extends OAuthError {
+  constructor(description: string) {
+    super('unsupported_grant_type', description, 400);
+  }
+}
+
+/** `invalid_scope` (400): the scope is malformed, unknown or beyond what was granted. */
+export class InvalidScope extends OAuthError {
+  constructor(description: string) {
+    super('invalid_scope', description, 400);
+  }
+}
+
+/** `server_error` (500): something failed inside the server; the description is always generic. */
+export class ServerError extends OAuthError {
+  constructor(description = 'The server could not handle the request; try again later.') {
+    super('server_error', description, 500);
+  }
+}
+
+/** `temporarily_unavailable` (503): a dependency (e.g. the token store) is unreachable. */
+export class TemporarilyUnavailable extends OAuthError {
+  constructor(description = 'The server is temporarily unavailable; try again later.', headers: Record<string, string> = {}) {
+    super('temporarily_unavailable', description, 503, headers);
+  }
+}
+
+/** `invalid_token` (401): the bearer token is malformed, expired, revoked or not ours (RFC 6750 §3.1). */
+export class InvalidToken extends OAuthError {
+  constructor(description = 'The access token is invalid, expired or revoked.') {
+    super('invalid_token', description, 401);
+  }
+}
+
+/** `insufficient_scope` (403): the token lacks a scope the resource requires (RFC 6750 §3.1). */
+export class InsufficientScope extends OAuthError {
+  /** The scopes the resource requires, for the `WWW-Authenticate` challenge. */
+  readonly requiredScope: readonly string[];
+  constructor(requiredScope: readonly string[]) {
+    super('insufficient_scope', `The access token lacks a required scope (${requiredScope.join(' ')}).`, 403);
+    this.requiredScope = requiredScope;
+  }
+}
+
+/**
+ * Whether `value` is an {@link OAuthError}. Anything else thrown while handling a request
+ * (a store that fails, a bug) is rendered as a generic `server_error` and its cause logged.
+ */
+export function isOAuthError(value: unknown): value is OAuthError {
+  return value instanceof OAuthError;
+}

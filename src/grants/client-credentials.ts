@@ -1,0 +1,16 @@
+import { UnauthorizedClient } from '../errors';
+import { grantScopes, parseScope } from '../scopes';
+import type { Grant } from './types';
+
+/**
+ * `client_credentials` (RFC 6749 §4.4): a confidential client gets a token for itself.
+ * No refresh token (§4.4.3), and `sub` is the client id (RFC 9068 §2.2).
+ */
+export const clientCredentialsGrant: Grant = {
+  type: 'client_credentials',
+  async handle(ctx, params, { client, method }) {
+    if (method === 'none') throw new UnauthorizedClient('The client_credentials grant is only for confidential clients (RFC 6749 §4.4).');
+    const scope = grantScopes(client, parseScope(params.scope));
+    return ctx.issuer.issue({ client, sub: client.id, scope, refreshToken: false });
+  },
+};

@@ -1,0 +1,13 @@
+import { clientCredentialsGrant } from './client-credentials';
+import { passwordGrant } from './password';
+import { refreshTokenGrant } from './refresh-token';
+import type { Grant } from './types';
+
+export type { Grant };
+
+/** The grants of the token endpoint, by `grant_type`. */
+export function builtInGrants(options: { password: boolean }): Map<string, Grant> {
+  const grants: Grant[] = [clientCredentialsGrant, refreshTokenGrant];
+  if (options.password) grants.push(passwordGrant);
+  return new Map(grants.map((grant) => [grant.type, grant]));
+}

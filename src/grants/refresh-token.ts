@@ -1,0 +1,49 @@
+import { InvalidGrant, InvalidRequest } from '../errors';
+import { narrowScopes, parseScope } from '../scopes';
+import { hashToken } from '../tokens/crypto';
+import type { Grant } from './types';
+
+const INVALID = 'The refresh token is invalid, expired or revoked.';
+
+/**
+ * `refresh_token` (RFC 6749 §6) with rotation (RFC 9700 §4.14.2): each refresh consumes the
+ * token and returns a new one of the same family. A consumed token presented again means
+ * it was stolen or replayed, so the whole family is revoked.
+ *
+ * Checks that can fail for a caller who is not the token's client run before `consume`,
+ * so another client's failed attempt does not burn the token.
+ */
+export const refreshTokenGrant: Grant = {
+  type: 'refresh_token',
+  async handle(ctx, params, { client }) {
+    const presented = params.refresh_token;
+    if (presented === undefined || presented === '') throw new InvalidRequest('The "refresh_token" parameter is required.');
+    const id = hashToken(presented);
+    const record = await ctx.tokens.find('refresh_token', id);
+    if (!record || record.clientId !== client.id) throw new InvalidGrant(INVALID);
+    if (record.consumedAt !== undefined) {
+      await ctx.issuer.revokeFamily(record.familyId, client);
+      throw new InvalidGrant(INVALID);
+    }
+    const scope = narrowScopes(record.scope, parseScope(params.scope));
+    if (record.userId !== undefined && ctx.users?.findUser && !(await ctx.users.findUser(record.userId))) {
+      await ctx.issuer.revokeFamily(record.familyId, client);
+      throw new InvalidGrant(INVALID);
+    }
+    const consumed = await ctx.tokens.consume('refresh_token', id);
+    if (!consumed) throw new InvalidGrant(INVALID);
+    if (consumed.reused) {
+      await ctx.issuer.revokeFamily(record.familyId, client);
+      throw new InvalidGrant(INVALID);
+    }
+    return ctx.issuer.issue({
+      client,
+      sub: record.sub,
+      userId: record.userId,
+      scope,
+      refreshScope: record.scope,
+      familyId: record.familyId,
+      refreshToken: true,
+    });
+  },
+};

@@ -1,0 +1,162 @@
+/**
+ * Reading request parameters from `application/x-www-form-urlencoded` and
+ * `multipart/form-data` bodies (fields only), or from a body the app already parsed.
+ * Every failure is an {@link InvalidRequest}; nothing here can crash the process.
+ * @packageDocumentation
+ */
+import type { IncomingMessage } from 'node:http';
+import busboy from 'busboy';
+import { InvalidRequest } from '../errors';
+
+/** Request parameters, each given once. A null-prototype object, so `__proto__` is just a name. */
+export type Params = Readonly<Record<string, string>>;
+
+/** A request as our handlers see it: Node's, plus whatever body a framework parsed earlier. */
+export type Request = IncomingMessage & { body?: unknown; _body?: boolean; originalUrl?: string };
+
+const FORM = 'application/x-www-form-urlencoded';
+const MULTIPART = 'multipart/form-data';
+const MAX_FIELDS = 64;
+
+function tooLarge(): InvalidRequest {
+  return new InvalidRequest('The request body is too large.', 413, { Connection: 'close' });
+}
+
+/** Add one parameter, refusing a repeat (RFC 6749 §3.2: parameters MUST NOT be included more than once). */
+function add(params: Record<string, string>, name: string, value: string): void {
+  if (Object.prototype.hasOwnProperty.call(params, name)) {
+    throw new InvalidRequest(`The "${printable(name)}" parameter is included more than once.`);
+  }
+  if (Object.keys(params).length >= MAX_FIELDS) throw new InvalidRequest('The request has too many parameters.');
+  params[name] = value;
+}
+
+/** A parameter name safe to quote in an error: printable ASCII only, bounded length. */
+export function printable(name: string): string {
+  const clean = name.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 40 ? `${clean.slice(0, 40)}...` : clean;
+}
+
+function mediaType(req: IncomingMessage): string {
+  const header = req.headers['content-type'];
+  return header === undefined ? '' : (header.split(';', 1)[0] as string).trim().toLowerCase();
+}
+
+function fromParsedBody(body: unknown): Record<string, string> {
+  const params: Record<string, string> = Object.create(null);
+  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body)) {
+    throw new InvalidRequest('The request body must be form fields.');
+  }
+  for (const name of Object.keys(body)) {
+    const value = (body as Record<string, unknown>)[name];
+    // Body parsers turn repeated fields into arrays and `a[b]=c` into objects.
+    if (Array.isArray(value)) throw new InvalidRequest(`The "${printable(name)}" parameter is included more than once.`);
+    if (typeof value !== 'string') throw new InvalidRequest(`The "${printable(name)}" parameter must be a plain string.`);
+    add(params, name, value);
+  }
+  return params;
+}
+
+function readRaw(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > maxBytes) {
+      req.resume();
+      reject(tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        failed = true;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => failed || resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => failed || ((failed = true), reject(new InvalidRequest('The request body could not be read.'))));
+  });
+}
+
+async function readForm(req: IncomingMessage, maxBytes: number): Promise<Record<string, string>> {
+  const raw = await readRaw(req, maxBytes);
+  const params: Record<string, string> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(raw)) add(params, name, value);
+  return params;
+}
+
+function readMultipart(req: IncomingMessage, maxBytes: number): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { fieldNameSize: 200, fieldSize: maxBytes, fields: MAX_FIELDS, files: 0, parts: MAX_FIELDS, headerPairs: 20 },
+      });
+    } catch {
+      req.resume();
+      reject(new InvalidRequest('The multipart/form-data request has no valid boundary.'));
+      return;
+    }
+    const params: Record<string, string> = Object.create(null);
+    let size = 0;
+    let settled = false;
+    const fail = (error: InvalidRequest): void => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(parser);
+      req.resume();
+      reject(error);
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) fail(tooLarge());
+    });
+    req.on('error', () => fail(new InvalidRequest('The request body could not be read.')));
+    parser.on('field', (name, value, info) => {
+      if (settled) return;
+      if (info.valueTruncated || info.nameTruncated) return fail(tooLarge());
+      try {
+        add(params, name, value);
+      } catch (err) {
+        fail(err as InvalidRequest);
+      }
+    });
+    parser.on('file', (_name, stream) => {
+      stream.resume();
+      fail(new InvalidRequest('File uploads are not accepted; send form fields only.'));
+    });
+    parser.on('filesLimit', () => fail(new InvalidRequest('File uploads are not accepted; send form fields only.')));
+    parser.on('fieldsLimit', () => fail(new InvalidRequest('The request has too many parameters.')));
+    parser.on('partsLimit', () => fail(new InvalidRequest('The request has too many parts.')));
+    parser.on('error', () => fail(new InvalidRequest('The multipart/form-data body is malformed.')));
+    parser.on('close', () => {
+      if (settled) return;
+      settled = true;
+      resolve(params);
+    });
+    req.pipe(parser);
+  });
+}
+
+/**
+ * The request's body parameters. Accepts form-urlencoded and multipart bodies, or a body an
+ * earlier `express.urlencoded()`/multer already parsed; a JSON or other body is refused.
+ */
+export async function readParams(req: Request, maxBytes: number): Promise<Params> {
+  const type = mediaType(req);
+  const alreadyRead = req._body === true || req.readableEnded;
+  if (type !== FORM && type !== MULTIPART) {
+    const empty = type === '' && (alreadyRead || req.headers['content-length'] === '0' || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined));
+    if (empty) return Object.create(null);
+    req.resume();
+    throw new InvalidRequest('The Content-Type must be application/x-www-form-urlencoded or multipart/form-data.');
+  }
+  if (alreadyRead) return fromParsedBody(req.body ?? {});
+  return type === FORM ? readForm(req, maxBytes) : readMultipart(req, maxBytes);
+}

@@ -1,0 +1,35 @@
+/**
+ * tokengate: an OAuth 2.0 authorization server for Express and Connect apps.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { oauthServer, memoryStores } from 'tokengate';
+ *
+ * const oauth = oauthServer(memoryStores({ clients, users }), { issuer: 'https://auth.example.com' });
+ * const app = express();
+ * app.use(oauth);
+ * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(req.auth));
+ * ```
+ * @packageDocumentation
+ */
+export { oauthServer, type OAuthServer } from './server';
+export type { ServerOptions, Logger, CacheOptions } from './options';
+export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
+export type { RequireTokenOptions, Middleware } from './bearer/require-token';
+export type { AuthInfo } from './bearer/auth-info';
+export type { TokenResponse } from './tokens/issue';
+export type { AccessTokenClaims } from './tokens/jwt';
+export * from './errors';
+export * from './stores/types';
+export {
+  memoryStores,
+  memoryClientStore,
+  memoryUserStore,
+  memoryTokenStore,
+  type MemoryStoresInput,
+  type MemoryClientInput,
+  type MemoryUserInput,
+  type MemoryTokenStoreOptions,
+} from './stores/memory';
+export { hashClientSecret, hashPassword, verifyPassword, hashToken, verifyClientSecret } from './tokens/crypto';

@@ -1,0 +1,171 @@
+/**
+ * Server options: their types, defaults, and the one-time validation whose messages tell the
+ * developer what to change. Nothing on the request path checks options again.
+ * @packageDocumentation
+ */
+import { ephemeralKey, resolveKey, type KeyInput, type ResolvedKey } from './tokens/keys';
+
+/** Where log lines go. Never given a token, secret, code or password. */
+export interface Logger {
+  warn(message: string, detail?: unknown): void;
+  error(message: string, detail?: unknown): void;
+}
+
+/** Options for `requireToken()` on a server (see {@link RequireTokenOptions}). */
+export interface CacheOptions {
+  /** Most token lookups kept in the LRU cache. Default 10 000; 0 turns the cache off. */
+  max?: number;
+  /** Longest time (seconds) a lookup stays cached, whatever the token's own expiry. Default: until `exp`. */
+  maxAge?: number;
+}
+
+/**
+ * Options for {@link oauthServer}.
+ *
+ * @example
+ * ```ts
+ * oauthServer(stores, {
+ *   issuer: 'https://auth.example.com',
+ *   keys: [{ alg: 'ES256', privateKey: process.env.TOKEN_KEY_PEM }],
+ *   accessTokenLifetime: 900,
+ * });
+ * ```
+ */
+export interface ServerOptions {
+  /** The issuer identifier (RFC 8414 §2): an `https` URL without query or fragment (`http` only for localhost). */
+  issuer: string;
+  /** The `aud` claim of access tokens. Default: the issuer. */
+  audience?: string | string[];
+  /** Signing keys; the first that can sign signs, all verify. Default: an ephemeral ES256 key (with a warning). */
+  keys?: KeyInput[];
+  /** `'jwt'` (default, RFC 9068) or `'opaque'` (random, stored hashed in the token store). */
+  accessTokenFormat?: 'jwt' | 'opaque';
+  /** Access token lifetime in seconds. Default 3600. */
+  accessTokenLifetime?: number;
+  /** Refresh token lifetime in seconds. Default 1 209 600 (14 days). */
+  refreshTokenLifetime?: number;
+  /** Path of the token endpoint, relative to where the middleware is mounted. Default `/oauth/token`. */
+  tokenPath?: string;
+  /** The `realm` in `WWW-Authenticate` challenges. Default: the issuer. */
+  realm?: string;
+  /** Largest accepted request body in bytes (form or multipart). Default 16 384. */
+  maxBodyBytes?: number;
+  /** Seconds of clock skew tolerated when verifying tokens. Default 0. */
+  clockTolerance?: number;
+  /** Defaults for every `requireToken()` cache of this server. */
+  cache?: CacheOptions;
+  /** Where warnings and the causes of `server_error` go. Default: `console`. */
+  logger?: Logger;
+}
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedOptions {
+  readonly issuer: string;
+  readonly audience: string | readonly string[];
+  readonly keys: readonly ResolvedKey[];
+  readonly signingKey: ResolvedKey;
+  readonly accessTokenFormat: 'jwt' | 'opaque';
+  readonly accessTokenLifetime: number;
+  readonly refreshTokenLifetime: number;
+  readonly tokenPath: string;
+  readonly realm: string;
+  readonly maxBodyBytes: number;
+  readonly clockTolerance: number;
+  readonly cache: Required<CacheOptions> & { maxAge: number };
+  readonly logger: Logger;
+}
+
+const consoleLogger: Logger = {
+  warn: (message) => console.warn(`[tokengate] ${message}`),
+  // The detail is an Error from a store or a bug: its message and stack help the operator
+  // and never contain a request's secrets, because we never put them into errors.
+  error: (message, detail) => console.error(`[tokengate] ${message}`, detail),
+};
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new Error(`oauthServer: options.${name} must be a positive whole number of seconds or bytes (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function checkPath(name: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value)) {
+    throw new Error(`oauthServer: options.${name} must be a path starting with "/" and without query (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function checkIssuer(issuer: unknown): string {
+  if (typeof issuer !== 'string') throw new Error('oauthServer: options.issuer is required, e.g. "https://auth.example.com".');
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new Error(`oauthServer: options.issuer must be an absolute URL such as "https://auth.example.com" (got "${issuer}").`);
+  }
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    throw new Error(`oauthServer: options.issuer must use https (RFC 8414 §2); http is allowed only for localhost (got "${issuer}").`);
+  }
+  if (url.search || url.hash || issuer.includes('#') || issuer.includes('?')) {
+    throw new Error(`oauthServer: options.issuer must not have a query or fragment (got "${issuer}").`);
+  }
+  return issuer;
+}
+
+/** Validate options once, at start-up. Throws with a message that says what to change. */
+export function resolveOptions(options: ServerOptions): ResolvedOptions {
+  if (!options || typeof options !== 'object') throw new Error('oauthServer(stores, options): options with at least { issuer } are required.');
+  const issuer = checkIssuer(options.issuer);
+  const logger = options.logger ?? consoleLogger;
+  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+    throw new Error('oauthServer: options.logger must have warn() and error() methods.');
+  }
+
+  let keyInputs = options.keys;
+  if (keyInputs === undefined || keyInputs.length === 0) {
+    logger.warn(
+      'No signing keys configured: using an ephemeral ES256 key. Tokens will not survive a restart or be accepted by other instances; set options.keys.',
+    );
+    keyInputs = [ephemeralKey()];
+  }
+  if (!Array.isArray(keyInputs)) throw new Error('oauthServer: options.keys must be an array of { alg, privateKey | publicKey | secret }.');
+  const keys = keyInputs.map(resolveKey);
+  const kids = new Set<string>();
+  for (const key of keys) {
+    if (kids.has(key.kid)) throw new Error(`oauthServer: two keys share kid "${key.kid}"; every key needs its own kid.`);
+    kids.add(key.kid);
+  }
+  const signingKey = keys.find((key) => key.signKey !== undefined);
+  if (!signingKey) throw new Error('oauthServer: options.keys has no key that can sign; the first key with a privateKey or secret signs.');
+
+  const format = options.accessTokenFormat ?? 'jwt';
+  if (format !== 'jwt' && format !== 'opaque') throw new Error(`oauthServer: options.accessTokenFormat must be "jwt" or "opaque" (got ${String(format)}).`);
+
+  const audience = options.audience ?? issuer;
+  if (typeof audience !== 'string' && !(Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string'))) {
+    throw new Error('oauthServer: options.audience must be a string or a non-empty array of strings.');
+  }
+
+  const cacheMax = options.cache?.max ?? 10_000;
+  if (!Number.isInteger(cacheMax) || cacheMax < 0) throw new Error('oauthServer: options.cache.max must be a whole number ≥ 0.');
+
+  return Object.freeze({
+    issuer,
+    audience,
+    keys,
+    signingKey,
+    accessTokenFormat: format,
+    accessTokenLifetime: positiveInteger('accessTokenLifetime', options.accessTokenLifetime, 3600),
+    refreshTokenLifetime: positiveInteger('refreshTokenLifetime', options.refreshTokenLifetime, 14 * 24 * 3600),
+    tokenPath: checkPath('tokenPath', options.tokenPath, '/oauth/token'),
+    realm: options.realm ?? issuer,
+    maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 16 * 1024),
+    clockTolerance: options.clockTolerance === undefined ? 0 : positiveInteger('clockTolerance', options.clockTolerance, 0),
+    cache: { max: cacheMax, maxAge: options.cache?.maxAge === undefined ? Infinity : positiveInteger('cache.maxAge', options.cache.maxAge, 0) },
+    logger,
+  });
+}

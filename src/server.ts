@@ -1,0 +1,109 @@
+/**
+ * `oauthServer`: validates options once, wires stores, keys and endpoints together, and
+ * returns a Connect-style middleware that answers its own paths.
+ * @packageDocumentation
+ */
+import type { ServerResponse } from 'node:http';
+import { TokenCache } from './bearer/cache';
+import { localValidator } from './bearer/local-validator';
+import { createGuard, type Middleware, type RequireTokenOptions } from './bearer/require-token';
+import type { ServerContext } from './context';
+import { tokenEndpoint, type Handler } from './endpoints/token';
+import { builtInGrants } from './grants';
+import type { Request } from './http/body';
+import { resolveOptions, type ServerOptions } from './options';
+import { memoryTokenStore } from './stores/memory/tokens';
+import type { Stores, TokenStore } from './stores/types';
+import { TokenIssuer } from './tokens/issue';
+import { JwtVerifier } from './tokens/jwt';
+
+/**
+ * The middleware `oauthServer` returns: mount it with `app.use(oauth)`; it answers its own
+ * endpoints and calls `next()` for every other request.
+ */
+export interface OAuthServer {
+  (req: Request, res: ServerResponse, next: (err?: unknown) => void): void;
+  /**
+   * A guard for routes of this app: validates the bearer token with this server's keys and
+   * stores, and sets `req.auth`.
+   *
+   * @example
+   * ```ts
+   * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(req.auth));
+   * ```
+   */
+  requireToken(options?: RequireTokenOptions): Middleware;
+  /** The token store in use (the in-memory default when none was given). */
+  readonly tokens: TokenStore;
+  /** The validated options. */
+  readonly context: ServerContext;
+}
+
+function checkStores(stores: Stores): void {
+  if (!stores || typeof stores !== 'object') throw new Error('oauthServer(stores, options): stores must be { clients, users?, tokens? }.');
+  if (!stores.clients || typeof stores.clients.findClient !== 'function') {
+    throw new Error('oauthServer: stores.clients must implement findClient(clientId); see memoryStores() or the ClientStore interface.');
+  }
+  if (stores.users !== undefined && typeof stores.users.authenticate !== 'function') {
+    throw new Error('oauthServer: stores.users must implement authenticate(username, password); see the UserStore interface.');
+  }
+  const methods = ['save', 'find', 'consume', 'revoke', 'isRevoked', 'onRevoke'] as const;
+  const missing = stores.tokens && methods.filter((m) => typeof (stores.tokens as unknown as Record<string, unknown>)[m] !== 'function');
+  if (missing && missing.length > 0) throw new Error(`oauthServer: stores.tokens is missing ${missing.join(', ')}; see the TokenStore interface.`);
+}
+
+/**
+ * Create an OAuth 2.0 authorization server middleware.
+ *
+ * @param stores - where clients, users and tokens live (see {@link memoryStores})
+ * @param options - at least the `issuer`; everything else has a default
+ *
+ * @example
+ * ```ts
+ * const oauth = oauthServer(memoryStores({ clients, users }), { issuer: 'https://auth.example.com' });
+ * app.use(oauth); // POST /oauth/token
+ * app.get('/api/me', oauth.requireToken({ scope: 'read' }), handler);
+ * ```
+ */
+export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer {
+  checkStores(stores);
+  const resolved = resolveOptions(options);
+  const tokens = stores.tokens ?? memoryTokenStore();
+  const ctx: ServerContext = Object.freeze({
+    options: resolved,
+    clients: stores.clients,
+    users: stores.users,
+    tokens,
+    issuer: new TokenIssuer(resolved, tokens),
+    verifier: new JwtVerifier(resolved.keys, { issuer: resolved.issuer, audience: resolved.audience, clockTolerance: resolved.clockTolerance }),
+    basicChallenge: `Basic realm="${resolved.realm.replace(/[\\"]/g, '')}", charset="UTF-8"`,
+  });
+
+  const routes = new Map<string, Handler>([[resolved.tokenPath, tokenEndpoint(ctx, builtInGrants({ password: stores.users !== undefined }))]]);
+
+  // One cache per server, shared by all its guards: validity does not depend on the route.
+  const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge);
+  tokens.onRevoke((event) => cache.revoke(event));
+  const guardContext = {
+    validate: localValidator(ctx.verifier, tokens),
+    cache,
+    realm: resolved.realm,
+    maxBodyBytes: resolved.maxBodyBytes,
+    logger: resolved.logger,
+  };
+
+  const middleware = function tokengate(req: Request, res: ServerResponse, next: (err?: unknown) => void): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const handler = routes.get(q === -1 ? url : url.slice(0, q));
+    if (handler === undefined) return next();
+    void handler(req, res);
+  } as OAuthServer;
+
+  Object.defineProperties(middleware, {
+    requireToken: { value: (guardOptions?: RequireTokenOptions) => createGuard(guardContext, guardOptions) },
+    tokens: { value: tokens },
+    context: { value: ctx },
+  });
+  return middleware;
+}

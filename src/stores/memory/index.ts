@@ -1,0 +1,37 @@
+import type { ClientStore, TokenStore, UserStore } from '../types';
+import { memoryClientStore, type MemoryClientInput } from './clients';
+import { memoryTokenStore } from './tokens';
+import { memoryUserStore, type MemoryUserInput } from './users';
+
+export { memoryClientStore, memoryTokenStore, memoryUserStore };
+export type { MemoryClientInput, MemoryUserInput };
+export type { MemoryTokenStoreOptions } from './tokens';
+
+/** What {@link memoryStores} takes: the clients and (for the password grant) users to serve. */
+export interface MemoryStoresInput {
+  /** Registered clients, with plain secrets that are hashed at construction. */
+  clients: readonly MemoryClientInput[];
+  /** Users, with plain passwords that are hashed with scrypt at construction. */
+  users?: readonly MemoryUserInput[];
+}
+
+/**
+ * The embedded default: all three stores in memory. Good for development, tests and a single
+ * process; tokens are lost on restart and not shared between processes.
+ *
+ * @example
+ * ```ts
+ * const stores = memoryStores({
+ *   clients: [{ id: 'web-app', secret: 'web-secret', grants: ['client_credentials'], scopes: ['read'] }],
+ *   users: [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland' }],
+ * });
+ * app.use(oauthServer(stores, { issuer: 'https://auth.example.com' }));
+ * ```
+ */
+export function memoryStores(input: MemoryStoresInput): { clients: ClientStore; users: UserStore; tokens: TokenStore } {
+  return {
+    clients: memoryClientStore(input.clients),
+    users: memoryUserStore(input.users ?? []),
+    tokens: memoryTokenStore(),
+  };
+}

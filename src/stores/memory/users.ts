@@ -1,0 +1,50 @@
+import { hashPassword, verifyPassword } from '../../tokens/crypto';
+import type { User, UserStore } from '../types';
+
+/** A user as given to {@link memoryStores}: an id, a username and the plain password. */
+export interface MemoryUserInput {
+  /** Stable user id; becomes the token's `sub`. */
+  id: string;
+  /** What the user types to sign in (the password grant's `username`). */
+  username: string;
+  /** The password; hashed with scrypt at construction and then dropped. */
+  password: string;
+  /** Anything else the app wants on the user object. */
+  [key: string]: unknown;
+}
+
+interface Entry {
+  user: User;
+  passwordHash: Promise<string>;
+}
+
+/**
+ * An in-memory {@link UserStore}. Passwords are hashed with scrypt at construction (in the
+ * background, so start-up is not blocked); an unknown username costs one scrypt like a
+ * wrong password, so timing does not reveal which usernames exist.
+ */
+export function memoryUserStore(users: readonly MemoryUserInput[]): UserStore {
+  const byUsername = new Map<string, Entry>();
+  const byId = new Map<string, User>();
+  for (const { password, username, ...user } of users) {
+    if (byUsername.has(username)) throw new Error(`memoryStores: username "${username}" is listed twice; usernames must be unique.`);
+    if (byId.has(user.id)) throw new Error(`memoryStores: user id "${user.id}" is listed twice; ids must be unique.`);
+    const frozen = Object.freeze({ ...user, username }) as User;
+    const passwordHash = hashPassword(password);
+    passwordHash.catch(() => undefined); // surfaced on first use instead of as an unhandled rejection
+    byUsername.set(username, { user: frozen, passwordHash });
+    byId.set(user.id, frozen);
+  }
+  const dummyHash = hashPassword('tokengate-dummy-password');
+  dummyHash.catch(() => undefined);
+  return {
+    async authenticate(username, password) {
+      const entry = byUsername.get(username);
+      const ok = await verifyPassword(password, await (entry?.passwordHash ?? dummyHash));
+      return ok && entry ? entry.user : undefined;
+    },
+    async findUser(userId) {
+      return byId.get(userId);
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * The three store interfaces an app implements for its own database. The library only ever
+ * hands a store hashes of secrets and tokens, never the raw values, so a leaked table holds
+ * nothing a caller can present.
+ * @packageDocumentation
+ */
+
+/** The grant types a client may be allowed to use. */
+export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'authorization_code';
+
+/**
+ * A registered client as the {@link ClientStore} returns it.
+ *
+ * @example
+ * ```ts
+ * const client: Client = {
+ *   id: 'web-app',
+ *   secretHash: hashClientSecret('web-secret'),
+ *   grants: ['client_credentials', 'refresh_token'],
+ *   scopes: ['read', 'write'],
+ * };
+ * ```
+ */
+export interface Client {
+  /** The `client_id`. */
+  id: string;
+  /**
+   * The secret as {@link hashClientSecret} returned it. Absent for a public client, which
+   * authenticates with `client_id` alone (`token_endpoint_auth_method: none`).
+   */
+  secretHash?: string;
+  /** The grants this client may use; any other is `unauthorized_client`. */
+  grants: readonly GrantType[];
+  /** Every scope this client may ask for; any other is `invalid_scope`. */
+  scopes: readonly string[];
+  /** Scopes granted when the request names none. Default: all of {@link Client.scopes}. */
+  defaultScopes?: readonly string[];
+  /** Registered redirect URIs, compared as exact strings (authorization code flow). */
+  redirectUris?: readonly string[];
+  /** Access token lifetime in seconds for this client; overrides the server option. */
+  accessTokenLifetime?: number;
+  /** Refresh token lifetime in seconds for this client; overrides the server option. */
+  refreshTokenLifetime?: number;
+}
+
+/**
+ * Where clients live. Read-only from the library's point of view.
+ */
+export interface ClientStore {
+  /**
+   * The client with this `client_id`, or `undefined` when there is none. Must not throw for
+   * an unknown id; throw only when the database itself fails (the request then gets a
+   * generic `server_error` and the cause goes to the logger).
+   */
+  findClient(clientId: string): Promise<Client | undefined>;
+}
+
+/** A user as the {@link UserStore} returns it: an `id` (the token's `sub`) and anything else the app keeps. */
+export interface User {
+  /** Stable, unique user id; becomes the `sub` claim. Never the username or e-mail if those can change. */
+  id: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Where users live; needed only for the password grant.
+ */
+export interface UserStore {
+  /**
+   * The user whose username and password match, or `undefined`. Must take about as long for
+   * an unknown username as for a wrong password (hash a dummy value), so that timing does not
+   * tell which usernames exist, and must not block the event loop (use async `scrypt`,
+   * `bcrypt` or `argon2`; see {@link hashPassword}).
+   */
+  authenticate(username: string, password: string): Promise<User | undefined>;
+  /**
+   * The user with this id, or `undefined` once the user is gone. Optional; when present, a
+   * refresh for a user that no longer exists is `invalid_grant`.
+   */
+  findUser?(userId: string): Promise<User | undefined>;
+}
+
+/** The kinds of record the {@link TokenStore} keeps. */
+export type TokenKind = 'access_token' | 'refresh_token' | 'authorization_code';
+
+/**
+ * One stored token. JWT access tokens are not stored (they carry their own claims); opaque
+ * access tokens, refresh tokens and authorization codes are.
+ */
+export interface TokenRecord {
+  /** What kind of token this is. */
+  kind: TokenKind;
+  /** SHA-256 of the raw token ({@link hashToken}); the raw token is never stored. */
+  id: string;
+  /**
+   * The grant this token descends from. Every refresh token rotated from one grant, every
+   * access token issued from them and the authorization code they came from share it, so
+   * one call revokes them all (RFC 9700 §4.14).
+   */
+  familyId: string;
+  /** The client the token was issued to. */
+  clientId: string;
+  /** The subject: the user id, or the client id for `client_credentials`. */
+  sub: string;
+  /** The user id, when a user granted the token. */
+  userId?: string;
+  /** The granted scopes. */
+  scope: string[];
+  /** Issue time, seconds since the epoch. */
+  issuedAt: number;
+  /** Expiry, seconds since the epoch; the store treats the record as absent from then on. */
+  expiresAt: number;
+  /** Set by {@link TokenStore.consume}: when the single-use token was redeemed (seconds). */
+  consumedAt?: number;
+  /** Authorization codes: the `redirect_uri` the code was issued for. */
+  redirectUri?: string;
+  /** Authorization codes: the PKCE `code_challenge`. */
+  codeChallenge?: string;
+  /** Authorization codes: the PKCE `code_challenge_method`. */
+  codeChallengeMethod?: 'S256' | 'plain';
+}
+
+/** What {@link TokenStore.consume} returns for a record that exists. */
+export interface ConsumeResult {
+  /** The record as it was stored. */
+  record: TokenRecord;
+  /**
+   * `false` for exactly one caller: the first to consume. `true` for every later call, which
+   * is a replay: the caller revokes the whole family.
+   */
+  reused: boolean;
+}
+
+/** What to revoke: one token, a whole family, or both. */
+export interface RevocationTarget {
+  /** A token id: a record's {@link TokenRecord.id} or a JWT's `jti`. */
+  id?: string;
+  /** A family: every record with this {@link TokenRecord.familyId}, and JWTs carrying it. */
+  familyId?: string;
+  /**
+   * Seconds since the epoch until which the id or family must be reported revoked by
+   * {@link TokenStore.isRevoked}: the latest expiry of any JWT that may carry it. After that
+   * the store may forget it.
+   */
+  until: number;
+}
+
+/** Told to every {@link TokenStore.onRevoke} listener when something is revoked. */
+export interface RevocationEvent {
+  /** The ids and family ids that were revoked. */
+  ids: string[];
+  /** As in {@link RevocationTarget.until}. */
+  until: number;
+}
+
+/**
+ * Where refresh tokens, authorization codes and opaque access tokens live, and where JWT
+ * revocations are remembered.
+ *
+ * Contract, in short: ids are hashes; records past `expiresAt` are absent; `consume` is atomic
+ * (exactly one caller ever sees `reused: false`); `revoke` is immediate for `find`, `consume`
+ * and `isRevoked` on this store, and tells `onRevoke` listeners (synchronously for an
+ * in-process store, promptly for a shared one).
+ */
+export interface TokenStore {
+  /**
+   * Store a new record. Its `id` is fresh (256 random bits, hashed), so a conflict is a bug.
+   * Must be durable before it resolves: the token is handed out right after.
+   */
+  save(record: TokenRecord): Promise<void>;
+  /**
+   * The record of this kind and id, including a consumed one (so replays can be detected),
+   * or `undefined` when unknown, expired or revoked. Must not throw for an unknown id.
+   */
+  find(kind: TokenKind, id: string): Promise<TokenRecord | undefined>;
+  /**
+   * Mark a single-use record (refresh token, authorization code) consumed. **Atomic**: of any
+   * number of concurrent calls, across processes for a shared store, exactly one gets
+   * `reused: false`; the rest get `reused: true`. `undefined` when unknown, expired or revoked.
+   */
+  consume(kind: TokenKind, id: string): Promise<ConsumeResult | undefined>;
+  /**
+   * Revoke a token and/or a family: remove every matching record (so `find` and `consume`
+   * return `undefined`), remember the ids until `target.until` for {@link TokenStore.isRevoked},
+   * then tell listeners. Revoking something unknown is not an error.
+   */
+  revoke(target: RevocationTarget): Promise<void>;
+  /** Whether any of these ids (a JWT's `jti` and family id) was revoked and has not yet lapsed. */
+  isRevoked(ids: readonly string[]): Promise<boolean>;
+  /**
+   * Register a listener told of every revocation (from this process, and for a shared store
+   * from every process). Returns a function that removes it.
+   */
+  onRevoke(listener: (event: RevocationEvent) => void): () => void;
+}
+
+/** The stores handed to `oauthServer`. */
+export interface Stores {
+  /** Registered clients. */
+  clients: ClientStore;
+  /** Users, for the password grant. */
+  users?: UserStore;
+  /** Tokens; defaults to an in-memory store. */
+  tokens?: TokenStore;
+}

@@ -1,0 +1,96 @@
+/**
+ * Hashing and comparison primitives. Everything secret that reaches a store goes through
+ * here first, and every secret comparison is constant-time.
+ * @packageDocumentation
+ */
+import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+/**
+ * SHA-256 of a token, base64url: the id under which a store keeps it. Tokens carry 256
+ * random bits, so a fast unsalted hash is enough to make a leaked table useless.
+ *
+ * @example
+ * ```ts
+ * await store.find('refresh_token', hashToken(presented));
+ * ```
+ */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/** A new random token: `bytes` random bytes (default 32 = 256 bits), base64url. */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+const CLIENT_SECRET_PREFIX = 'sha256:';
+
+/**
+ * Hash a client secret for storage in a {@link ClientStore}. Client secrets are generated
+ * by the server and high-entropy, so one SHA-256 is enough (unlike passwords).
+ *
+ * @example
+ * ```ts
+ * const client = { id: 'web-app', secretHash: hashClientSecret('web-secret'), grants: [...], scopes: [...] };
+ * ```
+ */
+export function hashClientSecret(secret: string): string {
+  return CLIENT_SECRET_PREFIX + createHash('sha256').update(secret, 'utf8').digest('base64url');
+}
+
+// Compared against when the client is unknown or public, so an unknown client costs the
+// same work as a known one with a wrong secret.
+const DUMMY_SECRET_HASH = hashClientSecret(randomToken());
+
+/**
+ * Whether `secret` matches `secretHash` (from {@link hashClientSecret}), in constant time.
+ * With no hash (unknown client) it still does the same work and answers `false`.
+ */
+export function verifyClientSecret(secret: string, secretHash: string | undefined): boolean {
+  const expected = secretHash !== undefined && secretHash.startsWith(CLIENT_SECRET_PREFIX) ? secretHash : DUMMY_SECRET_HASH;
+  const actual = hashClientSecret(secret);
+  const equal = actual.length === expected.length && timingSafeEqual(Buffer.from(actual), Buffer.from(expected));
+  return equal && expected !== DUMMY_SECRET_HASH;
+}
+
+/** Constant-time equality of two strings (lengths may leak, contents do not). */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32, saltLength: 16 } as const;
+
+function scryptAsync(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+/**
+ * Hash a user password with scrypt (on libuv's thread pool, so the event loop stays free).
+ * The result carries its parameters: `scrypt$N$r$p$salt$hash`.
+ */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(SCRYPT.saltLength);
+  const key = await scryptAsync(password, salt, SCRYPT.keyLength, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+}
+
+/**
+ * Whether `password` matches `passwordHash` (from {@link hashPassword}), compared in constant
+ * time. A malformed hash answers `false`.
+ */
+export async function verifyPassword(password: string, passwordHash: string): Promise<boolean> {
+  const parts = passwordHash.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  const expected = Buffer.from(hash, 'base64url');
+  const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}

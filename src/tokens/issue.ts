@@ -1,0 +1,108 @@
+/**
+ * Issuing tokens: a JWT or opaque access token and, when the grant allows it, a rotating
+ * refresh token, both tied to one family so the grant can be revoked as a whole.
+ * @packageDocumentation
+ */
+import type { ResolvedOptions } from '../options';
+import type { Client, TokenStore } from '../stores/types';
+import { hashToken, randomToken } from './crypto';
+import { JwtSigner, type AccessTokenClaims } from './jwt';
+
+/** The successful token response (RFC 6749 §5.1). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+}
+
+/** What to issue. */
+export interface IssueRequest {
+  client: Client;
+  /** The token's subject: the user id, or the client id for client_credentials. */
+  sub: string;
+  /** The user who granted the token, if any. */
+  userId?: string;
+  scope: string[];
+  /** Scope of the refresh token when it differs from the access token's (a narrowed refresh keeps the original, RFC 6749 §6). */
+  refreshScope?: string[];
+  /** Continue this family (refresh rotation, code exchange); default: a new family. */
+  familyId?: string;
+  /** Whether to issue a refresh token. */
+  refreshToken: boolean;
+}
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** Issues access and refresh tokens and revokes families; one per server. */
+export class TokenIssuer {
+  private readonly signer: JwtSigner | undefined;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly tokens: TokenStore,
+  ) {
+    this.signer = options.accessTokenFormat === 'jwt' ? new JwtSigner(options.signingKey) : undefined;
+  }
+
+  /** Access token lifetime for this client, in seconds. */
+  accessLifetime(client: Client): number {
+    return client.accessTokenLifetime ?? this.options.accessTokenLifetime;
+  }
+
+  /** Issue the tokens of one successful grant. */
+  async issue(request: IssueRequest): Promise<TokenResponse> {
+    const { client, sub, scope } = request;
+    const now = nowSeconds();
+    const expiresIn = this.accessLifetime(client);
+    const familyId = request.familyId ?? randomToken(16);
+    const scopeString = scope.join(' ');
+
+    let accessToken: string;
+    if (this.signer) {
+      const claims: AccessTokenClaims = {
+        iss: this.options.issuer,
+        sub,
+        aud: this.options.audience as string | string[],
+        client_id: client.id,
+        scope: scopeString,
+        jti: randomToken(16),
+        iat: now,
+        exp: now + expiresIn,
+      };
+      // Only tokens of a revocable grant need the family id; client_credentials stay lean.
+      if (request.refreshToken || request.familyId !== undefined) claims.fid = familyId;
+      accessToken = this.signer.sign(claims);
+    } else {
+      accessToken = randomToken();
+    }
+
+    let refreshToken: string | undefined;
+    const saves: Promise<void>[] = [];
+    const base = { familyId, clientId: client.id, sub, userId: request.userId, scope, issuedAt: now };
+    if (!this.signer) {
+      saves.push(this.tokens.save({ ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn }));
+    }
+    if (request.refreshToken) {
+      refreshToken = randomToken();
+      const lifetime = client.refreshTokenLifetime ?? this.options.refreshTokenLifetime;
+      const refreshScope = request.refreshScope ?? scope;
+      saves.push(this.tokens.save({ ...base, scope: refreshScope, kind: 'refresh_token', id: hashToken(refreshToken), expiresAt: now + lifetime }));
+    }
+    await Promise.all(saves);
+
+    const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: scopeString };
+    if (refreshToken !== undefined) response.refresh_token = refreshToken;
+    return response;
+  }
+
+  /**
+   * Revoke a whole family: its refresh tokens and codes, and every access token issued from
+   * it, which stay denied until the latest of them would have expired anyway.
+   */
+  async revokeFamily(familyId: string, client: Client | undefined): Promise<void> {
+    const lifetime = client ? this.accessLifetime(client) : this.options.accessTokenLifetime;
+    await this.tokens.revoke({ familyId, until: nowSeconds() + Math.max(lifetime, this.options.accessTokenLifetime) });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * JWT access tokens (RFC 9068): signing with the first signing key, verifying with the key
+ * the header names, the algorithm pinned to that key.
+ * @packageDocumentation
+ */
+import jwt from 'jsonwebtoken';
+import { InvalidToken } from '../errors';
+import type { ResolvedKey } from './keys';
+
+/** The claims of an access token (RFC 9068 §2.2), plus `fid`, the family id used for revocation. */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  client_id: string;
+  scope: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  /** Family id: revoking the grant this token descends from revokes the token. */
+  fid?: string;
+  [claim: string]: unknown;
+}
+
+/** Signs access tokens with one key. */
+export class JwtSigner {
+  private readonly key: ResolvedKey & { signKey: NonNullable<ResolvedKey['signKey']> };
+  private readonly options: jwt.SignOptions;
+
+  constructor(key: ResolvedKey) {
+    if (!key.signKey) throw new Error('JwtSigner: the key cannot sign.');
+    this.key = key as ResolvedKey & { signKey: NonNullable<ResolvedKey['signKey']> };
+    // Built once: `typ` per RFC 9068 §2.1, `kid` so verifiers pick the key without trying all.
+    this.options = { algorithm: key.alg, keyid: key.kid, header: { alg: key.alg, typ: 'at+jwt' } };
+  }
+
+  /** The signed JWT for these claims. */
+  sign(claims: AccessTokenClaims): string {
+    return jwt.sign(claims, this.key.signKey, this.options);
+  }
+}
+
+/** What {@link JwtVerifier} checks besides the signature. */
+export interface JwtVerifyOptions {
+  issuer: string;
+  audience: string | readonly string[];
+  /** Seconds of clock skew tolerated on `exp`/`iat`. */
+  clockTolerance: number;
+}
+
+function decodeHeader(token: string): { alg?: unknown; kid?: unknown; typ?: unknown } | undefined {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return undefined;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
+    return header && typeof header === 'object' ? header : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Verifies access tokens against a key set. The algorithm is the one configured for the key
+ * the header's `kid` names, never the header's own choice, so `alg: none` and HS/RS
+ * confusion cannot get through.
+ */
+export class JwtVerifier {
+  private readonly keys: Map<string, { key: ResolvedKey; options: jwt.VerifyOptions & { complete: false } }>;
+
+  constructor(keys: readonly ResolvedKey[], options: JwtVerifyOptions) {
+    const audience = typeof options.audience === 'string' ? options.audience : ([...options.audience] as [string, ...string[]]);
+    this.keys = new Map(
+      keys.map((key) => [
+        key.kid,
+        {
+          key,
+          options: { algorithms: [key.alg], issuer: options.issuer, audience, clockTolerance: options.clockTolerance, complete: false },
+        },
+      ]),
+    );
+  }
+
+  /** The verified claims, or throws {@link InvalidToken}. */
+  verify(token: string): AccessTokenClaims {
+    const header = decodeHeader(token);
+    if (!header) throw new InvalidToken('The access token is malformed.');
+    const entry = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
+    if (!entry || header.alg !== entry.key.alg) throw new InvalidToken('The access token was not signed by this server.');
+    if (typeof header.typ !== 'string' || !/^(application\/)?at\+jwt$/i.test(header.typ)) {
+      throw new InvalidToken('The token is not an access token (RFC 9068 typ at+jwt).');
+    }
+    let claims: unknown;
+    try {
+      claims = jwt.verify(token, entry.key.verifyKey, entry.options);
+    } catch (err) {
+      throw new InvalidToken(err instanceof jwt.TokenExpiredError ? 'The access token has expired.' : 'The access token is invalid.');
+    }
+    if (!isAccessTokenClaims(claims)) throw new InvalidToken('The access token lacks required claims.');
+    return claims;
+  }
+}
+
+function isAccessTokenClaims(value: unknown): value is AccessTokenClaims {
+  if (!value || typeof value !== 'object') return false;
+  const c = value as Record<string, unknown>;
+  return (
+    typeof c.sub === 'string' &&
+    typeof c.client_id === 'string' &&
+    typeof c.scope === 'string' &&
+    typeof c.jti === 'string' &&
+    typeof c.exp === 'number' &&
+    typeof c.iat === 'number' &&
+    (c.fid === undefined || typeof c.fid === 'string')
+  );
+}

@@ -1,0 +1,121 @@
+/**
+ * Signing keys: imported once at start-up into `KeyObject`s (jsonwebtoken re-imports a PEM
+ * or string secret on every call, which costs more than the signature itself).
+ * @packageDocumentation
+ */
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
+
+/** Signature algorithms tokengate signs and verifies with. */
+export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'HS256';
+
+/** Key material in any form Node can import: PEM text, DER buffer, a JWK object or a `KeyObject`. */
+export type KeyMaterial = string | Buffer | KeyObject | JsonWebKey;
+
+/**
+ * A key for signing and/or verifying access tokens.
+ *
+ * @example
+ * ```ts
+ * keys: [
+ *   { kid: '2026-11', alg: 'ES256', privateKey: fs.readFileSync('es256-2026-11.pem', 'utf8') },
+ *   { kid: '2026-05', alg: 'ES256', publicKey: oldPublicPem, verifyOnly: true },
+ * ]
+ * ```
+ */
+export interface KeyInput {
+  /** Key id put in every token's header and in the JWKS. Default: the RFC 7638 thumbprint. */
+  kid?: string;
+  /** The algorithm this key is used with; verification accepts only this algorithm for it. */
+  alg: SigningAlgorithm;
+  /** Private key (ES*, RS256, PS256). The public key is derived from it. */
+  privateKey?: KeyMaterial;
+  /** Public key only: this key verifies but cannot sign (a retired or not-yet-active key). */
+  publicKey?: KeyMaterial;
+  /** HS256 shared secret, at least 32 bytes. Never published in the JWKS. */
+  secret?: string | Buffer | KeyObject;
+  /** Keep this key for verification only, even if it has private material. */
+  verifyOnly?: boolean;
+}
+
+/** A key ready to use: imported once, checked against its algorithm. */
+export interface ResolvedKey {
+  readonly kid: string;
+  readonly alg: SigningAlgorithm;
+  /** Present when this key may sign. */
+  readonly signKey?: KeyObject;
+  readonly verifyKey: KeyObject;
+  /** The public JWK (asymmetric keys only), with `kid`, `alg` and `use`. */
+  readonly publicJwk?: JsonWebKey;
+}
+
+const CURVE: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1' };
+
+function importPrivate(material: KeyMaterial): KeyObject {
+  if (material instanceof KeyObject) return material;
+  if (typeof material === 'string' || Buffer.isBuffer(material)) return createPrivateKey(material);
+  return createPrivateKey({ key: material, format: 'jwk' });
+}
+
+function importPublic(material: KeyMaterial): KeyObject {
+  if (material instanceof KeyObject) return material.type === 'private' ? createPublicKey(material) : material;
+  if (typeof material === 'string' || Buffer.isBuffer(material)) return createPublicKey(material);
+  return createPublicKey({ key: material, format: 'jwk' });
+}
+
+function thumbprint(jwk: JsonWebKey): string {
+  // RFC 7638: the required members, in lexicographic order, no white space.
+  const members: Record<string, string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], oct: ['k', 'kty'] };
+  const names = members[jwk.kty as string] ?? [];
+  const canonical = JSON.stringify(Object.fromEntries(names.map((n) => [n, (jwk as Record<string, unknown>)[n]])));
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+function checkKeyType(alg: SigningAlgorithm, key: KeyObject, where: string): void {
+  const type = key.asymmetricKeyType;
+  if (alg === 'ES256' || alg === 'ES384') {
+    if (type !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== CURVE[alg]) {
+      throw new Error(`${where}: alg ${alg} needs an EC key on curve ${alg === 'ES256' ? 'P-256' : 'P-384'}.`);
+    }
+  } else if (alg === 'RS256' || alg === 'PS256') {
+    if (type !== 'rsa' && !(alg === 'PS256' && type === 'rsa-pss')) throw new Error(`${where}: alg ${alg} needs an RSA key.`);
+    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new Error(`${where}: RSA keys must be at least 2048 bits.`);
+  }
+}
+
+/** Import and check one key; throws a message naming the key and what to change. */
+export function resolveKey(input: KeyInput, index: number): ResolvedKey {
+  const where = `oauthServer options.keys[${index}]`;
+  const algs: SigningAlgorithm[] = ['ES256', 'ES384', 'RS256', 'PS256', 'HS256'];
+  if (!algs.includes(input.alg)) throw new Error(`${where}: alg must be one of ${algs.join(', ')} (got ${String(input.alg)}).`);
+
+  if (input.alg === 'HS256') {
+    if (input.secret === undefined) throw new Error(`${where}: HS256 needs a \`secret\` (32 bytes or more).`);
+    const key = input.secret instanceof KeyObject ? input.secret : createSecretKey(Buffer.from(input.secret));
+    if ((key.symmetricKeySize ?? 0) < 32) throw new Error(`${where}: the HS256 secret must be at least 32 bytes.`);
+    const kid = input.kid ?? thumbprint(key.export({ format: 'jwk' })).slice(0, 16);
+    return Object.freeze({ kid, alg: input.alg, signKey: input.verifyOnly ? undefined : key, verifyKey: key });
+  }
+
+  if (input.secret !== undefined) throw new Error(`${where}: \`secret\` is only for HS256; ${input.alg} takes privateKey/publicKey.`);
+  if (input.privateKey === undefined && input.publicKey === undefined) {
+    throw new Error(`${where}: give a privateKey (to sign) or a publicKey (to verify only).`);
+  }
+  const signKey = input.privateKey !== undefined ? importPrivate(input.privateKey) : undefined;
+  const verifyKey = signKey ? createPublicKey(signKey) : importPublic(input.publicKey as KeyMaterial);
+  checkKeyType(input.alg, verifyKey, where);
+  const jwk = verifyKey.export({ format: 'jwk' });
+  const kid = input.kid ?? thumbprint(jwk);
+  return Object.freeze({
+    kid,
+    alg: input.alg,
+    signKey: input.verifyOnly ? undefined : signKey,
+    verifyKey,
+    publicJwk: Object.freeze({ ...jwk, kid, alg: input.alg, use: 'sig' }),
+  });
+}
+
+/** A fresh ES256 key for when none is configured: tokens die with the process. */
+export function ephemeralKey(): KeyInput {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { alg: 'ES256', privateKey };
+}
