@@ -3,6 +3,7 @@
  * developer what to change. Nothing on the request path checks options again.
  * @packageDocumentation
  */
+import type { AuthorizeHooks, PkceOptions } from './hooks';
 import { ephemeralKey, resolveKey, type KeyInput, type ResolvedKey } from './tokens/keys';
 
 /** Where log lines go. Never given a token, secret, code or password. */
@@ -56,6 +57,18 @@ export interface ServerOptions {
   cache?: CacheOptions;
   /** Where warnings and the causes of `server_error` go. Default: `console`. */
   logger?: Logger;
+  /**
+   * Turns on the authorization code flow (RFC 6749 §4.1): the authorize endpoint and the
+   * `authorization_code` grant. The hooks say who is signed in and whether they consent;
+   * see {@link AuthorizeHooks}. Without it neither exists.
+   */
+  authorize?: AuthorizeHooks;
+  /** Path of the authorization endpoint, relative to where the middleware is mounted. Default `/oauth/authorize`. */
+  authorizePath?: string;
+  /** Authorization code lifetime in seconds; at most 600 (RFC 6749 §4.1.2). Default 60. */
+  authorizationCodeLifetime?: number;
+  /** PKCE policy: S256 only and required for public clients unless changed here. */
+  pkce?: PkceOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -73,6 +86,10 @@ export interface ResolvedOptions {
   readonly clockTolerance: number;
   readonly cache: Required<CacheOptions> & { maxAge: number };
   readonly logger: Logger;
+  readonly authorize: AuthorizeHooks | undefined;
+  readonly authorizePath: string;
+  readonly authorizationCodeLifetime: number;
+  readonly pkce: Readonly<Required<PkceOptions>>;
 }
 
 const consoleLogger: Logger = {
@@ -116,6 +133,28 @@ function checkIssuer(issuer: unknown): string {
   return issuer;
 }
 
+function checkAuthorize(hooks: unknown): AuthorizeHooks | undefined {
+  if (hooks === undefined) return undefined;
+  const h = hooks as Partial<AuthorizeHooks> | null;
+  if (!h || typeof h !== 'object' || typeof h.authenticate !== 'function') {
+    throw new Error('oauthServer: options.authorize must be { authenticate(req, res), consent?(req, res, info) }; authenticate returns the signed-in user or responds itself.');
+  }
+  if (h.consent !== undefined && typeof h.consent !== 'function') {
+    throw new Error('oauthServer: options.authorize.consent must be a function (req, res, { client, user, scopes }) returning true, false or undefined.');
+  }
+  return h as AuthorizeHooks;
+}
+
+function checkPkce(pkce: unknown): Required<PkceOptions> {
+  if (pkce === undefined) return { requireForAll: false, allowPlain: false };
+  const p = pkce as PkceOptions | null;
+  if (!p || typeof p !== 'object') throw new Error('oauthServer: options.pkce must be { requireForAll?: boolean, allowPlain?: boolean }.');
+  for (const name of ['requireForAll', 'allowPlain'] as const) {
+    if (p[name] !== undefined && typeof p[name] !== 'boolean') throw new Error(`oauthServer: options.pkce.${name} must be true or false (got ${String(p[name])}).`);
+  }
+  return { requireForAll: p.requireForAll === true, allowPlain: p.allowPlain === true };
+}
+
 /** Validate options once, at start-up. Throws with a message that says what to change. */
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') throw new Error('oauthServer(stores, options): options with at least { issuer } are required.');
@@ -150,6 +189,14 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     throw new Error('oauthServer: options.audience must be a string or a non-empty array of strings.');
   }
 
+  const codeLifetime = positiveInteger('authorizationCodeLifetime', options.authorizationCodeLifetime, 60);
+  if (codeLifetime > 600) {
+    throw new Error(`oauthServer: options.authorizationCodeLifetime is at most 600 seconds (RFC 6749 §4.1.2 recommends 10 minutes at most; got ${codeLifetime}).`);
+  }
+  const tokenPath = checkPath('tokenPath', options.tokenPath, '/oauth/token');
+  const authorizePath = checkPath('authorizePath', options.authorizePath, '/oauth/authorize');
+  if (authorizePath === tokenPath) throw new Error(`oauthServer: options.authorizePath and options.tokenPath must differ (both are "${tokenPath}").`);
+
   const cacheMax = options.cache?.max ?? 10_000;
   if (!Number.isInteger(cacheMax) || cacheMax < 0) throw new Error('oauthServer: options.cache.max must be a whole number ≥ 0.');
 
@@ -161,11 +208,15 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     accessTokenFormat: format,
     accessTokenLifetime: positiveInteger('accessTokenLifetime', options.accessTokenLifetime, 3600),
     refreshTokenLifetime: positiveInteger('refreshTokenLifetime', options.refreshTokenLifetime, 14 * 24 * 3600),
-    tokenPath: checkPath('tokenPath', options.tokenPath, '/oauth/token'),
+    tokenPath,
     realm: options.realm ?? issuer,
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 16 * 1024),
     clockTolerance: options.clockTolerance === undefined ? 0 : positiveInteger('clockTolerance', options.clockTolerance, 0),
     cache: { max: cacheMax, maxAge: options.cache?.maxAge === undefined ? Infinity : positiveInteger('cache.maxAge', options.cache.maxAge, 0) },
     logger,
+    authorize: checkAuthorize(options.authorize),
+    authorizePath,
+    authorizationCodeLifetime: codeLifetime,
+    pkce: Object.freeze(checkPkce(options.pkce)),
   });
 }

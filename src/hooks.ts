@@ -1,0 +1,88 @@
+/**
+ * The app-owned parts of the authorization code flow: who is signed in, and whether they
+ * consent. The library never renders a login or consent page and never sees a password here;
+ * it asks these hooks and either continues or lets the hook's own response stand.
+ * @packageDocumentation
+ */
+import type { Params } from './http/body';
+import type { Client, User } from './stores/types';
+
+/** What the authorize endpoint has validated before it asks the app about the user. */
+export interface AuthorizeRequestInfo {
+  /** The registered client that asks. */
+  client: Client;
+  /** The scopes that will be granted (requested ones, or the client's defaults). */
+  scopes: readonly string[];
+  /** The redirect URI the response will go to (already checked against the registered ones). */
+  redirectUri: string;
+  /** The client's `state`, echoed back unchanged. */
+  state: string | undefined;
+  /**
+   * Where to send the browser to resume this same request after sign-in or consent: the
+   * authorize path as the app sees it (mount prefix included) with every request parameter in
+   * the query. Works for GET and POST authorization requests alike.
+   *
+   * @example
+   * ```ts
+   * res.redirect('/login?next=' + encodeURIComponent(info.resumeUrl));
+   * ```
+   */
+  resumeUrl: string;
+  /** Every request parameter as received (empty values dropped). */
+  params: Params;
+}
+
+/** {@link AuthorizeRequestInfo} plus the signed-in user, for the consent hook. */
+export interface ConsentInfo extends AuthorizeRequestInfo {
+  /** The user `authenticate` returned. */
+  user: User;
+}
+
+/**
+ * The hooks of the authorization endpoint (`options.authorize`). Both receive the framework's
+ * own `req` and `res` (Express, Connect or plain Node), so they can read the app's session and
+ * redirect with the app's own helpers. A hook that responds itself (a redirect to a login or
+ * consent page) returns `undefined`; the library then does nothing more with that request, and
+ * the app resumes the flow later with a plain redirect to {@link AuthorizeRequestInfo.resumeUrl}
+ * (or, for GET requests, `req.originalUrl`).
+ *
+ * The type parameters default to `any` so that hooks can use the framework's request type
+ * (`req.session`, `res.redirect`) without casts; annotate them to get checking.
+ *
+ * @example
+ * ```ts
+ * oauthServer(stores, {
+ *   issuer: 'https://auth.example.com',
+ *   authorize: {
+ *     authenticate: async (req, res) =>
+ *       req.session?.user ?? (res.redirect('/login?next=' + encodeURIComponent(req.originalUrl)), undefined),
+ *     consent: async (req, res, { client, user, scopes }) => true,
+ *   },
+ * });
+ * ```
+ */
+export interface AuthorizeHooks<Req = any, Res = any> {
+  /**
+   * Who is signed in? Return the user (its `id` becomes the token's `sub`), or respond
+   * yourself (e.g. redirect to the login page) and return `undefined`. Returning `undefined`
+   * without responding denies the request (`access_denied`) and logs a warning.
+   */
+  authenticate(req: Req, res: Res, info: AuthorizeRequestInfo): User | undefined | Promise<User | undefined>;
+  /**
+   * Does the user approve? Return `true` to issue the code, `false` to send `access_denied`
+   * to the client, or respond yourself (e.g. render or redirect to a consent page) and return
+   * `undefined`. Default: approve.
+   */
+  consent?(req: Req, res: Res, info: ConsentInfo): boolean | undefined | Promise<boolean | undefined>;
+}
+
+/** The PKCE policy (RFC 7636, RFC 9700 §2.1.1). */
+export interface PkceOptions {
+  /**
+   * Require a `code_challenge` from confidential clients too. Public clients (no secret) must
+   * always send one. Default `false`: optional but honoured for confidential clients.
+   */
+  requireForAll?: boolean;
+  /** Accept `code_challenge_method=plain`. Default `false`: only `S256` (RFC 9700 §2.1.1). */
+  allowPlain?: boolean;
+}
