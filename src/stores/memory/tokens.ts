@@ -76,7 +76,7 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
   return {
     async save(record) {
       if (records.has(record.id)) throw new Error('memoryTokenStore.save: a record with this id already exists.');
-      records.set(record.id, Object.freeze({ ...record, scope: [...record.scope] }));
+      records.set(record.id, Object.freeze({ ...record, scope: Object.freeze([...record.scope]) as string[] }));
       let members = families.get(record.familyId);
       if (!members) families.set(record.familyId, (members = new Set()));
       members.add(record.id);
