@@ -2,7 +2,8 @@
  * Refresh tokens (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
  */
 import request from 'supertest';
-import { basic, buildApp, decodeJwt, FRAMEWORKS } from './support/spine';
+import { memoryStores } from '../src';
+import { basic, buildApp, CLIENTS, decodeJwt, FRAMEWORKS, listen, USERS } from './support/spine';
 
 const TOKEN = '/oauth/token';
 
@@ -99,7 +100,6 @@ describe('refresh token single use is atomic', () => {
     const { app } = buildApp('express5');
     const first = await passwordTokens(app);
     // A listening server, so the 100 requests really are concurrent on the socket level.
-    const { listen } = await import('./support/spine');
     const server = await listen(app);
     try {
       const results = await Promise.all(
@@ -123,8 +123,6 @@ describe('refresh token single use is atomic', () => {
 
 describe('lifetimes', () => {
   test('refresh token lifetime is an option and a client can override it', async () => {
-    const { CLIENTS, USERS } = await import('./support/spine');
-    const { memoryStores } = await import('../src');
     const stores = memoryStores({
       clients: [...CLIENTS.filter((c) => c.id !== 'web-app'), { ...CLIENTS[0]!, refreshTokenLifetime: 1, accessTokenLifetime: 120 }],
       users: USERS,
