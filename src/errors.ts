@@ -96,6 +96,20 @@ export class TemporarilyUnavailable extends OAuthError {
   }
 }
 
+/** `access_denied`: the user (or the app on their behalf) refused the authorization request (RFC 6749 §4.1.2.1). */
+export class AccessDenied extends OAuthError {
+  constructor(description = 'The user denied the request.') {
+    super('access_denied', description, 400);
+  }
+}
+
+/** `unsupported_response_type`: the authorization endpoint does not issue this `response_type` (RFC 6749 §4.1.2.1). */
+export class UnsupportedResponseType extends OAuthError {
+  constructor(description: string) {
+    super('unsupported_response_type', description, 400);
+  }
+}
+
 /** `invalid_token` (401): the bearer token is malformed, expired, revoked or not ours (RFC 6750 §3.1). */
 export class InvalidToken extends OAuthError {
   constructor(description = 'The access token is invalid, expired or revoked.') {

@@ -15,6 +15,7 @@
  */
 export { oauthServer, type OAuthServer } from './server';
 export type { ServerOptions, Logger, CacheOptions } from './options';
+export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions } from './hooks';
 export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
 export type { AuthInfo } from './bearer/auth-info';

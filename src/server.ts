@@ -8,6 +8,7 @@ import { TokenCache } from './bearer/cache';
 import { localValidator } from './bearer/local-validator';
 import { createGuard, type Middleware, type RequireTokenOptions } from './bearer/require-token';
 import type { ServerContext } from './context';
+import { authorizeEndpoint } from './endpoints/authorize';
 import { tokenEndpoint, type Handler } from './endpoints/token';
 import { builtInGrants } from './grants';
 import type { Request } from './http/body';
@@ -79,7 +80,9 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     basicChallenge: `Basic realm="${resolved.realm.replace(/[\\"]/g, '')}", charset="UTF-8"`,
   });
 
-  const routes = new Map<string, Handler>([[resolved.tokenPath, tokenEndpoint(ctx, builtInGrants({ password: stores.users !== undefined }))]]);
+  const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined });
+  const routes = new Map<string, Handler>([[resolved.tokenPath, tokenEndpoint(ctx, grants)]]);
+  if (resolved.authorize) routes.set(resolved.authorizePath, authorizeEndpoint(ctx, resolved.authorize));
 
   // One cache per server, shared by all its guards: validity does not depend on the route.
   const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge);

@@ -9,6 +9,24 @@ export interface MemoryClientInput extends Omit<Client, 'secretHash' | 'grants'>
   grants: readonly GrantType[];
 }
 
+// Caught at start-up rather than on the first authorization request: the registered URIs are
+// compared as exact strings, so they must be complete and usable as they are.
+function checkRedirectUris(input: MemoryClientInput): void {
+  const uris = input.redirectUris ?? [];
+  if (input.grants.includes('authorization_code') && uris.length === 0) {
+    throw new Error(`memoryStores: client "${input.id}" has the authorization_code grant but no redirectUris; register the exact URIs it may redirect to.`);
+  }
+  for (const uri of uris) {
+    let ok = typeof uri === 'string' && !uri.includes('#');
+    try {
+      if (ok) new URL(uri);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new Error(`memoryStores: client "${input.id}" has redirect URI "${String(uri)}"; it must be an absolute URI without a fragment (RFC 6749 §3.1.2).`);
+  }
+}
+
 /**
  * An in-memory {@link ClientStore}. Secrets are hashed at construction; the plain values are
  * not kept.
@@ -17,8 +35,10 @@ export function memoryClientStore(clients: readonly MemoryClientInput[]): Client
   const byId = new Map<string, Client>();
   for (const input of clients) {
     if (byId.has(input.id)) throw new Error(`memoryStores: client id "${input.id}" is listed twice; ids must be unique.`);
+    checkRedirectUris(input);
     const { secret, ...rest } = input;
     const client: Client = { ...rest, grants: [...input.grants], scopes: [...input.scopes] };
+    if (input.redirectUris !== undefined) client.redirectUris = Object.freeze([...input.redirectUris]);
     if (secret !== undefined) client.secretHash = hashClientSecret(secret);
     byId.set(input.id, Object.freeze(client));
   }

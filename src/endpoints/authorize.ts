@@ -1,0 +1,238 @@
+/**
+ * The authorization endpoint (RFC 6749 §3.1, §4.1.1) for `response_type=code` with PKCE
+ * (RFC 7636) and the `iss` response parameter (RFC 9207).
+ *
+ * Order matters: first the client and its redirect URI, which decide whether an error may be
+ * sent back to the client at all (if not: an HTML page, never a redirect); then the rest of
+ * the request, whose errors go back to the client; only then the app's sign-in and consent
+ * hooks, so nobody signs in for a request that would fail anyway.
+ * @packageDocumentation
+ */
+import type { ServerResponse } from 'node:http';
+import type { ServerContext } from '../context';
+import { AccessDenied, InvalidRequest, OAuthError, ServerError, UnauthorizedClient, UnsupportedResponseType } from '../errors';
+import type { AuthorizeHooks, AuthorizeRequestInfo } from '../hooks';
+import { readParams, type Params, type Request } from '../http/body';
+import { sendErrorPage } from '../http/error-page';
+import { isValidChallenge, type PkceMethod } from '../pkce';
+import { grantScopes, parseScope } from '../scopes';
+import type { Client, TokenRecord, User } from '../stores/types';
+import { hashToken, randomToken } from '../tokens/crypto';
+import type { Handler } from './token';
+
+/** The request's parameters, and the names that appeared more than once. */
+interface ParsedRequest {
+  params: Params;
+  repeated: ReadonlySet<string>;
+}
+
+/** An error that must be shown to the user, because the redirect URI is not (yet) trusted. */
+class PageError extends OAuthError {}
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** RFC 6749 §3.1: parameters sent without a value are treated as omitted. */
+function fromPairs(pairs: Iterable<[string, string]>): ParsedRequest {
+  const params: Record<string, string> = Object.create(null);
+  const repeated = new Set<string>();
+  for (const [name, value] of pairs) {
+    if (Object.prototype.hasOwnProperty.call(params, name)) repeated.add(name);
+    else if (value !== '') params[name] = value;
+  }
+  return { params, repeated };
+}
+
+async function parseRequest(req: Request, maxBodyBytes: number): Promise<ParsedRequest> {
+  if (req.method === 'GET') {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    return fromPairs(new URLSearchParams(q === -1 ? '' : url.slice(q + 1)));
+  }
+  if (req.method !== 'POST') throw new PageError('invalid_request', 'The authorization endpoint accepts only GET and POST.', 405, { Allow: 'GET, POST' });
+  try {
+    // The form parser refuses a repeated field itself, before the client is known.
+    return fromPairs(Object.entries(await readParams(req, maxBodyBytes)));
+  } catch (err) {
+    if (err instanceof OAuthError) throw new PageError(err.error, err.message, err.status, err.headers);
+    throw err;
+  }
+}
+
+/** The URL the app redirects to after sign-in or consent to resume this request. */
+function resumeUrl(req: Request, params: Params): string {
+  const url = req.originalUrl ?? req.url ?? '/';
+  const q = url.indexOf('?');
+  return `${q === -1 ? url : url.slice(0, q)}?${new URLSearchParams(params as Record<string, string>).toString()}`;
+}
+
+/** The redirect URI to answer to: one of the client's, matched as an exact string (RFC 9700 §4.1.3). */
+function redirectTarget(client: Client, requested: string | undefined): string {
+  const registered = client.redirectUris ?? [];
+  if (registered.length === 0) {
+    throw new PageError('invalid_request', `The client "${client.id}" has no registered redirect URI, so it cannot use this endpoint.`);
+  }
+  let target: string | undefined;
+  if (requested === undefined) {
+    if (registered.length > 1) throw new PageError('invalid_request', 'The redirect_uri parameter is required: the client has several registered redirect URIs.');
+    target = registered[0];
+  } else {
+    target = registered.find((uri) => uri === requested);
+    if (target === undefined) throw new PageError('invalid_request', 'The redirect_uri does not match any redirect URI registered for this client.');
+  }
+  // RFC 6749 §3.1.2: a redirection endpoint MUST NOT include a fragment.
+  if (target === undefined || target.includes('#')) throw new PageError('invalid_request', 'The registered redirect URI is not usable (it has a fragment).');
+  return target;
+}
+
+/** `uri` with `params` added to its query, keeping its own query as it is (RFC 6749 §3.1.2). */
+export function addQuery(uri: string, params: Record<string, string | undefined>): string {
+  const query = new URLSearchParams();
+  for (const name in params) if (params[name] !== undefined) query.append(name, params[name] as string);
+  const separator = !uri.includes('?') ? '?' : uri.endsWith('?') || uri.endsWith('&') ? '' : '&';
+  return uri + separator + query.toString();
+}
+
+// RFC 6749 §4.1.2.1: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+function describe(message: string): string {
+  return message.replace(/"/g, "'").replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
+}
+
+function pkceChallenge(ctx: ServerContext, client: Client, params: Params): { challenge?: string; method?: PkceMethod } {
+  const challenge = params.code_challenge;
+  const method = params.code_challenge_method;
+  const { requireForAll, allowPlain } = ctx.options.pkce;
+  if (challenge === undefined) {
+    if (method !== undefined) throw new InvalidRequest('code_challenge_method was sent without a code_challenge.');
+    if (client.secretHash === undefined) throw new InvalidRequest('A public client must use PKCE: send code_challenge with code_challenge_method=S256 (RFC 7636).');
+    if (requireForAll) throw new InvalidRequest('This server requires PKCE: send code_challenge with code_challenge_method=S256 (RFC 7636).');
+    return {};
+  }
+  // RFC 7636 §4.3: a missing method means plain.
+  const effective = method ?? 'plain';
+  if (effective !== 'S256' && !(effective === 'plain' && allowPlain)) {
+    const why = method === undefined ? 'code_challenge_method is missing, which means plain' : `code_challenge_method "${effective}" is not supported`;
+    throw new InvalidRequest(`${why}; use S256 (RFC 7636 §4.2).`);
+  }
+  if (!isValidChallenge(challenge, effective as PkceMethod)) {
+    throw new InvalidRequest(
+      effective === 'S256'
+        ? 'code_challenge must be 43 base64url characters: BASE64URL(SHA256(code_verifier)) (RFC 7636 §4.2).'
+        : 'code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, "-", ".", "_", "~" (RFC 7636 §4.1).',
+    );
+  }
+  return { challenge, method: effective as PkceMethod };
+}
+
+/** The authorization endpoint handler, calling the app's hooks. */
+export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Handler {
+  const { options, clients, tokens } = ctx;
+  const { logger, issuer } = options;
+
+  // A hook may answer the request itself (e.g. a redirect to the login page).
+  const responded = (res: ServerResponse): boolean => res.headersSent || res.writableEnded;
+
+  function redirect(req: Request, res: ServerResponse, location: string): void {
+    // 303 after a POST so the browser follows with GET; 302 otherwise. Never 307 (RFC 9700 §4.12).
+    res.statusCode = req.method === 'POST' ? 303 : 302;
+    res.setHeader('Location', location);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Content-Length', 0);
+    res.end();
+  }
+
+  function page(res: ServerResponse, err: unknown): void {
+    if (responded(res)) return void res.destroy();
+    if (err instanceof OAuthError && err.status < 500) return sendErrorPage(res, err.status, err.error, err.message, err.headers);
+    logger.error('authorization endpoint: unexpected failure; answered server_error', err);
+    sendErrorPage(res, 500, 'server_error', new ServerError().message);
+  }
+
+  /** Everything after the redirect URI is trusted: the rest of the request, the hooks, the code. */
+  async function grantCode(req: Request, res: ServerResponse, client: Client, parsed: ParsedRequest, redirectUri: string): Promise<void> {
+    const { params, repeated } = parsed;
+    if (repeated.size > 0) throw new InvalidRequest(`The "${[...repeated][0]}" parameter is included more than once.`);
+    const responseType = params.response_type;
+    if (responseType === undefined) throw new InvalidRequest('The "response_type" parameter is required; use response_type=code.');
+    if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.');
+    if (!client.grants.includes('authorization_code')) throw new UnauthorizedClient('This client may not use the authorization code flow.');
+    const scopes = grantScopes(client, parseScope(params.scope));
+    const pkce = pkceChallenge(ctx, client, params);
+
+    const info: AuthorizeRequestInfo = { client, scopes, redirectUri, state: params.state, resumeUrl: resumeUrl(req, params), params };
+    const user: User | undefined = await hooks.authenticate(req, res, info);
+    if (responded(res)) return;
+    if (user === undefined || user === null) {
+      logger.warn('authorize.authenticate returned no user and did not respond; the request was denied. Redirect to your login page and return undefined.');
+      throw new AccessDenied('The user is not signed in.');
+    }
+    if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
+      throw new Error('authorize.authenticate must return a user object with a non-empty string id, or undefined.');
+    }
+    if (hooks.consent) {
+      const approved = await hooks.consent(req, res, { ...info, user });
+      if (responded(res)) return;
+      if (approved !== true) {
+        if (approved !== false) logger.warn('authorize.consent returned neither true nor false and did not respond; the request was denied.');
+        throw new AccessDenied('The user denied the request.');
+      }
+    }
+
+    const code = randomToken(32); // 256 bits (RFC 6749 §10.10, RFC 9700 §4.5)
+    const now = nowSeconds();
+    const record: TokenRecord = {
+      kind: 'authorization_code',
+      id: hashToken(code),
+      familyId: randomToken(16),
+      clientId: client.id,
+      sub: user.id,
+      userId: user.id,
+      scope: scopes,
+      issuedAt: now,
+      expiresAt: now + options.authorizationCodeLifetime,
+    };
+    // Only a redirect_uri that was sent must be sent again at the token endpoint (RFC 6749 §4.1.3).
+    if (params.redirect_uri !== undefined) record.redirectUri = params.redirect_uri;
+    if (pkce.challenge !== undefined) {
+      record.codeChallenge = pkce.challenge;
+      record.codeChallengeMethod = pkce.method;
+    }
+    await tokens.save(record);
+    if (responded(res)) return;
+    redirect(req, res, addQuery(redirectUri, { code, state: params.state, iss: issuer }));
+  }
+
+  return async function authorize(req, res) {
+    let parsed: ParsedRequest;
+    let client: Client | undefined;
+    let redirectUri: string;
+    try {
+      parsed = await parseRequest(req, options.maxBodyBytes);
+      const clientId = parsed.params.client_id;
+      if (clientId === undefined) throw new PageError('invalid_request', 'The client_id parameter is required.');
+      if (parsed.repeated.has('client_id')) throw new PageError('invalid_request', 'The client_id parameter is included more than once.');
+      client = await clients.findClient(clientId);
+      if (!client) throw new PageError('invalid_request', `There is no client "${clientId}".`);
+      if (parsed.repeated.has('redirect_uri')) throw new PageError('invalid_request', 'The redirect_uri parameter is included more than once.');
+      redirectUri = redirectTarget(client, parsed.params.redirect_uri);
+    } catch (err) {
+      return page(res, err);
+    }
+
+    try {
+      await grantCode(req, res, client, parsed, redirectUri);
+    } catch (err) {
+      let error: OAuthError;
+      if (err instanceof OAuthError && err.status < 500) {
+        error = err;
+      } else {
+        logger.error('authorization endpoint: unexpected failure; answered server_error', err);
+        error = new ServerError();
+      }
+      if (responded(res)) return void (res.writableEnded || res.destroy());
+      // A repeated state cannot be echoed faithfully, so it is left out.
+      const state = parsed.repeated.has('state') ? undefined : parsed.params.state;
+      redirect(req, res, addQuery(redirectUri, { error: error.error, error_description: describe(error.message), state, iss: issuer }));
+    }
+  };
+}

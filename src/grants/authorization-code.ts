@@ -1,0 +1,76 @@
+import { InvalidGrant, InvalidRequest } from '../errors';
+import { isValidVerifier, verifierMatches } from '../pkce';
+import { hashToken } from '../tokens/crypto';
+import type { Grant } from './types';
+
+const INVALID = 'The authorization code is invalid, expired, revoked or was issued to another client.';
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * `authorization_code` (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.6) and single use
+ * (RFC 6749 §4.1.2): a code presented a second time is refused and every token issued from
+ * it is revoked (the code and its tokens share one family).
+ *
+ * Everything that can fail for someone who is not the code's rightful client (another
+ * client, a wrong redirect_uri, a wrong verifier) is checked before `consume`, so such an
+ * attempt neither burns the code nor revokes its tokens.
+ */
+export const authorizationCodeGrant: Grant = {
+  type: 'authorization_code',
+  async handle(ctx, params, { client }) {
+    const code = params.code;
+    if (code === undefined || code === '') throw new InvalidRequest('The "code" parameter is required.');
+    const verifier = params.code_verifier;
+    if (verifier !== undefined && !isValidVerifier(verifier)) {
+      throw new InvalidRequest('code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, "-", ".", "_", "~" (RFC 7636 §4.1).');
+    }
+    const id = hashToken(code);
+    const record = await ctx.tokens.find('authorization_code', id);
+    if (!record || record.clientId !== client.id || record.expiresAt <= nowSeconds()) throw new InvalidGrant(INVALID);
+
+    // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request, if it had one.
+    const redirectUri = params.redirect_uri;
+    if (record.redirectUri !== undefined) {
+      if (redirectUri !== record.redirectUri) throw new InvalidGrant('The redirect_uri does not match the one of the authorization request.');
+    } else if (redirectUri !== undefined && !(client.redirectUris ?? []).includes(redirectUri)) {
+      throw new InvalidGrant('The redirect_uri does not match the one of the authorization request.');
+    }
+
+    if (record.codeChallenge !== undefined) {
+      if (verifier === undefined) throw new InvalidGrant('The code_verifier is required: the authorization request had a code_challenge (RFC 7636 §4.5).');
+      if (!verifierMatches(verifier, record.codeChallenge, record.codeChallengeMethod ?? 'plain')) {
+        throw new InvalidGrant('The code_verifier does not match the code_challenge (RFC 7636 §4.6).');
+      }
+    } else if (verifier !== undefined) {
+      // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a downgrade attempt.
+      throw new InvalidGrant('A code_verifier was sent, but the authorization request had no code_challenge.');
+    }
+
+    if (record.userId !== undefined && ctx.users?.findUser && !(await ctx.users.findUser(record.userId))) {
+      await ctx.issuer.revokeFamily(record.familyId, client);
+      throw new InvalidGrant(INVALID);
+    }
+
+    const consumed = await ctx.tokens.consume('authorization_code', id);
+    if (!consumed) throw new InvalidGrant(INVALID);
+    if (consumed.reused) {
+      // RFC 6749 §4.1.2: a code used twice; revoke what was issued from it.
+      await ctx.issuer.revokeFamily(record.familyId, client);
+      throw new InvalidGrant(INVALID);
+    }
+    const response = await ctx.issuer.issue({
+      client,
+      sub: record.sub,
+      userId: record.userId,
+      scope: record.scope,
+      familyId: record.familyId,
+      refreshToken: client.grants.includes('refresh_token'),
+    });
+    // A replay racing this exchange may have revoked the family while these tokens were being
+    // saved, missing the new records: revoke once more so nothing of a revoked family survives.
+    // The response still goes out (the code was redeemed exactly once), but its tokens are dead.
+    if (await ctx.tokens.isRevoked([record.familyId])) await ctx.issuer.revokeFamily(record.familyId, client);
+    return response;
+  },
+};
