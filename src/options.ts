@@ -69,6 +69,17 @@ export interface ServerOptions {
   authorizationCodeLifetime?: number;
   /** PKCE policy: S256 only and required for public clients unless changed here. */
   pkce?: PkceOptions;
+  /** Path of the revocation endpoint (RFC 7009), relative to where the middleware is mounted. Default `/oauth/revoke`. */
+  revocationPath?: string;
+  /** Path of the introspection endpoint (RFC 7662), relative to where the middleware is mounted. Default `/oauth/introspect`. */
+  introspectionPath?: string;
+  /** Path of the JWK Set with the public signing keys (RFC 7517), relative to where the middleware is mounted. Default `/oauth/jwks`. */
+  jwksPath?: string;
+  /**
+   * Scopes advertised as `scopes_supported` in the metadata document (RFC 8414 §2). Clients
+   * keep their own scope lists; this is only what discovery shows. Default: not advertised.
+   */
+  scopesSupported?: string[];
 }
 
 /** Options after validation, with every default filled in. */
@@ -90,9 +101,14 @@ export interface ResolvedOptions {
   readonly authorizePath: string;
   readonly authorizationCodeLifetime: number;
   readonly pkce: Readonly<Required<PkceOptions>>;
+  readonly revocationPath: string;
+  readonly introspectionPath: string;
+  readonly jwksPath: string;
+  readonly scopesSupported: readonly string[] | undefined;
 }
 
-const consoleLogger: Logger = {
+/** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */
+export const consoleLogger: Logger = {
   warn: (message) => console.warn(`[tokengate] ${message}`),
   // The detail is an Error from a store or a bug: its message and stack help the operator
   // and never contain a request's secrets, because we never put them into errors.
@@ -155,6 +171,25 @@ function checkPkce(pkce: unknown): Required<PkceOptions> {
   return { requireForAll: p.requireForAll === true, allowPlain: p.allowPlain === true };
 }
 
+// Two endpoints on one path would leave one unreachable; the metadata path is fixed by RFC 8414.
+function checkDistinctPaths(paths: Record<string, string>): void {
+  const seen = new Map<string, string>();
+  for (const [name, path] of Object.entries(paths)) {
+    const other = seen.get(path);
+    if (other !== undefined) throw new Error(`oauthServer: options.${other} and options.${name} must differ (both are "${path}").`);
+    if (path.startsWith('/.well-known/')) throw new Error(`oauthServer: options.${name} must not be under /.well-known/ (got "${path}"); that space belongs to RFC 8414 metadata.`);
+    seen.set(path, name);
+  }
+}
+
+function checkScopesSupported(scopes: unknown): readonly string[] | undefined {
+  if (scopes === undefined) return undefined;
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
+    throw new Error('oauthServer: options.scopesSupported must be an array of scope tokens such as ["read", "write"] (RFC 6749 §3.3).');
+  }
+  return Object.freeze([...new Set(scopes as string[])]);
+}
+
 /** Validate options once, at start-up. Throws with a message that says what to change. */
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') throw new Error('oauthServer(stores, options): options with at least { issuer } are required.');
@@ -196,6 +231,10 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   const tokenPath = checkPath('tokenPath', options.tokenPath, '/oauth/token');
   const authorizePath = checkPath('authorizePath', options.authorizePath, '/oauth/authorize');
   if (authorizePath === tokenPath) throw new Error(`oauthServer: options.authorizePath and options.tokenPath must differ (both are "${tokenPath}").`);
+  const revocationPath = checkPath('revocationPath', options.revocationPath, '/oauth/revoke');
+  const introspectionPath = checkPath('introspectionPath', options.introspectionPath, '/oauth/introspect');
+  const jwksPath = checkPath('jwksPath', options.jwksPath, '/oauth/jwks');
+  checkDistinctPaths({ tokenPath, authorizePath, revocationPath, introspectionPath, jwksPath });
 
   const cacheMax = options.cache?.max ?? 10_000;
   if (!Number.isInteger(cacheMax) || cacheMax < 0) throw new Error('oauthServer: options.cache.max must be a whole number ≥ 0.');
@@ -218,5 +257,9 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     authorizePath,
     authorizationCodeLifetime: codeLifetime,
     pkce: Object.freeze(checkPkce(options.pkce)),
+    revocationPath,
+    introspectionPath,
+    jwksPath,
+    scopesSupported: checkScopesSupported(options.scopesSupported),
   });
 }

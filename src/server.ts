@@ -9,6 +9,10 @@ import { localValidator } from './bearer/local-validator';
 import { createGuard, type Middleware, type RequireTokenOptions } from './bearer/require-token';
 import type { ServerContext } from './context';
 import { authorizeEndpoint } from './endpoints/authorize';
+import { introspectionEndpoint } from './endpoints/introspect';
+import { jwksEndpoint, jwkSet } from './endpoints/jwks';
+import { buildMetadata, metadataEndpoint, WELL_KNOWN, wellKnownMiddleware, wellKnownPath, type AuthorizationServerMetadata } from './endpoints/metadata';
+import { revocationEndpoint } from './endpoints/revoke';
 import { tokenEndpoint, type Handler } from './endpoints/token';
 import { builtInGrants } from './grants';
 import type { Request } from './http/body';
@@ -38,6 +42,20 @@ export interface OAuthServer {
   readonly tokens: TokenStore;
   /** The validated options. */
   readonly context: ServerContext;
+  /** The RFC 8414 metadata document this server serves, built from what it mounted. */
+  readonly metadata: AuthorizationServerMetadata;
+  /**
+   * A middleware that serves the metadata document where RFC 8414 §3.1 puts it, for mounting
+   * at the root of the issuer's host. Only needed when the issuer has a path:
+   *
+   * @example
+   * ```ts
+   * // issuer: 'https://example.com/tenant1'
+   * app.use(oauth.wellKnown);     // GET /.well-known/oauth-authorization-server/tenant1
+   * app.use('/tenant1', oauth);   // POST /tenant1/oauth/token, ...
+   * ```
+   */
+  readonly wellKnown: (req: Request, res: ServerResponse, next: (err?: unknown) => void) => void;
 }
 
 function checkStores(stores: Stores): void {
@@ -83,6 +101,26 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined });
   const routes = new Map<string, Handler>([[resolved.tokenPath, tokenEndpoint(ctx, grants)]]);
   if (resolved.authorize) routes.set(resolved.authorizePath, authorizeEndpoint(ctx, resolved.authorize));
+  routes.set(resolved.revocationPath, revocationEndpoint(ctx));
+  routes.set(resolved.introspectionPath, introspectionEndpoint(ctx));
+  routes.set(resolved.jwksPath, jwksEndpoint(resolved.keys, resolved.logger));
+
+  // Discovery describes what is registered above, so register new endpoints before this line.
+  const metadata = buildMetadata(
+    resolved,
+    {
+      authorization: routes.has(resolved.authorizePath) ? resolved.authorizePath : undefined,
+      token: resolved.tokenPath,
+      revocation: resolved.revocationPath,
+      introspection: resolved.introspectionPath,
+      jwks: jwkSet(resolved.keys).keys.length > 0 ? resolved.jwksPath : undefined,
+    },
+    [...grants.keys()],
+  );
+  const metadataHandler = metadataEndpoint(metadata, resolved);
+  // An issuer without a path has its document right under the mount point (the host root);
+  // one with a path has it outside, served by `oauth.wellKnown` (RFC 8414 §3.1).
+  if (wellKnownPath(resolved.issuer) === WELL_KNOWN) routes.set(WELL_KNOWN, metadataHandler);
 
   // One cache per server, shared by all its guards: validity does not depend on the route.
   const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge);
@@ -107,6 +145,8 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     requireToken: { value: (guardOptions?: RequireTokenOptions) => createGuard(guardContext, guardOptions) },
     tokens: { value: tokens },
     context: { value: ctx },
+    metadata: { value: metadata },
+    wellKnown: { value: wellKnownMiddleware(resolved.issuer, metadataHandler) },
   });
   return middleware;
 }

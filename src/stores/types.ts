@@ -41,6 +41,12 @@ export interface Client {
   accessTokenLifetime?: number;
   /** Refresh token lifetime in seconds for this client; overrides the server option. */
   refreshTokenLifetime?: number;
+  /**
+   * This client is a resource server (an API that checks tokens through the introspection
+   * endpoint, RFC 7662 §2.1): it may introspect every access token, not only its own.
+   * Refresh tokens stay private to the client they were issued to. Default false.
+   */
+  resourceServer?: boolean;
 }
 
 /**

@@ -1,0 +1,73 @@
+/**
+ * The introspection endpoint (RFC 7662): an authenticated client asks whether a token is
+ * active and what it carries. A client may introspect its own tokens; a client registered as
+ * a resource server (`resourceServer: true`) may introspect every access token.
+ * @packageDocumentation
+ */
+import type { ServerContext } from '../context';
+import { InvalidClient } from '../errors';
+import { sendError, sendJson } from '../http/respond';
+import type { Client } from '../stores/types';
+import { findToken, type FoundToken } from '../tokens/lookup';
+import type { Handler } from './token';
+import { readTokenRequest } from './token-request';
+
+/** The introspection response of an active token (RFC 7662 §2.2). */
+export interface IntrospectionResponse {
+  active: true;
+  scope: string;
+  client_id: string;
+  sub: string;
+  exp: number;
+  iat: number;
+  iss: string;
+  /** Access tokens only. */
+  aud?: string | string[];
+  /** `Bearer` for access tokens; absent for refresh tokens, which are not sent as bearer tokens. */
+  token_type?: 'Bearer';
+  /** The JWT's `jti`, or for a stored token its id (a hash, never the token). */
+  jti: string;
+}
+
+function mayIntrospect(client: Client, token: FoundToken): boolean {
+  if (token.clientId === client.id) return true;
+  return client.resourceServer === true && token.kind === 'access_token';
+}
+
+function describe(ctx: ServerContext, token: FoundToken): IntrospectionResponse {
+  const body: IntrospectionResponse = {
+    active: true,
+    scope: token.scope,
+    client_id: token.clientId,
+    sub: token.sub,
+    exp: token.expiresAt,
+    iat: token.issuedAt,
+    iss: ctx.options.issuer,
+    jti: token.id,
+  };
+  if (token.kind === 'access_token') {
+    body.token_type = 'Bearer';
+    if (token.audience !== undefined) body.aud = typeof token.audience === 'string' ? token.audience : [...token.audience];
+  }
+  return body;
+}
+
+/** The introspection endpoint handler. */
+export function introspectionEndpoint(ctx: ServerContext): Handler {
+  return async function introspect(req, res) {
+    try {
+      const { auth, token, hint } = await readTokenRequest(ctx, req, 'introspection');
+      // RFC 7662 §2.1 requires authorization; a public client cannot prove who it is (§4).
+      if (auth.method === 'none') throw new InvalidClient('The introspection endpoint requires client authentication.');
+      const found = await findToken(ctx, token, hint);
+      // RFC 7662 §2.2: expired, revoked, unknown or not the caller's business all look alike.
+      if (found === undefined || found.consumed || found.expiresAt <= Math.floor(Date.now() / 1000) || !mayIntrospect(auth.client, found)) {
+        sendJson(res, 200, { active: false });
+        return;
+      }
+      sendJson(res, 200, describe(ctx, found));
+    } catch (err) {
+      sendError(res, err, ctx.options.logger, 'introspection endpoint');
+    }
+  };
+}
