@@ -1,0 +1,84 @@
+/**
+ * What every bench server shares: listening on a free port of 127.0.0.1, the IPC protocol
+ * with the harness (`bench/run.js`), and writing token pools to files for the load generator.
+ *
+ * Protocol (over the Node IPC channel the harness opens):
+ * - server → harness `{ type: 'ready', port, pool? }` once it listens and its fixtures exist;
+ *   `pool` is the path of a file of tokens, one per line, for the load generator to present.
+ * - harness → server `{ type: 'mint', count, file }`: mint `count` more single-use tokens into
+ *   `file` (refresh scenarios, between slices, outside the measured time), answered by
+ *   `{ type: 'minted', file, count }`.
+ * - the server exits when the IPC channel closes, so a crashed or interrupted harness never
+ *   leaves a server behind.
+ * @packageDocumentation
+ */
+'use strict';
+const fs = require('node:fs');
+const http = require('node:http');
+
+/** A JSON body every GET contender answers with, so response sizes are equal across contenders. */
+const GET_BODY = Object.freeze({ ok: true });
+
+/** The client every contender knows; the load generator authenticates as it with HTTP Basic. */
+const CLIENT = Object.freeze({ id: 'bench-client', secret: 'bench-secret-0123456789abcdef' });
+
+/** The user refresh tokens belong to (refresh scenarios). */
+const USER = Object.freeze({ id: 'user-bench', username: 'bench@example.com', password: 'bench-password' });
+
+/** Silence expected noise; real errors still reach stderr. */
+const quietLogger = {
+  warn: () => {},
+  error: (message, detail) => console.error(`[bench server] ${message}`, detail),
+};
+
+/**
+ * Write tokens to a file, one per line. The load generator reads it; tokens never travel
+ * through IPC (a 100k-token pool is several MB).
+ * @param {string} file
+ * @param {readonly string[]} tokens
+ */
+function writePool(file, tokens) {
+  fs.writeFileSync(file, tokens.join('\n'));
+}
+
+/**
+ * Listen on 127.0.0.1 with a free port and report readiness to the harness.
+ * @param {import('node:http').RequestListener} app - an Express app or any request listener
+ * @param {{ pool?: string, mint?: (count: number) => string[] | Promise<string[]> }} [fixtures]
+ */
+function serve(app, fixtures = {}) {
+  const server = http.createServer(app);
+  // autocannon keeps its connections open for the whole slice; Node's 5 s default keep-alive
+  // timeout would close idle ones between slices for no reason.
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+    send({ type: 'ready', port, pool: fixtures.pool });
+  });
+  process.on('message', async (message) => {
+    if (message && message.type === 'mint' && fixtures.mint) {
+      const tokens = await fixtures.mint(message.count);
+      writePool(message.file, tokens);
+      send({ type: 'minted', file: message.file, count: tokens.length });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** @param {unknown} message */
+function send(message) {
+  if (process.send) process.send(message);
+  else console.log(JSON.stringify(message));
+}
+
+/**
+ * Where fixtures go: the harness's temporary directory (argv[3]), or the OS temp dir when a
+ * server is started by hand.
+ * @param {string} name
+ */
+function fixturePath(name) {
+  const dir = process.argv[3] ?? require('node:os').tmpdir();
+  return require('node:path').join(dir, `${name}-${process.pid}.txt`);
+}
+
+module.exports = { GET_BODY, CLIENT, USER, quietLogger, serve, writePool, fixturePath };

@@ -1,0 +1,113 @@
+/**
+ * tokengate, as an app would use it: the built package (`require('tokengate')`, so run
+ * `npm run build` first), `app.use(oauth)` for the token endpoint, and
+ * `oauth.requireToken({ scope: 'read' })` on the guarded route. Default options except the
+ * explicit ES256 key (and the opaque format or a bigger cache where the scenario says so).
+ *
+ * Modes:
+ * - `jwt-hit`: guarded GET; a pool of 1 000 JWTs, all of which stay in the cache (default size
+ *   10 000), so every measured request is a cache hit.
+ * - `jwt-miss`: guarded GET; a pool of 20 000 JWTs, twice the default cache size. The load
+ *   generator presents them in one global round-robin, so by the time a token comes round
+ *   again the LRU has evicted it: every request pays a full ES256 verification, the
+ *   revocation lookup and a cache insert.
+ * - `opaque-hit <live>`: guarded GET with opaque tokens in the memory store; `<live>` tokens
+ *   are issued (1 000 by default; 1 000 000 for the growth scenario) and the load generator
+ *   presents the first 1 000 of them (cache hits).
+ * - `token`: the token endpoint, `client_credentials` with HTTP Basic, ES256 JWT.
+ * - `refresh`: the token endpoint, `refresh_token` with rotation. Each request presents a
+ *   refresh token nobody has used: the harness asks for a pool before every slice (`mint`),
+ *   and the tokens are written to the store exactly as the grants write them.
+ *
+ * Usage: `node bench/servers/tokengate.js <mode> [fixtureDir] [live]`
+ * @packageDocumentation
+ */
+'use strict';
+const { generateKeyPairSync, randomBytes } = require('node:crypto');
+const express = require('express');
+const { oauthServer, memoryStores, hashToken } = require('tokengate');
+const { GET_BODY, CLIENT, USER, quietLogger, serve, writePool, fixturePath } = require('./common');
+
+const mode = process.argv[2];
+const live = Number(process.argv[4] ?? 1000);
+const HIT_POOL = 1000;
+const MISS_POOL = 20_000;
+
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const stores = memoryStores({
+  clients: [{ id: CLIENT.id, secret: CLIENT.secret, grants: ['client_credentials', 'refresh_token'], scopes: ['read', 'write'] }],
+  users: [USER],
+});
+const oauth = oauthServer(stores, {
+  issuer: 'http://127.0.0.1',
+  keys: [{ alg: 'ES256', privateKey }],
+  accessTokenFormat: mode === 'opaque-hit' ? 'opaque' : 'jwt',
+  logger: quietLogger,
+});
+
+/**
+ * Issue `count` access tokens through the server's own issuer (the code path of the token
+ * endpoint, minus HTTP), as client_credentials tokens with scope `read`.
+ * @param {number} count
+ */
+async function issueAccessTokens(count) {
+  const client = await stores.clients.findClient(CLIENT.id);
+  if (!client) throw new Error('bench: the bench client is missing');
+  const tokens = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const response = await oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false });
+    tokens[i] = response.access_token;
+  }
+  return tokens;
+}
+
+/**
+ * Mint `count` unused refresh tokens, each of its own grant (family), as the password grant
+ * would have stored them: only the SHA-256 of the token reaches the store.
+ * @param {number} count
+ */
+async function mintRefreshTokens(count) {
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const raw = randomBytes(32).toString('base64url');
+    await oauth.tokens.save({
+      kind: 'refresh_token',
+      id: hashToken(raw),
+      familyId: randomBytes(16).toString('base64url'),
+      clientId: CLIENT.id,
+      sub: USER.id,
+      userId: USER.id,
+      scope: ['read'],
+      issuedAt: now,
+      expiresAt: now + 14 * 24 * 3600,
+    });
+    tokens[i] = raw;
+  }
+  return tokens;
+}
+
+async function main() {
+  const app = express();
+  app.use(oauth);
+  if (mode === 'token' || mode === 'refresh') {
+    serve(app, mode === 'refresh' ? { mint: mintRefreshTokens } : {});
+    return;
+  }
+  let pool;
+  if (mode === 'jwt-hit') pool = await issueAccessTokens(HIT_POOL);
+  else if (mode === 'jwt-miss') pool = await issueAccessTokens(MISS_POOL);
+  else if (mode === 'opaque-hit') pool = (await issueAccessTokens(live)).slice(0, HIT_POOL);
+  else throw new Error(`bench/servers/tokengate.js: unknown mode ${String(mode)}.`);
+  app.get('/', oauth.requireToken({ scope: 'read' }), (_req, res) => {
+    res.json(GET_BODY);
+  });
+  const file = fixturePath(`tokengate-${mode}`);
+  writePool(file, pool);
+  serve(app, { pool: file });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
