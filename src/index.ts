@@ -19,6 +19,10 @@ export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions } f
 export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
 export type { AuthInfo } from './bearer/auth-info';
+export { requireToken, type ResourceServerOptions, type IntrospectionOptions, type ResourceGuard } from './resource-server/require-token';
+export type { AuthorizationServerMetadata } from './endpoints/metadata';
+export type { IntrospectionResponse } from './endpoints/introspect';
+export type { JwkSet } from './endpoints/jwks';
 export type { TokenResponse } from './tokens/issue';
 export type { AccessTokenClaims } from './tokens/jwt';
 export * from './errors';

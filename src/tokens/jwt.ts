@@ -100,7 +100,8 @@ export class JwtVerifier {
   }
 }
 
-function isAccessTokenClaims(value: unknown): value is AccessTokenClaims {
+/** Whether verified JWT claims have what an access token needs (RFC 9068 §2.2) in the right types. */
+export function isAccessTokenClaims(value: unknown): value is AccessTokenClaims {
   if (!value || typeof value !== 'object') return false;
   const c = value as Record<string, unknown>;
   return (

@@ -1,0 +1,211 @@
+/**
+ * `requireToken()` for resource servers in other processes: the same guard, `req.auth` and
+ * RFC 6750 behaviour as `oauth.requireToken()`, with tokens checked against the issuer over
+ * HTTP (its JWKS or its introspection endpoint) or a shared HS256 secret instead of its stores.
+ * @packageDocumentation
+ */
+import { KeyObject } from 'node:crypto';
+import type { TokenValidator } from '../bearer/auth-info';
+import { TokenCache } from '../bearer/cache';
+import { createGuard, type GuardContext, type Middleware, type RequireTokenOptions } from '../bearer/require-token';
+import { InvalidToken } from '../errors';
+import { consoleLogger, type Logger } from '../options';
+import type { SigningAlgorithm } from '../tokens/keys';
+import { IssuerDiscovery } from './discovery';
+import { introspectionValidator } from './introspection-validator';
+import { jwksKeySource } from './jwks-keys';
+import { jwtValidator, secretKeySource } from './jwt-validator';
+
+/** How a resource server calls the issuer's introspection endpoint (RFC 7662). */
+export interface IntrospectionOptions {
+  /** This resource server's client id at the issuer (a client registered with `resourceServer: true`). */
+  clientId: string;
+  /** Its client secret (sent with HTTP Basic). */
+  clientSecret: string;
+  /** The endpoint URL. Default: `introspection_endpoint` from the issuer's metadata. */
+  endpoint?: string;
+  /**
+   * Longest time (seconds) an active answer is reused before asking again: the delay before
+   * a revocation reaches this resource server. Default 30; 0 asks on every request.
+   */
+  maxStaleness?: number;
+}
+
+/**
+ * Options of the standalone {@link requireToken}: how to reach the issuer, plus the
+ * per-route options of `oauth.requireToken()` (`scope`, `allowBody`, `allowQuery`, `realm`).
+ *
+ * Which tokens go where: with `secret` or `jwksUri` (or neither option nor `introspection`),
+ * JWTs are verified locally; with `introspection`, opaque tokens (and, when there is no
+ * `jwksUri` or `secret`, every token) are introspected.
+ */
+export interface ResourceServerOptions extends RequireTokenOptions {
+  /** The issuer identifier, exactly as the authorization server's `issuer` option. */
+  issuer: string;
+  /** The audience this resource server accepts: the authorization server's `audience` option. */
+  audience: string | readonly string[];
+  /** The issuer's JWKS URL. Default: `jwks_uri` from the issuer's metadata (RFC 8414). */
+  jwksUri?: string;
+  /** The HS256 secret shared with the issuer, instead of a JWKS (at least 32 bytes). */
+  secret?: string | Buffer | KeyObject;
+  /** Check tokens at the issuer's introspection endpoint. */
+  introspection?: IntrospectionOptions;
+  /** Algorithms accepted from the JWKS. Default ES256, ES384, RS256, PS256 (never HS256 or `none`). */
+  algorithms?: SigningAlgorithm[];
+  /** Seconds of clock skew tolerated on `exp`. Default 0. */
+  clockTolerance?: number;
+  /** Timeout (ms) of every request to the issuer. Default 5000. */
+  timeout?: number;
+  /** JWKS caching: `cacheMaxAge` seconds a key is trusted without refetching (default 600); `requestsPerMinute` caps refetches on unknown `kid`s (default 10). */
+  jwks?: { cacheMaxAge?: number; requestsPerMinute?: number };
+  /** Most validated tokens kept in the LRU cache. Default 10 000; 0 turns it off. */
+  cache?: { max?: number };
+  /** Largest body read when `allowBody` is on. Default 16 384 bytes. */
+  maxBodyBytes?: number;
+  /** Where the causes of 401s from an unreachable issuer go. Default: `console`. */
+  logger?: Logger;
+}
+
+/** The middleware {@link requireToken} returns. */
+export interface ResourceGuard extends Middleware {
+  /** Another guard with other route options (e.g. another scope), sharing this one's keys and cache. */
+  with(options?: RequireTokenOptions): Middleware;
+}
+
+const ASYMMETRIC: readonly SigningAlgorithm[] = ['ES256', 'ES384', 'RS256', 'PS256'];
+
+function fail(message: string): never {
+  throw new Error(`requireToken: ${message}`);
+}
+
+function checkUrl(name: string, value: unknown): string {
+  if (typeof value !== 'string') fail(`${name} must be an absolute URL such as "https://auth.example.com".`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(`${name} must be an absolute URL (got "${value}").`);
+  }
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) fail(`${name} must use https; http is allowed only for localhost (got "${value}").`);
+  return value;
+}
+
+function seconds(name: string, value: unknown, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    fail(`${name} must be a ${allowZero ? 'number ≥ 0' : 'positive number'} (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function checkAudience(audience: unknown): readonly string[] {
+  if (typeof audience === 'string' && audience !== '') return [audience];
+  if (Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string' && a !== '')) return [...audience];
+  fail('audience is required: the `audience` option of the authorization server (by default its issuer).');
+}
+
+function checkSecret(secret: ResourceServerOptions['secret']): void {
+  const size = secret instanceof KeyObject ? (secret.symmetricKeySize ?? 0) : typeof secret === 'string' || Buffer.isBuffer(secret) ? Buffer.byteLength(secret) : -1;
+  if (size < 0) fail('secret must be a string, Buffer or secret KeyObject.');
+  if (size < 32) fail('secret must be at least 32 bytes (the HS256 key of the authorization server).');
+}
+
+/**
+ * A guard for an API in another process than the authorization server. It accepts what
+ * `oauth.requireToken()` accepts, sets the same `req.auth`, and answers with the same
+ * RFC 6750 challenges; when the issuer cannot be reached it answers 401 (never 500) and
+ * logs why.
+ *
+ * @example
+ * ```ts
+ * import { requireToken } from 'tokengate';
+ *
+ * // JWT access tokens, keys from the issuer's JWKS (found through its RFC 8414 metadata):
+ * const auth = requireToken({ issuer: 'https://auth.example.com', audience: 'https://api.example.com' });
+ * app.get('/api/me', auth, (req, res) => res.json({ sub: req.auth.sub }));
+ * app.post('/api/items', auth.with({ scope: 'write' }), createItem);
+ *
+ * // Opaque tokens (or seeing revocations within 30 s), through introspection:
+ * const introspected = requireToken({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   introspection: { clientId: 'orders-api', clientSecret: process.env.ORDERS_API_SECRET! },
+ * });
+ * ```
+ */
+export function requireToken(options: ResourceServerOptions): ResourceGuard {
+  if (!options || typeof options !== 'object') fail('options with at least { issuer, audience } are required.');
+  const issuer = checkUrl('issuer', options.issuer);
+  if (new URL(issuer).search || new URL(issuer).hash || issuer.includes('#') || issuer.includes('?')) fail(`issuer must not have a query or fragment (got "${issuer}").`);
+  const audience = checkAudience(options.audience);
+  const logger = options.logger ?? consoleLogger;
+  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') fail('logger must have warn() and error() methods.');
+  if (options.jwksUri !== undefined && options.secret !== undefined) fail('give jwksUri or secret, not both.');
+  if (options.jwksUri !== undefined) checkUrl('jwksUri', options.jwksUri);
+  if (options.secret !== undefined) checkSecret(options.secret);
+  const timeoutMs = seconds('timeout', options.timeout, 5000);
+  const clockTolerance = seconds('clockTolerance', options.clockTolerance, 0, true);
+  const algorithms = options.algorithms ?? [...ASYMMETRIC];
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((a) => ASYMMETRIC.includes(a))) {
+    fail(`algorithms must be a non-empty list of ${ASYMMETRIC.join(', ')}; for HS256 give \`secret\` instead.`);
+  }
+  const discovery = new IssuerDiscovery(issuer, timeoutMs);
+
+  const introspection = options.introspection;
+  let introspect: TokenValidator | undefined;
+  let maxStaleness = Infinity;
+  if (introspection !== undefined) {
+    if (!introspection || typeof introspection.clientId !== 'string' || typeof introspection.clientSecret !== 'string') {
+      fail('introspection needs { clientId, clientSecret }: the credentials of a client registered with resourceServer: true.');
+    }
+    if (introspection.endpoint !== undefined) checkUrl('introspection.endpoint', introspection.endpoint);
+    maxStaleness = seconds('introspection.maxStaleness', introspection.maxStaleness, 30, true);
+    introspect = introspectionValidator({
+      issuer,
+      audience,
+      clientId: introspection.clientId,
+      clientSecret: introspection.clientSecret,
+      endpoint: introspection.endpoint,
+      discovery,
+      timeoutMs,
+      logger,
+    });
+  }
+
+  let verifyJwt: TokenValidator | undefined;
+  if (options.secret !== undefined) {
+    verifyJwt = jwtValidator({ issuer, audience, clockTolerance, algorithms: ['HS256'], keys: secretKeySource(options.secret) });
+  } else if (options.jwksUri !== undefined || introspect === undefined) {
+    const keys = jwksKeySource({
+      jwksUri: options.jwksUri,
+      discovery,
+      timeoutMs,
+      cacheMaxAgeMs: seconds('jwks.cacheMaxAge', options.jwks?.cacheMaxAge, 600) * 1000,
+      requestsPerMinute: seconds('jwks.requestsPerMinute', options.jwks?.requestsPerMinute, 10),
+      logger,
+    });
+    verifyJwt = jwtValidator({ issuer, audience, clockTolerance, algorithms, keys });
+  }
+
+  const validate: TokenValidator = async (token) => {
+    if (verifyJwt !== undefined && token.split('.').length === 3) return verifyJwt(token);
+    if (introspect !== undefined) return introspect(token);
+    throw new InvalidToken('The access token is not a JWT this resource server can verify.');
+  };
+
+  const cacheMax = options.cache?.max ?? 10_000;
+  if (!Number.isInteger(cacheMax) || cacheMax < 0) fail('cache.max must be a whole number ≥ 0.');
+  const context: GuardContext = {
+    validate,
+    // Introspected answers are reused for at most maxStaleness; verified JWTs until their exp.
+    cache: new TokenCache(cacheMax, maxStaleness),
+    realm: audience[0] as string,
+    maxBodyBytes: seconds('maxBodyBytes', options.maxBodyBytes, 16 * 1024),
+    logger,
+  };
+  const { scope, allowBody, allowQuery, realm } = options;
+  const guard = createGuard(context, { scope, allowBody, allowQuery, realm }) as ResourceGuard;
+  Object.defineProperty(guard, 'with', { value: (routeOptions?: RequireTokenOptions) => createGuard(context, routeOptions) });
+  return guard;
+}
