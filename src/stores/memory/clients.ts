@@ -27,11 +27,17 @@ function checkRedirectUris(input: MemoryClientInput): void {
   }
 }
 
+/** The in-memory {@link ClientStore}, with a helper for tests. */
+export interface MemoryClientStore extends ClientStore {
+  /** Every client as held (secrets as hashes). For tests, e.g. `tokengate/testing`'s `describeClientStore`. */
+  dump(): Client[];
+}
+
 /**
  * An in-memory {@link ClientStore}. Secrets are hashed at construction; the plain values are
  * not kept.
  */
-export function memoryClientStore(clients: readonly MemoryClientInput[]): ClientStore {
+export function memoryClientStore(clients: readonly MemoryClientInput[]): MemoryClientStore {
   const byId = new Map<string, Client>();
   for (const input of clients) {
     if (byId.has(input.id)) throw new Error(`memoryStores: client id "${input.id}" is listed twice; ids must be unique.`);
@@ -45,6 +51,9 @@ export function memoryClientStore(clients: readonly MemoryClientInput[]): Client
   return {
     async findClient(clientId) {
       return byId.get(clientId);
+    },
+    dump() {
+      return [...byId.values()];
     },
   };
 }

@@ -5,7 +5,9 @@ import { memoryUserStore, type MemoryUserInput } from './users';
 
 export { memoryClientStore, memoryTokenStore, memoryUserStore };
 export type { MemoryClientInput, MemoryUserInput };
-export type { MemoryTokenStoreOptions } from './tokens';
+export type { MemoryTokenStoreOptions, MemoryTokenStore } from './tokens';
+export type { MemoryClientStore } from './clients';
+export type { MemoryUserStore } from './users';
 
 /** What {@link memoryStores} takes: the clients and (for the password grant) users to serve. */
 export interface MemoryStoresInput {

@@ -10,6 +10,17 @@ export interface MemoryTokenStoreOptions {
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
+/** The in-memory {@link TokenStore}, with two helpers for tests and monitoring. */
+export interface MemoryTokenStore extends TokenStore {
+  /** How many records are held (expired ones included until swept). */
+  size(): number;
+  /**
+   * A copy of everything held: the records (under their hashed ids) and the revoked ids with
+   * their `until`. For tests, e.g. the `dump` of `tokengate/testing`'s `describeTokenStore`.
+   */
+  dump(): { records: TokenRecord[]; revoked: [string, number][] };
+}
+
 /**
  * An in-process {@link TokenStore}. Every operation runs to completion within one tick, which
  * is what makes `consume` atomic here; revocation listeners are called synchronously, so a
@@ -18,7 +29,7 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
  * Expired records are dropped lazily on access and by a background sweep that looks at a
  * bounded slice of entries at a time (its timer is `unref`'d and never keeps the process up).
  */
-export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenStore & { size(): number } {
+export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): MemoryTokenStore {
   const records = new Map<string, TokenRecord>();
   const families = new Map<string, Set<string>>();
   const denied = new Map<string, number>();
@@ -76,6 +87,9 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
   return {
     async save(record) {
       if (records.has(record.id)) throw new Error('memoryTokenStore.save: a record with this id already exists.');
+      // A refresh that raced its family's revocation (reuse detected meanwhile) must not
+      // leave a live token behind: the record is born revoked, so it is not kept.
+      if (denied.has(record.familyId)) return;
       records.set(record.id, Object.freeze({ ...record, scope: Object.freeze([...record.scope]) as string[] }));
       let members = families.get(record.familyId);
       if (!members) families.set(record.familyId, (members = new Set()));
@@ -129,6 +143,10 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
 
     size() {
       return records.size;
+    },
+
+    dump() {
+      return { records: [...records.values()].map((r) => ({ ...r, scope: [...r.scope] })), revoked: [...denied.entries()] };
     },
   };
 }

@@ -18,12 +18,19 @@ interface Entry {
   passwordHash: Promise<string>;
 }
 
+/** The in-memory {@link UserStore}, with a helper for tests. */
+export interface MemoryUserStore extends UserStore {
+  findUser(userId: string): Promise<User | undefined>;
+  /** Every user as held, with the scrypt `passwordHash`. For tests, e.g. `tokengate/testing`'s `describeUserStore`. */
+  dump(): Promise<(User & { passwordHash: string })[]>;
+}
+
 /**
  * An in-memory {@link UserStore}. Passwords are hashed with scrypt at construction (in the
  * background, so start-up is not blocked); an unknown username costs one scrypt like a
  * wrong password, so timing does not reveal which usernames exist.
  */
-export function memoryUserStore(users: readonly MemoryUserInput[]): UserStore {
+export function memoryUserStore(users: readonly MemoryUserInput[]): MemoryUserStore {
   const byUsername = new Map<string, Entry>();
   const byId = new Map<string, User>();
   for (const { password, username, ...user } of users) {
@@ -45,6 +52,9 @@ export function memoryUserStore(users: readonly MemoryUserInput[]): UserStore {
     },
     async findUser(userId) {
       return byId.get(userId);
+    },
+    async dump() {
+      return Promise.all([...byUsername.values()].map(async ({ user, passwordHash }) => ({ ...user, passwordHash: await passwordHash })));
     },
   };
 }
