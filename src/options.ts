@@ -18,6 +18,15 @@ export interface CacheOptions {
   max?: number;
   /** Longest time (seconds) a lookup stays cached, whatever the token's own expiry. Default: until `exp`. */
   maxAge?: number;
+  /**
+   * Seconds the cache keeps serving what it holds after a shared token store (e.g.
+   * `redisTokenStore`) reports that it can no longer hear revocations from other instances
+   * (`reset: 'lost'`, e.g. Redis is down). Default 0: the cache is dropped at once, so every
+   * request is checked against the store and gets 503 `temporarily_unavailable` while it is
+   * unreachable. A positive value trades up to that many seconds of missed revocations for
+   * availability. Nothing new is cached until the store is back.
+   */
+  staleIfUnavailable?: number;
 }
 
 /**
@@ -251,7 +260,11 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     realm: options.realm ?? issuer,
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 16 * 1024),
     clockTolerance: options.clockTolerance === undefined ? 0 : positiveInteger('clockTolerance', options.clockTolerance, 0),
-    cache: { max: cacheMax, maxAge: options.cache?.maxAge === undefined ? Infinity : positiveInteger('cache.maxAge', options.cache.maxAge, 0) },
+    cache: {
+      max: cacheMax,
+      maxAge: options.cache?.maxAge === undefined ? Infinity : positiveInteger('cache.maxAge', options.cache.maxAge, 0),
+      staleIfUnavailable: options.cache?.staleIfUnavailable === undefined || options.cache.staleIfUnavailable === 0 ? 0 : positiveInteger('cache.staleIfUnavailable', options.cache.staleIfUnavailable, 0),
+    },
     logger,
     authorize: checkAuthorize(options.authorize),
     authorizePath,

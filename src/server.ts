@@ -123,7 +123,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   if (wellKnownPath(resolved.issuer) === WELL_KNOWN) routes.set(WELL_KNOWN, metadataHandler);
 
   // One cache per server, shared by all its guards: validity does not depend on the route.
-  const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge);
+  const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge, resolved.cache.staleIfUnavailable);
   tokens.onRevoke((event) => cache.revoke(event));
   const guardContext = {
     validate: localValidator(ctx.verifier, tokens),

@@ -2,6 +2,12 @@
  * The LRU cache of validated tokens. Keyed by a hash of the token (the raw token is not
  * kept), each entry lives until the token's `exp` (or a shorter `maxAge`), and a revocation
  * heard from the token store removes the token on its next use.
+ *
+ * A shared store may report that it can no longer hear other processes' revocations
+ * (`reset: 'lost'`). The cache then stops trusting itself: it drops every entry (or, with
+ * `staleIfUnavailable`, keeps serving the entries it has for that many seconds) and caches
+ * nothing new, so each request is checked against the store, which answers or fails with 503.
+ * On `reset: 'restored'` it drops everything (revocations may have been missed) and resumes.
  * @packageDocumentation
  */
 import { LRUCache } from 'lru-cache';
@@ -23,20 +29,42 @@ export class TokenCache {
   // Revoked ids (jti, record id, family id) until their `until` (ms). Checked on every hit, so a
   // revoked family is caught without an index from family to cache keys.
   private readonly revoked = new Map<string, number>();
+  private readonly staleMs: number;
+  // Bumped by every reset: a validation that started before a reset must not be cached after it.
+  private epoch = 0;
+  // While the store cannot hear revocations: nothing new is cached, and what is cached is
+  // served until `servableUntil` (ms) at most.
+  private lost = false;
+  private servableUntil = 0;
 
   /**
    * @param max - most entries; 0 disables caching
    * @param maxAgeSeconds - longest any entry is served; `Infinity` for "until exp"
+   * @param staleIfUnavailableSeconds - how long entries keep being served after the store
+   *   reports `reset: 'lost'`; 0 (default) drops them at once
    */
-  constructor(max: number, maxAgeSeconds: number) {
+  constructor(max: number, maxAgeSeconds: number, staleIfUnavailableSeconds = 0) {
     this.lru = max > 0 ? new LRUCache<string, Entry>({ max }) : undefined;
     this.maxAgeMs = maxAgeSeconds * 1000;
+    this.staleMs = staleIfUnavailableSeconds * 1000;
+  }
+
+  /**
+   * The current epoch: pass it to {@link TokenCache.set} for a token whose validation starts
+   * now, so a result that straddles a reset is not cached.
+   */
+  get generation(): number {
+    return this.epoch;
   }
 
   /** The cached token for this key, if still valid; expired or revoked entries are dropped. */
   get(key: string): ValidatedToken | undefined {
     const entry = this.lru?.get(key);
     if (entry === undefined) return undefined;
+    if (this.lost && Date.now() >= this.servableUntil) {
+      this.lru?.clear();
+      return undefined;
+    }
     if (entry.staleAt <= Date.now() || (this.revoked.size !== 0 && this.isRevoked(entry.token))) {
       this.lru?.delete(key);
       return undefined;
@@ -44,15 +72,19 @@ export class TokenCache {
     return entry.token;
   }
 
-  /** Remember a freshly validated token. */
-  set(key: string, token: ValidatedToken): void {
-    if (!this.lru) return;
+  /**
+   * Remember a freshly validated token. With `generation` (read before validating), a token
+   * whose validation straddled a reset is not kept.
+   */
+  set(key: string, token: ValidatedToken, generation = this.epoch): void {
+    if (!this.lru || this.lost || generation !== this.epoch) return;
     const staleAt = Math.min(token.expiresAt * 1000, Date.now() + this.maxAgeMs);
     this.lru.set(key, { token, staleAt });
   }
 
-  /** Take note of a revocation (from the token store's listener). */
+  /** Take note of a revocation or a reset (from the token store's listener). */
   revoke(event: RevocationEvent): void {
+    if (event.reset !== undefined) this.reset(event.reset);
     const until = event.until * 1000;
     for (const id of event.ids) this.revoked.set(id, Math.max(until, this.revoked.get(id) ?? 0));
     if (this.revoked.size >= PRUNE_AT) this.prune();
@@ -61,6 +93,18 @@ export class TokenCache {
   /** Forget everything, e.g. after missing revocation messages. */
   clear(): void {
     this.lru?.clear();
+  }
+
+  private reset(kind: 'lost' | 'restored'): void {
+    this.epoch++;
+    if (kind === 'restored') {
+      this.lost = false;
+      this.clear();
+    } else if (!this.lost) {
+      this.lost = true;
+      this.servableUntil = Date.now() + this.staleMs;
+      if (this.staleMs === 0) this.clear();
+    }
   }
 
   /** Number of cached tokens. */

@@ -81,9 +81,10 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
     const key = hashToken(token);
     const hit = cache.get(key);
     if (hit !== undefined) return finish(req, res, next, token, hit);
+    const generation = cache.generation;
     validate(token).then(
       (validatedToken) => {
-        cache.set(key, validatedToken);
+        cache.set(key, validatedToken, generation);
         finish(req, res, next, token, validatedToken);
       },
       (err: unknown) => fail(res, err),

@@ -151,12 +151,34 @@ export interface RevocationTarget {
   until: number;
 }
 
-/** Told to every {@link TokenStore.onRevoke} listener when something is revoked. */
+/**
+ * Told to every {@link TokenStore.onRevoke} listener when something is revoked, or, with
+ * `reset`, when a shared store's link to other processes changes.
+ *
+ * @example
+ * ```ts
+ * const revoked = new Set<string>();
+ * tokens.onRevoke((event) => {
+ *   if (event.reset) myCache.clear(); // 'lost' or 'restored': revocations may have been missed
+ *   for (const id of event.ids) revoked.add(id);
+ * });
+ * ```
+ */
 export interface RevocationEvent {
-  /** The ids and family ids that were revoked. */
+  /** The ids and family ids that were revoked; empty for a `reset`. */
   ids: string[];
-  /** As in {@link RevocationTarget.until}. */
+  /** As in {@link RevocationTarget.until}; 0 for a `reset`. */
   until: number;
+  /**
+   * Set only by a shared store (one that tells listeners of other processes' revocations):
+   * - `'lost'`: the store can no longer hear other processes' revocations (its connection
+   *   dropped, or has not been confirmed yet). A listener that caches validity must drop what
+   *   it holds and cache nothing until `'restored'`, or only for a bounded time it documents.
+   * - `'restored'`: the store hears revocations again, but some may have been missed while it
+   *   could not: drop everything cached before now.
+   * Absent on an ordinary revocation; an in-process store never sends it.
+   */
+  reset?: 'lost' | 'restored';
 }
 
 /**
@@ -195,7 +217,8 @@ export interface TokenStore {
   isRevoked(ids: readonly string[]): Promise<boolean>;
   /**
    * Register a listener told of every revocation (from this process, and for a shared store
-   * from every process). Returns a function that removes it.
+   * from every process). Returns a function that removes it. A shared store also sends
+   * {@link RevocationEvent.reset} events when it may have missed revocations.
    */
   onRevoke(listener: (event: RevocationEvent) => void): () => void;
 }

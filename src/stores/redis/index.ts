@@ -1,0 +1,240 @@
+/**
+ * `redisTokenStore`: the {@link TokenStore} for apps that run several instances. Every
+ * instance shares one Redis (standalone, Sentinel or Cluster through ioredis); single use and
+ * family revocation are Lua scripts; revocations are published so every instance's
+ * `requireToken` cache drops them.
+ * @packageDocumentation
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { consoleLogger, type Logger } from '../../options';
+import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
+import { RevocationChannel } from './channel';
+import { Guard, unavailable, type RedisConnection } from './connection';
+import { CONSUME, keyLayout, REVOKE, SAVE } from './scripts';
+
+/** An ioredis client: standalone or Sentinel (`Redis`), or `Cluster`. */
+export type RedisClient = Redis<'legacy'> | Redis<'resp3'> | Cluster<'legacy'> | Cluster<'resp3'>;
+
+/**
+ * Options for {@link redisTokenStore}.
+ *
+ * @example
+ * ```ts
+ * redisTokenStore({ client: new Redis(process.env.REDIS_URL), prefix: 'myapp-tokens', timeoutMs: 500 });
+ * ```
+ */
+export interface RedisTokenStoreOptions {
+  /**
+   * The ioredis client for commands. It stays the app's: the store never closes it. The store
+   * adds its scripts to it (`defineCommand`, names starting `tokengate`).
+   */
+  client: RedisClient;
+  /**
+   * A second connection for the revocation subscription. Default: `client.duplicate()`, opened
+   * when the first revocation listener (each `oauthServer`) registers and closed by
+   * {@link RedisTokenStore.close}. Pass one to control its options yourself.
+   */
+  subscriber?: RedisClient;
+  /**
+   * Prefix of every key and of the channel; different prefixes keep separate token sets on one
+   * Redis. It becomes the Cluster hash tag (`{prefix}:…`), so all keys of one store share a
+   * slot. Letters, digits and `._:-` only. Default `tokengate`.
+   */
+  prefix?: string;
+  /**
+   * Longest wait (ms) for Redis on any operation before the request is answered 503
+   * `temporarily_unavailable`. While the client is reconnecting, operations fail at once.
+   * Default 1000.
+   */
+  timeoutMs?: number;
+  /**
+   * How often (ms) the subscriber connection is pinged. A connection that died silently is
+   * noticed within `heartbeatMs + timeoutMs`, and caches are dropped then. Default 1000.
+   */
+  heartbeatMs?: number;
+  /** Where connection-state warnings go. Default: `console` with a `[tokengate]` prefix. */
+  logger?: Logger;
+}
+
+/** A {@link TokenStore} backed by Redis, plus a way to let go of its subscriber connection. */
+export interface RedisTokenStore extends TokenStore {
+  /**
+   * Stop listening for revocations and close the subscriber connection the store opened.
+   * The command client is left open (it is the app's). Call on shutdown.
+   */
+  close(): Promise<void>;
+}
+
+const SCRIPTS = { save: 'tokengateSaveV1', consume: 'tokengateConsumeV1', revoke: 'tokengateRevokeV1' } as const;
+type ScriptCalls = Record<(typeof SCRIPTS)[keyof typeof SCRIPTS], (...args: (string | number)[]) => Promise<unknown>>;
+
+function positive(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new Error(`redisTokenStore: options.${name} must be a positive whole number of milliseconds (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function isClient(value: unknown): value is RedisConnection {
+  const c = value as Partial<RedisConnection> | undefined;
+  return !!c && typeof c.defineCommand === 'function' && typeof c.duplicate === 'function' && typeof c.on === 'function';
+}
+
+function toRecord(json: string, consumedAt: string | null): TokenRecord {
+  const record = JSON.parse(json) as TokenRecord;
+  return consumedAt === null ? record : { ...record, consumedAt: Number(consumedAt) };
+}
+
+/**
+ * A {@link TokenStore} in Redis, shared by every instance of the app.
+ *
+ * - Keys are `{prefix}:r:<id>` (a record, under the hash of its token), `{prefix}:f:<family>`
+ *   (the ids of a family) and `{prefix}:d:<id>` (a revoked id or family); every key has a TTL:
+ *   a record its `expiresAt`, a family its longest member's, a deny entry its `until`.
+ * - `consume` and `revoke` are Lua scripts: exactly one concurrent consumer wins, across
+ *   processes, and a family is removed and announced in one step.
+ * - Revocations are published on `{prefix}:revoked`; every store's `onRevoke` listeners hear
+ *   them (this process's at once, others' within a Redis round trip). When the subscription
+ *   drops, listeners get `{ reset: 'lost' }`, and `{ reset: 'restored' }` once it is back.
+ * - When Redis is unreachable, operations throw {@link TemporarilyUnavailable} within
+ *   `timeoutMs` (at once while reconnecting); the app answers 503 and recovers by itself as
+ *   ioredis reconnects.
+ *
+ * ioredis (an optional peer dependency) is used because it speaks to standalone Redis,
+ * Sentinel and Cluster through one API, caches Lua scripts (`defineCommand`: EVALSHA with a
+ * fallback to EVAL), and resubscribes after a reconnect.
+ *
+ * @example
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { redisTokenStore } from 'tokengate/redis';
+ *
+ * const tokens = redisTokenStore({ client: new Redis(process.env.REDIS_URL) });
+ * app.use(oauthServer({ clients, users, tokens }, { issuer, keys }));
+ * process.on('SIGTERM', () => tokens.close());
+ * ```
+ */
+export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStore {
+  if (!options || typeof options !== 'object' || !isClient(options.client)) {
+    throw new Error("redisTokenStore: options.client must be an ioredis client, e.g. redisTokenStore({ client: new Redis(process.env.REDIS_URL) }).");
+  }
+  if (options.subscriber !== undefined && (!isClient(options.subscriber) || (options.subscriber as unknown) === options.client)) {
+    throw new Error('redisTokenStore: options.subscriber must be a second ioredis client (a subscribed connection cannot run commands).');
+  }
+  const prefix = options.prefix ?? 'tokengate';
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9._:-]+$/.test(prefix)) {
+    throw new Error(`redisTokenStore: options.prefix must be letters, digits and ._:- only (got ${String(prefix)}).`);
+  }
+  const timeoutMs = positive('timeoutMs', options.timeoutMs, 1000);
+  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 1000);
+  const logger = options.logger ?? consoleLogger;
+
+  const client = options.client as unknown as RedisConnection;
+  const keys = keyLayout(prefix);
+  client.defineCommand(SCRIPTS.save, { lua: SAVE, numberOfKeys: 3 });
+  client.defineCommand(SCRIPTS.consume, { lua: CONSUME, numberOfKeys: 1 });
+  client.defineCommand(SCRIPTS.revoke, { lua: REVOKE, numberOfKeys: 4 });
+  const scripts = client as unknown as ScriptCalls;
+  const guard = new Guard(client, timeoutMs);
+  const channel = new RevocationChannel(client, {
+    channel: keys.channel,
+    subscriber: options.subscriber as unknown as RedisConnection | undefined,
+    heartbeatMs,
+    timeoutMs,
+    logger,
+  });
+
+  // Offset of Redis's clock from ours, measured on every (re)connect, so consume can tell
+  // Redis the moment after which running it would be pointless (see CONSUME).
+  let offsetMs: number | undefined;
+  function measureClock(): void {
+    const sent = Date.now();
+    guard.run(() => client.time()).then(
+      ([seconds, micros]) => {
+        const received = Date.now();
+        offsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + received) / 2;
+      },
+      () => undefined,
+    );
+  }
+  const onReady = (): void => {
+    guard.ready();
+    measureClock();
+  };
+  client.on('ready', onReady);
+  if (client.status === 'ready') measureClock();
+
+  return {
+    async save(record) {
+      const json = JSON.stringify({ ...record, consumedAt: undefined });
+      await guard.run(() =>
+        scripts[SCRIPTS.save](
+          keys.record(record.id),
+          keys.family(record.familyId),
+          keys.denied(record.familyId),
+          record.id,
+          json,
+          record.kind,
+          record.familyId,
+          record.expiresAt * 1000,
+          record.consumedAt === undefined ? '' : String(record.consumedAt),
+        ),
+      );
+    },
+
+    async find(kind: TokenKind, id: string) {
+      const [k, d, c] = await guard.run(() => client.hmget(keys.record(id), 'k', 'd', 'c'));
+      if (k !== kind || d == null) return undefined;
+      return toRecord(d, c ?? null);
+    },
+
+    async consume(kind: TokenKind, id: string): Promise<ConsumeResult | undefined> {
+      // Half the timeout: a script that runs later than that could answer after we gave up.
+      const deadline = offsetMs === undefined ? 0 : Math.floor(Date.now() + offsetMs + timeoutMs / 2);
+      const now = Math.floor(Date.now() / 1000);
+      const reply = await guard.run(() => scripts[SCRIPTS.consume](keys.record(id), kind, now, deadline));
+      if (reply === -1) throw unavailable(new Error('Redis ran consume after the caller stopped waiting; nothing was changed'));
+      if (!Array.isArray(reply)) return undefined;
+      const [json, consumedAt, reused] = reply as [string, string, number];
+      return { record: toRecord(json, consumedAt), reused: Number(reused) === 1 };
+    },
+
+    async revoke({ id, familyId, until }) {
+      const ids: string[] = [];
+      if (id !== undefined) ids.push(id);
+      if (familyId !== undefined) ids.push(familyId);
+      if (ids.length === 0) return;
+      const message = channel.message(ids, until);
+      await guard.run(() =>
+        scripts[SCRIPTS.revoke](
+          keys.record(id ?? ''),
+          keys.denied(id ?? ''),
+          keys.family(familyId ?? ''),
+          keys.denied(familyId ?? ''),
+          keys.base,
+          id ?? '',
+          familyId ?? '',
+          until * 1000,
+          keys.channel,
+          message.text,
+        ),
+      );
+      channel.deliverLocal(message.id, ids, until);
+    },
+
+    async isRevoked(ids) {
+      if (ids.length === 0) return false;
+      return (await guard.run(() => client.exists(...ids.map(keys.denied)))) > 0;
+    },
+
+    onRevoke(listener: (event: RevocationEvent) => void) {
+      return channel.add(listener);
+    },
+
+    async close() {
+      client.off('ready', onReady);
+      await channel.close();
+    },
+  };
+}
