@@ -128,7 +128,7 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
       }
     });
 
-    it('UserStore.authenticate — an unknown username costs about as much as a wrong password (no user enumeration by timing)', async () => {
+    it('UserStore.authenticate — a wrong password costs a slow hash, and an unknown username about as much (no user enumeration by timing)', async () => {
       const s = await store();
       const r = rule('UserStore.authenticate', 'constant work for unknown users');
       await s.authenticate(alice.username, 'warm-up');
@@ -140,6 +140,10 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
         unknown.push(await timed(() => s.authenticate(marker('nobody'), `wrong-${i}`)));
       }
       const [w, u] = [median(wrong), median(unknown)];
+      rule('UserStore.authenticate', 'passwords are checked with a slow hash').check(
+        w >= 1,
+        `a wrong password was rejected in ${w.toFixed(3)} ms (median): no slow hash was computed; store hashPassword (scrypt), bcrypt or argon2 hashes and verify against them`,
+      );
       r.check(u >= w * 0.25, `an unknown username took ${u.toFixed(1)} ms (median), a wrong password ${w.toFixed(1)} ms; verify the password against a dummy hash when the user is unknown`);
     });
 
