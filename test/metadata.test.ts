@@ -1,6 +1,7 @@
 /**
  * Authorization server metadata (RFC 8414) at /.well-known/oauth-authorization-server.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import request from 'supertest';
 import { memoryClientStore, memoryStores, oauthServer, type ServerOptions } from '../src';
 import { LIFECYCLE_CLIENTS } from './support/lifecycle';
@@ -114,14 +115,14 @@ describe.each(FRAMEWORKS)('metadata under %s (RFC 8414)', (framework) => {
 describe('metadata follows the configuration (RFC 8414 §2: only what is supported)', () => {
   test('an issuer with a terminating "/": the issuer is echoed exactly, the "/" is removed before inserting the well-known path (RFC 8414 §3.1)', async () => {
     const oauth = oauthServer(stores(), { issuer: 'https://auth.example.com/', logger: recordingLogger() });
-    const res = await request((req, res) => oauth(req, res, () => ((res.statusCode = 404), res.end()))).get(WELL_KNOWN);
+    const res = await request((req: IncomingMessage, res: ServerResponse) => oauth(req, res, () => ((res.statusCode = 404), res.end()))).get(WELL_KNOWN);
     expect(res.body.issuer).toBe('https://auth.example.com/');
     expect(res.body.token_endpoint).toBe('https://auth.example.com/oauth/token');
   });
 
   test('an issuer with a nested path and a trailing "/"', async () => {
     const oauth = oauthServer(stores(), { issuer: 'https://example.com/a/b/', logger: recordingLogger() });
-    const res = await request((req, res) => oauth.wellKnown(req, res, () => ((res.statusCode = 404), res.end()))).get(`${WELL_KNOWN}/a/b`);
+    const res = await request((req: IncomingMessage, res: ServerResponse) => oauth.wellKnown(req, res, () => ((res.statusCode = 404), res.end()))).get(`${WELL_KNOWN}/a/b`);
     expect(res.status).toBe(200);
     expect(res.body.issuer).toBe('https://example.com/a/b/');
     expect(res.body.introspection_endpoint).toBe('https://example.com/a/b/oauth/introspect');
