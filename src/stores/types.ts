@@ -50,13 +50,22 @@ export interface Client {
 }
 
 /**
- * Where clients live. Read-only from the library's point of view.
+ * Where clients live. Read-only from the library's point of view; the app registers clients
+ * itself, storing each secret as {@link hashClientSecret} returns it, never in plain text.
+ * `describeClientStore` from `tokengate/testing` checks every rule below.
  */
 export interface ClientStore {
   /**
-   * The client with this `client_id`, or `undefined` when there is none. Must not throw for
-   * an unknown id; throw only when the database itself fails (the request then gets a
-   * generic `server_error` and the cause goes to the logger).
+   * The client with this `client_id`, or `undefined` when there is none.
+   *
+   * - Ids match as exact strings: no case folding, no trimming (check your column's collation).
+   * - Must not throw for an unknown or odd id (empty, 4 KiB long, containing NUL or quotes):
+   *   the id comes straight from the request. A database that rejects such a string must be
+   *   answered `undefined` here. Throw only when the database itself fails (the request then
+   *   gets a generic `server_error` and the cause goes to the logger).
+   * - Fields the client does not have are `undefined`, never `null`; a public client has no
+   *   `secretHash` at all.
+   * - May be eventually consistent: a client registered a moment ago may not be found yet.
    */
   findClient(clientId: string): Promise<Client | undefined>;
 }
@@ -73,15 +82,20 @@ export interface User {
  */
 export interface UserStore {
   /**
-   * The user whose username and password match, or `undefined`. Must take about as long for
-   * an unknown username as for a wrong password (hash a dummy value), so that timing does not
-   * tell which usernames exist, and must not block the event loop (use async `scrypt`,
-   * `bcrypt` or `argon2`; see {@link hashPassword}).
+   * The user whose username and password match, or `undefined`.
+   *
+   * - Passwords are stored only as slow, salted hashes ({@link hashPassword} and
+   *   {@link verifyPassword}, bcrypt or argon2), never in plain text or as a fast hash.
+   * - Must take about as long for an unknown username as for a wrong password (verify against
+   *   a dummy hash), so that timing does not tell which usernames exist.
+   * - Must not block the event loop: async `scrypt`, `bcrypt` or `argon2`, not the `Sync` ones.
+   * - Must not throw for an unknown or odd username (empty, huge, NUL, quotes): `undefined`.
    */
   authenticate(username: string, password: string): Promise<User | undefined>;
   /**
-   * The user with this id, or `undefined` once the user is gone. Optional; when present, a
-   * refresh for a user that no longer exists is `invalid_grant`.
+   * The user with this id, or `undefined` once the user is gone (or for an odd id; never a
+   * throw). Optional; when present, a refresh for a user that no longer exists is
+   * `invalid_grant` and revokes the family.
    */
   findUser?(userId: string): Promise<User | undefined>;
 }
@@ -128,7 +142,10 @@ export interface TokenRecord {
 
 /** What {@link TokenStore.consume} returns for a record that exists. */
 export interface ConsumeResult {
-  /** The record as it was stored. */
+  /**
+   * The record with `consumedAt` set: to now for the winning call, to the first consumption's
+   * time for a reused one. Everything else as saved.
+   */
   record: TokenRecord;
   /**
    * `false` for exactly one caller: the first to consume. `true` for every later call, which
@@ -146,7 +163,8 @@ export interface RevocationTarget {
   /**
    * Seconds since the epoch until which the id or family must be reported revoked by
    * {@link TokenStore.isRevoked}: the latest expiry of any JWT that may carry it. After that
-   * the store may forget it.
+   * the store may forget it. A revocation with an earlier `until` never shortens one already
+   * in place.
    */
   until: number;
 }
@@ -185,40 +203,75 @@ export interface RevocationEvent {
  * Where refresh tokens, authorization codes and opaque access tokens live, and where JWT
  * revocations are remembered.
  *
- * Contract, in short: ids are hashes; records past `expiresAt` are absent; `consume` is atomic
- * (exactly one caller ever sees `reused: false`); `revoke` is immediate for `find`, `consume`
- * and `isRevoked` on this store, and tells `onRevoke` listeners (synchronously for an
- * in-process store, promptly for a shared one).
+ * Contract, in short: ids are hashes (the store never sees a raw token); records past
+ * `expiresAt` are absent; `consume` is atomic (exactly one caller ever sees `reused: false`);
+ * `revoke` is immediate for `find`, `consume` and `isRevoked` on every instance, tells this
+ * instance's `onRevoke` listeners before it resolves and other instances' promptly; a revoked
+ * family stays closed to records saved later. Nothing here may be eventually consistent
+ * except other instances' listeners. "Now" is the app's clock: `Math.floor(Date.now() / 1000)`.
+ *
+ * `describeTokenStore` from `tokengate/testing` checks every rule below; run it against your
+ * adapter (with its `peer` option for a store shared between processes).
  */
 export interface TokenStore {
   /**
-   * Store a new record. Its `id` is fresh (256 random bits, hashed), so a conflict is a bug.
-   * Must be durable before it resolves: the token is handed out right after.
+   * Store a new record, as a copy (later changes to the object must not reach the store).
+   *
+   * - Durable before it resolves, and visible to `find`/`consume` on every instance: the token
+   *   is handed out right after.
+   * - Never overwrites: an existing `id` rejects (ids are 256 random bits, hashed, so a
+   *   conflict is a bug, and an overwrite could un-consume a token).
+   * - A record whose family is revoked is not kept, or kept but never returned, even after
+   *   the revocation's `until`: a refresh that raced reuse detection must not leave a live
+   *   token behind. Atomic with a concurrent `revoke({ familyId })`: once both resolve, the
+   *   record is gone.
+   * - A record already past `expiresAt` is accepted (and absent from then on), not an error.
+   * - Optional fields left out come back `undefined`, never `null`; times as numbers.
    */
   save(record: TokenRecord): Promise<void>;
   /**
-   * The record of this kind and id, including a consumed one (so replays can be detected),
-   * or `undefined` when unknown, expired or revoked. Must not throw for an unknown id.
+   * The record of this kind and id, including a consumed one (with its `consumedAt`, until it
+   * expires, so replays can be detected), or `undefined` when unknown, of another kind,
+   * expired (`expiresAt <= now`) or revoked. Must not throw for an unknown or odd id.
    */
   find(kind: TokenKind, id: string): Promise<TokenRecord | undefined>;
   /**
    * Mark a single-use record (refresh token, authorization code) consumed. **Atomic**: of any
    * number of concurrent calls, across processes for a shared store, exactly one gets
-   * `reused: false`; the rest get `reused: true`. `undefined` when unknown, expired or revoked.
+   * `reused: false`; the rest get `reused: true` (the caller then revokes the family). A
+   * conditional write does it: `UPDATE … SET consumed_at = $now WHERE id = $1 AND consumed_at
+   * IS NULL RETURNING …`, a Lua script, a compare-and-set; never read, then write.
+   * `undefined` (and no effect) when unknown, of another kind, expired or revoked.
    */
   consume(kind: TokenKind, id: string): Promise<ConsumeResult | undefined>;
   /**
-   * Revoke a token and/or a family: remove every matching record (so `find` and `consume`
-   * return `undefined`), remember the ids until `target.until` for {@link TokenStore.isRevoked},
-   * then tell listeners. Revoking something unknown is not an error.
+   * Revoke a token and/or a family. When it resolves, on every instance: every matching
+   * record is gone for `find` and `consume` (a family's members of every kind, consumed ones
+   * too); each id and family id is reported by {@link TokenStore.isRevoked} until at least
+   * `target.until`, ids never stored (a JWT's `jti`) included; and this instance's listeners
+   * have been told. Other instances' listeners are told promptly (eventually consistent).
+   * Revoking something unknown is not an error.
    */
   revoke(target: RevocationTarget): Promise<void>;
-  /** Whether any of these ids (a JWT's `jti` and family id) was revoked and has not yet lapsed. */
+  /**
+   * Whether any of these ids (a JWT's `jti` and family id, or a record id) was revoked and its
+   * `until` has not passed; it may stay `true` after that. `false` for `[]`, never a throw.
+   * Consistent with `revoke` on every instance (called on every uncached request).
+   */
   isRevoked(ids: readonly string[]): Promise<boolean>;
   /**
    * Register a listener told of every revocation (from this process, and for a shared store
-   * from every process). Returns a function that removes it. A shared store also sends
-   * {@link RevocationEvent.reset} events when it may have missed revocations.
+   * from every process), with the revoked ids and family ids and the `until`. Returns a
+   * function that removes it. Each `oauthServer` registers one to keep its `requireToken`
+   * cache honest.
+   *
+   * - Revocations made through this instance reach its listeners before `revoke` resolves
+   *   (synchronously is simplest), ids never stored included.
+   * - A shared store tells its listeners of other instances' revocations promptly, and sends
+   *   {@link RevocationEvent.reset} events when it may have missed some: `'lost'` as soon as
+   *   a listener registers while it cannot hear other instances yet, and whenever that link
+   *   drops; `'restored'` when it is back.
+   * - A listener that throws should not stop the others from being told.
    */
   onRevoke(listener: (event: RevocationEvent) => void): () => void;
 }
