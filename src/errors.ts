@@ -96,6 +96,22 @@ export class TemporarilyUnavailable extends OAuthError {
   }
 }
 
+/**
+ * Too many failed attempts (429 Too Many Requests, RFC 6585 §4) with `Retry-After`. OAuth
+ * defines no error code for throttling, so the body uses `temporarily_unavailable`: the
+ * registered code (RFC 6749 §4.1.2.1) that means "cannot handle this now, try later", which
+ * neither blames the credentials (`invalid_grant`/`invalid_client` would tell a user whose
+ * password is right that it is wrong) nor the request's syntax (`invalid_request`). RFC 8628's
+ * `slow_down` is not used: it is a device-flow polling signal that clients answer by polling
+ * on. The 429 status and `Retry-After` carry the precise meaning.
+ */
+export class TooManyRequests extends OAuthError {
+  /** @param retryAfterSeconds - whole seconds until the client may try again (at least 1) */
+  constructor(retryAfterSeconds: number, description = 'Too many failed attempts; try again later.') {
+    super('temporarily_unavailable', description, 429, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}
+
 /** `access_denied`: the user (or the app on their behalf) refused the authorization request (RFC 6749 §4.1.2.1). */
 export class AccessDenied extends OAuthError {
   constructor(description = 'The user denied the request.') {

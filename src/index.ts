@@ -15,6 +15,9 @@
  */
 export { oauthServer, type OAuthServer } from './server';
 export type { ServerOptions, Logger, CacheOptions } from './options';
+export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget } from './limits/brute-force';
+export type { RemoteAddressFn } from './limits/remote-address';
+export type { CorsOptions } from './http/cors';
 export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions } from './hooks';
 export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';

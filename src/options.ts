@@ -5,6 +5,10 @@
  */
 import type { AuthorizeHooks, PkceOptions } from './hooks';
 import { ephemeralKey, resolveKey, type KeyInput, type ResolvedKey } from './tokens/keys';
+import { resolveBruteForce, type BruteForceGuard, type BruteForceOptions } from './limits/brute-force';
+import { resolveCors, type CorsOptions, type CorsPolicy } from './http/cors';
+import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
+import { maskTokens, safeDetail } from './redact';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -89,6 +93,16 @@ export interface ServerOptions {
    * keep their own scope lists; this is only what discovery shows. Default: not advertised.
    */
   scopesSupported?: string[];
+  /**
+   * Limits on failed attempts at the token endpoint, per username, client id and remote
+   * address (see {@link BruteForceOptions} for the defaults, and `trust proxy`). `false` turns
+   * them all off.
+   */
+  bruteForce?: BruteForceOptions | false;
+  /** Seconds a request body may take to arrive in full before the answer is 408 and the connection closes. Default 10. */
+  bodyTimeout?: number;
+  /** Lets browser clients on other origins call the token, revocation and metadata endpoints. Default: off. */
+  cors?: CorsOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -114,14 +128,18 @@ export interface ResolvedOptions {
   readonly introspectionPath: string;
   readonly jwksPath: string;
   readonly scopesSupported: readonly string[] | undefined;
+  readonly bruteForce: BruteForceGuard | undefined;
+  readonly bodyTimeoutMs: number;
+  readonly cors: CorsPolicy | undefined;
 }
 
 /** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */
 export const consoleLogger: Logger = {
-  warn: (message) => console.warn(`[tokengate] ${message}`),
-  // The detail is an Error from a store or a bug: its message and stack help the operator
-  // and never contain a request's secrets, because we never put them into errors.
-  error: (message, detail) => console.error(`[tokengate] ${message}`, detail),
+  warn: (message) => console.warn(`[tokengate] ${maskTokens(message)}`),
+  // The detail is an Error from a store, a hook or a bug. Only its name, code and message are
+  // printed (token-shaped parts masked): a stack or a driver's extra fields can quote the
+  // values it was called with. Pass your own logger to get the Error itself.
+  error: (message, detail) => console.error(`[tokengate] ${maskTokens(message)}${detail === undefined ? '' : ` (${safeDetail(detail)})`}`),
 };
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
@@ -199,6 +217,14 @@ function checkScopesSupported(scopes: unknown): readonly string[] | undefined {
   return Object.freeze([...new Set(scopes as string[])]);
 }
 
+function checkBodyTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_BODY_TIMEOUT_MS;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 3600) {
+    throw new Error(`oauthServer: options.bodyTimeout must be a number of seconds between 0 and 3600, e.g. 10 or 2.5 (got ${String(value)}).`);
+  }
+  return Math.ceil(value * 1000);
+}
+
 /** Validate options once, at start-up. Throws with a message that says what to change. */
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') throw new Error('oauthServer(stores, options): options with at least { issuer } are required.');
@@ -274,5 +300,8 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     introspectionPath,
     jwksPath,
     scopesSupported: checkScopesSupported(options.scopesSupported),
+    bruteForce: resolveBruteForce(options.bruteForce, logger),
+    bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
+    cors: resolveCors(options.cors),
   });
 }

@@ -16,6 +16,7 @@ import { revocationEndpoint } from './endpoints/revoke';
 import { tokenEndpoint, type Handler } from './endpoints/token';
 import { builtInGrants } from './grants';
 import type { Request } from './http/body';
+import type { ResetTarget } from './limits/brute-force';
 import { resolveOptions, type ServerOptions } from './options';
 import { memoryTokenStore } from './stores/memory/tokens';
 import type { Stores, TokenStore } from './stores/types';
@@ -56,6 +57,16 @@ export interface OAuthServer {
    * ```
    */
   readonly wellKnown: (req: Request, res: ServerResponse, next: (err?: unknown) => void) => void;
+  /**
+   * Forget the failed attempts counted against a username, client id and/or address by the
+   * brute-force limits (`options.bruteForce`), e.g. once support has verified the user.
+   *
+   * @example
+   * ```ts
+   * await oauth.resetLimits({ username: 'alice@example.com' });
+   * ```
+   */
+  resetLimits(target: ResetTarget): Promise<void>;
 }
 
 function checkStores(stores: Stores): void {
@@ -117,7 +128,13 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     },
     [...grants.keys()],
   );
-  const metadataHandler = metadataEndpoint(metadata, resolved);
+  // CORS (options.cors) for what browser clients call; never for the authorize endpoint.
+  const { cors } = resolved;
+  if (cors) {
+    for (const path of [resolved.tokenPath, resolved.revocationPath]) routes.set(path, cors.wrap('POST', routes.get(path) as Handler));
+    routes.set(resolved.jwksPath, cors.wrap('GET, HEAD', routes.get(resolved.jwksPath) as Handler, true));
+  }
+  const metadataHandler = cors ? cors.wrap('GET, HEAD', metadataEndpoint(metadata, resolved), true) : metadataEndpoint(metadata, resolved);
   // An issuer without a path has its document right under the mount point (the host root);
   // one with a path has it outside, served by `oauth.wellKnown` (RFC 8414 §3.1).
   if (wellKnownPath(resolved.issuer) === WELL_KNOWN) routes.set(WELL_KNOWN, metadataHandler);
@@ -130,6 +147,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     cache,
     realm: resolved.realm,
     maxBodyBytes: resolved.maxBodyBytes,
+    bodyTimeoutMs: resolved.bodyTimeoutMs,
     logger: resolved.logger,
   };
 
@@ -147,6 +165,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     context: { value: ctx },
     metadata: { value: metadata },
     wellKnown: { value: wellKnownMiddleware(resolved.issuer, metadataHandler) },
+    resetLimits: { value: async (target: ResetTarget) => resolved.bruteForce?.reset(target) },
   });
   return middleware;
 }

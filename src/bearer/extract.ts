@@ -14,6 +14,8 @@ export interface ExtractOptions {
   allowQuery: boolean;
   /** Body size limit when the body has to be read here. */
   maxBodyBytes: number;
+  /** Body read deadline in milliseconds. Default: `readParams`'s (10 s). */
+  bodyTimeoutMs?: number;
 }
 
 // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="  (RFC 6750 §2.1)
@@ -42,11 +44,11 @@ function fromQuery(url: string | undefined): string | undefined {
   return values[0];
 }
 
-async function fromBody(req: Request, maxBodyBytes: number): Promise<string | undefined> {
+async function fromBody(req: Request, maxBodyBytes: number, bodyTimeoutMs: number | undefined): Promise<string | undefined> {
   const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
   // RFC 6750 §2.2: only a single-part form body, and never for GET.
   if (type !== 'application/x-www-form-urlencoded' || req.method === 'GET' || req.method === 'HEAD') return undefined;
-  const params = await readParams(req, maxBodyBytes);
+  const params = await readParams(req, maxBodyBytes, bodyTimeoutMs);
   // Leave the parsed body for the route, as a body parser would have.
   if (req.body === undefined) {
     req.body = { ...params };
@@ -65,7 +67,7 @@ export async function extractToken(req: Request, options: ExtractOptions): Promi
     if (query !== undefined) found.push(query);
   }
   if (options.allowBody) {
-    const body = await fromBody(req, options.maxBodyBytes);
+    const body = await fromBody(req, options.maxBodyBytes, options.bodyTimeoutMs);
     if (body !== undefined) found.push(body);
   }
   if (found.length > 1) throw new InvalidRequest('Send the access token one way only (RFC 6750 §2).');

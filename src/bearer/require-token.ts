@@ -34,6 +34,8 @@ export interface GuardContext {
   cache: TokenCache;
   realm: string;
   maxBodyBytes: number;
+  /** Body read deadline in milliseconds when the token may come in the body. Default 10 s. */
+  bodyTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -57,7 +59,7 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   const realm = quote(options.realm ?? ctx.realm);
   const allowBody = options.allowBody === true;
   const allowQuery = options.allowQuery === true;
-  const extractOptions = { allowBody, allowQuery, maxBodyBytes: ctx.maxBodyBytes };
+  const extractOptions = { allowBody, allowQuery, maxBodyBytes: ctx.maxBodyBytes, bodyTimeoutMs: ctx.bodyTimeoutMs };
   const { cache, validate, logger } = ctx;
 
   // RFC 6750 §3: the challenge names the realm; an error code only when a token was sent.

@@ -68,6 +68,17 @@ function credentials(req: IncomingMessage, params: Params, challenge: Record<str
 }
 
 /**
+ * Told about each client authentication, e.g. by the brute-force limits: `claimed` before the
+ * secret is checked (it may throw to refuse the request), `failed` after an `invalid_client`.
+ */
+export interface ClientAuthHooks {
+  /** The client id the request names; called before the client is looked up. */
+  claimed(clientId: string): Promise<void>;
+  /** Authentication failed; `clientId` is `undefined` when the request named none. */
+  failed(clientId: string | undefined): Promise<void>;
+}
+
+/**
  * Authenticate the client of a token, revocation or introspection request. Unknown clients
  * and wrong secrets fail alike, in the response and in the work done (a constant-time compare
  * against a dummy hash when the client is unknown).
@@ -77,19 +88,31 @@ export async function authenticateClient(
   params: Params,
   clients: ClientStore,
   basicChallenge: string,
+  hooks?: ClientAuthHooks,
 ): Promise<AuthenticatedClient> {
   const usedBasic = /^basic /i.test(req.headers.authorization ?? '');
   const challenge: Record<string, string> = usedBasic ? { 'WWW-Authenticate': basicChallenge } : {};
-  const creds = credentials(req, params, challenge);
+  let creds: Credentials;
+  try {
+    creds = credentials(req, params, challenge);
+  } catch (err) {
+    if (err instanceof InvalidClient) await hooks?.failed(undefined);
+    throw err;
+  }
+  await hooks?.claimed(creds.clientId);
   const client = await clients.findClient(creds.clientId);
+  let ok: boolean;
   if (creds.method === 'none') {
     // A public client: it must exist and have no secret; a confidential one must prove itself.
-    if (client && client.secretHash === undefined) return { client, method: 'none' };
-    verifyClientSecret('', undefined);
+    ok = client !== undefined && client.secretHash === undefined;
+    if (!ok) verifyClientSecret('', undefined);
+  } else {
+    ok = false;
+    for (const secret of creds.secrets) ok = verifyClientSecret(secret, client?.secretHash) || ok;
+  }
+  if (!ok || !client) {
+    await hooks?.failed(creds.clientId);
     throw new InvalidClient('Client authentication failed.', challenge);
   }
-  let ok = false;
-  for (const secret of creds.secrets) ok = verifyClientSecret(secret, client?.secretHash) || ok;
-  if (!ok || !client) throw new InvalidClient('Client authentication failed.', challenge);
   return { client, method: creds.method };
 }

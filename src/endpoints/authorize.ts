@@ -42,7 +42,7 @@ function fromPairs(pairs: Iterable<[string, string]>): ParsedRequest {
   return { params, repeated };
 }
 
-async function parseRequest(req: Request, maxBodyBytes: number): Promise<ParsedRequest> {
+async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: number): Promise<ParsedRequest> {
   if (req.method === 'GET') {
     const url = req.url ?? '';
     const q = url.indexOf('?');
@@ -51,7 +51,7 @@ async function parseRequest(req: Request, maxBodyBytes: number): Promise<ParsedR
   if (req.method !== 'POST') throw new PageError('invalid_request', 'The authorization endpoint accepts only GET and POST.', 405, { Allow: 'GET, POST' });
   try {
     // The form parser refuses a repeated field itself, before the client is known.
-    return fromPairs(Object.entries(await readParams(req, maxBodyBytes)));
+    return fromPairs(Object.entries(await readParams(req, maxBodyBytes, bodyTimeoutMs)));
   } catch (err) {
     if (err instanceof OAuthError) throw new PageError(err.error, err.message, err.status, err.headers);
     throw err;
@@ -207,7 +207,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     let client: Client | undefined;
     let redirectUri: string;
     try {
-      parsed = await parseRequest(req, options.maxBodyBytes);
+      parsed = await parseRequest(req, options.maxBodyBytes, options.bodyTimeoutMs);
       const clientId = parsed.params.client_id;
       if (clientId === undefined) throw new PageError('invalid_request', 'The client_id parameter is required.');
       if (parsed.repeated.has('client_id')) throw new PageError('invalid_request', 'The client_id parameter is included more than once.');

@@ -14,7 +14,7 @@ import { readTokenRequest } from './token-request';
 export function revocationEndpoint(ctx: ServerContext): Handler {
   return async function revoke(req, res) {
     try {
-      const { auth, token, hint } = await readTokenRequest(ctx, req, 'revocation');
+      const { auth, token, hint } = await readTokenRequest(ctx, req, 'revocation', res);
       const found = await findToken(ctx, token, hint);
       // RFC 7009 §2.1: the server verifies the token was issued to the requesting client. Another
       // client's token, an unknown, expired or already revoked one: nothing to do, and the answer

@@ -4,11 +4,13 @@
  * optional `token_type_hint`.
  * @packageDocumentation
  */
+import type { ServerResponse } from 'node:http';
 import type { AuthenticatedClient } from '../clients/authenticate';
 import { authenticateClient } from '../clients/authenticate';
 import type { ServerContext } from '../context';
 import { InvalidRequest } from '../errors';
 import { readParams, type Request } from '../http/body';
+import { guardRequest } from '../limits/guard-request';
 
 /** A parsed, client-authenticated revocation or introspection request. */
 export interface TokenRequest {
@@ -17,12 +19,17 @@ export interface TokenRequest {
   hint: string | undefined;
 }
 
-/** Parse and authenticate the request, or throw the OAuth error for what is wrong. */
-export async function readTokenRequest(ctx: ServerContext, req: Request, endpoint: string): Promise<TokenRequest> {
+/**
+ * Parse and authenticate the request, or throw the OAuth error for what is wrong. Client
+ * authentication is under the brute-force limits, as at the token endpoint; `res` is given
+ * by endpoints with CORS, so a client's own origins can read the answer.
+ */
+export async function readTokenRequest(ctx: ServerContext, req: Request, endpoint: string, res?: ServerResponse): Promise<TokenRequest> {
   if (req.method !== 'POST') throw new InvalidRequest(`The ${endpoint} endpoint accepts only POST.`, 405, { Allow: 'POST' });
-  const params = await readParams(req, ctx.options.maxBodyBytes);
+  const params = await readParams(req, ctx.options.maxBodyBytes, ctx.options.bodyTimeoutMs);
+  const guard = await guardRequest(ctx, req, res);
   // Authenticate before looking at the token, so an unauthenticated caller learns nothing about it.
-  const auth = await authenticateClient(req, params, ctx.clients, ctx.basicChallenge);
+  const auth = await authenticateClient(req, params, ctx.clients, ctx.basicChallenge, guard);
   const token = params.token;
   if (token === undefined || token === '') throw new InvalidRequest('The "token" parameter is required.');
   return { auth, token, hint: params.token_type_hint };

@@ -8,8 +8,10 @@ import { authenticateClient } from '../clients/authenticate';
 import type { ServerContext } from '../context';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors';
 import type { Grant } from '../grants';
-import { printable, readParams, type Request } from '../http/body';
+import { printable, readParams, type Params, type Request } from '../http/body';
 import { sendError, sendJson } from '../http/respond';
+import { guardRequest } from '../limits/guard-request';
+import { requestSecrets, withoutSecrets } from '../redact';
 import type { GrantType } from '../stores/types';
 
 /** A request handler that answers every request it is given. */
@@ -19,20 +21,24 @@ export type Handler = (req: Request, res: ServerResponse) => Promise<void>;
 export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): Handler {
   const { options, clients } = ctx;
   return async function token(req, res) {
+    let params: Params | undefined;
     try {
       if (req.method !== 'POST') throw new InvalidRequest('The token endpoint accepts only POST.', 405, { Allow: 'POST' });
-      const params = await readParams(req, options.maxBodyBytes);
+      params = await readParams(req, options.maxBodyBytes, options.bodyTimeoutMs);
       const grantType = params.grant_type;
       if (grantType === undefined || grantType === '') throw new InvalidRequest('The "grant_type" parameter is required.');
       const grant = grants.get(grantType);
       if (!grant) throw new UnsupportedGrantType(`The grant type "${printable(grantType)}" is not supported.`);
-      const auth = await authenticateClient(req, params, clients, ctx.basicChallenge);
+      const guard = await guardRequest(ctx, req, res);
+      const auth = await authenticateClient(req, params, clients, ctx.basicChallenge, guard);
       if (!auth.client.grants.includes(grantType as GrantType)) {
         throw new UnauthorizedClient(`This client may not use the ${grantType} grant.`);
       }
-      sendJson(res, 200, await grant.handle(ctx, params, auth));
+      const p = params;
+      const response = grantType === 'password' ? await guard.password(p.username, () => grant.handle(ctx, p, auth)) : await grant.handle(ctx, p, auth);
+      sendJson(res, 200, response);
     } catch (err) {
-      sendError(res, err, options.logger, 'token endpoint');
+      sendError(res, withoutSecrets(err, requestSecrets(req, params)), options.logger, 'token endpoint');
     }
   };
 }

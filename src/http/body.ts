@@ -22,6 +22,22 @@ function tooLarge(): InvalidRequest {
   return new InvalidRequest('The request body is too large.', 413, { Connection: 'close' });
 }
 
+/** How long a request body may take to arrive when the caller does not say: 10 seconds. */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+
+// 408 with Connection: close: Node then closes the socket after the answer, so a client that
+// trickles its body or never finishes it holds nothing once the deadline has passed.
+function tooSlow(): InvalidRequest {
+  return new InvalidRequest('The request body did not arrive in time.', 408, { Connection: 'close' });
+}
+
+/** Call `fail` if the whole body has not arrived `ms` after reading began; returns the canceller. */
+function deadline(ms: number, fail: () => void): () => void {
+  const timer = setTimeout(fail, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
 /** Add one parameter, refusing a repeat (RFC 6749 §3.2: parameters MUST NOT be included more than once). */
 function add(params: Record<string, string>, name: string, value: string): void {
   if (Object.prototype.hasOwnProperty.call(params, name)) {
@@ -57,7 +73,7 @@ function fromParsedBody(body: unknown): Record<string, string> {
   return params;
 }
 
-function readRaw(req: IncomingMessage, maxBytes: number): Promise<string> {
+function readRaw(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (declared > maxBytes) {
@@ -68,29 +84,31 @@ function readRaw(req: IncomingMessage, maxBytes: number): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const cancel = deadline(timeoutMs, () => failed || ((failed = true), reject(tooSlow())));
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
       size += chunk.length;
       if (size > maxBytes) {
         failed = true;
+        cancel();
         reject(tooLarge());
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => failed || resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => failed || ((failed = true), reject(new InvalidRequest('The request body could not be read.'))));
+    req.on('end', () => (cancel(), failed || resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', () => (cancel(), failed || ((failed = true), reject(new InvalidRequest('The request body could not be read.')))));
   });
 }
 
-async function readForm(req: IncomingMessage, maxBytes: number): Promise<Record<string, string>> {
-  const raw = await readRaw(req, maxBytes);
+async function readForm(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Record<string, string>> {
+  const raw = await readRaw(req, maxBytes, timeoutMs);
   const params: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(raw)) add(params, name, value);
   return params;
 }
 
-function readMultipart(req: IncomingMessage, maxBytes: number): Promise<Record<string, string>> {
+function readMultipart(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -106,9 +124,11 @@ function readMultipart(req: IncomingMessage, maxBytes: number): Promise<Record<s
     const params: Record<string, string> = Object.create(null);
     let size = 0;
     let settled = false;
+    const cancel = deadline(timeoutMs, () => fail(tooSlow()));
     const fail = (error: InvalidRequest): void => {
       if (settled) return;
       settled = true;
+      cancel();
       req.unpipe(parser);
       req.resume();
       reject(error);
@@ -138,6 +158,7 @@ function readMultipart(req: IncomingMessage, maxBytes: number): Promise<Record<s
     parser.on('close', () => {
       if (settled) return;
       settled = true;
+      cancel();
       resolve(params);
     });
     req.pipe(parser);
@@ -147,8 +168,10 @@ function readMultipart(req: IncomingMessage, maxBytes: number): Promise<Record<s
 /**
  * The request's body parameters. Accepts form-urlencoded and multipart bodies, or a body an
  * earlier `express.urlencoded()`/multer already parsed; a JSON or other body is refused.
+ * A body larger than `maxBytes` is 413; one that has not fully arrived `timeoutMs` after
+ * reading began is 408 (both close the connection).
  */
-export async function readParams(req: Request, maxBytes: number): Promise<Params> {
+export async function readParams(req: Request, maxBytes: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<Params> {
   const type = mediaType(req);
   const alreadyRead = req._body === true || req.readableEnded;
   if (type !== FORM && type !== MULTIPART) {
@@ -158,5 +181,5 @@ export async function readParams(req: Request, maxBytes: number): Promise<Params
     throw new InvalidRequest('The Content-Type must be application/x-www-form-urlencoded or multipart/form-data.');
   }
   if (alreadyRead) return fromParsedBody(req.body ?? {});
-  return type === FORM ? readForm(req, maxBytes) : readMultipart(req, maxBytes);
+  return type === FORM ? readForm(req, maxBytes, timeoutMs) : readMultipart(req, maxBytes, timeoutMs);
 }
