@@ -1,37 +1,22 @@
-// The demo: an Express app with tokengate on the in-memory store.
-// Run with `npm start` (it builds first); it prints curl lines to try.
+// The demo: an Express app with tokengate on the in-memory store. Run with `npm start` (it
+// builds first); it prints the URL to open and curl lines to try.
 'use strict';
-const express = require('express');
-const { oauthServer, memoryStores } = require('tokengate');
+const http = require('node:http');
+const { createDemo } = require('./app');
 
 const PORT = Number(process.env.PORT ?? 3000);
-const ISSUER = process.env.ISSUER ?? `http://localhost:${PORT}`;
 
-const stores = memoryStores({
-  clients: [
-    {
-      id: 'web-app',
-      secret: 'web-secret',
-      grants: ['client_credentials', 'password', 'refresh_token'],
-      scopes: ['read', 'write'],
-    },
-  ],
-  users: [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland' }],
-});
-
-// The demo uses an ephemeral key (tokengate warns about it); real apps pass options.keys.
-const oauth = oauthServer(stores, { issuer: ISSUER });
-
-const app = express();
-app.use(oauth);
-app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => {
-  res.json({ sub: req.auth.sub, client_id: req.auth.clientId, scope: req.auth.scope });
-});
-app.get('/', (_req, res) => res.type('text').send('tokengate demo: see the curl lines printed on the console.\n'));
-
-const server = app.listen(PORT, () => {
-  const url = `http://localhost:${server.address().port}`;
+// The issuer (and the demo client's redirect URI) depend on the port, so the app is built
+// once the server listens: PORT=0 picks a free port and still works.
+const server = http.createServer();
+server.listen(PORT, () => {
+  const url = process.env.ISSUER ?? `http://localhost:${server.address().port}`;
+  const { app } = createDemo({ issuer: url });
+  server.on('request', app);
   console.log(`tokengate demo listening on ${url}
+
+Open ${url}/client in a browser to sign in with the authorization code flow and PKCE
+(sign in as alice@example.com / wonderland, approve, and the client calls the protected API).
 
 Get a token for alice (password grant, multipart form, HTTP Basic client auth):
   curl -X POST ${url}/oauth/token -u web-app:web-secret -F username=alice@example.com -F password=wonderland -F grant_type=password
@@ -50,4 +35,4 @@ See an error:
 `);
 });
 
-module.exports = { app, server };
+module.exports = { server };

@@ -1,0 +1,120 @@
+// The demo's own pages: plain server-rendered HTML. Sign-in, consent and the client page are
+// the app's business, not tokengate's; they are here to show the authorization code flow.
+'use strict';
+
+const escape = (value) =>
+  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+
+const style = `body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
+label{display:block;margin:.75rem 0}input{display:block;width:100%;padding:.4rem;font:inherit;box-sizing:border-box}
+button{font:inherit;padding:.4rem 1.2rem;margin:1rem .5rem 0 0}.error{color:#b00020}pre{background:#f4f4f4;padding:.75rem;overflow:auto;white-space:pre-wrap;word-break:break-all}`;
+
+function layout(title, body) {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${escape(title)} · tokengate demo</title><style>${style}</style></head>
+<body>${body}</body></html>`;
+}
+
+function homePage() {
+  return layout(
+    'Home',
+    `<h1>tokengate demo</h1>
+<p><a href="/client">Open the demo client</a>: a single-page app that signs you in with the
+authorization code flow and PKCE, then calls a protected API.</p>
+<p>The token endpoint also takes the curl requests printed on the console.</p>`,
+  );
+}
+
+function signInPage({ next, csrf, error, username = '' }) {
+  return layout(
+    'Sign in',
+    `<h1>Sign in</h1>
+${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
+<form method="post" action="/login">
+<input type="hidden" name="csrf" value="${escape(csrf)}"><input type="hidden" name="next" value="${escape(next)}">
+<label>E-mail <input name="username" type="email" autocomplete="username" value="${escape(username)}" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button>
+</form>
+<p><small>Demo user: alice@example.com / wonderland</small></p>`,
+  );
+}
+
+const SCOPE_TEXT = { read: 'Read your profile', write: 'Change your data' };
+
+function consentPage({ clientName, scopes, user, csrf }) {
+  const items = scopes.map((s) => `<li><strong>${escape(s)}</strong>: ${escape(SCOPE_TEXT[s] ?? s)}</li>`).join('');
+  return layout(
+    'Allow access?',
+    `<h1>Allow access?</h1>
+<p><strong>${escape(clientName)}</strong> asks to act for <strong>${escape(user.username ?? user.id)}</strong>:</p>
+<ul>${items}</ul>
+<form method="post" action="/consent">
+<input type="hidden" name="csrf" value="${escape(csrf)}">
+<button type="submit" name="decision" value="approve">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form>`,
+  );
+}
+
+// The client runs entirely in the browser, as a public client: PKCE (S256), state, and the
+// iss check of RFC 9207 before it trusts the code.
+const clientScript = `
+const cfg = JSON.parse(document.getElementById('config').textContent);
+const $ = (id) => document.getElementById(id);
+const show = (id, text) => { $(id).hidden = false; $(id).textContent = text; };
+const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+const short = (t) => (t ? t.slice(0, 16) + '…' : t);
+
+async function signIn() {
+  const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
+  sessionStorage.setItem('demo-pkce', JSON.stringify({ verifier, state }));
+  const query = new URLSearchParams({ response_type: 'code', client_id: cfg.clientId, redirect_uri: cfg.redirectUri,
+    scope: cfg.scope, state, code_challenge: challenge, code_challenge_method: 'S256' });
+  location.assign(cfg.authorizeUrl + '?' + query);
+}
+
+async function finish(params) {
+  const saved = JSON.parse(sessionStorage.getItem('demo-pkce') || 'null');
+  sessionStorage.removeItem('demo-pkce');
+  history.replaceState(null, '', location.pathname); // the code leaves the address bar
+  if (params.get('iss') !== cfg.issuer) throw new Error('The response is not from our authorization server (iss).');
+  if (!saved || params.get('state') !== saved.state) throw new Error('The state does not match this browser tab.');
+  if (params.get('error')) throw new Error(params.get('error') + ': ' + (params.get('error_description') || ''));
+  show('status', 'Got a code; exchanging it…');
+  const tokenRes = await fetch(cfg.tokenUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: params.get('code'), redirect_uri: cfg.redirectUri,
+      client_id: cfg.clientId, code_verifier: saved.verifier }) });
+  const tokens = await tokenRes.json();
+  if (!tokenRes.ok) throw new Error(tokens.error + ': ' + tokens.error_description);
+  show('tokens', JSON.stringify({ ...tokens, access_token: short(tokens.access_token), refresh_token: short(tokens.refresh_token) }, null, 2));
+  const meRes = await fetch(cfg.apiUrl, { headers: { Authorization: 'Bearer ' + tokens.access_token } });
+  show('me', JSON.stringify(await meRes.json(), null, 2));
+  show('status', meRes.ok ? 'Signed in. The protected API answered:' : 'The API refused the token.');
+}
+
+$('sign-in').addEventListener('click', () => signIn().catch((e) => show('status', e.message)));
+const params = new URLSearchParams(location.search);
+if (params.has('code') || params.has('error')) finish(params).catch((e) => show('status', e.message));
+`;
+
+function clientPage(config) {
+  // JSON inside <script>: "<" escaped so no value can close the element.
+  const json = JSON.stringify(config).replace(/</g, '\\u003c');
+  return layout(
+    'Demo client',
+    `<h1>Demo client</h1>
+<p>A single-page app registered as the public client <code>${escape(config.clientId)}</code>.</p>
+<button id="sign-in" type="button">Sign in with tokengate</button>
+<p id="status" role="status" hidden></p>
+<pre id="tokens" hidden></pre>
+<pre id="me" hidden></pre>
+<script type="application/json" id="config">${json}</script>
+<script>${clientScript}</script>`,
+  );
+}
+
+module.exports = { escape, layout, homePage, signInPage, consentPage, clientPage };
