@@ -419,6 +419,37 @@ describe('PKCE at the authorization endpoint (RFC 7636 §4.3, §4.4.1; RFC 9700 
   });
 });
 
+describe('a POST authorization request whose body the app already parsed', () => {
+  test.each(['express4', 'express5'] as const)('%s with express.urlencoded() mounted before the server', async (framework) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const express = require(framework);
+    const { app } = buildCodeApp(framework, {}, memoryStores({ clients: CLIENTS, users: USERS }), '', (a) => a.use(express.urlencoded({ extended: false })));
+    const { params, verifier } = spaRequest();
+    const res = await request(app).post(AUTHORIZE).type('form').set(HOOK_HEADERS.user, 'user-alice').send(params as Record<string, string>);
+    expect(res.status).toBe(303);
+    const query = locationParams(res.headers.location);
+    expect(query.get('state')).toBe(params.state);
+    const tokens = await exchange(app, { grant_type: 'authorization_code', client_id: 'spa', code: query.get('code') as string, redirect_uri: SPA_REDIRECT, code_verifier: verifier });
+    expect(tokens.status).toBe(200);
+  });
+});
+
+describe('discovery says the authorization response carries iss (RFC 9207 §3, RFC 8414)', () => {
+  test('the metadata names the authorization endpoint, S256 only, and authorization_response_iss_parameter_supported', async () => {
+    const { app } = buildCodeApp('express5');
+    const res = await request(app).get('/.well-known/oauth-authorization-server');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}${AUTHORIZE}`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+    });
+    expect(res.body.grant_types_supported).toContain('authorization_code');
+  });
+});
+
 describe('without options.authorize', () => {
   test('there is no authorization endpoint and the authorization_code grant is unsupported', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

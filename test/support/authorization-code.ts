@@ -126,6 +126,7 @@ export function buildCodeApp(
   options: Partial<ServerOptions> = {},
   stores: Stores = memoryStores({ clients: CLIENTS, users: USERS }),
   mount = '',
+  before?: (app: { use: (...args: unknown[]) => unknown }) => void,
 ): CodeApp {
   const logger = recordingLogger();
   const calls: HookCalls = { authenticate: 0, consent: 0 };
@@ -136,6 +137,7 @@ export function buildCodeApp(
   };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const app = framework === 'connect' ? require('connect')() : require(framework)();
+  before?.(app);
   if (mount) app.use(mount, oauth);
   else app.use(oauth);
   app.use('/api/me', oauth.requireToken({ scope: 'read' }));
