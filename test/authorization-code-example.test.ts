@@ -15,7 +15,7 @@ jest.mock('tokengate', () => jest.requireActual('../src'), { virtual: true });
 const ISSUER = 'http://localhost:4321';
 const REDIRECT = `${ISSUER}/client`;
 
-function demo(): Parameters<typeof request.agent>[0] {
+function demo(): Parameters<typeof request>[0] {
   const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined); // the ephemeral-key warning
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
