@@ -9,6 +9,7 @@ import { resolveBruteForce, type BruteForceGuard, type BruteForceOptions } from 
 import { resolveCors, type CorsOptions, type CorsPolicy } from './http/cors';
 import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
 import { maskTokens, safeDetail } from './redact';
+import { publishingLogger } from './log-channel';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -229,10 +230,11 @@ function checkBodyTimeout(value: unknown): number {
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') throw new Error('oauthServer(stores, options): options with at least { issuer } are required.');
   const issuer = checkIssuer(options.issuer);
-  const logger = options.logger ?? consoleLogger;
-  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+  const given = options.logger ?? consoleLogger;
+  if (typeof given.warn !== 'function' || typeof given.error !== 'function') {
     throw new Error('oauthServer: options.logger must have warn() and error() methods.');
   }
+  const logger = publishingLogger(given);
 
   let keyInputs = options.keys;
   if (keyInputs === undefined || keyInputs.length === 0) {

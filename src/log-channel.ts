@@ -1,0 +1,40 @@
+/**
+ * Every log line of a server is also published on the `diagnostics_channel` named
+ * {@link LOG_CHANNEL}, whatever logger the app configured: a hook for APM tools and for
+ * tests that check logs for leaked secrets. Publishing costs nothing without subscribers.
+ *
+ * @example
+ * ```ts
+ * import diagnostics_channel from 'node:diagnostics_channel';
+ * diagnostics_channel.subscribe('tokengate:log', ({ level, message }) => metrics.increment(`tokengate.${level}`));
+ * ```
+ * @packageDocumentation
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Logger } from './options';
+
+/** The name of the channel log lines are published on. */
+export const LOG_CHANNEL = 'tokengate:log';
+
+/** What is published for each log line. */
+export interface LogEvent {
+  level: 'warn' | 'error';
+  message: string;
+  detail: unknown;
+}
+
+const channel = diagnosticsChannel.channel(LOG_CHANNEL);
+
+/** `logger`, with each line also published on {@link LOG_CHANNEL}. */
+export function publishingLogger(logger: Logger): Logger {
+  return {
+    warn(message, detail) {
+      if (channel.hasSubscribers) channel.publish({ level: 'warn', message, detail } satisfies LogEvent);
+      logger.warn(message, detail);
+    },
+    error(message, detail) {
+      if (channel.hasSubscribers) channel.publish({ level: 'error', message, detail } satisfies LogEvent);
+      logger.error(message, detail);
+    },
+  };
+}
