@@ -71,7 +71,7 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
   });
   afterAll(async () => {
     for (const s of stores) await s.close();
-    for (const c of clients) c.disconnect();
+    await Promise.all(clients.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.status !== 'end' && c.disconnect())));
     await redis?.stop();
   });
 

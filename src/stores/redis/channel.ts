@@ -123,7 +123,10 @@ export class RevocationChannel {
     this.live = false;
     for (const [event, handler] of Object.entries(this.handlers)) sub.off(event, handler);
     if (this.options.subscriber === undefined) {
-      sub.disconnect(false);
+      // QUIT lets the server close the socket at once; a bare disconnect can keep the process
+      // alive for ioredis's 2 s socket-close grace when the socket is already half gone.
+      if (sub.status === 'ready') await timeout(sub.quit(), this.options.timeoutMs).catch(() => sub.disconnect(false));
+      else sub.disconnect(false);
     } else {
       await timeout(sub.unsubscribe(this.options.channel), this.options.timeoutMs).catch(() => undefined);
     }

@@ -19,6 +19,7 @@ export interface RedisConnection extends EventEmitter {
   ping(): Promise<unknown>;
   subscribe(...channels: string[]): Promise<unknown>;
   unsubscribe(...channels: string[]): Promise<unknown>;
+  quit(): Promise<unknown>;
   disconnect(reconnect?: boolean): void;
   duplicate(): RedisConnection;
   defineCommand(name: string, definition: { lua: string; numberOfKeys: number }): void;
