@@ -9,12 +9,14 @@ import {
   memoryStores,
   oauthServer,
   type AuthorizeHooks,
-  type Logger,
   type MemoryClientInput,
   type OAuthServer,
   type ServerOptions,
   type Stores,
 } from '../../src';
+import { FRAMEWORKS, recordingLogger, type Framework } from './spine';
+
+export { FRAMEWORKS, recordingLogger, type Framework };
 
 export const ISSUER = 'https://auth.example.com';
 export const AUTHORIZE = '/oauth/authorize';
@@ -46,19 +48,6 @@ export const CLIENTS: MemoryClientInput[] = [
 ];
 
 export const USERS = [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland' }];
-
-export type Framework = 'express4' | 'express5' | 'connect';
-export const FRAMEWORKS: Framework[] = ['express4', 'express5', 'connect'];
-
-/** A logger that keeps its lines for assertions. */
-export function recordingLogger(): Logger & { lines: { level: string; message: string; detail: unknown }[] } {
-  const lines: { level: string; message: string; detail: unknown }[] = [];
-  return {
-    lines,
-    warn: (message, detail) => lines.push({ level: 'warn', message, detail }),
-    error: (message, detail) => lines.push({ level: 'error', message, detail }),
-  };
-}
 
 /** How the test hooks are told what to do: request headers. */
 export const HOOK_HEADERS = {
