@@ -49,6 +49,7 @@ function parse(message: string): { e?: string; ids: string[]; until: number } | 
 export class RevocationChannel {
   private readonly listeners = new Set<Listener>();
   private readonly echoes = new Set<string>();
+  private waiting: (() => void)[] = [];
   private subscriber: RedisConnection | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private live = false;
@@ -113,6 +114,13 @@ export class RevocationChannel {
     return this.live;
   }
 
+  /** Open the subscription (if not yet open) and resolve once it is live; reject after `ms`. */
+  whenLive(ms: number): Promise<void> {
+    this.start();
+    if (this.live) return Promise.resolve();
+    return timeout(new Promise<void>((resolve) => this.waiting.push(resolve)), ms);
+  }
+
   /** Stop listening; closes the subscriber connection if this channel opened it. */
   async close(): Promise<void> {
     this.closed = true;
@@ -132,7 +140,8 @@ export class RevocationChannel {
     }
   }
 
-  private start(): void {
+  /** Open the subscription; idempotent. */
+  start(): void {
     if (this.subscriber !== undefined || this.closed) return;
     const sub = this.options.subscriber ?? this.client.duplicate();
     this.subscriber = sub;
@@ -153,6 +162,7 @@ export class RevocationChannel {
         if (this.everLive) this.options.logger.warn('redisTokenStore: revocation channel is back; caches start afresh.');
         this.everLive = true;
         this.emit({ ids: [], until: 0, reset: 'restored' });
+        for (const resolve of this.waiting.splice(0)) resolve();
       },
       () => undefined, // retried on the next 'ready' or heartbeat
     );

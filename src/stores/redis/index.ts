@@ -59,6 +59,12 @@ export interface RedisTokenStoreOptions {
 /** A {@link TokenStore} backed by Redis, plus a way to let go of its subscriber connection. */
 export interface RedisTokenStore extends TokenStore {
   /**
+   * Resolve once Redis answers commands and the revocation channel is live (opening it if no
+   * listener has yet); reject with {@link TemporarilyUnavailable} after `waitMs` (default
+   * 10 000). Optional: the store works without it, but a readiness probe or a test can use it.
+   */
+  ready(waitMs?: number): Promise<void>;
+  /**
    * Stop listening for revocations and close the subscriber connection the store opened.
    * The command client is left open (it is the app's). Call on shutdown.
    */
@@ -230,6 +236,28 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
 
     onRevoke(listener: (event: RevocationEvent) => void) {
       return channel.add(listener);
+    },
+
+    async ready(waitMs = 10_000) {
+      if (!Number.isFinite(waitMs) || waitMs <= 0) throw new Error('redisTokenStore.ready(waitMs): waitMs must be a positive number of milliseconds.');
+      const started = Date.now();
+      try {
+        await channel.whenLive(waitMs);
+        if (client.status !== 'ready') {
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              clearTimeout(timer);
+              client.off('ready', done);
+              resolve();
+            };
+            const timer = setTimeout(done, Math.max(0, waitMs - (Date.now() - started)));
+            client.once('ready', done);
+          });
+          if (client.status !== 'ready') throw new Error(`the Redis client is ${client.status} after ${waitMs} ms`);
+        }
+      } catch (err) {
+        throw unavailable(err);
+      }
     },
 
     async close() {
