@@ -40,12 +40,17 @@ const CLK_TCK = (() => {
 
 /** @type {Map<string, string[]>} */
 const poolCache = new Map();
-/** @param {string} file */
-function readPool(file) {
+/**
+ * The tokens of a pool file. Reusable pools are kept (read once per run); single-use pools
+ * are fresh files every slice and are not.
+ * @param {string} file
+ * @param {boolean} keep
+ */
+function readPool(file, keep) {
   let pool = poolCache.get(file);
   if (!pool) {
     pool = fs.readFileSync(file, 'utf8').split('\n').filter((t) => t !== '');
-    poolCache.set(file, pool);
+    if (keep) poolCache.set(file, pool);
   }
   return pool;
 }
@@ -87,7 +92,7 @@ function autocannonRequests(spec, state) {
   if (spec.body !== undefined) base.body = spec.body;
   const tokens = spec.tokens;
   if (!tokens) return [base];
-  const pool = readPool(tokens.file);
+  const pool = readPool(tokens.file, tokens.order !== 'global-once');
   /** @param {string} token */
   const apply = (token) =>
     tokens.as === 'bearer'

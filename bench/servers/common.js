@@ -63,6 +63,8 @@ function serve(app, fixtures = {}) {
     }
   });
   process.on('disconnect', () => process.exit(0));
+  // A normal exit on a signal, so a server started by hand with --cpu-prof writes its profile.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));
 }
 
 /** @param {unknown} message */

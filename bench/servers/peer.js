@@ -66,7 +66,6 @@ const model = {
 
 const oauth = new OAuthServer({ model });
 const app = express();
-app.post('/oauth/token', express.urlencoded({ extended: false }), oauth.token());
 
 /** A token in the peer's own default format (hex of random bytes). */
 const newToken = () => randomBytes(20).toString('hex');
@@ -98,6 +97,7 @@ if (mode === 'authenticate') {
   writePool(file, pool);
   serve(app, { pool: file });
 } else if (mode === 'token' || mode === 'refresh') {
+  app.post('/oauth/token', express.urlencoded({ extended: false }), oauth.token());
   serve(app, mode === 'refresh' ? { mint: mintRefreshTokens } : {});
 } else {
   throw new Error(`bench/servers/peer.js: mode must be authenticate, token or refresh (got ${String(mode)}).`);

@@ -2,7 +2,12 @@
  * tokengate, as an app would use it: the built package (`require('tokengate')`, so run
  * `npm run build` first), `app.use(oauth)` for the token endpoint, and
  * `oauth.requireToken({ scope: 'read' })` on the guarded route. Default options except the
- * explicit ES256 key (and the opaque format or a bigger cache where the scenario says so).
+ * explicit ES256 key (and the opaque format where the scenario says so).
+ *
+ * The guarded-route servers do not mount `app.use(oauth)`: what a guard costs is the
+ * difference between a guarded and an unguarded route of the same app, and a middleware
+ * mounted in front would be paid by both (an API that only checks tokens does not mount the
+ * endpoints at all). Likewise the peer's GET server has only its guarded route.
  *
  * Modes:
  * - `jwt-hit`: guarded GET; a pool of 1 000 JWTs, all of which stay in the cache (default size
@@ -89,8 +94,8 @@ async function mintRefreshTokens(count) {
 
 async function main() {
   const app = express();
-  app.use(oauth);
   if (mode === 'token' || mode === 'refresh') {
+    app.use(oauth);
     serve(app, mode === 'refresh' ? { mint: mintRefreshTokens } : {});
     return;
   }

@@ -1,0 +1,191 @@
+/**
+ * Turning a run's raw slices into what people read: per-contender medians, per-round
+ * ratios, the targets of issue 5 met or missed, as a console table and as Markdown.
+ * @packageDocumentation
+ */
+'use strict';
+const { summary } = require('./stats');
+
+/**
+ * @typedef {{ rps: number, p50Ms: number, p99Ms: number, serverCpuUsPerReq: number | null,
+ *   serverRssBytes: number | null, loadgenCpu: number, non2xx: number, errors: number,
+ *   timeouts: number, ok: number, tokensUsed: number, round: number }} Slice
+ * @typedef {import('../contenders').Contender} Contender
+ * @typedef {import('../contenders').Target} Target
+ */
+
+/**
+ * Ratio of `of` to `to` in each round where both ran cleanly; the pairing by round is what
+ * makes the ratio robust to machine drift between rounds.
+ * @param {Record<string, Slice[]>} slices
+ * @param {string} of
+ * @param {string} to
+ */
+function roundRatios(slices, of, to) {
+  const ratios = [];
+  for (const a of slices[of] ?? []) {
+    const b = (slices[to] ?? []).find((s) => s.round === a.round);
+    if (b && b.rps > 0) ratios.push(a.rps / b.rps);
+  }
+  return ratios;
+}
+
+/**
+ * @param {readonly Contender[]} contenders
+ * @param {Record<string, Slice[]>} slices - measured slices per contender id (warm-up round excluded)
+ */
+function summarise(contenders, slices) {
+  /** @type {Record<string, object>} */
+  const out = {};
+  for (const c of contenders) {
+    const own = slices[c.id] ?? [];
+    const rss = own.map((s) => s.serverRssBytes ?? NaN);
+    out[c.id] = {
+      label: c.label,
+      rounds: own.length,
+      rps: summary(own.map((s) => s.rps)),
+      p50Ms: summary(own.map((s) => s.p50Ms)).median,
+      p99Ms: summary(own.map((s) => s.p99Ms)).median,
+      cpuUsPerReq: summary(own.map((s) => s.serverCpuUsPerReq ?? NaN)).median,
+      rssMB: rss.some(Number.isFinite) ? Math.max(...rss.filter(Number.isFinite)) / 2 ** 20 : NaN,
+      loadgenCpu: summary(own.map((s) => s.loadgenCpu)).median,
+      failures: own.reduce((n, s) => n + s.non2xx + s.errors + s.timeouts, 0),
+      ceiling: c.ceiling ? { of: c.ceiling, ...summary(roundRatios(slices, c.id, c.ceiling)) } : undefined,
+      peer: c.peer ? { of: c.peer, ...summary(roundRatios(slices, c.id, c.peer)) } : undefined,
+    };
+  }
+  return out;
+}
+
+/**
+ * @param {readonly Target[]} targets
+ * @param {Record<string, Slice[]>} slices
+ * @param {Record<string, { rssBytesPerToken: number, heapBytesPerToken: number } | undefined>} memory
+ */
+function evaluateTargets(targets, slices, memory) {
+  return targets.map((t) => {
+    if (t.kind === 'memory') {
+      const m = memory[t.format];
+      const measured = m ? m.rssBytesPerToken : NaN;
+      return { id: t.id, scenario: t.scenario, target: `≤ ${t.maxBytes} B`, measured, unit: 'B', met: measured <= t.maxBytes };
+    }
+    const s = summary(roundRatios(slices, t.of, t.to));
+    const target = t.max === undefined ? `≥ ${t.min.toFixed(2)} × ${t.to}` : `${t.min.toFixed(2)}–${t.max.toFixed(2)} × ${t.to}`;
+    const met = s.median >= t.min && (t.max === undefined || s.median <= t.max);
+    return { id: t.id, scenario: t.scenario, target, measured: s.median, min: s.min, max: s.max, unit: '×', met };
+  });
+}
+
+const fmt = {
+  int: (/** @type {number} */ v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a'),
+  ms: (/** @type {number} */ v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a'),
+  ratio: (/** @type {number} */ v) => (Number.isFinite(v) ? v.toFixed(2) : '–'),
+  pct: (/** @type {number} */ v) => (Number.isFinite(v) ? `±${(v * 100).toFixed(1)}%` : ''),
+  mb: (/** @type {number} */ v) => (Number.isFinite(v) ? v.toFixed(0) : 'n/a'),
+  us: (/** @type {number} */ v) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a'),
+};
+
+/**
+ * @param {{ median: number, min: number, max: number } | undefined} r
+ */
+function ratioCell(r) {
+  if (!r || !Number.isFinite(r.median)) return '–';
+  return `${fmt.ratio(r.median)} (${fmt.ratio(r.min)}–${fmt.ratio(r.max)})`;
+}
+
+/**
+ * The main table as rows of cells (shared by the console and Markdown renderings).
+ * @param {readonly Contender[]} contenders
+ * @param {Record<string, any>} summaries
+ */
+function tableRows(contenders, summaries) {
+  const header = ['scenario', 'req/s (median)', 'spread', 'p50 ms', 'p99 ms', '× ceiling (min–max)', '× peer (min–max)', 'server CPU µs/req', 'RSS MB'];
+  const rows = contenders.map((c) => {
+    const s = summaries[c.id];
+    return [
+      s.label,
+      fmt.int(s.rps.median),
+      fmt.pct(s.rps.spread),
+      fmt.ms(s.p50Ms),
+      fmt.ms(s.p99Ms),
+      ratioCell(s.ceiling),
+      ratioCell(s.peer),
+      fmt.us(s.cpuUsPerReq),
+      fmt.mb(s.rssMB),
+    ];
+  });
+  return { header, rows };
+}
+
+/** @param {string[]} header @param {string[][]} rows */
+function markdownTable(header, rows) {
+  const line = (/** @type {string[]} */ cells) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+}
+
+/** @param {string[]} header @param {string[][]} rows */
+function textTable(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (/** @type {string[]} */ cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** @param {ReturnType<typeof evaluateTargets>} evaluated */
+function targetRows(evaluated) {
+  const header = ['target', 'required', 'measured (median, min–max of rounds)', 'met'];
+  const rows = evaluated.map((t) => [
+    t.scenario,
+    t.target,
+    t.unit === 'B'
+      ? `${fmt.int(t.measured)} B`
+      : `${fmt.ratio(t.measured)} (${fmt.ratio(/** @type {number} */ (t.min))}–${fmt.ratio(/** @type {number} */ (t.max))})`,
+    t.met ? 'yes' : '**no**',
+  ]);
+  return { header, rows };
+}
+
+/**
+ * The whole report as Markdown: what ran where, the table, the targets, the memory probe.
+ * @param {any} run - the saved results object
+ * @param {readonly Contender[]} contenders
+ */
+function markdown(run, contenders) {
+  const { header, rows } = tableRows(contenders, run.summaries);
+  const t = targetRows(run.targets);
+  const m = run.machine;
+  const v = run.versions;
+  const load = `load average ${m.loadavgBefore.map((x) => x.toFixed(2)).join(' / ')} before, ${m.loadavgAfter.map((x) => x.toFixed(2)).join(' / ')} after (1/5/15 min)`;
+  const memoryLines = ['jwt', 'opaque']
+    .filter((f) => run.memory[f])
+    .map((f) => {
+      const x = run.memory[f];
+      return `- ${f === 'jwt' ? 'JWT (ES256)' : 'opaque'}: ${fmt.int(x.rssBytesPerToken)} B of RSS and ${fmt.int(x.heapBytesPerToken)} B of V8 heap per cached token at ${fmt.int(x.count)} cached tokens (replay: ${x.missesOnReplay} store lookups, i.e. all ${x.missesOnReplay === 0 ? 'served from the cache' : 'NOT cached'})`;
+    });
+  return [
+    `Run of ${run.date} (${run.mode}${run.mode === 'quick' ? ': a smoke run, not for quoting' : ''}), ${run.settings.rounds} interleaved rounds of ${run.settings.durationSeconds} s per contender after ${run.settings.warmupSeconds} s of warm-up each, ${run.settings.connections} connections, one server process per contender.`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; ${m.pinning}; ${load}${m.loaded ? ' — **the machine was busy with other work, so absolute numbers are low; the same-round ratios are what count**' : ''}.`,
+    `Versions: Node ${v.node}, tokengate ${v.tokengate} (${v.commit}), express ${v.express}, @node-oauth/express-oauth-server ${v.peer} (oauth2-server ${v.peerCore}), jsonwebtoken ${v.jsonwebtoken}, lru-cache ${v['lru-cache']}, autocannon ${v.autocannon}.`,
+    '',
+    markdownTable(header, rows),
+    '',
+    markdownTable(t.header, t.rows),
+    '',
+    'Cache memory (a separate fresh process, RSS after full GCs, cache sized to hold them all):',
+    ...memoryLines,
+    ...(run.problems.length ? ['', '**Problems in this run:**', ...run.problems.map((/** @type {string} */ p) => `- ${p}`)] : []),
+  ].join('\n');
+}
+
+/**
+ * The console rendering.
+ * @param {any} run
+ * @param {readonly Contender[]} contenders
+ */
+function text(run, contenders) {
+  const { header, rows } = tableRows(contenders, run.summaries);
+  const t = targetRows(run.targets);
+  return [textTable(header, rows), '', textTable(t.header, t.rows.map((r) => r.map((c) => c.replace(/\*\*/g, ''))))].join('\n');
+}
+
+module.exports = { summarise, evaluateTargets, markdown, text, roundRatios };

@@ -1,0 +1,460 @@
+/**
+ * `npm run bench` — the benchmark harness of issue 5.
+ *
+ * Every contender is its own server process on 127.0.0.1 (pinned to CPU 0 when `taskset` is
+ * there); one load-generator process (pinned to CPU 1) drives them with autocannon. The
+ * contenders run in short slices, interleaved: a warm-up round (discarded), then N rounds in
+ * which every contender gets one slice, in an order rotated each round, so machine drift
+ * (other people's tests on this shared box) hits all of them alike. Ratios are taken per
+ * round — contender vs ceiling of the same round — and their median and spread reported.
+ *
+ * Also measured: server CPU time per request (from `/proc`, outside the server), server RSS,
+ * and the cache's memory per token (`bench/memory.js`, in a fresh process). Results are
+ * printed and written to `bench/results/` (`latest.{json,md}` for full runs, `latest-quick.*`
+ * for `--quick`); `--update-readme` also refreshes the generated part of the README's
+ * performance section.
+ *
+ * Usage: `npm run bench [-- --quick] [-- --rounds N --duration S --warmup S --connections N]
+ *         [-- --only id,id] [-- --update-readme]`
+ * @packageDocumentation
+ */
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { contenders: allContenders, targets } = require('./contenders');
+const report = require('./lib/report');
+
+const ROOT = path.resolve(__dirname, '..');
+const RESULTS = path.join(__dirname, 'results');
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    only: { type: 'string' },
+    'update-readme': { type: 'boolean', default: false },
+  },
+});
+
+/** Slice lengths: full ≈ 4 minutes, quick ≈ 1 minute (wall time, including set-up). */
+const settings = {
+  rounds: Number(args.rounds ?? (args.quick ? 3 : 5)),
+  durationSeconds: Number(args.duration ?? (args.quick ? 1 : 2.5)),
+  warmupSeconds: Number(args.warmup ?? (args.quick ? 0.3 : 0.75)),
+  // The discarded first round: long enough for the JIT to settle and caches to fill.
+  initialWarmupSeconds: args.quick ? 1 : 2,
+  // Enough to keep one Node core busy; more only adds queueing latency.
+  connections: Number(args.connections ?? 10),
+  memoryTokens: 100_000,
+};
+
+const only = args.only ? new Set(args.only.split(',')) : undefined;
+const contenders = only ? allContenders.filter((c) => only.has(c.id)) : allContenders;
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/** CPU pinning: server on CPU 0, load generator (and this harness) on CPU 1. */
+const pinning = (() => {
+  if (os.cpus().length < 2) return undefined;
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return { server: '0', loadgen: '1' };
+  } catch {
+    return undefined;
+  }
+})();
+
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const children = new Set();
+
+/**
+ * Start a Node script with an IPC channel, pinned to `cpu` when pinning is available
+ * (`taskset` execs node, so the pid and the channel are node's).
+ * @param {string | undefined} cpu
+ * @param {string[]} argv
+ * @param {string[]} [nodeFlags]
+ */
+function startNode(cpu, argv, nodeFlags = []) {
+  const command = [process.execPath, ...nodeFlags, ...argv];
+  const child = cpu === undefined
+    ? spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT })
+    : spawn('taskset', ['-c', cpu, ...command], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+/**
+ * The next IPC message of `child` that `match` accepts.
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {(m: any) => boolean} match
+ * @param {number} timeoutMs
+ * @param {string} what
+ * @returns {Promise<any>}
+ */
+function nextMessage(child, match, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}`)), timeoutMs);
+    const onMessage = (/** @type {any} */ m) => match(m) && done(undefined, m);
+    const onExit = (/** @type {number | null} */ code) => done(new Error(`${what}: process exited (code ${code})`));
+    function done(/** @type {Error | undefined} */ err, /** @type {any} */ value) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(value);
+    }
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/** Stop every process this harness started (each by its own pid), then exit paths clean up. */
+function stopAll() {
+  for (const child of children) {
+    if (child.connected) child.disconnect();
+    child.kill('SIGTERM');
+  }
+}
+process.on('SIGINT', () => {
+  stopAll();
+  process.exit(130);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Machine readings
+
+/** Busy CPU time of the whole machine (all cores), in seconds, from /proc/stat. */
+function machineBusySeconds() {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields;
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds used so far by a process of ours. @param {number | undefined} pid */
+function processSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** @param {string} name */
+function versionOf(name) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function gitCommit() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} + uncommitted src changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contenders
+
+/**
+ * A request to a contender outside any measurement (sanity checks).
+ * @param {number} port
+ * @param {{ method: string, path: string, headers?: Record<string, string>, body?: string }} req
+ * @returns {Promise<number>}
+ */
+function probe(port, req) {
+  return new Promise((resolve, reject) => {
+    const r = http.request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers: req.headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+/**
+ * Mint single-use tokens for a slice of a `mint` contender; the file is fresh every time.
+ * @param {any} running
+ * @param {number} count
+ * @param {string} tag
+ */
+async function mint(running, count, tag) {
+  const file = path.join(running.tmp, `${running.contender.id}-${tag}.txt`);
+  running.child.send({ type: 'mint', count, file });
+  await nextMessage(running.child, (m) => m && m.type === 'minted' && m.file === file, 120_000, `${running.contender.id} mint`);
+  return file;
+}
+
+/**
+ * The request spec of one slice, with the token pool file in place.
+ * @param {any} running
+ * @param {string} tag
+ */
+async function sliceRequest(running, tag) {
+  const { contender } = running;
+  if (!contender.request.tokens) return { request: contender.request, poolSize: Infinity };
+  if (!contender.mint) return { request: { ...contender.request, tokens: { ...contender.request.tokens, file: running.pool } }, poolSize: Infinity };
+  // Single-use tokens: enough for 1.5× the fastest this contender has gone (or a generous
+  // first guess), for warm-up plus measurement. Running out shows as failed requests.
+  const rate = Math.max(running.bestRps * 1.5, running.bestRps > 0 ? 0 : 15_000);
+  const seconds = running.nextWarmup + running.nextDuration;
+  const poolSize = Math.ceil(rate * seconds) + 50 * settings.connections;
+  const file = await mint(running, poolSize, tag);
+  return { request: { ...contender.request, tokens: { ...contender.request.tokens, file } }, poolSize, file };
+}
+
+/**
+ * Before measuring, prove the contender does what it claims: a valid request succeeds and,
+ * for guards, a forged token is refused.
+ * @param {any} running
+ */
+async function sanityCheck(running) {
+  const { contender } = running;
+  const request = contender.request;
+  let token;
+  if (request.tokens) {
+    const file = contender.mint ? await mint(running, 1, 'sanity') : running.pool;
+    token = fs.readFileSync(file, 'utf8').split('\n')[0];
+    if (contender.mint) fs.rmSync(file, { force: true });
+  }
+  const withToken = (/** @type {string | undefined} */ t) => {
+    if (!request.tokens || t === undefined) return request;
+    if (request.tokens.as === 'bearer') return { ...request, headers: { ...request.headers, authorization: `Bearer ${t}` } };
+    return { ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(t)}` };
+  };
+  const status = await probe(running.port, withToken(token));
+  if (status !== contender.sanity.status) throw new Error(`${contender.id}: a valid request got ${status}, expected ${contender.sanity.status}`);
+  if (contender.sanity.bad !== undefined) {
+    const forged = await probe(running.port, withToken('forged-token.abc.def'));
+    if (forged !== contender.sanity.bad) throw new Error(`${contender.id}: a forged token got ${forged}, expected ${contender.sanity.bad}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+async function main() {
+  try {
+    require.resolve('tokengate');
+  } catch {
+    throw new Error('bench: the built package is missing; run `npm run build` (npm run bench does it for you).');
+  }
+  const started = Date.now();
+  const loadavgBefore = os.loadavg();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tokengate-bench-'));
+  if (pinning) execFileSync('taskset', ['-pc', pinning.loadgen, String(process.pid)], { stdio: 'ignore' });
+  console.log(
+    `tokengate bench (${args.quick ? 'quick' : 'full'}): ${contenders.length} contenders, ${settings.rounds} rounds × ${settings.durationSeconds} s, ` +
+      `${pinning ? `servers on CPU ${pinning.server}, load generator on CPU ${pinning.loadgen}` : 'no CPU pinning (taskset or a 2nd core missing)'}; ` +
+      `load average ${loadavgBefore.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+
+  // Set-up, in parallel: the servers (CPU 0) and the memory probes (CPU 1, idle until the
+  // load generator starts).
+  const memoryRuns = (async () => {
+    if (only) return {};
+    /** @type {Record<string, any>} */
+    const out = {};
+    for (const format of ['jwt', 'opaque']) {
+      out[format] = await new Promise((resolve, reject) => {
+        const child = spawn(pinning ? 'taskset' : process.execPath, [...(pinning ? ['-c', pinning.loadgen, process.execPath] : []), '--expose-gc', path.join(__dirname, 'memory.js'), format, String(settings.memoryTokens)], {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        children.add(child);
+        let stdout = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.on('exit', (code) => {
+          children.delete(child);
+          if (code === 0) resolve({ ...JSON.parse(stdout), count: settings.memoryTokens });
+          else reject(new Error(`bench/memory.js ${format} exited with ${code}`));
+        });
+      });
+    }
+    return out;
+  })();
+
+  const running = await Promise.all(
+    contenders.map(async (contender) => {
+      const [file, ...serverArgs] = contender.server;
+      const child = startNode(pinning?.server, [path.join(__dirname, 'servers', file), serverArgs[0] ?? '', tmp, ...serverArgs.slice(1)]);
+      const ready = await nextMessage(child, (m) => m && m.type === 'ready', 300_000, `${contender.id} start-up`);
+      return { contender, child, pid: child.pid, port: ready.port, pool: ready.pool, tmp, bestRps: 0, nextWarmup: 0, nextDuration: 0 };
+    }),
+  );
+  for (const r of running) await sanityCheck(r);
+  const memory = await memoryRuns;
+  console.log(`set-up done in ${((Date.now() - started) / 1000).toFixed(0)} s (servers, fixtures, sanity checks, cache memory probe)`);
+
+  const loadgen = startNode(pinning?.loadgen, [path.join(__dirname, 'loadgen.js')]);
+  await nextMessage(loadgen, (m) => m && m.type === 'ready', 30_000, 'load generator start-up');
+
+  let sliceId = 0;
+  /** @type {string[]} */
+  const problems = [];
+  /**
+   * @param {any} r
+   * @param {number} round - 0 is the discarded warm-up round
+   */
+  async function slice(r, round) {
+    r.nextWarmup = round === 0 ? settings.initialWarmupSeconds : settings.warmupSeconds;
+    r.nextDuration = round === 0 ? 0.5 : settings.durationSeconds;
+    const { request, poolSize, file } = await sliceRequest(r, `r${round}`);
+    const id = ++sliceId;
+    loadgen.send({
+      type: 'run',
+      id,
+      port: r.port,
+      serverPid: r.pid,
+      request,
+      connections: settings.connections,
+      warmupSeconds: r.nextWarmup,
+      durationSeconds: r.nextDuration,
+    });
+    const answer = await nextMessage(loadgen, (m) => m && m.type === 'result' && m.id === id, 120_000, `${r.contender.id} slice`);
+    if (file) fs.rmSync(file, { force: true });
+    if (answer.error) throw new Error(`${r.contender.id}: ${answer.error}`);
+    const s = { ...answer.slice, round };
+    r.bestRps = Math.max(r.bestRps, s.rps);
+    const failed = s.non2xx + s.errors + s.timeouts;
+    if (round > 0 && failed > 0) problems.push(`${r.contender.id} round ${round}: ${failed} failed requests (non-2xx ${s.non2xx}, errors ${s.errors}, timeouts ${s.timeouts})`);
+    if (round > 0 && s.tokensUsed > poolSize) problems.push(`${r.contender.id} round ${round}: the single-use token pool (${poolSize}) ran out`);
+    if (round > 0 && s.loadgenCpu > 0.9) problems.push(`${r.contender.id} round ${round}: the load generator used ${(s.loadgenCpu * 100).toFixed(0)}% of its core, so it may have been the limit`);
+    return s;
+  }
+
+  /** @type {Record<string, any[]>} */
+  const slices = Object.fromEntries(contenders.map((c) => [c.id, []]));
+  const ourPids = () => [process.pid, loadgen.pid, ...running.map((r) => r.pid)];
+  const busyBefore = machineBusySeconds();
+  const oursBefore = ourPids().reduce((n, pid) => n + processSeconds(pid), 0);
+  const roundsStarted = Date.now();
+
+  for (let round = 0; round <= settings.rounds; round++) {
+    // Rotate the order each round so no contender always follows the same neighbour.
+    const shift = round % running.length;
+    const order = [...running.slice(shift), ...running.slice(0, shift)];
+    process.stdout.write(round === 0 ? 'warm-up round ' : `round ${round}/${settings.rounds} `);
+    for (const r of order) {
+      const s = await slice(r, round);
+      if (round > 0) slices[r.contender.id]?.push(s);
+      process.stdout.write('.');
+    }
+    process.stdout.write('\n');
+  }
+
+  const wall = (Date.now() - roundsStarted) / 1000;
+  const othersCores = (machineBusySeconds() - busyBefore - (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) / wall;
+  const loadavgAfter = os.loadavg();
+  stopAll();
+  fs.rmSync(tmp, { recursive: true, force: true });
+
+  const summaries = report.summarise(contenders, slices);
+  const evaluated = report.evaluateTargets(
+    targets.filter((t) => (t.kind === 'memory' ? !only : slices[t.of] && slices[t.to])),
+    slices,
+    memory,
+  );
+  const loaded = loadavgBefore[0] > 0.5 || othersCores > 0.2;
+  const run = {
+    date: new Date(started).toISOString(),
+    mode: args.quick ? 'quick' : 'full',
+    settings,
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown CPU',
+      cores: os.cpus().length,
+      memoryGB: Math.round(os.totalmem() / 2 ** 30),
+      os: `${os.type()} ${os.release()}`,
+      pinning: pinning ? `servers pinned to CPU ${pinning.server}, load generator to CPU ${pinning.loadgen} (taskset)` : 'no CPU pinning',
+      loadavgBefore,
+      loadavgAfter,
+      // Cores' worth of CPU that processes other than this bench used during the rounds.
+      otherProcessesCores: othersCores,
+      loaded,
+    },
+    versions: {
+      node: process.versions.node,
+      tokengate: JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
+      commit: gitCommit(),
+      express: versionOf('express'),
+      peer: versionOf('@node-oauth/express-oauth-server'),
+      peerCore: versionOf('@node-oauth/oauth2-server'),
+      jsonwebtoken: versionOf('jsonwebtoken'),
+      'lru-cache': versionOf('lru-cache'),
+      autocannon: versionOf('autocannon'),
+    },
+    summaries,
+    targets: evaluated,
+    memory,
+    problems,
+    slices,
+  };
+
+  const md = report.markdown(run, contenders);
+  console.log(`\n${report.text(run, contenders)}\n`);
+  for (const [format, m] of Object.entries(memory)) console.log(`cache memory (${format}): ${Math.round(m.rssBytesPerToken)} B RSS, ${Math.round(m.heapBytesPerToken)} B heap per token at ${m.count}`);
+  console.log(`machine: load average ${loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${loadavgAfter.map((x) => x.toFixed(2)).join(' ')}; other processes used ${othersCores.toFixed(2)} cores during the rounds${loaded ? ' (busy machine: trust the ratios, not the absolute req/s)' : ''}`);
+  for (const p of problems) console.log(`problem: ${p}`);
+
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const base = args.quick ? 'latest-quick' : only ? 'latest-partial' : 'latest';
+  const stamp = run.date.replace(/[:.]/g, '-');
+  fs.writeFileSync(path.join(RESULTS, `${base}.json`), `${JSON.stringify(run, null, 2)}\n`);
+  fs.writeFileSync(path.join(RESULTS, `${base}.md`), `${md}\n`);
+  fs.writeFileSync(path.join(RESULTS, `${stamp}-${run.mode}.json`), `${JSON.stringify(run, null, 2)}\n`);
+  console.log(`saved bench/results/${base}.json and .md (and ${stamp}-${run.mode}.json); total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+  if (args['update-readme']) updateReadme(md, run);
+}
+
+/**
+ * Replace the generated part of the README's performance section (between the
+ * `bench:begin`/`bench:end` markers) and nothing else. Only full runs of every contender.
+ * @param {string} md
+ * @param {any} run
+ */
+function updateReadme(md, run) {
+  if (run.mode !== 'full' || only) {
+    console.log('README not updated: only a full run of every contender goes there.');
+    return;
+  }
+  const file = path.join(ROOT, 'README.md');
+  const readme = fs.readFileSync(file, 'utf8');
+  const begin = '<!-- bench:begin -->';
+  const end = '<!-- bench:end -->';
+  const a = readme.indexOf(begin);
+  const b = readme.indexOf(end);
+  if (a === -1 || b < a) {
+    console.log('README not updated: no <!-- bench:begin --> … <!-- bench:end --> markers in its performance section.');
+    return;
+  }
+  fs.writeFileSync(file, `${readme.slice(0, a + begin.length)}\n${md}\n${readme.slice(b)}`);
+  console.log('README performance table updated.');
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  stopAll();
+  process.exitCode = 1;
+});
