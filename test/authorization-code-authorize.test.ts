@@ -350,6 +350,24 @@ describe('errors once the redirect URI is trusted go back to the client with err
     expect(built.logger.lines.some((l) => l.level === 'warn' && l.message.includes('authorize.authenticate'))).toBe(true);
   });
 
+  test('the hooks cannot widen what is granted: scopes and params are read-only', async () => {
+    const built = buildCodeApp('express5', {
+      authorize: {
+        authenticate: () => ({ id: 'user-alice' }),
+        consent: (_req, _res, info) => {
+          expect(() => (info.scopes as string[]).push('write')).toThrow(TypeError);
+          expect(() => Object.assign(info.params, { scope: 'read write' })).toThrow(TypeError);
+          return true;
+        },
+      },
+    });
+    const { params, verifier } = spaRequest({ scope: 'read' });
+    const res = await request(built.app).get(authorizeUrl(params));
+    const code = locationParams(res.headers.location).get('code') as string;
+    const tokens = await exchange(built.app, { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: SPA_REDIRECT, code_verifier: verifier });
+    expect(tokens.body.scope).toBe('read');
+  });
+
   test('a token store that fails to save the code → server_error at the client, cause logged', async () => {
     const stores = memoryStores({ clients: CLIENTS, users: USERS });
     const tokens = { ...stores.tokens, save: async () => Promise.reject(new Error('disk full on code-db')) };

@@ -156,10 +156,11 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     if (responseType === undefined) throw new InvalidRequest('The "response_type" parameter is required; use response_type=code.');
     if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.');
     if (!client.grants.includes('authorization_code')) throw new UnauthorizedClient('This client may not use the authorization code flow.');
-    const scopes = grantScopes(client, parseScope(params.scope));
+    // Frozen: the hooks see what will be granted but cannot change it.
+    const scopes = Object.freeze(grantScopes(client, parseScope(params.scope)));
     const pkce = pkceChallenge(ctx, client, params);
 
-    const info: AuthorizeRequestInfo = { client, scopes, redirectUri, state: params.state, resumeUrl: resumeUrl(req, params), params };
+    const info: AuthorizeRequestInfo = { client, scopes, redirectUri, state: params.state, resumeUrl: resumeUrl(req, params), params: Object.freeze(params) };
     const user: User | undefined = await hooks.authenticate(req, res, info);
     if (responded(res)) return;
     if (user === undefined || user === null) {
@@ -187,7 +188,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       clientId: client.id,
       sub: user.id,
       userId: user.id,
-      scope: scopes,
+      scope: [...scopes],
       issuedAt: now,
       expiresAt: now + options.authorizationCodeLifetime,
     };
