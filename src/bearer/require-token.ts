@@ -67,7 +67,7 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
     if (err instanceof OAuthError && err.status < 500) {
       let challenge = `Bearer realm=${realm}, error="${err.error}", error_description=${quote(err.message)}`;
       if (err instanceof InsufficientScope) challenge += `, scope=${quote(err.requiredScope.join(' '))}`;
-      sendError(res, new OAuthError(err.error, err.message, err.status, { 'WWW-Authenticate': challenge }), logger, 'requireToken');
+      sendError(res, new OAuthError(err.error, err.message, err.status, { ...err.headers, 'WWW-Authenticate': challenge }), logger, 'requireToken');
     } else {
       sendError(res, err, logger, 'requireToken');
     }
