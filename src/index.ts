@@ -39,5 +39,8 @@ export {
   type MemoryClientInput,
   type MemoryUserInput,
   type MemoryTokenStoreOptions,
+  type MemoryTokenStore,
+  type MemoryClientStore,
+  type MemoryUserStore,
 } from './stores/memory';
 export { hashClientSecret, hashPassword, verifyPassword, hashToken, verifyClientSecret } from './tokens/crypto';
