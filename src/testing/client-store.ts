@@ -5,7 +5,7 @@
 import type { MemoryClientInput } from '../stores/memory/clients';
 import type { Client, ClientStore } from '../stores/types';
 import { randomToken, verifyClientSecret } from '../tokens/crypto';
-import { carelessForms, copy, dumpStrings, findLeak, marker, rule, show, testApi, type KitTestApi } from './harness';
+import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type KitTestApi } from './harness';
 
 /** A client as the kit hands it to {@link ClientStoreHarness.create}: a {@link Client} with its plain `secret`. */
 export type ClientFixture = MemoryClientInput;
@@ -76,8 +76,7 @@ export function describeClientStore(name: string, harness: ClientStoreHarness): 
   }
   const f = fixtures();
   const all = Object.values(f);
-  let made: Promise<ClientStore> | undefined;
-  const store = (): Promise<ClientStore> => (made ??= Promise.resolve().then(() => harness.create(all.map((c) => copy(c)))));
+  const store = once<ClientStore>(() => harness.create(all.map((c) => copy(c))));
 
   describe(`${name}: ClientStore contract (tokengate/testing)`, () => {
     it('ClientStore.findClient — every field round-trips and secretHash verifies the secret, and only it', async () => {

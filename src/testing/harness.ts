@@ -128,6 +128,12 @@ export function show(value: unknown): string {
   return inspect(value, { depth: 4, breakLength: Infinity, maxStringLength: 120 });
 }
 
+/** `make`, called at most once, on first use: the kits create stores lazily, inside a test. */
+export function once<T>(make: () => T | Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= Promise.resolve().then(make));
+}
+
 /** Unix time in whole seconds, the unit of every time in a store. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 

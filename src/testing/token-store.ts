@@ -3,16 +3,11 @@
  * @packageDocumentation
  */
 import type { TokenStore } from '../stores/types';
-import { testApi } from './harness';
+import { once, testApi } from './harness';
 import { consumeRules } from './token-consume';
 import type { TokenKit, TokenStoreHarness } from './token-fixtures';
 import { recordRules } from './token-records';
 import { revokeRules } from './token-revoke';
-
-function once<T>(make: () => T | Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => (made ??= Promise.resolve().then(make));
-}
 
 /**
  * Register the {@link TokenStore} contract as tests: records round-trip with every field;

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { MemoryUserInput } from '../stores/memory/users';
 import type { UserStore } from '../stores/types';
 import { randomToken } from '../tokens/crypto';
-import { carelessForms, copy, dumpStrings, findLeak, marker, rule, show, testApi, type KitTestApi } from './harness';
+import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type KitTestApi } from './harness';
 
 /** A user as the kit hands it to {@link UserStoreHarness.create}: id, username and plain password. */
 export type UserFixture = MemoryUserInput;
@@ -96,8 +96,7 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
   }
   const users = fixtures();
   const [alice, bob] = users as [UserFixture, UserFixture];
-  let made: Promise<UserStore> | undefined;
-  const store = (): Promise<UserStore> => (made ??= Promise.resolve().then(() => harness.create(users.map((u) => copy(u)))));
+  const store = once<UserStore>(() => harness.create(users.map((u) => copy(u))));
 
   describe(`${name}: UserStore contract (tokengate/testing)`, () => {
     it('UserStore.authenticate — the right password gives that user', async () => {

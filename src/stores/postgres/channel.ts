@@ -6,10 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../options';
+import { RevocationListeners } from '../revocation-listeners';
 import type { RevocationEvent } from '../types';
 import type { PgPool, PgPoolClient } from './pool';
-
-type Listener = (event: RevocationEvent) => void;
 
 /** What the channel needs to know. */
 export interface PgChannelOptions {
@@ -45,7 +44,7 @@ function parse(payload: string | undefined): { o?: string; ids: string[]; until:
 export class PgRevocationChannel {
   /** This instance's mark on its notifications, so it does not deliver its own twice. */
   readonly origin = randomBytes(9).toString('base64url');
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners: RevocationListeners;
   private client: PgPoolClient | undefined;
   private connecting = false;
   private live = false;
@@ -56,7 +55,9 @@ export class PgRevocationChannel {
   private heartbeat: NodeJS.Timeout | undefined;
   private pinging = false;
 
-  constructor(private readonly options: PgChannelOptions) {}
+  constructor(private readonly options: PgChannelOptions) {
+    this.listeners = new RevocationListeners('postgresTokenStore', options.logger);
+  }
 
   /** The payload to `pg_notify` for a revocation. */
   payload(ids: string[], until: number): string {
@@ -65,22 +66,14 @@ export class PgRevocationChannel {
 
   /** Deliver a revocation made by this instance, now (its notification is then skipped). */
   deliverLocal(ids: string[], until: number): void {
-    this.emit({ ids, until });
+    this.listeners.emit({ ids, until });
   }
 
-  /** Add a listener; the first one opens the LISTEN connection. */
-  add(listener: Listener): () => void {
-    this.listeners.add(listener);
+  /** Add a listener; the first one opens the LISTEN connection. Until LISTEN is confirmed, it is told 'lost'. */
+  add(listener: (event: RevocationEvent) => void): () => void {
+    const remove = this.listeners.add(listener, () => this.live);
     this.start();
-    // Until LISTEN is confirmed, other instances' revocations can be missed: say so.
-    if (!this.live) {
-      queueMicrotask(() => {
-        if (!this.live && this.listeners.has(listener)) this.call(listener, { ids: [], until: 0, reset: 'lost' });
-      });
-    }
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return remove;
   }
 
   /** Whether other instances' revocations are being heard right now. */
@@ -143,7 +136,7 @@ export class PgRevocationChannel {
       this.everLive = true;
       this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
       this.heartbeat.unref();
-      this.emit({ ids: [], until: 0, reset: 'restored' });
+      this.listeners.emit({ ids: [], until: 0, reset: 'restored' });
     } catch (err) {
       if (client) {
         client.removeAllListeners('notification');
@@ -186,7 +179,7 @@ export class PgRevocationChannel {
     if (this.live && !this.closed) {
       this.live = false;
       this.options.logger.warn(`postgresTokenStore: revocation channel lost (${reason}); caches are dropped until it is back.`);
-      this.emit({ ids: [], until: 0, reset: 'lost' });
+      this.listeners.emit({ ids: [], until: 0, reset: 'lost' });
     }
     this.scheduleRetry(new Error(reason));
   }
@@ -198,19 +191,6 @@ export class PgRevocationChannel {
       return;
     }
     if (event.o === this.origin) return;
-    this.emit({ ids: event.ids, until: event.until });
-  }
-
-  private emit(event: RevocationEvent): void {
-    for (const listener of this.listeners) this.call(listener, event);
-  }
-
-  // A listener that throws must not stop the others, nor escape into pg's event emitter.
-  private call(listener: Listener, event: RevocationEvent): void {
-    try {
-      listener(event);
-    } catch (err) {
-      this.options.logger.error('postgresTokenStore: a revocation listener threw', err);
-    }
+    this.listeners.emit({ ids: event.ids, until: event.until });
   }
 }
