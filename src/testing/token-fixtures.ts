@@ -86,7 +86,9 @@ export function mint(kind: TokenKind, over: Partial<TokenRecord> = {}): Minted {
   return { raw, record: { ...record, ...over } };
 }
 
+/** Every kind of record a token store keeps. */
 export const KINDS: readonly TokenKind[] = ['access_token', 'refresh_token', 'authorization_code'];
+/** The kinds that are consumed once. */
 export const SINGLE_USE: readonly TokenKind[] = ['refresh_token', 'authorization_code'];
 
 /** Ids no store has: well-formed, empty, huge, and the kinds of string that break naive queries. */

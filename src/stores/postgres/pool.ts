@@ -38,8 +38,11 @@ export function isPool(value: unknown): value is PgPool {
   return !!p && typeof p.query === 'function' && typeof p.connect === 'function';
 }
 
-// PostgreSQL text cannot hold NUL, and the server rejects a parameter containing one. Such a
-// string can never be a stored id, so lookups answer "not found" instead of failing.
+/**
+ * Whether PostgreSQL text can hold `value`: it cannot hold NUL, and the server rejects a
+ * parameter containing one. Such a string can never be a stored id, so lookups answer "not
+ * found" instead of failing.
+ */
 export const storable = (value: string): boolean => !value.includes('\u0000');
 
 // SQLSTATE classes and codes that mean "the database is not reachable right now", and the

@@ -13,6 +13,7 @@ export type PostgresUserInput = MemoryUserInput;
 
 /** A {@link UserStore} in PostgreSQL, plus registration for the app's sign-up and admin code. */
 export interface PostgresUserStore extends UserStore {
+  /** The user with this id (profile fields included), or `undefined`. */
   findUser(userId: string): Promise<User | undefined>;
   /**
    * Register a user, or replace the one with this id (a new password, username or profile).
