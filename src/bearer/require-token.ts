@@ -8,9 +8,8 @@ import { InsufficientScope, InvalidRequest, OAuthError } from '../errors';
 import type { Request } from '../http/body';
 import { sendError, sendJson } from '../http/respond';
 import type { Logger } from '../options';
-import { hashToken } from '../tokens/crypto';
 import type { AuthInfo, TokenValidator } from './auth-info';
-import type { TokenCache } from './cache';
+import { cacheKey, type TokenCache } from './cache';
 import { bearerFromHeader, extractToken } from './extract';
 
 /** Options for `requireToken()`. */
@@ -80,7 +79,7 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   }
 
   function authorize(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: (err?: unknown) => void, token: string): void {
-    const key = hashToken(token);
+    const key = cacheKey(token);
     const hit = cache.get(key);
     if (hit !== undefined) return finish(req, res, next, token, hit);
     const generation = cache.generation;
