@@ -141,6 +141,8 @@ function readMultipart(req: IncomingMessage, maxBytes: number, timeoutMs: number
     parser.on('field', (name, value, info) => {
       if (settled) return;
       if (info.valueTruncated || info.nameTruncated) return fail(tooLarge());
+      // busboy reports a part with `name=""` (or none) as an undefined name.
+      if (typeof name !== 'string' || name === '') return fail(new InvalidRequest('A multipart/form-data part has no field name.'));
       try {
         add(params, name, value);
       } catch (err) {

@@ -35,7 +35,9 @@ export function send(
   options: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}${path}`, { method: options.method ?? 'POST', headers: options.headers, agent }, (res) => {
+    // An explicit length: Node's client would send a GET/DELETE/OPTIONS body without any framing.
+    const headers = options.body === undefined ? options.headers : { 'Content-Length': String(Buffer.byteLength(options.body)), ...options.headers };
+    const req = http.request(`${url}${path}`, { method: options.method ?? 'POST', headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
