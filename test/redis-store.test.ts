@@ -70,6 +70,8 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
     redis = await startRedis();
   });
   afterAll(async () => {
+    // Let connections still reconnecting after the outage tests settle, so all close cleanly.
+    await Promise.all(stores.map((s) => s.ready(5000).catch(() => undefined)));
     for (const s of stores) await s.close();
     await Promise.all(clients.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.status !== 'end' && c.disconnect())));
     await redis?.stop();
@@ -321,6 +323,25 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       const found = await s.find('refresh_token', r.id);
       expect(found?.consumedAt).toBeUndefined();
       expect((await s.consume('refresh_token', r.id))?.reused).toBe(false);
+    });
+
+    test('an operation waiting for a reply when the connection drops fails at once, not after timeoutMs', async () => {
+      // ioredis's defaults: it would hold the command for 20 reconnect attempts.
+      const c = new Redis(redis.url, { retryStrategy: fastRetry.retryStrategy });
+      c.on('error', () => undefined);
+      clients.push(c);
+      const s = store({ client: c, timeoutMs: 10_000 });
+      await s.ready();
+      redis.freeze();
+      const started = Date.now();
+      const pending = s.find('refresh_token', 'x').catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await redis.kill(); // the kernel closes the frozen server's sockets
+      const err = await pending;
+      expect(err).toBeInstanceOf(TemporarilyUnavailable);
+      expect(Date.now() - started).toBeLessThan(5000);
+      await redis.restart();
+      await waitFor('recovery', async () => (await s.isRevoked(['x']).catch(() => undefined)) === false, 10_000);
     });
 
     test('killed server: operations fail at once while reconnecting; restart: everything works again, subscription included', async () => {

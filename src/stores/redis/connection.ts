@@ -43,6 +43,9 @@ export function unavailable(cause: unknown): TemporarilyUnavailable {
 /** Runs store operations against one client with fail-fast and a timeout. */
 export class Guard {
   private wasReady: boolean;
+  // Operations waiting for a reply: failed at once when the connection closes, since ioredis
+  // would otherwise hold them until it reconnects (or our timeout fires).
+  private readonly pending = new Set<(err: unknown) => void>();
 
   constructor(
     private readonly client: RedisConnection,
@@ -54,6 +57,12 @@ export class Guard {
   /** Call when the client reports `ready`. */
   ready(): void {
     this.wasReady = true;
+  }
+
+  /** Call when the client's connection closes: every pending operation fails now. */
+  closed(): void {
+    for (const fail of this.pending) fail(unavailable(new Error('the Redis connection closed before it answered')));
+    this.pending.clear();
   }
 
   /**
@@ -68,10 +77,13 @@ export class Guard {
       throw unavailable(new Error(`Redis connection is ${status}`));
     }
     let timer: NodeJS.Timeout | undefined;
+    let fail: ((err: unknown) => void) | undefined;
     try {
       return await Promise.race([
         op(),
         new Promise<never>((_, reject) => {
+          fail = reject;
+          this.pending.add(reject);
           timer = setTimeout(() => reject(unavailable(new Error(`Redis did not answer within ${this.timeoutMs} ms`))), this.timeoutMs);
         }),
       ]);
@@ -82,6 +94,7 @@ export class Guard {
       throw err;
     } finally {
       clearTimeout(timer);
+      if (fail) this.pending.delete(fail);
     }
   }
 }

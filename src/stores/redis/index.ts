@@ -168,7 +168,9 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
     guard.ready();
     measureClock();
   };
+  const onClose = (): void => guard.closed();
   client.on('ready', onReady);
+  client.on('close', onClose);
   if (client.status === 'ready') measureClock();
 
   return {
@@ -262,6 +264,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
 
     async close() {
       client.off('ready', onReady);
+      client.off('close', onClose);
       await channel.close();
     },
   };
