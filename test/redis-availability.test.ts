@@ -9,20 +9,11 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { memoryStores, type KeyInput } from '../src';
 import { redisTokenStore, type RedisTokenStore } from '../src/redis';
-import { describeWithRedis, startRedis, type TestRedis } from './support/redis-server';
+import { describeWithRedis, startRedis, waitFor, type TestRedis } from './support/redis-server';
 import { basic, buildApp, CLIENTS, FRAMEWORKS, USERS, type TestApp } from './support/spine';
 
 const TOKEN = '/oauth/token';
 const KEYS: KeyInput[] = [{ kid: 'k1', alg: 'ES256', privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }];
-
-async function waitFor(what: string, condition: () => Promise<boolean>, ms = 10_000): Promise<number> {
-  const start = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return Date.now() - start;
-}
 
 describeWithRedis('oauthServer on Redis: availability', () => {
   let redis: TestRedis;
@@ -50,7 +41,7 @@ describeWithRedis('oauthServer on Redis: availability', () => {
   async function live(tokens: RedisTokenStore): Promise<void> {
     let restored = false;
     tokens.onRevoke((e) => (restored ||= e.reset === 'restored'));
-    await waitFor('the revocation channel', async () => restored);
+    await waitFor('the revocation channel', async () => restored, 10_000);
   }
 
   beforeAll(async () => {
@@ -117,8 +108,8 @@ describeWithRedis('oauthServer on Redis: availability', () => {
         if ((await redis.restart().catch((e: unknown) => e)) instanceof Error) throw new Error('redis restart failed');
       }
       // Redis came back empty: the JWT is still valid (not revoked), new grants work.
-      await waitFor('/api/me to answer 200', async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 200);
-      await waitFor('the token endpoint to answer 200', async () => (await password(a)).status === 200);
+      await waitFor('/api/me to answer 200', async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 200, 10_000);
+      await waitFor('the token endpoint to answer 200', async () => (await password(a)).status === 200, 10_000);
     });
 
     test('cache.staleIfUnavailable: cached tokens keep being served for that long after the channel is lost, then 503', async () => {
@@ -141,8 +132,14 @@ describeWithRedis('oauthServer on Redis: availability', () => {
       } finally {
         await redis.restart();
       }
-      await waitFor('recovery', async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 200);
+      await waitFor('recovery', async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 200, 10_000);
     });
+  });
+
+  test('cache.staleIfUnavailable must be a whole number of seconds', () => {
+    expect(() => app('express5', { cache: { staleIfUnavailable: -1 } })).toThrow(/cache.staleIfUnavailable must be a positive whole number/);
+    expect(() => app('express5', { cache: { staleIfUnavailable: 1.5 } })).toThrow(/cache.staleIfUnavailable/);
+    expect(() => app('express5', { cache: { staleIfUnavailable: 0 } })).not.toThrow();
   });
 
   test('while the revocation channel is lost nothing is cached, so a revocation made elsewhere is seen on the next request', async () => {

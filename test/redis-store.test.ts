@@ -9,7 +9,7 @@ import { TemporarilyUnavailable } from '../src/errors';
 import type { RevocationEvent, TokenRecord } from '../src/stores/types';
 import { hashToken } from '../src/tokens/crypto';
 import { redisTokenStore, type RedisTokenStore } from '../src/redis';
-import { describeWithRedis, startRedis, type TestRedis } from './support/redis-server';
+import { describeWithRedis, startRedis, waitFor, type TestRedis } from './support/redis-server';
 
 function recordingLogger(): { warn: (m: string) => void; error: (m: string) => void; lines: { message: string }[] } {
   const lines: { message: string }[] = [];
@@ -32,15 +32,6 @@ function record(overrides: Partial<TokenRecord> = {}): TokenRecord {
     expiresAt: now() + 3600,
     ...overrides,
   };
-}
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, ms = 5000): Promise<number> {
-  const start = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return Date.now() - start;
 }
 
 describeWithRedis('redisTokenStore (real redis-server)', () => {

@@ -166,3 +166,16 @@ export async function startRedis(): Promise<TestRedis> {
   };
   return self;
 }
+
+/**
+ * Poll `condition` (every few ms) until it holds; returns how long that took. Throws, naming
+ * `what`, after `ms`.
+ */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, ms = 5000): Promise<number> {
+  const start = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return Date.now() - start;
+}
