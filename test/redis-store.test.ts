@@ -86,6 +86,24 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       expect((await s.find('refresh_token', r.id))?.sub).toBe('user-alice');
     });
 
+    test("expiry follows the app's clock, not Redis's: a record whose expiresAt has come is absent though its key lives on", async () => {
+      const s = store();
+      const soon = now() + 1;
+      const r = record({ expiresAt: soon });
+      await s.save(r);
+      expect(await client().exists(`{tokengate}:r:${r.id}`)).toBe(1);
+      const spy = jest.spyOn(Date, 'now').mockReturnValue((soon + 1) * 1000); // the app's clock is past it
+      try {
+        expect(await s.find('refresh_token', r.id)).toBeUndefined();
+        expect(await s.consume('refresh_token', r.id)).toBeUndefined();
+        await s.revoke({ id: 'short-jti', until: soon });
+      } finally {
+        spy.mockRestore();
+      }
+      expect(await client().exists(`{tokengate}:r:${r.id}`)).toBe(1); // garbage, collected by its TTL
+      expect(await s.isRevoked(['short-jti'])).toBe(false); // until had passed by the app's clock
+    });
+
     test('an expired record is absent', async () => {
       const s = store();
       const r = record({ expiresAt: now() - 1 });
@@ -94,19 +112,18 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       expect(await s.consume('refresh_token', r.id)).toBeUndefined();
     });
 
-    test('every key has a TTL: a record its expiresAt, a family its longest member, a deny entry its until', async () => {
+    test('every key has a TTL: a record its expiresAt, a family its longest member, a deny entry its until (each 5 s late for clock skew)', async () => {
       const s = store();
       const c = client();
       const short = record({ expiresAt: now() + 100 });
       const long = record({ familyId: short.familyId, expiresAt: now() + 5000 });
       await s.save(long);
       await s.save(short);
-      await s.revoke({ id: hashToken('some-jti'), until: now() + 300 });
-      expect(await c.pexpiretime(`{tokengate}:r:${short.id}`)).toBe(short.expiresAt * 1000);
-      expect(await c.pexpiretime(`{tokengate}:f:${short.familyId}`)).toBe(long.expiresAt * 1000);
-      const deny = await c.pttl(`{tokengate}:d:${hashToken('some-jti')}`);
-      expect(deny).toBeGreaterThan(290_000);
-      expect(deny).toBeLessThanOrEqual(300_000);
+      const until = now() + 300;
+      await s.revoke({ id: hashToken('some-jti'), until });
+      expect(await c.pexpiretime(`{tokengate}:r:${short.id}`)).toBe(short.expiresAt * 1000 + 5000);
+      expect(await c.pexpiretime(`{tokengate}:f:${short.familyId}`)).toBe(long.expiresAt * 1000 + 5000);
+      expect(await c.pexpiretime(`{tokengate}:d:${hashToken('some-jti')}`)).toBe(until * 1000 + 5000);
       const keys = await c.keys('*');
       for (const key of keys) expect(await c.pttl(key)).toBeGreaterThan(0);
     });
@@ -199,6 +216,7 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       await s.revoke({ id: 'jti-x', until: now() + 600 });
       await s.revoke({ id: 'jti-x', until: now() + 5 });
       expect(await client().pttl('{tokengate}:d:jti-x')).toBeGreaterThan(500_000);
+      expect(await s.isRevoked(['jti-x'])).toBe(true);
     });
 
     test("this store's listeners hear its revocation before revoke resolves, once; another store's within a round trip", async () => {

@@ -14,7 +14,7 @@ import { TemporarilyUnavailable } from '../../errors';
 export interface RedisConnection extends EventEmitter {
   readonly status: string;
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
-  exists(...keys: string[]): Promise<number>;
+  mget(...keys: string[]): Promise<(string | null)[]>;
   time(): Promise<(number | string)[]>;
   ping(): Promise<unknown>;
   subscribe(...channels: string[]): Promise<unknown>;

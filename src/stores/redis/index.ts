@@ -10,7 +10,7 @@ import { consoleLogger, type Logger } from '../../options';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { RevocationChannel } from './channel';
 import { Guard, unavailable, type RedisConnection } from './connection';
-import { CONSUME, keyLayout, REVOKE, SAVE } from './scripts';
+import { CLOCK_MARGIN_MS, CONSUME, keyLayout, REVOKE, SAVE } from './scripts';
 
 /** An ioredis client: standalone or Sentinel (`Redis`), or `Cluster`. */
 export type RedisClient = Redis<'legacy'> | Redis<'resp3'> | Cluster<'legacy'> | Cluster<'resp3'>;
@@ -87,6 +87,8 @@ function isClient(value: unknown): value is RedisConnection {
   return !!c && typeof c.defineCommand === 'function' && typeof c.duplicate === 'function' && typeof c.on === 'function';
 }
 
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
 function toRecord(json: string, consumedAt: string | null): TokenRecord {
   const record = JSON.parse(json) as TokenRecord;
   return consumedAt === null ? record : { ...record, consumedAt: Number(consumedAt) };
@@ -97,7 +99,9 @@ function toRecord(json: string, consumedAt: string | null): TokenRecord {
  *
  * - Keys are `{prefix}:r:<id>` (a record, under the hash of its token), `{prefix}:f:<family>`
  *   (the ids of a family) and `{prefix}:d:<id>` (a revoked id or family); every key has a TTL:
- *   a record its `expiresAt`, a family its longest member's, a deny entry its `until`.
+ *   a record its `expiresAt`, a family its longest member's, a deny entry its `until` (each
+ *   5 s late, so a Redis clock ahead of the app's drops nothing early: expiry itself is
+ *   checked against the app's clock, as the TokenStore contract says).
  * - `consume` and `revoke` are Lua scripts: exactly one concurrent consumer wins, across
  *   processes, and a family is removed and announced in one step.
  * - Revocations are published on `{prefix}:revoked`; every store's `onRevoke` listeners hear
@@ -185,22 +189,24 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
           json,
           record.kind,
           record.familyId,
-          record.expiresAt * 1000,
+          record.expiresAt,
           record.consumedAt === undefined ? '' : String(record.consumedAt),
+          nowSeconds(),
+          record.expiresAt * 1000 + CLOCK_MARGIN_MS,
         ),
       );
     },
 
     async find(kind: TokenKind, id: string) {
-      const [k, d, c] = await guard.run(() => client.hmget(keys.record(id), 'k', 'd', 'c'));
-      if (k !== kind || d == null) return undefined;
+      const [k, d, c, e] = await guard.run(() => client.hmget(keys.record(id), 'k', 'd', 'c', 'e'));
+      if (k !== kind || d == null || (e != null && Number(e) <= nowSeconds())) return undefined;
       return toRecord(d, c ?? null);
     },
 
     async consume(kind: TokenKind, id: string): Promise<ConsumeResult | undefined> {
       // Half the timeout: a script that runs later than that could answer after we gave up.
       const deadline = offsetMs === undefined ? 0 : Math.floor(Date.now() + offsetMs + timeoutMs / 2);
-      const now = Math.floor(Date.now() / 1000);
+      const now = nowSeconds();
       const reply = await guard.run(() => scripts[SCRIPTS.consume](keys.record(id), kind, now, deadline));
       if (reply === -1) throw unavailable(new Error('Redis ran consume after the caller stopped waiting; nothing was changed'));
       if (!Array.isArray(reply)) return undefined;
@@ -223,9 +229,11 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
           keys.base,
           id ?? '',
           familyId ?? '',
-          until * 1000,
+          until,
           keys.channel,
           message.text,
+          nowSeconds(),
+          until * 1000 + CLOCK_MARGIN_MS,
         ),
       );
       channel.deliverLocal(message.id, ids, until);
@@ -233,7 +241,9 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
 
     async isRevoked(ids) {
       if (ids.length === 0) return false;
-      return (await guard.run(() => client.exists(...ids.map(keys.denied)))) > 0;
+      const untils = await guard.run(() => client.mget(...ids.map(keys.denied)));
+      const now = nowSeconds();
+      return untils.some((until) => until != null && Number(until) > now);
     },
 
     onRevoke(listener: (event: RevocationEvent) => void) {

@@ -12,11 +12,11 @@
 export interface KeyLayout {
   /** `{prefix}:` — prepended to every key; scripts build member keys from it. */
   readonly base: string;
-  /** A stored record (a hash: `k` kind, `f` family, `d` JSON, `c` consumedAt). */
+  /** A stored record (a hash: `k` kind, `f` family, `e` expiresAt, `d` JSON, `c` consumedAt). */
   record(id: string): string;
   /** A family: the set of its record ids. */
   family(familyId: string): string;
-  /** A deny-list entry for a revoked id or family id; expires at the revocation's `until`. */
+  /** A deny-list entry for a revoked id or family id: holds the revocation's `until`. */
   denied(id: string): string;
   /** The pub/sub channel revocations are announced on. */
   readonly channel: string;
@@ -34,67 +34,67 @@ export function keyLayout(prefix: string): KeyLayout {
   });
 }
 
-// Shared helpers. Time comes from the server (TIME), so TTL arithmetic never mixes clocks.
+// Expiry follows the app's clock (the TokenStore contract's "now"): the scripts compare
+// `expiresAt` and `until` with the caller's time. Redis's own TTLs only collect garbage, so they
+// run CLOCK_MARGIN_MS late: a Redis clock somewhat ahead of the app's never drops a record or
+// a revocation early.
+export const CLOCK_MARGIN_MS = 5000;
+
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// Push a key's expiry out to `at` (ms), never pull it in: a family lives as long as its
-// longest-lived member, a deny entry as long as the latest revocation that named it.
-const EXTEND = `local function extend(key, at)
-  local ttl = redis.call('PTTL', key)
-  if ttl < 0 or now + ttl < at then redis.call('PEXPIREAT', key, at) end
-end`;
-
 /**
  * save. KEYS: record, family, family's deny entry. ARGV: id, JSON, kind, familyId,
- * expiresAt (ms), consumedAt ('' if none).
+ * expiresAt (s), consumedAt ('' if none), now (s, the app's), key expiry (ms).
  * Returns 1 when stored, 0 when not kept (already expired, or its family is revoked: a token
  * issued by a refresh that raced with the family's revocation is born revoked), and an error
- * for an id that already exists.
+ * for an id that already exists. The family set lives as long as its longest-lived member.
  */
-export const SAVE = `${NOW}
-${EXTEND}
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('TOKENGATE_DUPLICATE_ID') end
+export const SAVE = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('TOKENGATE_DUPLICATE_ID') end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-local at = tonumber(ARGV[5])
-if at <= now then return 0 end
-redis.call('HSET', KEYS[1], 'k', ARGV[3], 'f', ARGV[4], 'd', ARGV[2])
+if tonumber(ARGV[5]) <= tonumber(ARGV[7]) then return 0 end
+redis.call('HSET', KEYS[1], 'k', ARGV[3], 'f', ARGV[4], 'e', ARGV[5], 'd', ARGV[2])
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'c', ARGV[6]) end
-redis.call('PEXPIREAT', KEYS[1], at)
+redis.call('PEXPIREAT', KEYS[1], ARGV[8])
 redis.call('SADD', KEYS[2], ARGV[1])
-extend(KEYS[2], at)
+${NOW}
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl < 0 or now + ttl < tonumber(ARGV[8]) then redis.call('PEXPIREAT', KEYS[2], ARGV[8]) end
 return 1`;
 
 /**
- * consume. KEYS: record. ARGV: kind, consumedAt (s), deadline (server ms; '0' for none).
- * Returns nil (absent or another kind), -1 (ran after the caller gave up waiting: nothing
- * changed, so the caller's retry is not mistaken for a replay), or {JSON, consumedAt, reused}.
- * The read and the mark are one step, so of any number of concurrent calls exactly one sees
- * reused = 0.
+ * consume. KEYS: record. ARGV: kind, now (s, the app's; becomes consumedAt), deadline (server
+ * ms; '0' for none).
+ * Returns nil (absent, expired or another kind), -1 (ran after the caller gave up waiting:
+ * nothing changed, so the caller's retry is not mistaken for a replay), or
+ * {JSON, consumedAt, reused}. The read and the mark are one step, so of any number of
+ * concurrent calls exactly one sees reused = 0.
  */
 export const CONSUME = `if ARGV[3] ~= '0' then
   ${NOW}
   if now > tonumber(ARGV[3]) then return -1 end
 end
-local r = redis.call('HMGET', KEYS[1], 'k', 'd', 'c')
+local r = redis.call('HMGET', KEYS[1], 'k', 'd', 'c', 'e')
 if not r[1] or r[1] ~= ARGV[1] then return false end
+if r[4] and tonumber(r[4]) <= tonumber(ARGV[2]) then return false end
 if r[3] then return {r[2], r[3], 1} end
 redis.call('HSET', KEYS[1], 'c', ARGV[2])
 return {r[2], ARGV[2], 0}`;
 
 /**
  * revoke. KEYS: record of id, deny entry of id, family, deny entry of family.
- * ARGV: key base, id ('' for none), familyId ('' for none), until (ms), channel, message.
- * Removes the record and/or every member of the family, remembers the ids until `until`,
- * and publishes the message in the same step, so a revocation is never stored unannounced.
+ * ARGV: key base, id ('' for none), familyId ('' for none), until (s), channel, message,
+ * now (s, the app's), deny-entry expiry (ms).
+ * Removes the record and/or every member of the family, remembers the ids until `until` (a
+ * deny entry holds its `until` and is only ever pushed later), and publishes the message in
+ * the same step, so a revocation is never stored unannounced.
  */
-export const REVOKE = `${NOW}
-${EXTEND}
-local untilMs = tonumber(ARGV[4])
-local function deny(key)
-  if untilMs > now then
-    if redis.call('EXISTS', key) == 0 then redis.call('SET', key, '1', 'PX', untilMs - now) else extend(key, untilMs) end
-  end
+export const REVOKE = `local function deny(key)
+  if tonumber(ARGV[4]) <= tonumber(ARGV[7]) then return end
+  local old = redis.call('GET', key)
+  if old and tonumber(old) >= tonumber(ARGV[4]) then return end
+  redis.call('SET', key, ARGV[4])
+  redis.call('PEXPIREAT', key, ARGV[8])
 end
 if ARGV[2] ~= '' then
   local fam = redis.call('HGET', KEYS[1], 'f')
