@@ -157,13 +157,42 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
     report.push(`revocation on A -> B refuses, from sending the revocation to B's first 401: ${stats(endToEnd)}`);
   });
 
-  test('Redis killed: both instances answer 503 JSON (never crash, never hang); restarted: both recover and fan-out works again', async () => {
+  test('Redis killed mid-traffic: both instances answer 503 JSON (never crash, never hang); restarted: both recover and fan-out works again', async () => {
     const issued = await call(`${a.url}/oauth/token`, { form: passwordGrant });
     const bearer = issued.body.access_token as string;
     expect((await call(`${b.url}/api/me`, { bearer })).status).toBe(200);
 
+    // Kill Redis in the middle of traffic: four clients keep both instances busy with token
+    // requests, refreshes and guarded calls. Every answer must be the RFC's JSON (success,
+    // invalid_grant for a refresh token already used, or 503): never a 500, a dropped connection
+    // or a hang.
+    let running = true;
+    const seen: Reply[] = [];
+    const traffic = Array.from({ length: 4 }, async (_, w) => {
+      while (running) {
+        const inst = w % 2 ? a : b;
+        const got = await call(`${inst.url}/oauth/token`, { form: passwordGrant });
+        seen.push(got);
+        if (got.status === 200) {
+          seen.push(await call(`${(w % 2 ? b : a).url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: got.body.refresh_token as string } }));
+          seen.push(await call(`${inst.url}/api/me`, { bearer: got.body.access_token as string }));
+        }
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await redis.kill();
     const killedAt = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    running = false;
+    await Promise.all(traffic);
+    for (const r of seen) {
+      expect(r.contentType).toMatch(/^application\/json/);
+      expect([200, 400, 503]).toContain(r.status);
+      if (r.status === 400) expect(r.body.error).toBe('invalid_grant');
+    }
+    expect(seen.filter((r) => r.status === 200).length).toBeGreaterThan(0);
+    expect(seen.filter((r) => r.status === 503).length).toBeGreaterThan(0);
+    report.push(`Redis killed under traffic: ${seen.length} answers, ${seen.filter((r) => r.status === 503).length} of them 503, none 5xx other than 503`);
     const detect: Record<string, number> = {};
     for (const inst of [a, b]) {
       detect[inst.name] = await until(`${inst.name} to report the outage`, async () => (await call(`${inst.url}/api/me`, { bearer })).status === 503, 5000);
