@@ -58,11 +58,16 @@ async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: n
   }
 }
 
+// Credentials have no business at the authorization endpoint; a client that sends one anyway
+// must not see it copied into a URL (login redirect, browser history, Referer, access logs).
+const NOT_RESUMED = new Set(['password', 'client_secret', 'code', 'code_verifier', 'refresh_token', 'access_token', 'token', 'assertion', 'client_assertion']);
+
 /** The URL the app redirects to after sign-in or consent to resume this request. */
 function resumeUrl(req: Request, params: Params): string {
   const url = req.originalUrl ?? req.url ?? '/';
   const q = url.indexOf('?');
-  return `${q === -1 ? url : url.slice(0, q)}?${new URLSearchParams(params as Record<string, string>).toString()}`;
+  const query = new URLSearchParams(Object.entries(params).filter(([name]) => !NOT_RESUMED.has(name)));
+  return `${q === -1 ? url : url.slice(0, q)}?${query.toString()}`;
 }
 
 /** The redirect URI to answer to: one of the client's, matched as an exact string (RFC 9700 §4.1.3). */
