@@ -179,10 +179,11 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
         }
       }
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const count = (status: number) => async () => seen.filter((r) => r.status === status).length >= 4;
+    await until('traffic to be flowing', async () => (await count(200)()) || (await new Promise((r) => setTimeout(r, 10)), false), 20_000);
     await redis.kill();
     const killedAt = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until('the outage to show in the traffic', async () => (await count(503)()) || (await new Promise((r) => setTimeout(r, 10)), false), 20_000);
     running = false;
     await Promise.all(traffic);
     for (const r of seen) {
