@@ -115,18 +115,35 @@ function autocannonRequests(spec, state) {
  */
 function cannon(msg, seconds, state) {
   return new Promise((resolve, reject) => {
+    /** @type {number[]} */
     const latencies = [];
+    let started = process.hrtime.bigint();
+    let ownCpu = process.cpuUsage();
     const instance = autocannon(
       {
         url: `http://127.0.0.1:${msg.port}`,
         connections: msg.connections,
         pipelining: 1,
         duration: seconds,
+        // autocannon checks for the end of the run once per sample; its default of 1 s
+        // would stretch every slice to a whole number of seconds.
+        sampleInt: 50,
         timeout: 10,
         requests: autocannonRequests(msg.request, state),
       },
-      (err, result) => (err ? reject(err) : resolve({ result, latencies })),
+      (err, result) => {
+        const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+        const own = process.cpuUsage(ownCpu);
+        if (err) reject(err);
+        else resolve({ result, latencies, elapsed, ownCpuSeconds: (own.user + own.system) / 1e6 });
+      },
     );
+    // The clock starts once the clients are built (a 1 000-token pool takes a while to turn
+    // into request buffers), when the first requests go out.
+    instance.on('start', () => {
+      started = process.hrtime.bigint();
+      ownCpu = process.cpuUsage();
+    });
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
     });
@@ -144,12 +161,8 @@ async function runSlice(msg) {
   const state = { next: 0 };
   if (msg.warmupSeconds > 0) await cannon(msg, msg.warmupSeconds, state);
   const cpuBefore = serverCpuMicros(msg.serverPid);
-  const ownBefore = process.cpuUsage();
-  const started = process.hrtime.bigint();
-  const { result, latencies } = await cannon(msg, msg.durationSeconds, state);
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const { result, latencies, elapsed, ownCpuSeconds } = await cannon(msg, msg.durationSeconds, state);
   const cpuAfter = serverCpuMicros(msg.serverPid);
-  const own = process.cpuUsage(ownBefore);
   const ok = result['2xx'];
   latencies.sort((a, b) => a - b);
   return {
@@ -165,7 +178,7 @@ async function runSlice(msg) {
     serverCpuUsPerReq: cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? null : (cpuAfter - cpuBefore) / ok,
     serverRssBytes: serverRssBytes(msg.serverPid) ?? null,
     // Share of one core the load generator used: near 1 means it, not the server, was the limit.
-    loadgenCpu: (own.user + own.system) / 1e6 / elapsed,
+    loadgenCpu: ownCpuSeconds / elapsed,
     tokensUsed: state.next,
   };
 }

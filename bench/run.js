@@ -46,10 +46,10 @@ const { values: args } = parseArgs({
 /** Slice lengths: full ≈ 4 minutes, quick ≈ 1 minute (wall time, including set-up). */
 const settings = {
   rounds: Number(args.rounds ?? (args.quick ? 3 : 5)),
-  durationSeconds: Number(args.duration ?? (args.quick ? 1 : 2.5)),
-  warmupSeconds: Number(args.warmup ?? (args.quick ? 0.3 : 0.75)),
+  durationSeconds: Number(args.duration ?? (args.quick ? 0.75 : 2)),
+  warmupSeconds: Number(args.warmup ?? (args.quick ? 0.25 : 0.5)),
   // The discarded first round: long enough for the JIT to settle and caches to fill.
-  initialWarmupSeconds: args.quick ? 1 : 2,
+  initialWarmupSeconds: args.quick ? 0.6 : 2,
   // Enough to keep one Node core busy; more only adds queueing latency.
   connections: Number(args.connections ?? 10),
   memoryTokens: 100_000,
@@ -215,9 +215,11 @@ async function sliceRequest(running, tag) {
   const { contender } = running;
   if (!contender.request.tokens) return { request: contender.request, poolSize: Infinity };
   if (!contender.mint) return { request: { ...contender.request, tokens: { ...contender.request.tokens, file: running.pool } }, poolSize: Infinity };
-  // Single-use tokens: enough for 1.5× the fastest this contender has gone (or a generous
-  // first guess), for warm-up plus measurement. Running out shows as failed requests.
-  const rate = Math.max(running.bestRps * 1.5, running.bestRps > 0 ? 0 : 15_000);
+  // Single-use tokens: enough for warm-up plus measurement at twice the fastest rate any
+  // contender of the group has reached so far (or a generous first guess). Running out shows
+  // as failed requests and is reported.
+  const best = Math.max(...running.group.map((/** @type {any} */ r) => r.bestRps));
+  const rate = best > 0 ? 2 * best : 15_000;
   const seconds = running.nextWarmup + running.nextDuration;
   const poolSize = Math.ceil(rate * seconds) + 50 * settings.connections;
   const file = await mint(running, poolSize, tag);
@@ -249,6 +251,29 @@ async function sanityCheck(running) {
     const forged = await probe(running.port, withToken('forged-token.abc.def'));
     if (forged !== contender.sanity.bad) throw new Error(`${contender.id}: a forged token got ${forged}, expected ${contender.sanity.bad}`);
   }
+}
+
+/**
+ * The slices of one round. Each group (GET, POST) runs as a block that its ceiling opens
+ * and closes, so every contender's ratio is to the mean of two ceiling slices taken just
+ * before and just after it (drift within the block cancels out to first order). The order
+ * inside a block rotates from round to round, and the blocks swap places, so no contender
+ * always follows the same neighbour. The warm-up round (0) runs everything once, in order.
+ * @template {{ contender: import('./contenders').Contender }} R
+ * @param {R[]} running
+ * @param {number} round
+ * @returns {R[]}
+ */
+function roundOrder(running, round) {
+  if (round === 0) return running;
+  const blocks = ['get', 'post'].map((group) => {
+    const members = running.filter((r) => r.contender.group === group);
+    const ceiling = members.filter((r) => r.contender.ceiling === undefined);
+    const others = members.filter((r) => r.contender.ceiling !== undefined);
+    const shift = others.length ? round % others.length : 0;
+    return [...ceiling, ...others.slice(shift), ...others.slice(0, shift), ...ceiling];
+  });
+  return (round % 2 === 0 ? blocks.reverse() : blocks).flat();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,12 +325,14 @@ async function main() {
       const [file, ...serverArgs] = contender.server;
       const child = startNode(pinning?.server, [path.join(__dirname, 'servers', file), serverArgs[0] ?? '', tmp, ...serverArgs.slice(1)]);
       const ready = await nextMessage(child, (m) => m && m.type === 'ready', 300_000, `${contender.id} start-up`);
-      return { contender, child, pid: child.pid, port: ready.port, pool: ready.pool, tmp, bestRps: 0, nextWarmup: 0, nextDuration: 0 };
+      return { contender, child, pid: child.pid, port: ready.port, pool: ready.pool, tmp, bestRps: 0, nextWarmup: 0, nextDuration: 0, group: [] };
     }),
   );
+  for (const r of running) r.group = running.filter((other) => other.contender.group === r.contender.group);
   for (const r of running) await sanityCheck(r);
   const memory = await memoryRuns;
-  console.log(`set-up done in ${((Date.now() - started) / 1000).toFixed(0)} s (servers, fixtures, sanity checks, cache memory probe)`);
+  const setupSeconds = (Date.now() - started) / 1000;
+  console.log(`set-up done in ${setupSeconds.toFixed(0)} s (servers, fixtures, sanity checks, cache memory probe)`);
 
   const loadgen = startNode(pinning?.loadgen, [path.join(__dirname, 'loadgen.js')]);
   await nextMessage(loadgen, (m) => m && m.type === 'ready', 30_000, 'load generator start-up');
@@ -352,11 +379,8 @@ async function main() {
   const roundsStarted = Date.now();
 
   for (let round = 0; round <= settings.rounds; round++) {
-    // Rotate the order each round so no contender always follows the same neighbour.
-    const shift = round % running.length;
-    const order = [...running.slice(shift), ...running.slice(0, shift)];
     process.stdout.write(round === 0 ? 'warm-up round ' : `round ${round}/${settings.rounds} `);
-    for (const r of order) {
+    for (const r of roundOrder(running, round)) {
       const s = await slice(r, round);
       if (round > 0) slices[r.contender.id]?.push(s);
       process.stdout.write('.');
@@ -404,6 +428,7 @@ async function main() {
       'lru-cache': versionOf('lru-cache'),
       autocannon: versionOf('autocannon'),
     },
+    timing: { setupSeconds, roundsSeconds: wall, totalSeconds: (Date.now() - started) / 1000 },
     summaries,
     targets: evaluated,
     memory,

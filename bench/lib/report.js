@@ -15,17 +15,24 @@ const { summary } = require('./stats');
  */
 
 /**
- * Ratio of `of` to `to` in each round where both ran cleanly; the pairing by round is what
- * makes the ratio robust to machine drift between rounds.
+ * Ratio of `of` to `to` in each round: throughput (`rps`, higher is better) or cost per
+ * request (`cpu`: the reference's CPU time per request over the contender's, so again
+ * higher is better). Pairing by round is what makes the ratio robust to machine drift; a
+ * ceiling measured twice in a round (before and after its block) counts as the mean of both.
  * @param {Record<string, Slice[]>} slices
  * @param {string} of
  * @param {string} to
+ * @param {'rps' | 'cpu'} [basis]
  */
-function roundRatios(slices, of, to) {
+function roundRatios(slices, of, to, basis = 'rps') {
+  const value = (/** @type {Slice} */ s) => (basis === 'rps' ? s.rps : s.serverCpuUsPerReq ?? NaN);
   const ratios = [];
   for (const a of slices[of] ?? []) {
-    const b = (slices[to] ?? []).find((s) => s.round === a.round);
-    if (b && b.rps > 0) ratios.push(a.rps / b.rps);
+    const refs = (slices[to] ?? []).filter((s) => s.round === a.round).map(value);
+    if (refs.length === 0) continue;
+    const ref = refs.reduce((x, y) => x + y, 0) / refs.length;
+    const ratio = basis === 'rps' ? value(a) / ref : ref / value(a);
+    if (Number.isFinite(ratio)) ratios.push(ratio);
   }
   return ratios;
 }
@@ -70,9 +77,10 @@ function evaluateTargets(targets, slices, memory) {
       return { id: t.id, scenario: t.scenario, target: `≤ ${t.maxBytes} B`, measured, unit: 'B', met: measured <= t.maxBytes };
     }
     const s = summary(roundRatios(slices, t.of, t.to));
+    const cpu = summary(roundRatios(slices, t.of, t.to, 'cpu'));
     const target = t.max === undefined ? `≥ ${t.min.toFixed(2)} × ${t.to}` : `${t.min.toFixed(2)}–${t.max.toFixed(2)} × ${t.to}`;
     const met = s.median >= t.min && (t.max === undefined || s.median <= t.max);
-    return { id: t.id, scenario: t.scenario, target, measured: s.median, min: s.min, max: s.max, unit: '×', met };
+    return { id: t.id, scenario: t.scenario, target, measured: s.median, min: s.min, max: s.max, cpuBasis: cpu.median, unit: '×', met };
   });
 }
 
@@ -132,13 +140,14 @@ function textTable(header, rows) {
 
 /** @param {ReturnType<typeof evaluateTargets>} evaluated */
 function targetRows(evaluated) {
-  const header = ['target', 'required', 'measured (median, min–max of rounds)', 'met'];
+  const header = ['target', 'required', 'measured: req/s ratio, median (min–max of rounds)', 'same, by server CPU per request', 'met'];
   const rows = evaluated.map((t) => [
     t.scenario,
     t.target,
     t.unit === 'B'
       ? `${fmt.int(t.measured)} B`
       : `${fmt.ratio(t.measured)} (${fmt.ratio(/** @type {number} */ (t.min))}–${fmt.ratio(/** @type {number} */ (t.max))})`,
+    t.unit === 'B' ? '' : fmt.ratio(/** @type {number} */ (t.cpuBasis)),
     t.met ? 'yes' : '**no**',
   ]);
   return { header, rows };
@@ -162,7 +171,7 @@ function markdown(run, contenders) {
       return `- ${f === 'jwt' ? 'JWT (ES256)' : 'opaque'}: ${fmt.int(x.rssBytesPerToken)} B of RSS and ${fmt.int(x.heapBytesPerToken)} B of V8 heap per cached token at ${fmt.int(x.count)} cached tokens (replay: ${x.missesOnReplay} store lookups, i.e. all ${x.missesOnReplay === 0 ? 'served from the cache' : 'NOT cached'})`;
     });
   return [
-    `Run of ${run.date} (${run.mode}${run.mode === 'quick' ? ': a smoke run, not for quoting' : ''}), ${run.settings.rounds} interleaved rounds of ${run.settings.durationSeconds} s per contender after ${run.settings.warmupSeconds} s of warm-up each, ${run.settings.connections} connections, one server process per contender.`,
+    `Run of ${run.date} (${run.mode}${run.mode === 'quick' ? ': a smoke run, not for quoting' : ''}, ${Math.round(run.timing.totalSeconds)} s): one server process per contender, ${run.settings.connections} connections, a discarded warm-up round, then ${run.settings.rounds} interleaved rounds of one ${run.settings.durationSeconds} s slice per contender (after ${run.settings.warmupSeconds} s of warm-up each), the GET and POST blocks each opened and closed by their ceiling. Ratios are taken per round (to the mean of the two ceiling slices around it), then the median over rounds.`,
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; ${m.pinning}; ${load}${m.loaded ? ' — **the machine was busy with other work, so absolute numbers are low; the same-round ratios are what count**' : ''}.`,
     `Versions: Node ${v.node}, tokengate ${v.tokengate} (${v.commit}), express ${v.express}, @node-oauth/express-oauth-server ${v.peer} (oauth2-server ${v.peerCore}), jsonwebtoken ${v.jsonwebtoken}, lru-cache ${v['lru-cache']}, autocannon ${v.autocannon}.`,
