@@ -151,6 +151,24 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
   return value;
 }
 
+function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new Error(`oauthServer: options.${name} must be a whole number of seconds, 0 or more (got ${String(value)}).`);
+  }
+  return value;
+}
+
+// Goes into `WWW-Authenticate` as a quoted-string: printable ASCII without `"` or `\`, so a
+// header can never be refused (which would otherwise surface on the first failed request).
+function checkRealm(realm: unknown, fallback: string): string {
+  if (realm === undefined) return fallback;
+  if (typeof realm !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(realm)) {
+    throw new Error(`oauthServer: options.realm must be printable ASCII without quotes or backslashes (got ${JSON.stringify(realm)}).`);
+  }
+  return realm;
+}
+
 function checkPath(name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value)) {
@@ -170,6 +188,9 @@ function checkIssuer(issuer: unknown): string {
   const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
     throw new Error(`oauthServer: options.issuer must use https (RFC 8414 §2); http is allowed only for localhost (got "${issuer}").`);
+  }
+  if (!/^[\x21-\x7e]+$/.test(issuer) || /["\\]/.test(issuer)) {
+    throw new Error(`oauthServer: options.issuer must be printable ASCII without quotes (use punycode for an international domain name; got "${issuer}").`);
   }
   if (url.search || url.hash || issuer.includes('#') || issuer.includes('?')) {
     throw new Error(`oauthServer: options.issuer must not have a query or fragment (got "${issuer}").`);
@@ -285,12 +306,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     accessTokenLifetime: positiveInteger('accessTokenLifetime', options.accessTokenLifetime, 3600),
     refreshTokenLifetime: positiveInteger('refreshTokenLifetime', options.refreshTokenLifetime, 14 * 24 * 3600),
     tokenPath,
-    realm: options.realm ?? issuer,
+    realm: checkRealm(options.realm, issuer),
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 16 * 1024),
-    clockTolerance: options.clockTolerance === undefined ? 0 : positiveInteger('clockTolerance', options.clockTolerance, 0),
+    clockTolerance: nonNegativeInteger('clockTolerance', options.clockTolerance, 0),
     cache: {
       max: cacheMax,
-      maxAge: options.cache?.maxAge === undefined ? Infinity : positiveInteger('cache.maxAge', options.cache.maxAge, 0),
+      maxAge: nonNegativeInteger('cache.maxAge', options.cache?.maxAge, Infinity),
       staleIfUnavailable: options.cache?.staleIfUnavailable === undefined || options.cache.staleIfUnavailable === 0 ? 0 : positiveInteger('cache.staleIfUnavailable', options.cache.staleIfUnavailable, 0),
     },
     logger,

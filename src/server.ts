@@ -106,7 +106,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     tokens,
     issuer: new TokenIssuer(resolved, tokens),
     verifier: new JwtVerifier(resolved.keys, { issuer: resolved.issuer, audience: resolved.audience, clockTolerance: resolved.clockTolerance }),
-    basicChallenge: `Basic realm="${resolved.realm.replace(/[\\"]/g, '')}", charset="UTF-8"`,
+    basicChallenge: `Basic realm="${resolved.realm}", charset="UTF-8"`,
   });
 
   const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined });
@@ -156,7 +156,12 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     const q = url.indexOf('?');
     const handler = routes.get(q === -1 ? url : url.slice(0, q));
     if (handler === undefined) return next();
-    void handler(req, res);
+    // Handlers render their own errors; this catches what cannot be rendered (e.g. a header
+    // the response refused) so that no request can take the process down.
+    handler(req, res).catch((err: unknown) => {
+      resolved.logger.error('request failed after its response was started; connection closed', err);
+      res.destroy();
+    });
   } as OAuthServer;
 
   Object.defineProperties(middleware, {

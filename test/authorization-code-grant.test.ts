@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import { hashToken, memoryStores, type TokenRecord, type TokenStore } from '../src';
-import { listen } from './support/spine';
+import { decodeJwt, listen } from './support/spine';
 import {
   CLIENTS,
   FRAMEWORKS,
@@ -192,10 +192,26 @@ describe('authorization_code grant rules (RFC 6749 §4.1.3, RFC 7636 §4.6)', ()
     expect(res.body.refresh_token).toBeUndefined();
   });
 
-  test('a user who is gone by the time of the exchange → invalid_grant', async () => {
+  test('a user from the app’s own session, unknown to the user store, can exchange the code', async () => {
     const { params, verifier } = spaRequest();
-    const code = await obtainCode(app, params, 'user-deleted');
-    expect((await spaExchange(app, code, verifier)).body.error).toBe('invalid_grant');
+    const code = await obtainCode(app, params, 'user-from-session-only');
+    const res = await spaExchange(app, code, verifier);
+    expect(res.status).toBe(200);
+    expect(decodeJwt(res.body.access_token).payload.sub).toBe('user-from-session-only');
+  });
+
+  test('the README set-up: memoryStores({ clients }) with no users, the user from the session', async () => {
+    const { app: bare } = buildCodeApp('express5', {}, memoryStores({ clients: CLIENTS }));
+    const { params, verifier } = spaRequest();
+    const code = await obtainCode(bare, params, 'user-bob');
+    const res = await spaExchange(bare, code, verifier);
+    expect(res.status).toBe(200);
+    const me = await request(bare).get('/api/me').set('Authorization', `Bearer ${res.body.access_token}`);
+    expect(me.status).toBe(200);
+    expect(me.body.sub).toBe('user-bob');
+    // And with no user store there is no password grant at all.
+    const password = await request(bare).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'spa', username: 'a', password: 'b' });
+    expect(password.body.error).toBe('unsupported_grant_type');
   });
 });
 

@@ -62,12 +62,12 @@ async function fresh(s: FuzzServer, needs: string): Promise<Fresh> {
 /** Send one fuzzed request to `path`; check the store was not touched by a failure. */
 async function exchange(s: FuzzServer, path: string, r: FuzzRequest, extraHeaders: Record<string, string> = {}) {
   const f = await fresh(s, JSON.stringify(r));
-  const { method, path: query, headers, body, inputs } = encode(r, f);
+  const { method, path: query, headers, body, inputs, pairs } = encode(r, f);
   const before = { ...s.counts };
   const res = await send(s.url, path + query, { method, headers: { ...headers, ...extraHeaders }, body });
   const created = s.counts.saves - before.saves;
   const consumed = s.counts.consumed - before.consumed;
-  return { res, inputs, created, consumed, method };
+  return { res, inputs, created, consumed, method, pairs };
 }
 
 function noChangeOnFailure(status: number, created: number, consumed: number): void {
@@ -154,7 +154,7 @@ describe('fuzzing the authorization endpoint', () => {
           const s = server(v);
           // Node answers 431 itself to URLs over 16 kB: keep GET requests under it.
           const pairs: [string, string][] = [...Object.entries(a.base), ...a.extra].map(([n, v]) => [n, a.method === 'GET' ? v.slice(0, 1500) : v]);
-          const state = pairs.filter(([n]) => n === 'state');
+
           const r: FuzzRequest = {
             method: a.method,
             encoding: 'form',
@@ -164,7 +164,8 @@ describe('fuzzing the authorization endpoint', () => {
             rawBytes: new Uint8Array(),
             query: a.method === 'GET' ? pairs : [],
           };
-          const { res, inputs, created, consumed, method } = await exchange(s, '/oauth/authorize', r, a.signedIn ? { [HOOK_HEADERS.user]: 'user-alice' } : {});
+          const { res, inputs, created, consumed, method, pairs: sent } = await exchange(s, '/oauth/authorize', r, a.signedIn ? { [HOOK_HEADERS.user]: 'user-alice' } : {});
+          const state = sent.filter(([n]) => n === 'state');
           checkAuthorizeAnswer(res, inputs, state.length === 1 ? (state[0] as [string, string])[1] : undefined, method);
           const issued = res.headers.location !== undefined && new URL(res.headers.location, 'http://x').searchParams.get('code') !== null;
           if (!issued && (created !== 0 || consumed !== 0)) throw new Error(`a refused authorization request created ${created} records`);

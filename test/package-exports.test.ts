@@ -14,11 +14,18 @@ describe('package exports (dual ESM/CJS)', () => {
     if (!existsSync(join(root, 'dist/cjs/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first).');
   });
 
-  test.each(Object.keys(pkg.exports).filter((k) => k !== './package.json'))('%s has CJS, ESM and type files', (entry) => {
+  const modules = Object.keys(pkg.exports).filter((k) => typeof pkg.exports[k] === 'object');
+  const files = Object.keys(pkg.exports).filter((k) => typeof pkg.exports[k] === 'string');
+
+  test.each(modules)('%s has CJS, ESM and type files', (entry) => {
     const target = pkg.exports[entry] as { import: { types: string; default: string }; require: { types: string; default: string } };
     for (const file of [target.import.types, target.import.default, target.require.types, target.require.default]) {
       expect(existsSync(join(root, file))).toBe(true);
     }
+  });
+
+  test.each(files)('%s points at a shipped file', (entry) => {
+    expect(existsSync(join(root, pkg.exports[entry] as string))).toBe(true);
   });
 
   test('require and import give the same functions (one module instance)', () => {

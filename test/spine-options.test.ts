@@ -21,6 +21,10 @@ describe('options are validated once, at start-up', () => {
     [{ issuer: ISSUER, keys: [{ alg: 'ES256' }] }, /keys\[0\]: give a privateKey/],
     [{ issuer: ISSUER, keys: [{ alg: 'HS256', secret: 'short' }] }, /at least 32 bytes/],
     [{ issuer: ISSUER, keys: [{ alg: 'none' }] }, /alg must be one of/],
+    [{ issuer: ISSUER, realm: 'API — prod' }, /realm must be printable ASCII/],
+    [{ issuer: ISSUER, realm: 'a"b' }, /realm must be printable ASCII/],
+    [{ issuer: 'https://例え.jp' }, /printable ASCII/],
+    [{ issuer: ISSUER, clockTolerance: -1 }, /clockTolerance must be a whole number of seconds, 0 or more/],
   ])('%j is refused with a helpful message', (options, message) => {
     expect(() => oauthServer(stores(), options as never)).toThrow(message);
   });
@@ -36,6 +40,15 @@ describe('options are validated once, at start-up', () => {
     expect(() => oauthServer({ clients: {} as never }, { issuer: ISSUER })).toThrow(/findClient/);
     const { clients } = stores();
     expect(() => oauthServer({ clients, tokens: { save: async () => undefined } as never }, { issuer: ISSUER })).toThrow(/missing find, consume/);
+  });
+
+  test('zero is a valid clockTolerance and cache.maxAge', () => {
+    expect(() => oauthServer(stores(), { issuer: ISSUER, clockTolerance: 0, cache: { maxAge: 0 }, logger: recordingLogger() })).not.toThrow();
+  });
+
+  test('a redirect URI that could not go out in a Location header is refused at start-up', () => {
+    expect(() => memoryStores({ clients: [{ id: 'c', grants: ['authorization_code'], scopes: [], redirectUris: ['https://例え.jp/cb'] }] })).toThrow(/printable ASCII/);
+    expect(() => memoryStores({ clients: [{ id: 'c', grants: ['authorization_code'], scopes: [], redirectUris: ['https://xn--r8jz45g.jp/cb'] }] })).not.toThrow();
   });
 
   test('http issuers are allowed for localhost (development)', () => {

@@ -37,6 +37,7 @@ export class TokenCache {
   // Revoked ids (jti, record id, family id) until their `until` (ms). Checked on every hit, so a
   // revoked family is caught without an index from family to cache keys.
   private readonly revoked = new Map<string, number>();
+  private pruneAt = PRUNE_AT;
   private readonly staleMs: number;
   // Bumped by every reset: a validation that started before a reset must not be cached after it.
   private epoch = 0;
@@ -97,7 +98,7 @@ export class TokenCache {
     if (event.reset !== undefined) this.reset(event.reset);
     const until = event.until * 1000;
     for (const id of event.ids) this.revoked.set(id, Math.max(until, this.revoked.get(id) ?? 0));
-    if (this.revoked.size >= PRUNE_AT) this.prune();
+    if (this.revoked.size >= this.pruneAt) this.prune();
   }
 
   /** Forget everything, e.g. after missing revocation messages. */
@@ -127,8 +128,11 @@ export class TokenCache {
     return false;
   }
 
+  // Amortised: the next prune waits until the map has doubled from what this one left, so a
+  // burst of revocations costs O(1) per event rather than a full scan each.
   private prune(): void {
     const now = Date.now();
     for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+    this.pruneAt = Math.max(PRUNE_AT, this.revoked.size * 2);
   }
 }

@@ -6,18 +6,15 @@
 import { InvalidToken } from '../errors';
 import type { TokenStore } from '../stores/types';
 import { hashToken } from '../tokens/crypto';
-import type { JwtVerifier } from '../tokens/jwt';
+import { isJwt, type JwtVerifier } from '../tokens/jwt';
+import { verifyLiveJwt } from '../tokens/verify-access';
 import type { TokenValidator, ValidatedToken } from './auth-info';
-
-const isJwt = (token: string): boolean => token.split('.').length === 3;
 
 /** A validator for tokens this server issued, in either format. */
 export function localValidator(verifier: JwtVerifier, tokens: TokenStore): TokenValidator {
   return async function validate(token) {
     if (isJwt(token)) {
-      const claims = verifier.verify(token);
-      const revocationIds = claims.fid === undefined ? [claims.jti] : [claims.jti, claims.fid];
-      if (await tokens.isRevoked(revocationIds)) throw new InvalidToken('The access token has been revoked.');
+      const { claims, revocationIds } = await verifyLiveJwt(verifier, tokens, token);
       return validated(claims.sub, claims.client_id, claims.scope, claims.exp, claims, revocationIds);
     }
     const id = hashToken(token);

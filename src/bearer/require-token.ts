@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { InsufficientScope, InvalidRequest, OAuthError } from '../errors';
 import type { Request } from '../http/body';
+import { safeDescription } from '../http/description';
 import { sendError, sendJson } from '../http/respond';
 import type { Logger } from '../options';
 import type { AuthInfo, TokenValidator } from './auth-info';
@@ -39,7 +40,7 @@ export interface GuardContext {
 }
 
 function quote(value: string): string {
-  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '')}"`;
+  return `"${safeDescription(value)}"`;
 }
 
 function requiredScopes(scope: RequireTokenOptions['scope']): readonly string[] {

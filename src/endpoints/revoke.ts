@@ -21,7 +21,7 @@ export function revocationEndpoint(ctx: ServerContext): Handler {
       // is the same 200 (§2.2), so the endpoint cannot be used to probe for tokens.
       if (found !== undefined && found.clientId === auth.client.id) {
         if (found.kind === 'refresh_token') await ctx.issuer.revokeFamily(found.familyId as string, auth.client);
-        else await ctx.tokens.revoke({ id: found.id, until: found.expiresAt });
+        else await ctx.issuer.revokeToken(found.id, found.expiresAt);
       }
       sendJson(res, 200, {});
     } catch (err) {

@@ -1,6 +1,7 @@
 import { InvalidGrant, InvalidRequest } from '../errors';
 import { isValidVerifier, verifierMatches } from '../pkce';
 import { hashToken } from '../tokens/crypto';
+import { redeem, refuseReplay } from './redeem';
 import type { Grant } from './types';
 
 const INVALID = 'The authorization code is invalid, expired, revoked or was issued to another client.';
@@ -28,6 +29,7 @@ export const authorizationCodeGrant: Grant = {
     const id = hashToken(code);
     const record = await ctx.tokens.find('authorization_code', id);
     if (!record || record.clientId !== client.id || record.expiresAt <= nowSeconds()) throw new InvalidGrant(INVALID);
+    await refuseReplay(ctx, client, record, INVALID);
 
     // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request, if it had one.
     const redirectUri = params.redirect_uri;
@@ -39,7 +41,10 @@ export const authorizationCodeGrant: Grant = {
 
     if (record.codeChallenge !== undefined) {
       if (verifier === undefined) throw new InvalidGrant('The code_verifier is required: the authorization request had a code_challenge (RFC 7636 §4.5).');
-      if (!verifierMatches(verifier, record.codeChallenge, record.codeChallengeMethod ?? 'plain')) {
+      // A store that lost the method must not make PKCE fall back to the weaker plain check.
+      const method = record.codeChallengeMethod ?? 'S256';
+      if (method === 'plain' && !ctx.options.pkce.allowPlain) throw new InvalidGrant('The plain code_challenge_method is not enabled.');
+      if (!verifierMatches(verifier, record.codeChallenge, method)) {
         throw new InvalidGrant('The code_verifier does not match the code_challenge (RFC 7636 §4.6).');
       }
     } else if (verifier !== undefined) {
@@ -47,30 +52,16 @@ export const authorizationCodeGrant: Grant = {
       throw new InvalidGrant('A code_verifier was sent, but the authorization request had no code_challenge.');
     }
 
-    if (record.userId !== undefined && ctx.users?.findUser && !(await ctx.users.findUser(record.userId))) {
-      await ctx.issuer.revokeFamily(record.familyId, client);
-      throw new InvalidGrant(INVALID);
-    }
-
-    const consumed = await ctx.tokens.consume('authorization_code', id);
-    if (!consumed) throw new InvalidGrant(INVALID);
-    if (consumed.reused) {
-      // RFC 6749 §4.1.2: a code used twice; revoke what was issued from it.
-      await ctx.issuer.revokeFamily(record.familyId, client);
-      throw new InvalidGrant(INVALID);
-    }
-    const response = await ctx.issuer.issue({
+    // The user is not looked up again: it came from the app's own sign-in moments ago, and the
+    // user store (if any) serves the password grant and need not know the app's session users.
+    const request = {
       client,
       sub: record.sub,
       userId: record.userId,
       scope: record.scope,
       familyId: record.familyId,
       refreshToken: client.grants.includes('refresh_token'),
-    });
-    // A replay racing this exchange may have revoked the family while these tokens were being
-    // saved, missing the new records: revoke once more so nothing of a revoked family survives.
-    // The response still goes out (the code was redeemed exactly once), but its tokens are dead.
-    if (await ctx.tokens.isRevoked([record.familyId])) await ctx.issuer.revokeFamily(record.familyId, client);
-    return response;
+    };
+    return redeem(ctx, client, record, request, INVALID);
   },
 };

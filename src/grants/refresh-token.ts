@@ -1,6 +1,7 @@
 import { InvalidGrant, InvalidRequest } from '../errors';
 import { narrowScopes, parseScope } from '../scopes';
 import { hashToken } from '../tokens/crypto';
+import { redeem, refuseReplay } from './redeem';
 import type { Grant } from './types';
 
 const INVALID = 'The refresh token is invalid, expired or revoked.';
@@ -11,7 +12,8 @@ const INVALID = 'The refresh token is invalid, expired or revoked.';
  * it was stolen or replayed, so the whole family is revoked.
  *
  * Checks that can fail for a caller who is not the token's client run before `consume`,
- * so another client's failed attempt does not burn the token.
+ * so another client's failed attempt does not burn the token. A user the user store no
+ * longer knows gets no new tokens, and the family is revoked.
  */
 export const refreshTokenGrant: Grant = {
   type: 'refresh_token',
@@ -21,29 +23,13 @@ export const refreshTokenGrant: Grant = {
     const id = hashToken(presented);
     const record = await ctx.tokens.find('refresh_token', id);
     if (!record || record.clientId !== client.id) throw new InvalidGrant(INVALID);
-    if (record.consumedAt !== undefined) {
-      await ctx.issuer.revokeFamily(record.familyId, client);
-      throw new InvalidGrant(INVALID);
-    }
+    await refuseReplay(ctx, client, record, INVALID);
     const scope = narrowScopes(record.scope, parseScope(params.scope));
     if (record.userId !== undefined && ctx.users?.findUser && !(await ctx.users.findUser(record.userId))) {
       await ctx.issuer.revokeFamily(record.familyId, client);
       throw new InvalidGrant(INVALID);
     }
-    const consumed = await ctx.tokens.consume('refresh_token', id);
-    if (!consumed) throw new InvalidGrant(INVALID);
-    if (consumed.reused) {
-      await ctx.issuer.revokeFamily(record.familyId, client);
-      throw new InvalidGrant(INVALID);
-    }
-    return ctx.issuer.issue({
-      client,
-      sub: record.sub,
-      userId: record.userId,
-      scope,
-      refreshScope: record.scope,
-      familyId: record.familyId,
-      refreshToken: true,
-    });
+    const request = { client, sub: record.sub, userId: record.userId, scope, refreshScope: record.scope, familyId: record.familyId, refreshToken: true };
+    return redeem(ctx, client, record, request, INVALID);
   },
 };

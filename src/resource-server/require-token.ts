@@ -11,6 +11,7 @@ import { createGuard, type GuardContext, type Middleware, type RequireTokenOptio
 import { InvalidToken } from '../errors';
 import { consoleLogger, type Logger } from '../options';
 import type { SigningAlgorithm } from '../tokens/keys';
+import { isJwt } from '../tokens/jwt';
 import { IssuerDiscovery } from './discovery';
 import { introspectionValidator } from './introspection-validator';
 import { jwksKeySource } from './jwks-keys';
@@ -189,7 +190,7 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
   }
 
   const validate: TokenValidator = async (token) => {
-    if (verifyJwt !== undefined && token.split('.').length === 3) return verifyJwt(token);
+    if (verifyJwt !== undefined && isJwt(token)) return verifyJwt(token);
     if (introspect !== undefined) return introspect(token);
     throw new InvalidToken('The access token is not a JWT this resource server can verify.');
   };

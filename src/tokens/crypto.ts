@@ -56,7 +56,7 @@ const CLIENT_SECRET_PREFIX = 'sha256:';
  * ```
  */
 export function hashClientSecret(secret: string): string {
-  return CLIENT_SECRET_PREFIX + createHash('sha256').update(secret, 'utf8').digest('base64url');
+  return CLIENT_SECRET_PREFIX + (oneShotHash ? oneShotHash('sha256', secret, 'base64url') : createHash('sha256').update(secret, 'utf8').digest('base64url'));
 }
 
 // Compared against when the client is unknown or public, so an unknown client costs the
@@ -99,19 +99,28 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
+// scrypt$N$r$p$salt$key with N a power of two up to 2^20 and bounded r, p: a hash that does not
+// parse is a wrong password, never an exception and never an empty key that matches anything.
+const PASSWORD_HASH = /^scrypt\$(\d{1,7})\$(\d{1,2})\$(\d{1,2})\$([A-Za-z0-9_-]{16,})\$([A-Za-z0-9_-]{43,})$/;
+
 /**
  * Whether `password` matches `passwordHash` (from {@link hashPassword}), compared in constant
  * time. A malformed hash answers `false`.
  */
 export async function verifyPassword(password: string, passwordHash: string): Promise<boolean> {
-  const parts = passwordHash.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  const match = PASSWORD_HASH.exec(passwordHash);
+  if (!match) return false;
+  const [, n, r, p, salt, hash] = match as unknown as [string, string, string, string, string, string];
+  const N = Number(n);
+  const R = Number(r);
+  const P = Number(p);
+  if (N < 2 || N > 1 << 20 || (N & (N - 1)) !== 0 || R < 1 || R > 32 || P < 1 || P > 16) return false;
   const expected = Buffer.from(hash, 'base64url');
-  const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  if (expected.length < 32) return false;
+  try {
+    const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, { N, r: R, p: P, maxmem: 256 * N * R + 1024 * 1024 });
+    return timingSafeEqual(key, expected);
+  } catch {
+    return false;
+  }
 }

@@ -98,11 +98,20 @@ export class TokenIssuer {
   }
 
   /**
+   * Revoke one token. Its id stays denied until it would have expired anyway, counting the
+   * clock tolerance verifiers allow past `exp`.
+   */
+  async revokeToken(id: string, expiresAt: number): Promise<void> {
+    await this.tokens.revoke({ id, until: expiresAt + this.options.clockTolerance });
+  }
+
+  /**
    * Revoke a whole family: its refresh tokens and codes, and every access token issued from
-   * it, which stay denied until the latest of them would have expired anyway.
+   * it, which stay denied until the latest of them would have expired anyway (with the clock
+   * tolerance verifiers allow past `exp`).
    */
   async revokeFamily(familyId: string, client: Client | undefined): Promise<void> {
-    const lifetime = client ? this.accessLifetime(client) : this.options.accessTokenLifetime;
-    await this.tokens.revoke({ familyId, until: nowSeconds() + Math.max(lifetime, this.options.accessTokenLifetime) });
+    const lifetime = Math.max(client ? this.accessLifetime(client) : 0, this.options.accessTokenLifetime);
+    await this.tokens.revoke({ familyId, until: nowSeconds() + lifetime + this.options.clockTolerance });
   }
 }

@@ -148,3 +148,10 @@ export function isAccessTokenClaims(value: unknown): value is AccessTokenClaims 
     (c.fid === undefined || typeof c.fid === 'string')
   );
 }
+
+/** Whether a presented token has the shape of a JWS compact serialisation (three parts). */
+export function isJwt(token: string): boolean {
+  const first = token.indexOf('.');
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
+  return second !== -1 && token.indexOf('.', second + 1) === -1;
+}

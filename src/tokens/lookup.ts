@@ -7,6 +7,8 @@
 import type { ServerContext } from '../context';
 import { InvalidToken } from '../errors';
 import { hashToken } from './crypto';
+import { isJwt } from './jwt';
+import { verifyLiveJwt } from './verify-access';
 
 /** The token type hints RFC 7009 §2.1 and RFC 7662 §2.1 register. */
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -28,19 +30,15 @@ export interface FoundToken {
   consumed: boolean;
 }
 
-const isJwt = (token: string): boolean => token.split('.').length === 3;
-
 async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | undefined> {
   let claims;
   try {
-    claims = ctx.verifier.verify(token);
+    ({ claims } = await verifyLiveJwt(ctx.verifier, ctx.tokens, token));
   } catch (err) {
-    // Expired, tampered, signed by a retired key: as far as these endpoints go, not a token.
+    // Expired, tampered, revoked, signed by a retired key: for these endpoints, not a token.
     if (err instanceof InvalidToken) return undefined;
     throw err;
   }
-  const ids = claims.fid === undefined ? [claims.jti] : [claims.jti, claims.fid];
-  if (await ctx.tokens.isRevoked(ids)) return undefined;
   return {
     kind: 'access_token',
     id: claims.jti,

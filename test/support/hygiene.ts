@@ -14,6 +14,7 @@
  * `hygiene-setup.ts` feeds it every exchange of every server in the test process and every
  * log line of the test run; `test/hardening-hygiene.test.ts` checks the rules themselves.
  */
+import { appendFileSync } from 'node:fs';
 
 /** Secrets of the shared fixtures (test/support/*.ts); add new fixture secrets here. */
 export const FIXTURE_SECRETS = [
@@ -78,7 +79,7 @@ function formPairs(text: string): [string, string][] {
 
 function multipartPairs(body: string): [string, string][] {
   const pairs: [string, string][] = [];
-  const part = /name="([^"]*)"\r\n(?:[^\r\n]*\r\n)*\r\n([\s\S]*?)\r\n--/g;
+  const part = /name="([^"]*)"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*?\r\n([\s\S]*?)\r\n--/g;
   for (let m = part.exec(body); m; m = part.exec(body)) pairs.push([m[1] as string, m[2] as string]);
   return pairs;
 }
@@ -180,10 +181,10 @@ export class HygieneCollector {
     const p = presented(x);
     const library = /\/(oauth|\.well-known)\//.test(x.url) || /^\{"error":"/.test(x.responseBody);
     if (library) {
-      for (const s of p.strict) if (text.includes(s)) this.violate(`${where}: the response repeats a credential of its request (${mask(s)})`);
+      for (const s of p.strict) if (text.includes(s)) this.violate(`${where}: the response repeats a credential of its request (${mask(s)})`, x);
       if (x.status >= 400) for (const s of p.bearer) if (text.includes(s)) this.violate(`${where}: the error response repeats the request's bearer token`);
       for (const s of FIXTURE_SECRETS) {
-        if (text.includes(s) && !p.ordinary.some((o) => o.includes(s))) this.violate(`${where}: the response contains the fixture secret ${mask(s)}`);
+        if (text.includes(s) && !p.ordinary.some((o) => o.includes(s))) this.violate(`${where}: the response contains the fixture secret ${mask(s)}`, x);
       }
     }
     if (x.status >= 400) {
@@ -216,8 +217,10 @@ export class HygieneCollector {
     return this.violations;
   }
 
-  private violate(message: string): void {
+  private violate(message: string, evidence?: unknown): void {
     if (this.violations.length < 50 && !this.violations.includes(message)) this.violations.push(message);
+    // HYGIENE_DEBUG=/path/file.jsonl: the full evidence of each violation, for reproducing it.
+    if (process.env.HYGIENE_DEBUG) appendFileSync(process.env.HYGIENE_DEBUG, `${JSON.stringify({ message, evidence })}\n`);
   }
 }
 

@@ -17,13 +17,15 @@ function checkRedirectUris(input: MemoryClientInput): void {
     throw new Error(`memoryStores: client "${input.id}" has the authorization_code grant but no redirectUris; register the exact URIs it may redirect to.`);
   }
   for (const uri of uris) {
-    let ok = typeof uri === 'string' && !uri.includes('#');
+    // Printable ASCII only: the URI goes into a Location header as it is (register an IDN in
+    // its punycode form), and exact matching needs one spelling.
+    let ok = typeof uri === 'string' && /^[\x21-\x7e]+$/.test(uri) && !uri.includes('#');
     try {
       if (ok) new URL(uri);
     } catch {
       ok = false;
     }
-    if (!ok) throw new Error(`memoryStores: client "${input.id}" has redirect URI "${String(uri)}"; it must be an absolute URI without a fragment (RFC 6749 §3.1.2).`);
+    if (!ok) throw new Error(`memoryStores: client "${input.id}" has redirect URI "${String(uri)}"; it must be an absolute URI of printable ASCII (punycode for international names) without a fragment (RFC 6749 §3.1.2).`);
   }
 }
 

@@ -13,7 +13,7 @@ export type { MemoryUserStore } from './users';
 export interface MemoryStoresInput {
   /** Registered clients, with plain secrets that are hashed at construction. */
   clients: readonly MemoryClientInput[];
-  /** Users, with plain passwords that are hashed with scrypt at construction. */
+  /** Users, with plain passwords that are hashed with scrypt at construction. Omit them and there is no user store (no password grant). */
   users?: readonly MemoryUserInput[];
 }
 
@@ -30,10 +30,15 @@ export interface MemoryStoresInput {
  * app.use(oauthServer(stores, { issuer: 'https://auth.example.com' }));
  * ```
  */
-export function memoryStores(input: MemoryStoresInput): { clients: ClientStore; users: UserStore; tokens: TokenStore } {
-  return {
+export function memoryStores(input: MemoryStoresInput & { users: readonly MemoryUserInput[] }): { clients: ClientStore; users: UserStore; tokens: TokenStore };
+export function memoryStores(input: MemoryStoresInput): { clients: ClientStore; users?: UserStore; tokens: TokenStore };
+export function memoryStores(input: MemoryStoresInput): { clients: ClientStore; users?: UserStore; tokens: TokenStore } {
+  // No users given means no user store: the password grant stays off (and unadvertised), and
+  // users of the authorization code flow come from the app's own session, not from here.
+  const stores: { clients: ClientStore; users?: UserStore; tokens: TokenStore } = {
     clients: memoryClientStore(input.clients),
-    users: memoryUserStore(input.users ?? []),
     tokens: memoryTokenStore(),
   };
+  if (input.users !== undefined) stores.users = memoryUserStore(input.users);
+  return stores;
 }
