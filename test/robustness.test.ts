@@ -3,7 +3,7 @@
  * cannot write, a store that fails half-way through a refresh, malformed stored hashes.
  */
 import request from 'supertest';
-import { memoryStores, verifyPassword, type ClientStore, type TokenStore } from '../src';
+import { memoryStores, TemporarilyUnavailable, verifyPassword, type ClientStore, type TokenStore } from '../src';
 import { buildCodeApp, CLIENTS as CODE_CLIENTS, pkcePair, HOOK_HEADERS, authorizeUrl } from './support/authorization-code';
 import { basic, buildApp, CLIENTS, listen, USERS } from './support/spine';
 
@@ -61,5 +61,21 @@ describe('verifyPassword never accepts a malformed stored hash', () => {
     ['empty', ''],
   ])('%s → false', async (_name, hash) => {
     await expect(verifyPassword('anything', hash)).resolves.toBe(false);
+  });
+});
+
+describe('an unavailable store at the authorization endpoint', () => {
+  test('redirects with temporarily_unavailable (RFC 6749 §4.1.2.1), not server_error', async () => {
+    const base = memoryStores({ clients: CODE_CLIENTS });
+    const tokens: TokenStore = { ...base.tokens, save: () => Promise.reject(new TemporarilyUnavailable()) };
+    const { app } = buildCodeApp('express5', {}, { ...base, tokens });
+    const { challenge } = pkcePair();
+    const res = await request(app)
+      .get(authorizeUrl({ response_type: 'code', client_id: 'spa', code_challenge: challenge, code_challenge_method: 'S256', state: 'xyz' }))
+      .set(HOOK_HEADERS.user, 'user-alice');
+    expect(res.status).toBe(302);
+    const query = new URL(res.headers.location as string).searchParams;
+    expect(query.get('error')).toBe('temporarily_unavailable');
+    expect(query.get('state')).toBe('xyz');
   });
 });

@@ -10,9 +10,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ServerContext } from '../context';
-import { AccessDenied, InvalidRequest, OAuthError, ServerError, UnauthorizedClient, UnsupportedResponseType } from '../errors';
+import { AccessDenied, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnauthorizedClient, UnsupportedResponseType } from '../errors';
 import type { AuthorizeHooks, AuthorizeRequestInfo } from '../hooks';
 import { readParams, type Params, type Request } from '../http/body';
+import { safeDescription } from '../http/description';
 import { sendErrorPage } from '../http/error-page';
 import { isValidChallenge, type PkceMethod } from '../pkce';
 import { grantScopes, parseScope } from '../scopes';
@@ -95,11 +96,6 @@ export function addQuery(uri: string, params: Record<string, string | undefined>
   for (const name in params) if (params[name] !== undefined) query.append(name, params[name] as string);
   const separator = !uri.includes('?') ? '?' : uri.endsWith('?') || uri.endsWith('&') ? '' : '&';
   return uri + separator + query.toString();
-}
-
-// RFC 6749 §4.1.2.1: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
-function describe(message: string): string {
-  return message.replace(/"/g, "'").replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
 }
 
 function pkceChallenge(ctx: ServerContext, client: Client, params: Params): { challenge?: string; method?: PkceMethod } {
@@ -229,7 +225,9 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       await grantCode(req, res, client, parsed, redirectUri);
     } catch (err) {
       let error: OAuthError;
-      if (err instanceof OAuthError && err.status < 500) {
+      // temporarily_unavailable is one of the codes RFC 6749 §4.1.2.1 lets the client see.
+      if (err instanceof OAuthError && (err.status < 500 || err instanceof TemporarilyUnavailable)) {
+        if (err.status >= 500) logger.error('authorization endpoint: a store is unavailable; answered temporarily_unavailable', err.cause);
         error = err;
       } else {
         logger.error('authorization endpoint: unexpected failure; answered server_error', err);
@@ -238,7 +236,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       if (responded(res)) return void (res.writableEnded || res.destroy());
       // A repeated state cannot be echoed faithfully, so it is left out.
       const state = parsed.repeated.has('state') ? undefined : parsed.params.state;
-      redirect(req, res, addQuery(redirectUri, { error: error.error, error_description: describe(error.message), state, iss: issuer }));
+      redirect(req, res, addQuery(redirectUri, { error: error.error, error_description: safeDescription(error.message), state, iss: issuer }));
     }
   };
 }
