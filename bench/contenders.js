@@ -116,6 +116,16 @@ const contenders = [
     sanity: { status: 200 },
   },
   {
+    id: 'token-cc-hs256',
+    label: 'token endpoint client_credentials, HS256 JWT (no ECDSA: what the signature costs)',
+    group: 'post',
+    server: ['tokengate.js', 'token', 'HS256'],
+    request: { method: 'POST', path: '/oauth/token', headers: { 'content-type': FORM, authorization: BASIC }, body: 'grant_type=client_credentials&scope=read' },
+    ceiling: 'express-post',
+    peer: 'peer-token',
+    sanity: { status: 200 },
+  },
+  {
     id: 'peer-refresh',
     label: 'peer token() refresh_token (rotating)',
     group: 'post',

@@ -19,12 +19,14 @@
  * - `opaque-hit <live>`: guarded GET with opaque tokens in the memory store; `<live>` tokens
  *   are issued (1 000 by default; 1 000 000 for the growth scenario) and the load generator
  *   presents the first 1 000 of them (cache hits).
- * - `token`: the token endpoint, `client_credentials` with HTTP Basic, ES256 JWT.
+ * - `token [alg]`: the token endpoint, `client_credentials` with HTTP Basic; the access token
+ *   is an ES256 JWT, or signed with `alg` (`HS256` shows what is left once the cost of the
+ *   ECDSA signature is taken out).
  * - `refresh`: the token endpoint, `refresh_token` with rotation. Each request presents a
  *   refresh token nobody has used: the harness asks for a pool before every slice (`mint`),
  *   and the tokens are written to the store exactly as the grants write them.
  *
- * Usage: `node bench/servers/tokengate.js <mode> [fixtureDir] [live]`
+ * Usage: `node bench/servers/tokengate.js <mode> [fixtureDir] [live | alg]`
  * @packageDocumentation
  */
 'use strict';
@@ -34,18 +36,22 @@ const { oauthServer, memoryStores, hashToken } = require('tokengate');
 const { GET_BODY, CLIENT, USER, quietLogger, serve, writePool, fixturePath } = require('./common');
 
 const mode = process.argv[2];
-const live = Number(process.argv[4] ?? 1000);
+const live = mode === 'opaque-hit' ? Number(process.argv[4] ?? 1000) : 0;
+const alg = mode === 'token' && process.argv[4] === 'HS256' ? 'HS256' : 'ES256';
 const HIT_POOL = 1000;
 const MISS_POOL = 20_000;
 
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const key =
+  alg === 'HS256'
+    ? { alg, secret: randomBytes(32) }
+    : { alg, privateKey: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey };
 const stores = memoryStores({
   clients: [{ id: CLIENT.id, secret: CLIENT.secret, grants: ['client_credentials', 'refresh_token'], scopes: ['read', 'write'] }],
   users: [USER],
 });
 const oauth = oauthServer(stores, {
   issuer: 'http://127.0.0.1',
-  keys: [{ alg: 'ES256', privateKey }],
+  keys: [/** @type {import('tokengate').KeyInput} */ (key)],
   accessTokenFormat: mode === 'opaque-hit' ? 'opaque' : 'jwt',
   logger: quietLogger,
 });
