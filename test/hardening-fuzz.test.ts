@@ -166,7 +166,9 @@ describe('fuzzing the authorization endpoint', () => {
           };
           const { res, inputs, created, consumed, method, pairs: sent } = await exchange(s, '/oauth/authorize', r, a.signedIn ? { [HOOK_HEADERS.user]: 'user-alice' } : {});
           const state = sent.filter(([n]) => n === 'state');
-          checkAuthorizeAnswer(res, inputs, state.length === 1 ? (state[0] as [string, string])[1] : undefined, method);
+          // What the server received: URL encoding turns a lone surrogate into U+FFFD.
+          const received = state.length === 1 ? new URLSearchParams([state[0] as [string, string]]).get('state') ?? undefined : undefined;
+          checkAuthorizeAnswer(res, inputs, received, method);
           const issued = res.headers.location !== undefined && new URL(res.headers.location, 'http://x').searchParams.get('code') !== null;
           if (!issued && (created !== 0 || consumed !== 0)) throw new Error(`a refused authorization request created ${created} records`);
           if (issued && created !== 1) throw new Error('a code was issued without exactly one record');

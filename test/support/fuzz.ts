@@ -402,9 +402,13 @@ const OAUTH_ERRORS = new Set([
   'insufficient_scope',
 ]);
 
-/** Inputs worth looking for in the output: long enough to be meaningful, and containing a character that would matter if reflected raw. */
-function dangerous(inputs: string[]): string[] {
-  return inputs.filter((v) => v.length >= 3 && /[<>"'\r\n\u0000]/.test(v));
+/**
+ * Inputs worth looking for in the output: long enough to be meaningful, and containing a
+ * character that would matter if reflected raw there (CR/LF in a header; markup in HTML).
+ */
+function dangerous(inputs: string[], where: 'header' | 'html'): string[] {
+  const pattern = where === 'header' ? /[<>"'\r\n\u0000]/ : /[<>"']/;
+  return inputs.filter((v) => v.length >= 3 && pattern.test(v));
 }
 
 /** No header carries a control character or a raw dangerous input. */
@@ -412,7 +416,7 @@ export function checkHeaders(res: RawResponse, inputs: string[]): void {
   for (const [name, value] of Object.entries(res.headers)) {
     for (const v of Array.isArray(value) ? value : [value ?? '']) {
       if (/[\r\n\u0000]/.test(v)) throw new Error(`header ${name} carries a control character: ${JSON.stringify(v)}`);
-      for (const input of dangerous(inputs)) if (v.includes(input)) throw new Error(`header ${name} reflects raw input ${JSON.stringify(input)}`);
+      for (const input of dangerous(inputs, 'header')) if (v.includes(input)) throw new Error(`header ${name} reflects raw input ${JSON.stringify(input)}`);
     }
   }
   if (res.headers['set-cookie'] !== undefined) throw new Error('a Set-Cookie header appeared');
@@ -459,7 +463,7 @@ export function checkAuthorizeAnswer(res: RawResponse, inputs: string[], sentSta
   if (res.status >= 400 && method !== 'HEAD') {
     if (!/^text\/html/.test(String(res.headers['content-type']))) throw new Error(`error page is ${String(res.headers['content-type'])}`);
     if (res.headers['cache-control'] !== 'no-store') throw new Error('an error page without no-store');
-    for (const input of dangerous(inputs)) if (res.text.includes(input)) throw new Error(`the error page reflects raw input ${JSON.stringify(input)}`);
+    for (const input of dangerous(inputs, 'html')) if (res.text.includes(input)) throw new Error(`the error page reflects raw input ${JSON.stringify(input)}`);
     if (/<script/i.test(res.text)) throw new Error('a script element in the error page');
   }
 }

@@ -37,7 +37,8 @@ export function send(
   return new Promise((resolve, reject) => {
     // An explicit length: Node's client would send a GET/DELETE/OPTIONS body without any framing.
     const headers = options.body === undefined ? options.headers : { 'Content-Length': String(Buffer.byteLength(options.body)), ...options.headers };
-    const req = http.request(`${url}${path}`, { method: options.method ?? 'POST', headers, agent }, (res) => {
+    // A large maxHeaderSize: an app's login redirect may carry a long resume URL (see the fuzz suite).
+    const req = http.request(`${url}${path}`, { method: options.method ?? 'POST', headers, agent, maxHeaderSize: 1 << 20 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
