@@ -15,7 +15,8 @@
  * performance section.
  *
  * Usage: `npm run bench [-- --quick] [-- --rounds N --duration S --warmup S --connections N]
- *         [-- --only id,id] [-- --update-readme]`
+ *         [-- --only id,id] [-- --update-readme]`; `node bench/run.js --update-readme --from-latest`
+ *         re-renders the README table from `bench/results/latest.json` without running.
  * @packageDocumentation
  */
 'use strict';
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     only: { type: 'string' },
     'update-readme': { type: 'boolean', default: false },
+    'from-latest': { type: 'boolean', default: false },
   },
 });
 
@@ -481,8 +483,16 @@ function updateReadme(md, run) {
   console.log('README performance table updated.');
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  stopAll();
-  process.exitCode = 1;
-});
+if (args['from-latest']) {
+  const run = JSON.parse(fs.readFileSync(path.join(RESULTS, 'latest.json'), 'utf8'));
+  const md = report.markdown(run, allContenders.filter((c) => run.summaries[c.id]));
+  fs.writeFileSync(path.join(RESULTS, 'latest.md'), `${md}\n`);
+  if (args['update-readme']) updateReadme(md, run);
+  else console.log(md);
+} else {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    stopAll();
+    process.exitCode = 1;
+  });
+}
