@@ -10,12 +10,12 @@
  * interleaving logins that work. Counts age out with the window.
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { ClientAuthHooks } from '../clients/authenticate';
 import { InvalidGrant, TemporarilyUnavailable, TooManyRequests } from '../errors';
 import type { Logger } from '../options';
+import { hashToken } from '../tokens/crypto';
 import { addressKey, defaultRemoteAddress, type RemoteAddressFn } from './remote-address';
 
 /** What a limiter answers: `rate-limiter-flexible`'s `RateLimiterRes`. */
@@ -150,8 +150,9 @@ function resolveLimit(kind: Kind, value: unknown, create: (config: LimiterConfig
 }
 
 // Usernames and client ids are hashed: fixed-length keys, and no e-mail addresses in Redis.
+// (SHA-256, base64url: hashToken's one-shot hash, on every token request.)
 function hashedKey(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64url');
+  return hashToken(value);
 }
 
 /** Usernames differing only in case or Unicode form count as one: the stricter reading. */
