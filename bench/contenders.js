@@ -20,13 +20,14 @@ const FORM = 'application/x-www-form-urlencoded';
  *   ceiling?: string,
  *   peer?: string,
  *   mint?: boolean,
- *   sanity: { status: number, bad?: number },
+ *   sanity: { status: number, bad?: number, reuse?: number },
  * }} Contender
  *
  * `request.tokens.file` is filled in by the harness from the server's `ready` message (or a
  * fresh mint before each slice). `ceiling`/`peer` name the contenders a ratio is taken to.
- * `sanity` is what the harness expects before measuring: the status of one valid request,
- * and for guards the status of a request with a forged token (proof the guard really runs).
+ * `sanity` is what the harness expects before measuring: the status of one valid request;
+ * for guards, of a request with a forged token (proof the guard really runs); for single-use
+ * tokens, of presenting the same token again (proof rotation really happens).
  */
 
 /** @type {readonly Contender[]} */
@@ -133,7 +134,7 @@ const contenders = [
     request: { method: 'POST', path: '/oauth/token', headers: { 'content-type': FORM, authorization: BASIC }, tokens: { file: '', as: 'refresh', order: 'global-once' } },
     ceiling: 'express-post',
     mint: true,
-    sanity: { status: 200 },
+    sanity: { status: 200, reuse: 400 },
   },
   {
     id: 'refresh',
@@ -144,7 +145,7 @@ const contenders = [
     ceiling: 'express-post',
     peer: 'peer-refresh',
     mint: true,
-    sanity: { status: 200 },
+    sanity: { status: 200, reuse: 400 },
   },
 ];
 

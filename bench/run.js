@@ -232,8 +232,8 @@ async function sliceRequest(running, tag) {
 }
 
 /**
- * Before measuring, prove the contender does what it claims: a valid request succeeds and,
- * for guards, a forged token is refused.
+ * Before measuring, prove the contender does what it claims: a valid request succeeds; for
+ * guards, a forged token is refused; for refresh, a token cannot be redeemed twice.
  * @param {any} running
  */
 async function sanityCheck(running) {
@@ -252,6 +252,11 @@ async function sanityCheck(running) {
   };
   const status = await probe(running.port, withToken(token));
   if (status !== contender.sanity.status) throw new Error(`${contender.id}: a valid request got ${status}, expected ${contender.sanity.status}`);
+  if (contender.sanity.reuse !== undefined) {
+    // Single use is real: the token just redeemed is refused the second time.
+    const again = await probe(running.port, withToken(token));
+    if (again !== contender.sanity.reuse) throw new Error(`${contender.id}: a reused token got ${again}, expected ${contender.sanity.reuse}`);
+  }
   if (contender.sanity.bad !== undefined) {
     const forged = await probe(running.port, withToken('forged-token.abc.def'));
     if (forged !== contender.sanity.bad) throw new Error(`${contender.id}: a forged token got ${forged}, expected ${contender.sanity.bad}`);
