@@ -136,23 +136,35 @@ process.on('SIGINT', () => {
 // ---------------------------------------------------------------------------------------------
 // Machine readings
 
-/** Busy CPU time of the whole machine (all cores), in seconds, from /proc/stat. */
-function machineBusySeconds() {
+/**
+ * CPU time of the whole machine (all cores) in seconds from /proc/stat: `busy` (processes and
+ * interrupts) and `steal` (time a virtual machine's CPUs waited for the host).
+ */
+function machineSeconds() {
   try {
     const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = fields;
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return { busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: steal / CLK_TCK };
   } catch {
-    return NaN;
+    return { busy: NaN, steal: NaN };
   }
 }
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 /** CPU seconds used so far by a process of ours. @param {number | undefined} pid */
 function processSeconds(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   } catch {
     return 0;
   }
@@ -384,7 +396,7 @@ async function main() {
   /** @type {Record<string, any[]>} */
   const slices = Object.fromEntries(contenders.map((c) => [c.id, []]));
   const ourPids = () => [process.pid, loadgen.pid, ...running.map((r) => r.pid)];
-  const busyBefore = machineBusySeconds();
+  const machineBefore = machineSeconds();
   const oursBefore = ourPids().reduce((n, pid) => n + processSeconds(pid), 0);
   const roundsStarted = Date.now();
 
@@ -399,7 +411,9 @@ async function main() {
   }
 
   const wall = (Date.now() - roundsStarted) / 1000;
-  const othersCores = (machineBusySeconds() - busyBefore - (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) / wall;
+  const machineAfter = machineSeconds();
+  const othersCores = (machineAfter.busy - machineBefore.busy - (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) / wall;
+  const stealCores = (machineAfter.steal - machineBefore.steal) / wall;
   const loadavgAfter = os.loadavg();
   stopAll();
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -410,7 +424,7 @@ async function main() {
     slices,
     memory,
   );
-  const loaded = loadavgBefore[0] > 0.5 || othersCores > 0.2;
+  const loaded = loadavgBefore[0] > 0.5 || othersCores > 0.2 || stealCores > 0.1;
   const run = {
     date: new Date(started).toISOString(),
     mode: args.quick ? 'quick' : 'full',
@@ -425,6 +439,8 @@ async function main() {
       loadavgAfter,
       // Cores' worth of CPU that processes other than this bench used during the rounds.
       otherProcessesCores: othersCores,
+      // Cores' worth of time the host did not give this VM (0 on bare metal).
+      stealCores,
       loaded,
     },
     versions: {
@@ -449,7 +465,10 @@ async function main() {
   const md = report.markdown(run, contenders);
   console.log(`\n${report.text(run, contenders)}\n`);
   for (const [format, m] of Object.entries(memory)) console.log(`cache memory (${format}): ${Math.round(m.rssBytesPerToken)} B RSS, ${Math.round(m.heapBytesPerToken)} B heap per token at ${m.count}`);
-  console.log(`machine: load average ${loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${loadavgAfter.map((x) => x.toFixed(2)).join(' ')}; other processes used ${othersCores.toFixed(2)} cores during the rounds${loaded ? ' (busy machine: trust the ratios, not the absolute req/s)' : ''}`);
+  console.log(
+    `machine: load average ${loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${loadavgAfter.map((x) => x.toFixed(2)).join(' ')}; ` +
+      `other processes used ${othersCores.toFixed(2)} cores and steal ${stealCores.toFixed(2)} during the rounds${loaded ? ' (busy machine: trust the ratios, not the absolute req/s)' : ''}`,
+  );
   for (const p of problems) console.log(`problem: ${p}`);
 
   fs.mkdirSync(RESULTS, { recursive: true });

@@ -163,7 +163,7 @@ function markdown(run, contenders) {
   const t = targetRows(run.targets);
   const m = run.machine;
   const v = run.versions;
-  const load = `load average ${m.loadavgBefore.map((x) => x.toFixed(2)).join(' / ')} before, ${m.loadavgAfter.map((x) => x.toFixed(2)).join(' / ')} after (1/5/15 min); other processes used ${Number.isFinite(m.otherProcessesCores) ? m.otherProcessesCores.toFixed(2) : 'n/a'} of the ${m.cores} cores during the rounds`;
+  const load = `load average ${m.loadavgBefore.map((x) => x.toFixed(2)).join(' / ')} before, ${m.loadavgAfter.map((x) => x.toFixed(2)).join(' / ')} after (1/5/15 min); other processes used ${Number.isFinite(m.otherProcessesCores) ? m.otherProcessesCores.toFixed(2) : 'n/a'} of the ${m.cores} cores during the rounds${Number.isFinite(m.stealCores) && m.stealCores >= 0.01 ? ` and the VM host took ${m.stealCores.toFixed(2)} (steal)` : ''}`;
   const memoryLines = ['jwt', 'opaque']
     .filter((f) => run.memory[f])
     .map((f) => {
