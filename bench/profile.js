@@ -91,7 +91,7 @@ async function main() {
     }
   };
   const [file, ...serverArgs] = contender.server;
-  const serverCmd = [...pin('0'), process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(__dirname, 'servers', file), serverArgs[0] ?? '', dir, ...serverArgs.slice(1)];
+  const serverCmd = [...pin('0'), process.execPath, '--expose-gc', '--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(__dirname, 'servers', file), serverArgs[0] ?? '', dir, ...serverArgs.slice(1)];
   const server = spawn(/** @type {string} */ (serverCmd[0]), serverCmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise((resolve) => server.once('message', resolve));
   const loadCmd = [...pin('1'), process.execPath, path.join(__dirname, 'loadgen.js')];
