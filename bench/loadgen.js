@@ -82,6 +82,14 @@ function serverRssBytes(pid) {
 }
 
 /**
+ * Where each `global-cycle` pool's round-robin stands, across slices: a slice continues
+ * where the last one stopped, so a token comes back only after the whole pool has been
+ * presented (restarting at the first token would make the start of every slice cache hits).
+ * @type {Map<string, number>}
+ */
+const cyclePosition = new Map();
+
+/**
  * One request builder per token use; the shared counter of the global orders lives in
  * `state`, so warm-up and measured run of a slice never present the same single-use token.
  * @param {RequestSpec} spec
@@ -158,11 +166,15 @@ function quantile(sorted, q) {
 
 /** @param {RunMessage} msg */
 async function runSlice(msg) {
-  const state = { next: 0 };
+  const tokens = msg.request.tokens;
+  const cycling = tokens?.order === 'global-cycle' ? tokens.file : undefined;
+  const state = { next: cycling === undefined ? 0 : cyclePosition.get(cycling) ?? 0 };
+  const startedAt = state.next;
   if (msg.warmupSeconds > 0) await cannon(msg, msg.warmupSeconds, state);
   const cpuBefore = serverCpuMicros(msg.serverPid);
   const { result, latencies, elapsed, ownCpuSeconds } = await cannon(msg, msg.durationSeconds, state);
   const cpuAfter = serverCpuMicros(msg.serverPid);
+  if (cycling !== undefined) cyclePosition.set(cycling, state.next % readPool(cycling, true).length);
   const ok = result['2xx'];
   latencies.sort((a, b) => a - b);
   return {
@@ -179,7 +191,7 @@ async function runSlice(msg) {
     serverRssBytes: serverRssBytes(msg.serverPid) ?? null,
     // Share of one core the load generator used: near 1 means it, not the server, was the limit.
     loadgenCpu: ownCpuSeconds / elapsed,
-    tokensUsed: state.next,
+    tokensUsed: state.next - startedAt,
   };
 }
 

@@ -50,8 +50,8 @@ const settings = {
   // Many short slices beat a few long ones on a shared machine: each ratio pairs slices
   // seconds apart, and the median of more rounds shrugs off a neighbour's burst.
   rounds: Number(args.rounds ?? (args.quick ? 3 : 6)),
-  durationSeconds: Number(args.duration ?? (args.quick ? 0.75 : 1.5)),
-  warmupSeconds: Number(args.warmup ?? (args.quick ? 0.25 : 0.4)),
+  durationSeconds: Number(args.duration ?? (args.quick ? 0.5 : 1)),
+  warmupSeconds: Number(args.warmup ?? (args.quick ? 0.2 : 0.3)),
   // The discarded first round: long enough for the JIT to settle and caches to fill.
   initialWarmupSeconds: args.quick ? 0.6 : 2,
   // Enough to keep one Node core busy; more only adds queueing latency.
@@ -276,11 +276,13 @@ async function sanityCheck(running) {
 }
 
 /**
- * The slices of one round. Each group (GET, POST) runs as a block that its ceiling opens
- * and closes, so every contender's ratio is to the mean of two ceiling slices taken just
- * before and just after it (drift within the block cancels out to first order). The order
- * inside a block rotates from round to round, and the blocks swap places, so no contender
- * always follows the same neighbour. The warm-up round (0) runs everything once, in order.
+ * The slices of one round. Within each group (GET, POST) the ceiling runs between every two
+ * contenders — C a C b C c C — so each contender is measured right between two ceiling
+ * slices a couple of seconds away, and its throughput is taken relative to their mean. This
+ * machine's speed drifts and jumps within seconds (a shared VM), so a ceiling measured once
+ * per round would pair slices too far apart. The contenders' order rotates from round to
+ * round and the groups swap places, so no contender always follows the same neighbour. The
+ * warm-up round (0) runs everything once, in order.
  * @template {{ contender: import('./contenders').Contender }} R
  * @param {R[]} running
  * @param {number} round
@@ -290,10 +292,11 @@ function roundOrder(running, round) {
   if (round === 0) return running;
   const blocks = ['get', 'post'].map((group) => {
     const members = running.filter((r) => r.contender.group === group);
-    const ceiling = members.filter((r) => r.contender.ceiling === undefined);
+    const ceiling = members.find((r) => r.contender.ceiling === undefined);
     const others = members.filter((r) => r.contender.ceiling !== undefined);
     const shift = others.length ? round % others.length : 0;
-    return [...ceiling, ...others.slice(shift), ...others.slice(0, shift), ...ceiling];
+    const rotated = [...others.slice(shift), ...others.slice(0, shift)];
+    return ceiling ? [ceiling, ...rotated.flatMap((r) => [r, ceiling])] : rotated;
   });
   return (round % 2 === 0 ? blocks.reverse() : blocks).flat();
 }
@@ -384,7 +387,7 @@ async function main() {
     const answer = await nextMessage(loadgen, (m) => m && m.type === 'result' && m.id === id, 120_000, `${r.contender.id} slice`);
     if (file) fs.rmSync(file, { force: true });
     if (answer.error) throw new Error(`${r.contender.id}: ${answer.error}`);
-    const s = { ...answer.slice, round };
+    const s = { ...answer.slice, round, seq: id };
     r.bestRps = Math.max(r.bestRps, s.rps);
     const failed = s.non2xx + s.errors + s.timeouts;
     if (round > 0 && failed > 0) problems.push(`${r.contender.id} round ${round}: ${failed} failed requests (non-2xx ${s.non2xx}, errors ${s.errors}, timeouts ${s.timeouts})`);
@@ -421,6 +424,7 @@ async function main() {
   const summaries = report.summarise(contenders, slices);
   const evaluated = report.evaluateTargets(
     targets.filter((t) => (t.kind === 'memory' ? !only : slices[t.of] && slices[t.to])),
+    contenders,
     slices,
     memory,
   );

@@ -9,29 +9,51 @@ const { summary } = require('./stats');
 /**
  * @typedef {{ rps: number, p50Ms: number, p99Ms: number, serverCpuUsPerReq: number | null,
  *   serverRssBytes: number | null, loadgenCpu: number, non2xx: number, errors: number,
- *   timeouts: number, ok: number, tokensUsed: number, round: number }} Slice
+ *   timeouts: number, ok: number, tokensUsed: number, round: number, seq: number }} Slice
  * @typedef {import('../contenders').Contender} Contender
  * @typedef {import('../contenders').Target} Target
  */
 
 /**
- * Ratio of `of` to `to` in each round: throughput (`rps`, higher is better) or cost per
- * request (`cpu`: the reference's CPU time per request over the contender's, so again
- * higher is better). Pairing by round is what makes the ratio robust to machine drift; a
- * ceiling measured twice in a round (before and after its block) counts as the mean of both.
+ * A slice's throughput (or cost) relative to the ceiling slices on either side of it — the
+ * harness runs the ceiling between every two contenders — or `undefined` for a ceiling.
+ * @param {Slice} slice
+ * @param {Slice[] | undefined} ceilingSlices
+ * @param {'rps' | 'cpu'} basis - `cpu`: the ceiling's CPU time per request over the slice's,
+ *   so that, like throughput, higher is better
+ */
+function normalised(slice, ceilingSlices, basis) {
+  const value = (/** @type {Slice} */ s) => (basis === 'rps' ? s.rps : s.serverCpuUsPerReq ?? NaN);
+  const around = (ceilingSlices ?? []).filter((c) => c.round === slice.round && Math.abs(c.seq - slice.seq) === 1);
+  if (around.length === 0) return undefined;
+  const ref = around.reduce((sum, c) => sum + value(c), 0) / around.length;
+  return basis === 'rps' ? value(slice) / ref : ref / value(slice);
+}
+
+/**
+ * Ratio of `of` to `to` in each round, higher is better: throughput (`rps`) or cost per
+ * request (`cpu`). To a ceiling: the contender against the ceiling slices just before and
+ * after it. Between two contenders (vs the peer, 1M vs 1k): the ratio of their ratios to
+ * their neighbouring ceilings in that round, so both are measured against the same yardstick
+ * at nearly the same moment.
  * @param {Record<string, Slice[]>} slices
+ * @param {Record<string, string | undefined>} ceilingOf - contender id → its ceiling's id
  * @param {string} of
  * @param {string} to
  * @param {'rps' | 'cpu'} [basis]
  */
-function roundRatios(slices, of, to, basis = 'rps') {
-  const value = (/** @type {Slice} */ s) => (basis === 'rps' ? s.rps : s.serverCpuUsPerReq ?? NaN);
+function roundRatios(slices, ceilingOf, of, to, basis = 'rps') {
   const ratios = [];
   for (const a of slices[of] ?? []) {
-    const refs = (slices[to] ?? []).filter((s) => s.round === a.round).map(value);
-    if (refs.length === 0) continue;
-    const ref = refs.reduce((x, y) => x + y, 0) / refs.length;
-    const ratio = basis === 'rps' ? value(a) / ref : ref / value(a);
+    const na = normalised(a, slices[ceilingOf[of] ?? ''], basis);
+    if (na === undefined) continue;
+    let ratio = na;
+    if (to !== ceilingOf[of]) {
+      const b = (slices[to] ?? []).find((s) => s.round === a.round);
+      const nb = b && normalised(b, slices[ceilingOf[to] ?? ''], basis);
+      if (nb === undefined) continue;
+      ratio = na / nb;
+    }
     if (Number.isFinite(ratio)) ratios.push(ratio);
   }
   return ratios;
@@ -42,6 +64,7 @@ function roundRatios(slices, of, to, basis = 'rps') {
  * @param {Record<string, Slice[]>} slices - measured slices per contender id (warm-up round excluded)
  */
 function summarise(contenders, slices) {
+  const ceilingOf = Object.fromEntries(contenders.map((c) => [c.id, c.ceiling]));
   /** @type {Record<string, object>} */
   const out = {};
   for (const c of contenders) {
@@ -57,8 +80,8 @@ function summarise(contenders, slices) {
       rssMB: rss.some(Number.isFinite) ? Math.max(...rss.filter(Number.isFinite)) / 2 ** 20 : NaN,
       loadgenCpu: summary(own.map((s) => s.loadgenCpu)).median,
       failures: own.reduce((n, s) => n + s.non2xx + s.errors + s.timeouts, 0),
-      ceiling: c.ceiling ? { of: c.ceiling, ...summary(roundRatios(slices, c.id, c.ceiling)) } : undefined,
-      peer: c.peer ? { of: c.peer, ...summary(roundRatios(slices, c.id, c.peer)) } : undefined,
+      ceiling: c.ceiling ? { of: c.ceiling, ...summary(roundRatios(slices, ceilingOf, c.id, c.ceiling)) } : undefined,
+      peer: c.peer ? { of: c.peer, ...summary(roundRatios(slices, ceilingOf, c.id, c.peer)) } : undefined,
     };
   }
   return out;
@@ -66,18 +89,20 @@ function summarise(contenders, slices) {
 
 /**
  * @param {readonly Target[]} targets
+ * @param {readonly Contender[]} contenders
  * @param {Record<string, Slice[]>} slices
  * @param {Record<string, { rssBytesPerToken: number, heapBytesPerToken: number } | undefined>} memory
  */
-function evaluateTargets(targets, slices, memory) {
+function evaluateTargets(targets, contenders, slices, memory) {
+  const ceilingOf = Object.fromEntries(contenders.map((c) => [c.id, c.ceiling]));
   return targets.map((t) => {
     if (t.kind === 'memory') {
       const m = memory[t.format];
       const measured = m ? m.rssBytesPerToken : NaN;
       return { id: t.id, scenario: t.scenario, target: `≤ ${t.maxBytes} B`, measured, unit: 'B', met: measured <= t.maxBytes };
     }
-    const s = summary(roundRatios(slices, t.of, t.to));
-    const cpu = summary(roundRatios(slices, t.of, t.to, 'cpu'));
+    const s = summary(roundRatios(slices, ceilingOf, t.of, t.to));
+    const cpu = summary(roundRatios(slices, ceilingOf, t.of, t.to, 'cpu'));
     const target = t.max === undefined ? `≥ ${t.min.toFixed(2)} × ${t.to}` : `${t.min.toFixed(2)}–${t.max.toFixed(2)} × ${t.to}`;
     const met = s.median >= t.min && (t.max === undefined || s.median <= t.max);
     return { id: t.id, scenario: t.scenario, target, measured: s.median, min: s.min, max: s.max, cpuBasis: cpu.median, unit: '×', met };
@@ -171,7 +196,7 @@ function markdown(run, contenders) {
       return `- ${f === 'jwt' ? 'JWT (ES256)' : 'opaque'}: ${fmt.int(x.rssBytesPerToken)} B of RSS and ${fmt.int(x.heapBytesPerToken)} B of V8 heap per cached token at ${fmt.int(x.count)} cached tokens (replay: ${x.missesOnReplay} store lookups, i.e. all ${x.missesOnReplay === 0 ? 'served from the cache' : 'NOT cached'})`;
     });
   return [
-    `Run of ${run.date} (${run.mode}${run.mode === 'quick' ? ': a smoke run, not for quoting' : ''}, ${Math.round(run.timing.totalSeconds)} s): one server process per contender, ${run.settings.connections} connections, a discarded warm-up round, then ${run.settings.rounds} interleaved rounds of one ${run.settings.durationSeconds} s slice per contender (after ${run.settings.warmupSeconds} s of warm-up each), the GET and POST blocks each opened and closed by their ceiling. Ratios are taken per round (to the mean of the two ceiling slices around it), then the median over rounds.`,
+    `Run of ${run.date} (${run.mode}${run.mode === 'quick' ? ': a smoke run, not for quoting' : ''}, ${Math.round(run.timing.totalSeconds)} s): one server process per contender, ${run.settings.connections} connections, a discarded warm-up round, then ${run.settings.rounds} interleaved rounds of one ${run.settings.durationSeconds} s slice per contender (after ${run.settings.warmupSeconds} s of warm-up each), with the GET or POST ceiling run again between every two contenders. Each contender is taken relative to the two ceiling slices around it, ratios between contenders (× peer, 1M vs 1k) as the ratio of those, per round; the table shows the median and the min–max over rounds.`,
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; ${m.pinning}; ${load}${m.loaded ? ' — **the machine was busy with other work, so absolute numbers are low; the same-round ratios are what count**' : ''}.`,
     `Versions: Node ${v.node}, tokengate ${v.tokengate} (${v.commit}), express ${v.express}, @node-oauth/express-oauth-server ${v.peer} (oauth2-server ${v.peerCore}), jsonwebtoken ${v.jsonwebtoken}, lru-cache ${v['lru-cache']}, autocannon ${v.autocannon}.`,
