@@ -415,7 +415,8 @@ async function main() {
 
   const wall = (Date.now() - roundsStarted) / 1000;
   const machineAfter = machineSeconds();
-  const othersCores = (machineAfter.busy - machineBefore.busy - (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) / wall;
+  // Clamped: the two readings are not atomic, so an idle machine can come out a hair below 0.
+  const othersCores = Math.max(0, (machineAfter.busy - machineBefore.busy - (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) / wall);
   const stealCores = (machineAfter.steal - machineBefore.steal) / wall;
   const loadavgAfter = os.loadavg();
   stopAll();
@@ -433,7 +434,7 @@ async function main() {
   const loaded = othersCores > 0.2 || stealCores > 0.1;
   const run = {
     date: new Date(started).toISOString(),
-    mode: args.quick ? 'quick' : 'full',
+    mode: args.quick ? 'quick' : only ? 'partial' : 'full',
     settings,
     machine: {
       cpu: os.cpus()[0]?.model ?? 'unknown CPU',
