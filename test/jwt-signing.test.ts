@@ -1,6 +1,6 @@
 /**
  * JWT access tokens as issued by the token endpoint are standard compact JWS (RFC 7515 §7.1)
- * that an independent implementation (`jsonwebtoken`) verifies, for every algorithm we sign
+ * that `jsonwebtoken` verifies, for every algorithm we sign
  * with; and the random values in them (jti, refresh tokens) never repeat.
  */
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
