@@ -11,6 +11,7 @@ import type { RevocationEvent } from '../src/stores/types';
 import { hashToken, verifyClientSecret } from '../src/tokens/crypto';
 import { postgresClientStore, postgresStores, postgresTokenStore, postgresUserStore, type PostgresTokenStore } from '../src/postgres';
 import { describeClientStore, describeTokenStore, describeUserStore } from '../src/testing';
+import { transaction } from '../src/stores/postgres/pool';
 import { MIGRATION, postgresForTests } from './support/postgres';
 
 const server = postgresForTests(__filename);
@@ -198,5 +199,21 @@ describePg('PostgreSQL stores when the database cannot be reached', () => {
       expect(err).toMatchObject({ status: 503, error: 'temporarily_unavailable', headers: { 'Retry-After': '1' } });
     }
     await stores.tokens.close();
+  });
+});
+
+describePg('a connection that dies inside a transaction', () => {
+  test('rejects the store call and does not take the process down (pg-pool leaves checked-out clients without an error listener)', async () => {
+    const p = pool(2);
+    const killer = pool(1);
+    await expect(
+      transaction(p, async (client) => {
+        const { rows: [row] } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await killer.query('SELECT pg_terminate_backend($1)', [row?.pid]);
+        await new Promise((r) => setTimeout(r, 200)); // the connection's 'error' event arrives now
+        await client.query('SELECT 1');
+      }),
+    ).rejects.toThrow();
+    expect((await p.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one).toBe(1);
   });
 });

@@ -24,6 +24,7 @@ export interface PgPoolClient extends PgQueryable {
   on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
+  removeListener(event: 'error', listener: (err: Error) => void): unknown;
   removeAllListeners(event?: string): unknown;
 }
 
@@ -78,6 +79,14 @@ export async function guarded<T>(op: () => Promise<T>): Promise<T> {
 export async function transaction<T>(pool: PgPool, body: (client: PgQueryable) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // pg-pool takes its own 'error' listener off a checked-out connection: without ours, a backend
+  // that dies mid-transaction (restart, failover, pg_terminate_backend) emits an unhandled
+  // 'error' and takes the process down. The failed query rejects on its own; we only record
+  // the connection as broken so the pool discards it.
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await body(client);
@@ -92,6 +101,7 @@ export async function transaction<T>(pool: PgPool, body: (client: PgQueryable) =
     }
     throw err;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken ?? false);
   }
 }
