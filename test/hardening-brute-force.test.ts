@@ -344,3 +344,14 @@ describeWithRedis('brute-force limits shared between instances (RateLimiterRedis
     expect((await clientCredentials(b, 'web-app', 'web-secret')).status).toBe(200);
   });
 });
+
+describe('the block survives concurrent attempts at the limit', () => {
+  test('a guess refused concurrently with the last allowed one does not cancel the block', async () => {
+    const { app } = buildApp('express5', { bruteForce: only({ username: { points: 3, duration: 2, blockDuration: 60 } }) });
+    for (let i = 0; i < 2; i++) expectOAuthError(await passwordLogin(app, 'alice@example.com', 'wrong'), 400, 'invalid_grant');
+    // The 3rd (allowed, wrong) and a 4th (refused) at once: the counter passes the limit.
+    await Promise.all([passwordLogin(app, 'alice@example.com', 'wrong'), passwordLogin(app, 'alice@example.com', 'wrong')]);
+    await new Promise((r) => setTimeout(r, 2500)); // past the counting window, inside the block
+    expectTooMany(await passwordLogin(app, 'alice@example.com', 'wonderland'));
+  });
+});

@@ -8,6 +8,7 @@ import { InsufficientScope, InvalidRequest, OAuthError } from '../errors';
 import type { Request } from '../http/body';
 import { safeDescription } from '../http/description';
 import { sendError, sendJson } from '../http/respond';
+import { withoutSecrets } from '../redact';
 import type { Logger } from '../options';
 import type { AuthInfo, TokenValidator } from './auth-info';
 import { cacheKey, type TokenCache } from './cache';
@@ -84,13 +85,14 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
     const hit = cache.get(key);
     if (hit !== undefined) return finish(req, res, next, token, hit);
     const generation = cache.generation;
-    validate(token).then(
-      (validatedToken) => {
+    validate(token)
+      .then((validatedToken) => {
         cache.set(key, validatedToken, generation);
         finish(req, res, next, token, validatedToken);
-      },
-      (err: unknown) => fail(res, err),
-    );
+      })
+      // Also catches a throw from a raw (frameworkless) next(), which would otherwise be an
+      // unhandled rejection; the token is scrubbed from whatever reaches the logger.
+      .catch((err: unknown) => fail(res, withoutSecrets(err, [token])));
   }
 
   function finish(

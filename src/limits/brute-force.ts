@@ -191,8 +191,10 @@ async function refuseIfUsedUp(limit: Limit | undefined, key: string): Promise<vo
 async function countFailure(limit: Limit | undefined, key: string, alreadyCounted = false): Promise<void> {
   if (!limit) return;
   const res = alreadyCounted ? await call(() => limit.limiter.get(key)) : await call(() => limit.limiter.penalty(key, 1));
-  // The failure that uses up the points starts the block (exactly one caller sees this count).
-  if (res && res.consumedPoints === limit.limiter.points && limit.blockSeconds > 0) {
+  // The failure that uses up the points starts the block. `>=`, not `===`: an attempt refused
+  // concurrently also adds to the count, which must not let the failure that reached the limit
+  // skip the block (blocking again is harmless).
+  if (res && res.consumedPoints >= limit.limiter.points && limit.blockSeconds > 0) {
     await call(() => limit.limiter.block(key, limit.blockSeconds));
   }
 }

@@ -33,6 +33,7 @@ let poolOffset = POOL_BYTES;
 
 /** A new random token: `bytes` random bytes (default 32 = 256 bits), base64url. */
 export function randomToken(bytes = 32): string {
+  if (!Number.isInteger(bytes) || bytes < 1) throw new RangeError('randomToken: bytes must be a positive whole number.');
   if (bytes > POOL_BYTES / 4) return randomBytes(bytes).toString('base64url');
   if (poolOffset + bytes > POOL_BYTES) {
     randomFillSync(pool);
