@@ -10,6 +10,7 @@ import { resolveCors, type CorsOptions, type CorsPolicy } from './http/cors';
 import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
 import { maskTokens, safeDetail } from './redact';
 import { publishingLogger } from './log-channel';
+import { SCOPE_TOKEN } from './scopes';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -233,7 +234,7 @@ function checkDistinctPaths(paths: Record<string, string>): void {
 
 function checkScopesSupported(scopes: unknown): readonly string[] | undefined {
   if (scopes === undefined) return undefined;
-  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
     throw new Error('oauthServer: options.scopesSupported must be an array of scope tokens such as ["read", "write"] (RFC 6749 §3.3).');
   }
   return Object.freeze([...new Set(scopes as string[])]);

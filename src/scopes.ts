@@ -6,7 +6,8 @@ import { InvalidScope } from './errors';
 import type { Client } from './stores/types';
 
 // scope-token = 1*( %x21 / %x23-5B / %x5D-7E ): printable ASCII without space, " and \.
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+/** One scope-token of RFC 6749 §3.3. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 /** Split a `scope` parameter into its tokens; `undefined` when the parameter is absent. */
 export function parseScope(scope: string | undefined): string[] | undefined {

@@ -8,6 +8,7 @@ import { InsufficientScope, InvalidRequest, OAuthError } from '../errors';
 import type { Request } from '../http/body';
 import { safeDescription } from '../http/description';
 import { sendError, sendJson } from '../http/respond';
+import { SCOPE_TOKEN } from '../scopes';
 import { withoutSecrets } from '../redact';
 import type { Logger } from '../options';
 import type { AuthInfo, TokenValidator } from './auth-info';
@@ -49,7 +50,7 @@ function requiredScopes(scope: RequireTokenOptions['scope']): readonly string[] 
   const list = typeof scope === 'string' ? scope.split(' ') : [...scope];
   const clean = list.filter((s) => s !== '');
   for (const s of clean) {
-    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)) throw new Error(`requireToken: scope "${s}" is not a valid scope token (RFC 6749 §3.3).`);
+    if (!SCOPE_TOKEN.test(s)) throw new Error(`requireToken: scope "${s}" is not a valid scope token (RFC 6749 §3.3).`);
   }
   return Object.freeze(clean);
 }

@@ -20,6 +20,7 @@ import { grantScopes, parseScope } from '../scopes';
 import type { Client, TokenRecord, User } from '../stores/types';
 import { hashToken, randomToken } from '../tokens/crypto';
 import type { Handler } from './token';
+import { nowSeconds } from '../clock';
 
 /** The request's parameters, and the names that appeared more than once. */
 interface ParsedRequest {
@@ -30,7 +31,6 @@ interface ParsedRequest {
 /** An error that must be shown to the user, because the redirect URI is not (yet) trusted. */
 class PageError extends OAuthError {}
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /** RFC 6749 §3.1: parameters sent without a value are treated as omitted. */
 function fromPairs(pairs: Iterable<[string, string]>): ParsedRequest {

@@ -3,10 +3,10 @@ import { isValidVerifier, verifierMatches } from '../pkce';
 import { hashToken } from '../tokens/crypto';
 import { redeem, refuseReplay } from './redeem';
 import type { Grant } from './types';
+import { nowSeconds } from '../clock';
 
 const INVALID = 'The authorization code is invalid, expired, revoked or was issued to another client.';
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /**
  * `authorization_code` (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.6) and single use

@@ -7,6 +7,7 @@ import type { ResolvedOptions } from '../options';
 import type { Client, TokenStore } from '../stores/types';
 import { hashToken, randomToken } from './crypto';
 import { JwtSigner, type AccessTokenClaims } from './jwt';
+import { nowSeconds } from '../clock';
 
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -33,7 +34,6 @@ export interface IssueRequest {
   refreshToken: boolean;
 }
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /** Issues access and refresh tokens and revokes families; one per server. */
 export class TokenIssuer {

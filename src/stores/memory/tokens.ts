@@ -1,4 +1,5 @@
 import type { RevocationEvent, TokenRecord, TokenStore } from '../types';
+import { nowSeconds } from '../../clock';
 
 /** Options for {@link memoryTokenStore}. */
 export interface MemoryTokenStoreOptions {
@@ -8,7 +9,6 @@ export interface MemoryTokenStoreOptions {
   sweepBatch?: number;
 }
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /** The in-memory {@link TokenStore}, with two helpers for tests and monitoring. */
 export interface MemoryTokenStore extends TokenStore {

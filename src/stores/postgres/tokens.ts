@@ -7,6 +7,7 @@ import { consoleLogger, type Logger } from '../../options';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { PgRevocationChannel } from './channel';
 import { guarded, isPool, storable, transaction, type PgPool } from './pool';
+import { nowSeconds } from '../../clock';
 
 /** Options for {@link postgresTokenStore}. */
 export interface PostgresTokenStoreOptions {
@@ -69,7 +70,6 @@ interface TokenRow {
 
 const KNOWN = new Set(['kind', 'id', 'familyId', 'clientId', 'sub', 'userId', 'scope', 'issuedAt', 'expiresAt', 'consumedAt', 'redirectUri', 'codeChallenge', 'codeChallengeMethod']);
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 // bigint columns arrive as strings from pg (they may exceed 2^53); Unix seconds never do.
 function toRecord(row: TokenRow): TokenRecord {

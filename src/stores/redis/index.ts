@@ -11,6 +11,7 @@ import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore
 import { RevocationChannel } from './channel';
 import { Guard, unavailable, type RedisConnection } from './connection';
 import { CLOCK_MARGIN_MS, CONSUME, keyLayout, REVOKE, SAVE } from './scripts';
+import { nowSeconds } from '../../clock';
 
 /** An ioredis client: standalone or Sentinel (`Redis`), or `Cluster`. */
 export type RedisClient = Redis<'legacy'> | Redis<'resp3'> | Cluster<'legacy'> | Cluster<'resp3'>;
@@ -87,7 +88,6 @@ function isClient(value: unknown): value is RedisConnection {
   return !!c && typeof c.defineCommand === 'function' && typeof c.duplicate === 'function' && typeof c.on === 'function';
 }
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 function toRecord(json: string, consumedAt: string | null): TokenRecord {
   const record = JSON.parse(json) as TokenRecord;
