@@ -62,6 +62,18 @@ export interface ServerOptions {
   refreshTokenLifetime?: number;
   /** Path of the token endpoint, relative to where the middleware is mounted. Default `/oauth/token`. */
   tokenPath?: string;
+  /**
+   * Seconds after a refresh token was rotated during which the same client presenting it
+   * again is answered like the first time (a fresh access token and the same successor
+   * refresh token, derived, not a second one) instead of having its grant revoked, as long as
+   * it has not used that successor yet. Default 0: strict rotation, except that a retry
+   * within {@link REFRESH_RETRY_SECONDS} seconds is still answered that way, since a lost
+   * reply (a 5xx after the store rotated the token) cannot be told from a replay.
+   * See docs/refresh-rotation.md.
+   */
+  refreshTokenReuseInterval?: number;
+  /** Most times one refresh token is answered again within its reuse window; the next is a replay. Default 3. */
+  refreshTokenReuseLimit?: number;
   /** The `realm` in `WWW-Authenticate` challenges. Default: the issuer. */
   realm?: string;
   /** Largest accepted request body in bytes (form or multipart). Default 16 384. */
@@ -117,6 +129,8 @@ export interface ResolvedOptions {
   readonly accessTokenLifetime: number;
   readonly refreshTokenLifetime: number;
   readonly tokenPath: string;
+  /** When a rotated refresh token presented again is a retry (answered) rather than a replay. */
+  readonly refreshReuse: { readonly window: number; readonly limit: number };
   readonly realm: string;
   readonly maxBodyBytes: number;
   readonly clockTolerance: number;
@@ -133,6 +147,17 @@ export interface ResolvedOptions {
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
+}
+
+/**
+ * Seconds a refresh retry is answered at `refreshTokenReuseInterval: 0`: a client whose
+ * refresh got a 5xx (the store may have rotated the token anyway) retries within seconds.
+ */
+export const REFRESH_RETRY_SECONDS = 10;
+
+function refreshReuse(options: ServerOptions): { window: number; limit: number } {
+  const interval = nonNegativeInteger('refreshTokenReuseInterval', options.refreshTokenReuseInterval, 0);
+  return Object.freeze({ window: interval === 0 ? REFRESH_RETRY_SECONDS : interval, limit: positiveInteger('refreshTokenReuseLimit', options.refreshTokenReuseLimit, 3) });
 }
 
 /** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */
@@ -307,6 +332,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     accessTokenLifetime: positiveInteger('accessTokenLifetime', options.accessTokenLifetime, 3600),
     refreshTokenLifetime: positiveInteger('refreshTokenLifetime', options.refreshTokenLifetime, 14 * 24 * 3600),
     tokenPath,
+    refreshReuse: refreshReuse(options),
     realm: checkRealm(options.realm, issuer),
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 16 * 1024),
     clockTolerance: nonNegativeInteger('clockTolerance', options.clockTolerance, 0),

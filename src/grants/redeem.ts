@@ -1,11 +1,13 @@
 /**
- * Redeeming a single-use record (an authorization code or a refresh token) for new tokens,
- * shared by the two grants that do it.
+ * Redeeming a single-use record for new tokens: an authorization code (`redeem`, strictly
+ * single use) or a refresh token (`rotate`, single use with an allowance for retries).
  * @packageDocumentation
  */
 import type { ServerContext } from '../context';
 import { InvalidGrant } from '../errors';
 import type { Client, TokenRecord } from '../stores/types';
+import { nowSeconds } from '../clock';
+import { hashToken, successorToken } from '../tokens/crypto';
 import type { IssueRequest, TokenResponse } from '../tokens/issue';
 
 /**
@@ -39,4 +41,69 @@ export async function redeem(
     throw new InvalidGrant(message);
   }
   return response;
+}
+
+/**
+ * Who presents a refresh token again: the proof-of-possession key the request proves (a DPoP
+ * key thumbprint, RFC 9449 §5) when refresh tokens are sender-constrained. Hook for the DPoP
+ * work: once records carry their binding, a retry must prove the same key to be answered.
+ */
+export interface Presenter {
+  /** The JWK thumbprint the request proved, if any. */
+  jkt?: string;
+}
+
+function sameHolder(record: TokenRecord, presenter: Presenter): boolean {
+  const bound = (record as { jkt?: unknown }).jkt;
+  return bound === undefined || bound === presenter.jkt;
+}
+
+/**
+ * Rotate a refresh token (RFC 9700 §4.14.2), idempotently for the client's retries.
+ *
+ * The token's one successor is derived from it (`successorToken`), so every answer for one
+ * token carries the same new refresh token. The first `consume` wins and issues it. A later
+ * presentation is a retry, answered again with a fresh access token and that same successor,
+ * when all of these hold; otherwise it is a replay and the family is revoked:
+ * - it comes within `refreshReuse.window` seconds of the first redemption (a lost reply is
+ *   retried within seconds; a thief's replay usually comes later),
+ * - it is at most the `refreshReuse.limit`-th (the store counts replays atomically),
+ * - the successor has not been used: a client that used it has received it, so presenting
+ *   its parent again is not a retry,
+ * - it proves the same key, for a sender-constrained token (see {@link Presenter}).
+ * A thief who replays within the window gets the same successor as the client; whichever of
+ * them uses it second outside its own window is detected then, so detection is delayed by at
+ * most one rotation, never lost, and the family never has two live refresh tokens.
+ *
+ * The retry also covers a redemption whose reply was lost after the store consumed the token
+ * (#11 item 6): the successor may not have been saved, in which case the retry saves it.
+ */
+export async function rotate(ctx: ServerContext, client: Client, presented: string, record: TokenRecord, request: IssueRequest, presenter: Presenter, message: string): Promise<TokenResponse> {
+  const consumed = await ctx.tokens.consume('refresh_token', record.id);
+  if (consumed === undefined) throw new InvalidGrant(message);
+  const { record: current } = consumed;
+  const salt = current.successorSalt;
+  const successor = salt === undefined ? undefined : successorToken(presented, salt);
+  if (!consumed.reused) return ctx.issuer.issue(successor === undefined ? request : { ...request, successor: { token: successor, saved: false } });
+
+  const { window, limit } = ctx.options.refreshReuse;
+  const retry =
+    successor !== undefined &&
+    consumed.reuses !== undefined &&
+    consumed.reuses <= limit &&
+    current.consumedAt !== undefined &&
+    nowSeconds() - current.consumedAt <= window &&
+    sameHolder(current, presenter);
+  if (retry) {
+    const id = hashToken(successor);
+    const saved = await ctx.tokens.find('refresh_token', id);
+    if (saved !== undefined && saved.consumedAt === undefined) return ctx.issuer.issue({ ...request, successor: { token: successor, saved: true } });
+    // Never saved: the first redemption failed after the consume (or is still saving it).
+    // Unless it was revoked meanwhile, saving it now completes that redemption.
+    if (saved === undefined && !(await ctx.tokens.isRevoked([id, current.familyId]))) {
+      return ctx.issuer.issue({ ...request, successor: { token: successor, saved: false } });
+    }
+  }
+  await ctx.issuer.revokeFamily(current.familyId, client);
+  throw new InvalidGrant(message);
 }

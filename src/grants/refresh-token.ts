@@ -1,7 +1,7 @@
 import { InvalidGrant, InvalidRequest } from '../errors';
 import { narrowScopes, parseScope } from '../scopes';
 import { hashToken } from '../tokens/crypto';
-import { redeem, refuseReplay } from './redeem';
+import { rotate } from './redeem';
 import type { Grant } from './types';
 
 const INVALID = 'The refresh token is invalid, expired or revoked.';
@@ -9,7 +9,8 @@ const INVALID = 'The refresh token is invalid, expired or revoked.';
 /**
  * `refresh_token` (RFC 6749 §6) with rotation (RFC 9700 §4.14.2): each refresh consumes the
  * token and returns a new one of the same family. A consumed token presented again means
- * it was stolen or replayed, so the whole family is revoked.
+ * it was stolen or replayed, so the whole family is revoked, unless it is the client's retry
+ * within the reuse window, answered with the same successor (see `rotate`).
  *
  * Checks that can fail for a caller who is not the token's client run before `consume`,
  * so another client's failed attempt does not burn the token. A user the user store no
@@ -22,14 +23,15 @@ export const refreshTokenGrant: Grant = {
     if (presented === undefined || presented === '') throw new InvalidRequest('The "refresh_token" parameter is required.');
     const id = hashToken(presented);
     const record = await ctx.tokens.find('refresh_token', id);
+    // Another client's attempt neither burns the token nor counts as its replay: it cannot
+    // be answered, and revoking on it would let any client log a user out.
     if (!record || record.clientId !== client.id) throw new InvalidGrant(INVALID);
-    await refuseReplay(ctx, client, record, INVALID);
     const scope = narrowScopes(record.scope, parseScope(params.scope));
     if (record.userId !== undefined && ctx.users?.findUser && !(await ctx.users.findUser(record.userId))) {
       await ctx.issuer.revokeFamily(record.familyId, client);
       throw new InvalidGrant(INVALID);
     }
     const request = { client, sub: record.sub, userId: record.userId, scope, refreshScope: record.scope, familyId: record.familyId, refreshToken: true };
-    return redeem(ctx, client, record, request, INVALID);
+    return rotate(ctx, client, presented, record, request, {}, INVALID);
   },
 };

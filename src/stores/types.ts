@@ -138,6 +138,13 @@ export interface TokenRecord {
   codeChallenge?: string;
   /** Authorization codes: the PKCE `code_challenge_method`. */
   codeChallengeMethod?: 'S256' | 'plain';
+  /**
+   * Refresh tokens: a random value, never sent to a client, from which (with the raw token) the
+   * token's one successor is derived (`successorToken`, refresh rotation). A retry of a refresh within
+   * the reuse window gets that same successor back instead of a second live token. Stored as
+   * given; a store that drops it only loses the retry allowance (rotation is then strict).
+   */
+  successorSalt?: string;
 }
 
 /** What {@link TokenStore.consume} returns for a record that exists. */
@@ -152,6 +159,14 @@ export interface ConsumeResult {
    * is a replay: the caller revokes the whole family.
    */
   reused: boolean;
+  /**
+   * For a reused record: how many `consume` calls this record has seen after the winning one,
+   * this one included (1 for the first replay), counted atomically like the consume itself.
+   * Optional: a store that leaves it out gets strict rotation (every replay revokes the
+   * family); with it, a retry of a refresh within `refreshTokenReuseInterval` can be answered
+   * at most `refreshTokenReuseLimit` times.
+   */
+  reuses?: number;
 }
 
 /** What to revoke: one token, a whole family, or both. */

@@ -58,6 +58,21 @@ export function consumeRules({ it, store, peer, hasPeer, concurrency }: TokenKit
     });
   }
 
+  it(`TokenStore.consume — replays are counted: reuses is 1, 2, … in turn, and ${concurrency} concurrent replays get ${concurrency} different counts (optional: a store that leaves reuses out gets strict rotation)`, async () => {
+    const s = await store();
+    const r = rule('TokenStore.consume', 'replays are counted atomically');
+    const { record } = mint('refresh_token');
+    await s.save(record);
+    await s.consume('refresh_token', record.id);
+    const first = await s.consume('refresh_token', record.id);
+    if (first?.reuses === undefined) return; // not counted: the retry allowance is off for this store
+    const second = await s.consume('refresh_token', record.id);
+    r.check(first.reuses === 1 && second?.reuses === 2, `the first two replays reported reuses ${show([first.reuses, second?.reuses])}; expected [1, 2]`);
+    const counts = (await Promise.all(Array.from({ length: concurrency }, () => s.consume('refresh_token', record.id)))).map((x) => x?.reuses);
+    const expected = Array.from({ length: concurrency }, (_, i) => i + 3);
+    r.equal([...counts].sort((a, b) => (a ?? 0) - (b ?? 0)), expected, `the reuses counts of ${concurrency} concurrent replays (sorted)`);
+  });
+
   it('TokenStore.consume — concurrent consumes of different tokens all win', async () => {
     const s = await store();
     const results = await race([s], 'refresh_token', 50, 1);

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import * as nodeCrypto from 'node:crypto';
-import { createHash, randomBytes, randomFillSync, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomFillSync, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 // One-shot `crypto.hash` (Node ≥ 20.12) skips the Hash object `createHash` builds, which is
 // most of the cost of hashing a short token; `requireToken` hashes one on every request.
@@ -43,6 +43,17 @@ export function randomToken(bytes = 32): string {
   pool.fill(0, poolOffset, poolOffset + bytes);
   poolOffset += bytes;
   return token;
+}
+
+/**
+ * The one refresh token that may follow `token` in its rotation: HMAC-SHA256 keyed with the
+ * raw token over the record's `successorSalt`. Only a holder of the raw token can derive it,
+ * and only with the salt, which never leaves the store, so an old token does not let anyone
+ * skip ahead; the store itself, holding hashes and salts, cannot derive it either. A retry of
+ * a refresh is answered with this same token instead of a second live one.
+ */
+export function successorToken(token: string, salt: string): string {
+  return createHmac('sha256', token).update(`tokengate refresh successor\0${salt}`).digest('base64url');
 }
 
 const CLIENT_SECRET_PREFIX = 'sha256:';

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { ResolvedOptions } from '../options';
-import type { Client, TokenStore } from '../stores/types';
+import type { Client, TokenRecord, TokenStore } from '../stores/types';
 import { hashToken, randomToken } from './crypto';
 import { JwtSigner, type AccessTokenClaims } from './jwt';
 import { nowSeconds } from '../clock';
@@ -32,6 +32,11 @@ export interface IssueRequest {
   familyId?: string;
   /** Whether to issue a refresh token. */
   refreshToken: boolean;
+  /**
+   * The refresh token to issue instead of a random one: a rotation's derived successor
+   * (`successorToken`). With `saved`, it is already in the store and not saved again.
+   */
+  successor?: { token: string; saved: boolean };
 }
 
 
@@ -85,16 +90,33 @@ export class TokenIssuer {
       saves.push(this.tokens.save({ ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn }));
     }
     if (request.refreshToken) {
-      refreshToken = randomToken();
-      const lifetime = client.refreshTokenLifetime ?? this.options.refreshTokenLifetime;
-      const refreshScope = request.refreshScope ?? scope;
-      saves.push(this.tokens.save({ ...base, scope: refreshScope, kind: 'refresh_token', id: hashToken(refreshToken), expiresAt: now + lifetime }));
+      refreshToken = request.successor?.token ?? randomToken();
+      if (request.successor?.saved !== true) {
+        const lifetime = client.refreshTokenLifetime ?? this.options.refreshTokenLifetime;
+        const refreshScope = request.refreshScope ?? scope;
+        const record = { ...base, scope: refreshScope, kind: 'refresh_token' as const, id: hashToken(refreshToken), expiresAt: now + lifetime, successorSalt: randomToken(16) };
+        saves.push(request.successor ? this.saveSuccessor(record) : this.tokens.save(record));
+      }
     }
     await Promise.all(saves);
 
     const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: scopeString };
     if (refreshToken !== undefined) response.refresh_token = refreshToken;
     return response;
+  }
+
+  /**
+   * Save a derived successor that a concurrent redemption of the same token may be saving
+   * too: if the save fails but the record is there, the other one saved it (same token, same
+   * family), which is what this call wanted. Any other failure is the store's, and is thrown.
+   */
+  private async saveSuccessor(record: TokenRecord): Promise<void> {
+    try {
+      await this.tokens.save(record);
+    } catch (err) {
+      const there = await this.tokens.find('refresh_token', record.id).catch(() => undefined);
+      if (there?.familyId !== record.familyId) throw err;
+    }
   }
 
   /**

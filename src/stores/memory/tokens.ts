@@ -33,12 +33,15 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): MemoryT
   const records = new Map<string, TokenRecord>();
   const families = new Map<string, Set<string>>();
   const denied = new Map<string, number>();
+  // Replays counted per consumed record (ConsumeResult.reuses); dropped with the record.
+  const replays = new Map<string, number>();
   const listeners = new Set<(event: RevocationEvent) => void>();
 
   function remove(id: string): void {
     const record = records.get(id);
     if (!record) return;
     records.delete(id);
+    replays.delete(id);
     const members = families.get(record.familyId);
     if (members) {
       members.delete(id);
@@ -104,7 +107,11 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): MemoryT
     async consume(kind, id) {
       const record = live(id);
       if (!record || record.kind !== kind) return undefined;
-      if (record.consumedAt !== undefined) return { record, reused: true };
+      if (record.consumedAt !== undefined) {
+        const reuses = (replays.get(id) ?? 0) + 1;
+        replays.set(id, reuses);
+        return { record, reused: true, reuses };
+      }
       const consumed = Object.freeze({ ...record, consumedAt: nowSeconds() });
       records.set(id, consumed);
       return { record: consumed, reused: false };

@@ -71,10 +71,15 @@ interface TokenRow {
 const KNOWN = new Set(['kind', 'id', 'familyId', 'clientId', 'sub', 'userId', 'scope', 'issuedAt', 'expiresAt', 'consumedAt', 'redirectUri', 'codeChallenge', 'codeChallengeMethod']);
 
 
+// Replays of a consumed record are counted in its `extra` column under this key (no schema
+// change), and taken out again before the record is handed back.
+const REUSES = 'tokengate:reuses';
+
 // bigint columns arrive as strings from pg (they may exceed 2^53); Unix seconds never do.
 function toRecord(row: TokenRow): TokenRecord {
+  const { [REUSES]: _reuses, ...extra } = row.extra;
   const record = {
-    ...row.extra,
+    ...extra,
     kind: row.kind,
     id: row.id,
     familyId: row.family_id,
@@ -110,6 +115,12 @@ SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 FROM family W
 const CONSUME = `
 UPDATE tokengate_tokens SET consumed_at = $3
 WHERE id = $1 AND kind = $2 AND expires_at > $3 AND consumed_at IS NULL
+RETURNING *`;
+
+// A replay: the same row lock serialises concurrent replays, so each gets its own count.
+const REPLAY = `
+UPDATE tokengate_tokens SET extra = jsonb_set(extra, '{${REUSES}}', to_jsonb(COALESCE((extra->>'${REUSES}')::int, 0) + 1))
+WHERE id = $1 AND kind = $2 AND expires_at > $3 AND consumed_at IS NOT NULL
 RETURNING *`;
 
 const FIND = 'SELECT * FROM tokengate_tokens WHERE id = $1 AND kind = $2 AND expires_at > $3';
@@ -164,6 +175,8 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
     const now = nowSeconds();
     const won = await pool.query<TokenRow>(CONSUME, [id, kind, now]);
     if (won.rows[0]) return { record: toRecord(won.rows[0]), reused: false };
+    const replay = (await pool.query<TokenRow>(REPLAY, [id, kind, now])).rows[0];
+    if (replay) return { record: toRecord(replay), reused: true, reuses: Number(replay.extra[REUSES]) };
     const seen = await pool.query<TokenRow>(FIND, [id, kind, now]);
     const row = seen.rows[0];
     if (!row) return undefined;

@@ -72,7 +72,7 @@ export interface RedisTokenStore extends TokenStore {
   close(): Promise<void>;
 }
 
-const SCRIPTS = { save: 'tokengateSaveV1', consume: 'tokengateConsumeV1', revoke: 'tokengateRevokeV1' } as const;
+const SCRIPTS = { save: 'tokengateSaveV1', consume: 'tokengateConsumeV2', revoke: 'tokengateRevokeV1' } as const;
 type ScriptCalls = Record<(typeof SCRIPTS)[keyof typeof SCRIPTS], (...args: (string | number)[]) => Promise<unknown>>;
 
 function positive(name: string, value: unknown, fallback: number): number {
@@ -210,8 +210,10 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
       const reply = await guard.run(() => scripts[SCRIPTS.consume](keys.record(id), kind, now, deadline));
       if (reply === -1) throw unavailable(new Error('Redis ran consume after the caller stopped waiting; nothing was changed'));
       if (!Array.isArray(reply)) return undefined;
-      const [json, consumedAt, reused] = reply as [string, string, number];
-      return { record: toRecord(json, consumedAt), reused: Number(reused) === 1 };
+      const [json, consumedAt, reused, reuses] = reply as [string, string, number, number];
+      const result: ConsumeResult = { record: toRecord(json, consumedAt), reused: Number(reused) === 1 };
+      if (result.reused) result.reuses = Number(reuses);
+      return result;
     },
 
     async revoke({ id, familyId, until }) {

@@ -67,8 +67,8 @@ return 1`;
  * ms; '0' for none).
  * Returns nil (absent, expired or another kind), -1 (ran after the caller gave up waiting:
  * nothing changed, so the caller's retry is not mistaken for a replay), or
- * {JSON, consumedAt, reused}. The read and the mark are one step, so of any number of
- * concurrent calls exactly one sees reused = 0.
+ * {JSON, consumedAt, reused, reuses}. The read and the mark are one step, so of any number of
+ * concurrent calls exactly one sees reused = 0; every later call counts one replay (field `n`).
  */
 export const CONSUME = `if ARGV[3] ~= '0' then
   ${NOW}
@@ -77,9 +77,9 @@ end
 local r = redis.call('HMGET', KEYS[1], 'k', 'd', 'c', 'e')
 if not r[1] or r[1] ~= ARGV[1] then return false end
 if r[4] and tonumber(r[4]) <= tonumber(ARGV[2]) then return false end
-if r[3] then return {r[2], r[3], 1} end
+if r[3] then return {r[2], r[3], 1, redis.call('HINCRBY', KEYS[1], 'n', 1)} end
 redis.call('HSET', KEYS[1], 'c', ARGV[2])
-return {r[2], ARGV[2], 0}`;
+return {r[2], ARGV[2], 0, 0}`;
 
 /**
  * revoke. KEYS: record of id, deny entry of id, family, deny entry of family.

@@ -1,0 +1,100 @@
+/**
+ * Refresh rotation with retries (RFC 9700 §4.14.2; docs/refresh-rotation.md), under the
+ * memory, Redis and PostgreSQL token stores: a refresh token presented again by its client
+ * within the reuse window, before its successor was used, is answered with a fresh access
+ * token and the same successor; anything else is a replay that revokes the family.
+ */
+import request from 'supertest';
+import { memoryStores, type ServerOptions } from '../../src';
+import { advanceClock } from '../support/clock';
+import { basic, buildApp, CLIENTS, USERS } from '../support/spine';
+import { describeBackends, type TokenBackend } from '../support/token-backends';
+
+const TOKEN = '/oauth/token';
+const WEB = basic('web-app', 'web-secret');
+const READER = basic('reader', 'reader-secret');
+type App = Parameters<typeof request>[0];
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+}
+
+describeBackends('refresh token reuse window', __filename, (backend: () => TokenBackend) => {
+  async function app(options: Partial<ServerOptions> = {}): Promise<App> {
+    const { clients, users } = memoryStores({ clients: CLIENTS, users: USERS });
+    return buildApp('express5', options, { clients, users, tokens: await backend().store() }).app;
+  }
+  async function login(a: App): Promise<Tokens> {
+    const res = await request(a).post(TOKEN).set('Authorization', WEB).type('form').send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read write' });
+    expect(res.status).toBe(200);
+    return res.body;
+  }
+  const refresh = (a: App, token: string, client = WEB) => request(a).post(TOKEN).set('Authorization', client).type('form').send({ grant_type: 'refresh_token', refresh_token: token });
+  const me = async (a: App, token: string) => (await request(a).get('/api/me').set('Authorization', `Bearer ${token}`)).status;
+
+  test('two concurrent refreshes within the window both succeed with the same successor: one live family (refreshTokenReuseInterval, RFC 9700 §4.14.2)', async () => {
+    const a = await app({ refreshTokenReuseInterval: 60 });
+    const first = await login(a);
+    const [x, y] = await Promise.all([refresh(a, first.refresh_token), refresh(a, first.refresh_token)]);
+    expect([x.status, y.status]).toEqual([200, 200]);
+    expect(x.body.refresh_token).toBe(y.body.refresh_token);
+    expect(x.body.access_token).not.toBe(y.body.access_token);
+    for (const token of [first.access_token, x.body.access_token, y.body.access_token]) expect(await me(a, token)).toBe(200);
+    // The one successor rotates on; the parent presented after that is a replay.
+    const next = await refresh(a, x.body.refresh_token);
+    expect(next.status).toBe(200);
+    expect((await refresh(a, first.refresh_token)).body.error).toBe('invalid_grant');
+    expect(await me(a, next.body.access_token)).toBe(401);
+  });
+
+  test('a reuse after the window is a replay: invalid_grant, and the whole family is revoked (RFC 9700 §4.14.2)', async () => {
+    const a = await app({ refreshTokenReuseInterval: 30 });
+    const first = await login(a);
+    const second = (await refresh(a, first.refresh_token)).body as Tokens;
+    const restore = advanceClock(31);
+    try {
+      const replay = await refresh(a, first.refresh_token);
+      expect(replay.status).toBe(400);
+      expect(replay.body.error).toBe('invalid_grant');
+      expect((await refresh(a, second.refresh_token)).body.error).toBe('invalid_grant');
+      expect(await me(a, first.access_token)).toBe(401);
+      expect(await me(a, second.access_token)).toBe(401);
+    } finally {
+      restore();
+    }
+  });
+
+  test('a reuse by another client never benefits: invalid_grant, no tokens, and the owner keeps its grant (RFC 6749 §6)', async () => {
+    const a = await app({ refreshTokenReuseInterval: 60 });
+    const first = await login(a);
+    const second = (await refresh(a, first.refresh_token)).body as Tokens;
+    const stolen = await refresh(a, first.refresh_token, READER);
+    expect(stolen.status).toBe(400);
+    expect(stolen.body).toEqual({ error: 'invalid_grant', error_description: expect.any(String) });
+    expect((await refresh(a, second.refresh_token, READER)).body.error).toBe('invalid_grant');
+    expect((await refresh(a, second.refresh_token)).status).toBe(200);
+  });
+
+  test('at most refreshTokenReuseLimit reuses are answered; the next is a replay that revokes the family', async () => {
+    const a = await app({ refreshTokenReuseInterval: 60, refreshTokenReuseLimit: 2 });
+    const first = await login(a);
+    const rotated = (await refresh(a, first.refresh_token)).body as Tokens;
+    for (let i = 0; i < 2; i++) expect((await refresh(a, first.refresh_token)).body.refresh_token).toBe(rotated.refresh_token);
+    expect((await refresh(a, first.refresh_token)).body.error).toBe('invalid_grant');
+    expect((await refresh(a, rotated.refresh_token)).body.error).toBe('invalid_grant');
+  });
+
+  test('strict by default (interval 0): a retry within 10 s gets the same successor, a later one revokes the family (#11 item 6, RFC 9700 §4.14.2)', async () => {
+    const a = await app();
+    const first = await login(a);
+    const rotated = (await refresh(a, first.refresh_token)).body as Tokens;
+    expect((await refresh(a, first.refresh_token)).body.refresh_token).toBe(rotated.refresh_token);
+    const restore = advanceClock(11);
+    try {
+      expect((await refresh(a, first.refresh_token)).body.error).toBe('invalid_grant');
+      expect(await me(a, rotated.access_token)).toBe(401);
+    } finally {
+      restore();
+    }
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * The three token stores behind one interface, so a rule about storage runs once per backend:
+ * the in-memory store, `redisTokenStore` on a real redis-server and `postgresTokenStore` on a
+ * real PostgreSQL (each started by the test file, skipped loudly when not installed, failing
+ * under CI), optionally reached through a {@link replyDroppingProxy}.
+ */
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+import { memoryTokenStore, type TokenStore } from '../../src';
+import { postgresTokenStore, type PostgresTokenStore } from '../../src/postgres';
+import { redisTokenStore, type RedisTokenStore } from '../../src/redis';
+import { postgresForTests, type PgServer } from './postgres';
+import { redisServerBinary, startRedis, type TestRedis } from './redis-server';
+
+export type BackendName = 'memory' | 'redis' | 'postgres';
+export const BACKENDS: BackendName[] = ['memory', 'redis', 'postgres'];
+
+const silent = { warn: () => undefined, error: () => undefined };
+
+/** One backend, started by {@link useBackend}. */
+export interface TokenBackend {
+  readonly name: BackendName;
+  /** The server's port (Redis, PostgreSQL), to put a proxy in front of it. */
+  readonly port: number | undefined;
+  /** A new store instance on this backend, connected to `port` (default: the server's own). */
+  store(port?: number): Promise<TokenStore>;
+}
+
+/**
+ * `describe` once per backend with a started {@link TokenBackend}; a backend whose server is
+ * not installed is skipped with a loud warning (a failure under CI, as in the other suites).
+ */
+export function describeBackends(title: string, file: string, body: (backend: () => TokenBackend) => void, names: readonly BackendName[] = BACKENDS): void {
+  for (const name of names) {
+    if (name === 'redis' && redisServerBinary() === undefined) {
+      if (process.env.CI === 'true') throw new Error('redis-server is not on PATH; under CI these tests must run.');
+      console.warn(`\n*** SKIPPED "${title}" on Redis: no redis-server on PATH. ***\n`);
+      continue;
+    }
+    const pg: PgServer | undefined = name === 'postgres' ? postgresForTests(file) : undefined;
+    if (name === 'postgres' && !pg) continue;
+    describe(`${title} (${name} token store)`, () => {
+      let redis: TestRedis | undefined;
+      const closers: (() => Promise<unknown>)[] = [];
+      beforeAll(async () => {
+        if (name === 'redis') redis = await startRedis();
+      });
+      afterAll(async () => {
+        for (const close of closers.reverse()) await close().catch(() => undefined);
+        await redis?.stop();
+        pg?.stop();
+      });
+      const backend: TokenBackend = {
+        name,
+        get port() {
+          return name === 'redis' ? redis?.port : pg?.config.port;
+        },
+        async store(port) {
+          if (name === 'memory') return memoryTokenStore();
+          if (name === 'redis') {
+            const client = new Redis(port ?? (redis as TestRedis).port, '127.0.0.1', { retryStrategy: (times) => Math.min(50 * times, 300) });
+            client.on('error', () => undefined);
+            const tokens: RedisTokenStore = redisTokenStore({ client, logger: silent });
+            closers.push(async () => (await tokens.close(), client.disconnect()));
+            await tokens.ready();
+            return tokens;
+          }
+          const pool = new Pool({ ...(pg as PgServer).config, port: port ?? (pg as PgServer).config.port, max: 10 });
+          pool.on('error', () => undefined);
+          const tokens: PostgresTokenStore = postgresTokenStore({ pool, logger: silent });
+          closers.push(async () => (await tokens.close(), await pool.end()));
+          return tokens;
+        },
+      };
+      body(() => backend);
+    });
+  }
+}
