@@ -27,6 +27,7 @@ export type { AuthorizationServerMetadata } from './endpoints/metadata';
 export type { IntrospectionResponse } from './endpoints/introspect';
 export type { JwkSet } from './endpoints/jwks';
 export type { TokenResponse } from './tokens/issue';
+export { TOKEN_EXCHANGE_GRANT, ACCESS_TOKEN_TYPE, InvalidTarget, type TokenExchangeOptions, type TokenExchangeRequest, type TokenExchangeDecision, type ExchangeToken, type ActClaim } from './grants/token-exchange';
 export type { AccessTokenClaims } from './tokens/jwt';
 export * from './errors';
 export * from './stores/types';

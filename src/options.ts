@@ -11,6 +11,7 @@ import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
 import { maskTokens, safeDetail } from './redact';
 import { publishingLogger } from './log-channel';
 import { SCOPE_TOKEN } from './scopes';
+import { checkTokenExchange, type TokenExchangeOptions } from './grants/token-exchange';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -117,6 +118,11 @@ export interface ServerOptions {
   bodyTimeout?: number;
   /** Lets browser clients on other origins call the token, revocation and metadata endpoints. Default: off. */
   cors?: CorsOptions;
+  /**
+   * Turns on token exchange (RFC 8693) for clients that list its grant type; the policy
+   * decides who may exchange what for whom. Default: off. See docs/token-exchange.md.
+   */
+  tokenExchange?: TokenExchangeOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -147,6 +153,7 @@ export interface ResolvedOptions {
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
+  readonly tokenExchange: TokenExchangeOptions | undefined;
 }
 
 /**
@@ -353,5 +360,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bruteForce: resolveBruteForce(options.bruteForce, logger),
     bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
     cors: resolveCors(options.cors),
+    tokenExchange: checkTokenExchange(options.tokenExchange),
   });
 }

@@ -109,7 +109,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     basicChallenge: `Basic realm="${resolved.realm}", charset="UTF-8"`,
   });
 
-  const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined });
+  const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined, tokenExchange: resolved.tokenExchange });
   const routes = new Map<string, Handler>([[resolved.tokenPath, tokenEndpoint(ctx, grants)]]);
   if (resolved.authorize) routes.set(resolved.authorizePath, authorizeEndpoint(ctx, resolved.authorize));
   routes.set(resolved.revocationPath, revocationEndpoint(ctx));

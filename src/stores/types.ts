@@ -6,7 +6,13 @@
  */
 
 /** The grant types a client may be allowed to use. */
-export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'authorization_code';
+export type GrantType =
+  | 'client_credentials'
+  | 'password'
+  | 'refresh_token'
+  | 'authorization_code'
+  /** Token exchange (RFC 8693), when `options.tokenExchange` is set. */
+  | 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /**
  * A registered client as the {@link ClientStore} returns it.

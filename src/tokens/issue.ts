@@ -16,6 +16,8 @@ export interface TokenResponse {
   expires_in: number;
   refresh_token?: string;
   scope: string;
+  /** Token exchange (RFC 8693 §2.2.1): the type of the issued token. */
+  issued_token_type?: string;
 }
 
 /** What to issue. */
@@ -37,6 +39,13 @@ export interface IssueRequest {
    * (`successorToken`). With `saved`, it is already in the store and not saved again.
    */
   successor?: { token: string; saved: boolean };
+  /** The access token's `aud` instead of `options.audience` (token exchange, RFC 8693 §2.1). */
+  audience?: string | string[];
+  /**
+   * More claims for a JWT access token (e.g. `act`, RFC 8693 §4.1), and fields of an opaque
+   * token's record. Spread first, so the RFC 9068 claims always win.
+   */
+  extraClaims?: Record<string, unknown>;
 }
 
 
@@ -67,9 +76,10 @@ export class TokenIssuer {
     let accessToken: string;
     if (this.signer) {
       const claims: AccessTokenClaims = {
+        ...request.extraClaims,
         iss: this.options.issuer,
         sub,
-        aud: this.options.audience as string | string[],
+        aud: request.audience ?? (this.options.audience as string | string[]),
         client_id: client.id,
         scope: scopeString,
         jti: randomToken(16),
@@ -87,7 +97,7 @@ export class TokenIssuer {
     const saves: Promise<void>[] = [];
     const base = { familyId, clientId: client.id, sub, userId: request.userId, scope, issuedAt: now };
     if (!this.signer) {
-      saves.push(this.tokens.save({ ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn }));
+      saves.push(this.tokens.save({ ...request.extraClaims, ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn }));
     }
     if (request.refreshToken) {
       refreshToken = request.successor?.token ?? randomToken();

@@ -28,6 +28,8 @@ export interface FoundToken {
   audience: string | readonly string[] | undefined;
   /** A refresh token already rotated away: it can no longer be used. */
   consumed: boolean;
+  /** A delegated access token's `act` claim (RFC 8693 §4.1). */
+  act?: unknown;
 }
 
 async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | undefined> {
@@ -50,6 +52,7 @@ async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | 
     expiresAt: claims.exp,
     audience: claims.aud,
     consumed: false,
+    ...(claims.act === undefined ? {} : { act: claims.act }),
   };
 }
 
@@ -76,6 +79,7 @@ export async function findToken(ctx: ServerContext, token: string, hint: string 
       expiresAt: record.expiresAt,
       audience: kind === 'access_token' ? ctx.options.audience : undefined,
       consumed: record.consumedAt !== undefined,
+      ...((record as { act?: unknown }).act === undefined ? {} : { act: (record as { act?: unknown }).act }),
     };
   }
   return undefined;
