@@ -12,6 +12,7 @@ import { maskTokens, safeDetail } from './redact';
 import { publishingLogger } from './log-channel';
 import { SCOPE_TOKEN } from './scopes';
 import { checkTokenExchange, type TokenExchangeOptions } from './grants/token-exchange';
+import { resolveDeviceOptions, type DeviceAuthorizationOptions, type ResolvedDeviceOptions } from './device/options';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -123,6 +124,12 @@ export interface ServerOptions {
    * decides who may exchange what for whom. Default: off. See docs/token-exchange.md.
    */
   tokenExchange?: TokenExchangeOptions;
+  /**
+   * Turns on the device authorization grant (RFC 8628): the device authorization endpoint and
+   * the device code grant; the app's verification page uses `oauth.device`. Default: off.
+   * See docs/device-flow.md.
+   */
+  deviceAuthorization?: DeviceAuthorizationOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -154,6 +161,7 @@ export interface ResolvedOptions {
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
   readonly tokenExchange: TokenExchangeOptions | undefined;
+  readonly deviceAuthorization: ResolvedDeviceOptions | undefined;
 }
 
 /**
@@ -361,5 +369,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
     cors: resolveCors(options.cors),
     tokenExchange: checkTokenExchange(options.tokenExchange),
+    deviceAuthorization: resolveDeviceOptions(options.deviceAuthorization, issuer),
   });
 }

@@ -32,3 +32,4 @@ export {
   type PgQueryable,
   type PgResult,
 } from './stores/postgres';
+export { postgresDeviceStore, type PostgresDeviceStore } from './device/postgres-store';

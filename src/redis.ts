@@ -13,3 +13,4 @@
  * @packageDocumentation
  */
 export { redisTokenStore, type RedisTokenStore, type RedisTokenStoreOptions, type RedisClient } from './stores/redis';
+export { redisDeviceStore, type RedisDeviceStoreOptions } from './device/redis-store';

@@ -21,6 +21,10 @@ import { resolveOptions, type ServerOptions } from './options';
 import { memoryTokenStore } from './stores/memory/tokens';
 import type { Stores, TokenStore } from './stores/types';
 import { TokenIssuer } from './tokens/issue';
+import { DEVICE_CODE_GRANT, deviceAuthorizationEndpoint } from './device/endpoint';
+import { deviceCodeGrant } from './device/grant';
+import { memoryDeviceStore } from './device/memory-store';
+import { deviceVerification, type DeviceVerification } from './device/verification';
 import { JwtVerifier } from './tokens/jwt';
 
 /**
@@ -67,6 +71,11 @@ export interface OAuthServer {
    * ```
    */
   resetLimits(target: ResetTarget): Promise<void>;
+  /**
+   * The verification page's API for the device authorization grant (RFC 8628 §3.3): look up
+   * a user code, approve or deny. `undefined` unless `options.deviceAuthorization` is set.
+   */
+  readonly device: DeviceVerification | undefined;
 }
 
 function checkStores(stores: Stores): void {
@@ -110,7 +119,12 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   });
 
   const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined, tokenExchange: resolved.tokenExchange });
+  // The device authorization grant (RFC 8628): its endpoint, its grant and oauth.device.
+  const deviceOptions = resolved.deviceAuthorization;
+  const devices = deviceOptions ? (stores.devices ?? memoryDeviceStore()) : undefined;
+  if (devices) grants.set(DEVICE_CODE_GRANT, deviceCodeGrant(devices));
   const routes = new Map<string, Handler>([[resolved.tokenPath, tokenEndpoint(ctx, grants)]]);
+  if (deviceOptions && devices) routes.set(deviceOptions.path, deviceAuthorizationEndpoint(ctx, devices, deviceOptions));
   if (resolved.authorize) routes.set(resolved.authorizePath, authorizeEndpoint(ctx, resolved.authorize));
   routes.set(resolved.revocationPath, revocationEndpoint(ctx));
   routes.set(resolved.introspectionPath, introspectionEndpoint(ctx));
@@ -128,6 +142,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     },
     [...grants.keys()],
   );
+  if (deviceOptions) metadata.device_authorization_endpoint = resolved.issuer.replace(/\/+$/, '') + deviceOptions.path;
   // CORS (options.cors) for what browser clients call; never for the authorize endpoint.
   const { cors } = resolved;
   if (cors) {
@@ -171,6 +186,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     metadata: { value: metadata },
     wellKnown: { value: wellKnownMiddleware(resolved.issuer, metadataHandler) },
     resetLimits: { value: async (target: ResetTarget) => resolved.bruteForce?.reset(target) },
+    device: { value: deviceOptions && devices ? deviceVerification(ctx, devices, deviceOptions) : undefined },
   });
   return middleware;
 }

@@ -55,6 +55,8 @@ export interface AuthorizationServerMetadata {
   revocation_endpoint_auth_methods_supported: string[];
   introspection_endpoint: string;
   introspection_endpoint_auth_methods_supported: string[];
+  /** The device authorization endpoint (RFC 8628 §4), when the device grant is on. */
+  device_authorization_endpoint?: string;
   code_challenge_methods_supported?: string[];
   authorization_response_iss_parameter_supported?: boolean;
 }

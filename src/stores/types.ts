@@ -4,6 +4,7 @@
  * nothing a caller can present.
  * @packageDocumentation
  */
+import type { DeviceStore } from '../device/types';
 
 /** The grant types a client may be allowed to use. */
 export type GrantType =
@@ -12,7 +13,9 @@ export type GrantType =
   | 'refresh_token'
   | 'authorization_code'
   /** Token exchange (RFC 8693), when `options.tokenExchange` is set. */
-  | 'urn:ietf:params:oauth:grant-type:token-exchange';
+  | 'urn:ietf:params:oauth:grant-type:token-exchange'
+  /** The device authorization grant (RFC 8628), when `options.deviceAuthorization` is set. */
+  | 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
  * A registered client as the {@link ClientStore} returns it.
@@ -305,4 +308,6 @@ export interface Stores {
   users?: UserStore;
   /** Tokens; defaults to an in-memory store. */
   tokens?: TokenStore;
+  /** Pending device authorizations (RFC 8628), for `options.deviceAuthorization`; defaults to an in-memory store. */
+  devices?: DeviceStore;
 }

@@ -1,0 +1,77 @@
+/**
+ * `options.deviceAuthorization`: turns on the device authorization grant (RFC 8628).
+ * @packageDocumentation
+ */
+import type { DeviceAttemptLimits } from './attempts';
+
+/**
+ * Options of the device authorization grant.
+ *
+ * @example
+ * ```ts
+ * deviceAuthorization: { verificationUri: '/device' } // the app's own page, see oauth.device
+ * ```
+ */
+export interface DeviceAuthorizationOptions {
+  /**
+   * The app's verification page (RFC 8628 §3.2 `verification_uri`): an absolute URL, or a
+   * path resolved against the issuer. The page uses `oauth.device` to look up, approve or deny.
+   */
+  verificationUri: string;
+  /** Path of the device authorization endpoint, relative to the mount point. Default `/oauth/device_authorization`. */
+  path?: string;
+  /** Seconds a device code and user code live. Default 600, at most 1800. */
+  lifetime?: number;
+  /** The minimum polling interval in seconds (§3.2 `interval`). Default 5. */
+  interval?: number;
+  /** Limits on wrong user codes at the verification page (§5.1). */
+  attempts?: DeviceAttemptLimits;
+}
+
+/** The validated options. */
+export interface ResolvedDeviceOptions {
+  readonly verificationUri: string;
+  readonly path: string;
+  readonly lifetime: number;
+  readonly interval: number;
+  readonly attempts: DeviceAttemptLimits;
+}
+
+function whole(name: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
+    throw new Error(`oauthServer: options.deviceAuthorization.${name} must be a whole number from 1 to ${max} (got ${String(value)}).`);
+  }
+  return value;
+}
+
+/** Validate `options.deviceAuthorization` once, at start-up. */
+export function resolveDeviceOptions(value: unknown, issuer: string): ResolvedDeviceOptions | undefined {
+  if (value === undefined) return undefined;
+  const v = value as Partial<DeviceAuthorizationOptions> | null;
+  if (!v || typeof v !== 'object' || typeof v.verificationUri !== 'string') {
+    throw new Error("oauthServer: options.deviceAuthorization must be { verificationUri, path?, lifetime?, interval?, attempts? }, e.g. { verificationUri: '/device' }.");
+  }
+  let verificationUri: string;
+  try {
+    const base = issuer.endsWith('/') ? issuer : `${issuer}/`;
+    const url = new URL(v.verificationUri.startsWith('/') ? v.verificationUri.slice(1) : v.verificationUri, base);
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash) throw new Error('scheme');
+    verificationUri = url.href;
+  } catch {
+    throw new Error(`oauthServer: options.deviceAuthorization.verificationUri must be an http(s) URL or a path (got ${JSON.stringify(v.verificationUri)}).`);
+  }
+  const path = v.path ?? '/oauth/device_authorization';
+  if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
+    throw new Error(`oauthServer: options.deviceAuthorization.path must be a path starting with "/" (got ${String(path)}).`);
+  }
+  const a = v.attempts ?? {};
+  for (const name of ['perAddress', 'overall', 'window'] as const) whole(`attempts.${name}`, a[name], 1, 1_000_000);
+  return Object.freeze({
+    verificationUri,
+    path,
+    lifetime: whole('lifetime', v.lifetime, 600, 1800),
+    interval: whole('interval', v.interval, 5, 60),
+    attempts: { ...a },
+  });
+}
