@@ -4,11 +4,13 @@
  * real PostgreSQL (each started by the test file, skipped loudly when not installed, failing
  * under CI), optionally reached through a {@link replyDroppingProxy}.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { memoryTokenStore, type TokenStore } from '../../src';
-import { postgresTokenStore, type PostgresTokenStore } from '../../src/postgres';
-import { redisTokenStore, type RedisTokenStore } from '../../src/redis';
+import { memoryDeviceStore, memoryTokenStore, type DeviceStore, type TokenStore } from '../../src';
+import { postgresDeviceStore, postgresTokenStore, type PostgresTokenStore } from '../../src/postgres';
+import { redisDeviceStore, redisTokenStore, type RedisTokenStore } from '../../src/redis';
 import { postgresForTests, type PgServer } from './postgres';
 import { redisServerBinary, startRedis, type TestRedis } from './redis-server';
 
@@ -24,7 +26,14 @@ export interface TokenBackend {
   readonly port: number | undefined;
   /** A new store instance on this backend, connected to `port` (default: the server's own). */
   store(port?: number): Promise<TokenStore>;
+  /** A device authorization store (RFC 8628) on this backend. */
+  devices(): Promise<DeviceStore>;
+  /** Everything the backend holds, as text (Redis keys and values, PostgreSQL rows), to search for raw secrets. */
+  dump(): Promise<string>;
 }
+
+// The device table comes with migration 003; the test server may have been set up with 001 only.
+const MIGRATION_003 = join(__dirname, '../../migrations/postgres/003_device_and_exchange.sql');
 
 /**
  * `describe` once per backend with a started {@link TokenBackend}; a backend whose server is
@@ -50,7 +59,41 @@ export function describeBackends(title: string, file: string, body: (backend: ()
         await redis?.stop();
         pg?.stop();
       });
+      let migrated: Promise<unknown> | undefined;
+      const pgPool = (): Pool => {
+        const pool = new Pool({ ...(pg as PgServer).config, max: 10 });
+        pool.on('error', () => undefined);
+        closers.push(() => pool.end());
+        migrated ??= pool.query(readFileSync(MIGRATION_003, 'utf8'));
+        return pool;
+      };
+      const redisClient = (): Redis => {
+        const client = new Redis((redis as TestRedis).port, '127.0.0.1', { retryStrategy: (times) => Math.min(50 * times, 300) });
+        client.on('error', () => undefined);
+        closers.push(async () => client.disconnect());
+        return client;
+      };
       const backend: TokenBackend = {
+        async devices() {
+          if (name === 'memory') return memoryDeviceStore();
+          if (name === 'redis') return redisDeviceStore({ client: redisClient() });
+          const pool = pgPool();
+          await migrated;
+          return postgresDeviceStore({ pool });
+        },
+        async dump() {
+          if (name === 'memory') return '';
+          if (name === 'redis') {
+            const client = redisClient();
+            const keys = await client.keys('*');
+            const values = await Promise.all(keys.map(async (k) => ((await client.type(k)) === 'hash' ? JSON.stringify(await client.hgetall(k)) : (await client.type(k)) === 'string' ? await client.get(k) : '')));
+            return keys.join('\n') + values.join('\n');
+          }
+          const pool = pgPool();
+          await migrated;
+          const tables = ['tokengate_tokens', 'tokengate_device_authorizations'];
+          return (await Promise.all(tables.map(async (t) => JSON.stringify((await pool.query(`SELECT * FROM ${t}`)).rows)))).join('\n');
+        },
         name,
         get port() {
           return name === 'redis' ? redis?.port : pg?.config.port;
