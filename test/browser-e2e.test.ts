@@ -6,6 +6,7 @@
  * Outside CI, without /usr/bin/chromium, the suite skips with a loud message; under CI=true
  * it runs regardless and fails when the browser is missing.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -140,6 +141,50 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
     await expect(page.locator('#me').isHidden()).resolves.toBe(true);
     await page.screenshot({ path: join(OUTPUT, 'denied.png'), fullPage: true });
     await page.close();
+  }, 60_000);
+
+  test('device flow (RFC 8628): openid-client on the device, approval on the demo\'s verification page, tokens by polling', async () => {
+    await context.clearCookies();
+    const device = spawn(process.execPath, [join(__dirname, 'fixtures/openid-client-device.mjs'), JSON.stringify({ issuer: base, clientId: 'demo-tv', scope: 'read' })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Record<string, unknown>[] = [];
+    let buffered = '';
+    const waiters: (() => void)[] = [];
+    device.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
+        lines.push(JSON.parse(buffered.slice(0, nl)));
+        buffered = buffered.slice(nl + 1);
+        waiters.splice(0).forEach((w) => w());
+      }
+    });
+    const line = async (n: number): Promise<Record<string, unknown>> => {
+      while (lines.length <= n) await new Promise<void>((resolve) => waiters.push(resolve));
+      return lines[n] as Record<string, unknown>;
+    };
+    try {
+      const started = await line(0);
+      expect(started).toMatchObject({ user_code: expect.stringMatching(/^[B-Z]{4}-[B-Z]{4}$/), verification_uri: `${base}/device` });
+      const page = await newPage();
+      await page.goto(started.verification_uri_complete as string);
+      await page.waitForURL((url) => url.pathname === '/login');
+      await page.fill('input[name=username]', 'alice@example.com');
+      await page.fill('input[name=password]', 'wonderland');
+      await page.click('button[type=submit]');
+      await page.waitForURL((url) => url.pathname === '/device');
+      await expect(page.locator('#device-code').textContent()).resolves.toBe(started.user_code);
+      expect(await page.locator('body').innerText()).toContain('Demo TV app');
+      await page.screenshot({ path: join(OUTPUT, 'device-approve.png'), fullPage: true });
+      await page.click('button[value=approve]');
+      await expect(page.locator('#device-done').textContent()).resolves.toContain('Done');
+      await page.close();
+
+      const tokens = await line(1);
+      expect(tokens).toMatchObject({ token_type: 'bearer', scope: 'read', refresh_token: expect.any(String) });
+      const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${tokens.access_token as string}` } });
+      expect(await me.json()).toEqual({ sub: 'user-alice', client_id: 'demo-tv', scope: ['read'] });
+    } finally {
+      device.kill();
+    }
   }, 60_000);
 
   test('the pages ran without script errors', () => {

@@ -6,7 +6,7 @@ const express = require('express');
 const { oauthServer, memoryStores } = require('tokengate');
 const pages = require('./pages');
 
-const CLIENT_NAMES = { 'demo-spa': 'Demo single-page app' };
+const CLIENT_NAMES = { 'demo-spa': 'Demo single-page app', 'demo-tv': 'Demo TV app' };
 
 // A tiny cookie session, enough for a demo: a real app uses its own session middleware.
 function sessionStore() {
@@ -49,6 +49,8 @@ function createDemo({ issuer }) {
       { id: 'web-app', secret: 'web-secret', grants: ['client_credentials', 'password', 'refresh_token'], scopes: ['read', 'write'] },
       // A public client (no secret), as a browser app must be: PKCE protects its codes.
       { id: 'demo-spa', grants: ['authorization_code', 'refresh_token'], scopes: ['read', 'write'], redirectUris: [redirectUri] },
+      // A device without a browser (RFC 8628): it shows a code, the user approves on /device.
+      { id: 'demo-tv', grants: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], scopes: ['read', 'write'] },
     ],
     users: [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland' }],
   });
@@ -57,6 +59,8 @@ function createDemo({ issuer }) {
   // The demo uses an ephemeral key (tokengate warns about it); real apps pass options.keys.
   const oauth = oauthServer(stores, {
     issuer,
+    // The device flow: the verification page below is the app's, like its sign-in page.
+    deviceAuthorization: { verificationUri: '/device' },
     authorize: {
       // Signed in? Otherwise off to the sign-in page, which comes back to resumeUrl.
       authenticate(req, res, { resumeUrl }) {
@@ -125,6 +129,48 @@ function createDemo({ issuer }) {
     if (req.body.decision === 'approve') session.approved.add(pending.key);
     else session.denied = pending.key;
     res.redirect(303, localPath(pending.next));
+  });
+
+  // The device verification page (RFC 8628 §3.3): sign in, enter (or confirm) the code shown
+  // on the device, see who asks for what, approve or deny. oauth.device does the rest,
+  // including the limits on wrong codes.
+  const deviceError = (res, err) => {
+    if (err && err.status === 429) return res.status(429).type('html').send(pages.devicePage({ error: err.message }));
+    throw err;
+  };
+  app.get('/device', async (req, res, next) => {
+    try {
+      const session = sessions.get(req, res);
+      if (!session.user) return res.redirect('/login?next=' + encodeURIComponent(req.originalUrl));
+      const typed = typeof req.query.user_code === 'string' ? req.query.user_code : undefined;
+      if (typed === undefined) return res.type('html').send(pages.devicePage({ csrf: session.csrf }));
+      const pending = await oauth.device.lookup(req, typed);
+      if (!pending) return res.status(400).type('html').send(pages.devicePage({ csrf: session.csrf, error: 'That code is not valid, or has expired. Check the code on your device.' }));
+      res.type('html').send(pages.devicePage({ csrf: session.csrf, user: session.user, pending, clientName: CLIENT_NAMES[pending.client.id] ?? pending.client.id }));
+    } catch (err) {
+      try {
+        deviceError(res, err);
+      } catch (e) {
+        next(e);
+      }
+    }
+  });
+  app.post('/device', form, async (req, res, next) => {
+    try {
+      const session = sessions.get(req, res);
+      if (!session.user) return res.redirect(303, '/login?next=/device');
+      if (!sameString(req.body.csrf, session.csrf)) return res.status(403).type('text').send('Stale form: reload the page and try again.\n');
+      const code = String(req.body.user_code ?? '');
+      const done = req.body.decision === 'approve' ? await oauth.device.approve(req, code, session.user) : await oauth.device.deny(req, code);
+      const message = !done ? 'That code is not valid, or has expired.' : req.body.decision === 'approve' ? 'Done: you can return to your device.' : 'Denied: the device gets no access.';
+      res.status(done ? 200 : 400).type('html').send(pages.devicePage({ done: message }));
+    } catch (err) {
+      try {
+        deviceError(res, err);
+      } catch (e) {
+        next(e);
+      }
+    }
   });
 
   app.get('/client', (_req, res) => {

@@ -117,4 +117,33 @@ function clientPage(config) {
   );
 }
 
-module.exports = { escape, layout, homePage, signInPage, consentPage, clientPage };
+// The device verification page: a code form, then the request to approve or deny, then done.
+function devicePage({ csrf, user, pending, clientName, error, done }) {
+  if (done) return layout('Device', `<h1>Device sign-in</h1><p role="status" id="device-done">${escape(done)}</p>`);
+  const alert = error ? `<p class="error" role="alert">${escape(error)}</p>` : '';
+  if (!pending) {
+    return layout(
+      'Device',
+      `<h1>Device sign-in</h1>${alert}
+<form method="get" action="/device">
+<label>Code shown on your device <input name="user_code" autocomplete="off" autocapitalize="characters" placeholder="WDJB-MJHT" required autofocus></label>
+<button type="submit">Continue</button>
+</form>`,
+    );
+  }
+  const items = pending.scopes.map((s) => `<li><strong>${escape(s)}</strong>: ${escape(SCOPE_TEXT[s] ?? s)}</li>`).join('');
+  return layout(
+    'Allow the device?',
+    `<h1>Allow the device?</h1>${alert}
+<p>Check that your device shows <strong id="device-code">${escape(pending.userCode)}</strong>.</p>
+<p><strong>${escape(clientName)}</strong> asks to act for <strong>${escape(user.username ?? user.id)}</strong>:</p>
+<ul>${items}</ul>
+<form method="post" action="/device">
+<input type="hidden" name="csrf" value="${escape(csrf)}"><input type="hidden" name="user_code" value="${escape(pending.userCode)}">
+<button type="submit" name="decision" value="approve">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form>`,
+  );
+}
+
+module.exports = { escape, layout, homePage, signInPage, consentPage, clientPage, devicePage };
