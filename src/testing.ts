@@ -26,4 +26,5 @@ export { describeTokenStore } from './testing/token-store';
 export type { TokenStoreHarness } from './testing/token-fixtures';
 export { describeClientStore, type ClientStoreHarness, type ClientFixture } from './testing/client-store';
 export { describeUserStore, type UserStoreHarness, type UserFixture } from './testing/user-store';
+export { describeDeviceStore, type DeviceStoreHarness } from './testing/device-store';
 export { StoreContractError, type KitTestApi, type DescribeFn, type ItFn } from './testing/harness';
