@@ -66,11 +66,11 @@ export interface ServerOptions {
   tokenPath?: string;
   /**
    * Seconds after a refresh token was rotated during which the same client presenting it
-   * again is answered like the first time (a fresh access token and the same successor
-   * refresh token, derived, not a second one) instead of having its grant revoked, as long as
-   * it has not used that successor yet. Default 0: strict rotation, except that a retry
-   * within {@link REFRESH_RETRY_SECONDS} seconds is still answered that way, since a lost
-   * reply (a 5xx after the store rotated the token) cannot be told from a replay.
+   * again, before it used the successor, is answered like the first time (a fresh access
+   * token and the same successor refresh token: derived, not a second one) instead of having
+   * its grant revoked. Default 0: strict rotation, except that a retry within
+   * {@link REFRESH_RETRY_SECONDS} seconds whose first attempt never saved the successor (its
+   * reply was lost after the store rotated the token) completes that attempt.
    * See docs/refresh-rotation.md.
    */
   refreshTokenReuseInterval?: number;
@@ -142,8 +142,11 @@ export interface ResolvedOptions {
   readonly accessTokenLifetime: number;
   readonly refreshTokenLifetime: number;
   readonly tokenPath: string;
-  /** When a rotated refresh token presented again is a retry (answered) rather than a replay. */
-  readonly refreshReuse: { readonly window: number; readonly limit: number };
+  /**
+   * When a rotated refresh token presented again is a retry (answered) rather than a replay:
+   * within `window` seconds, at most `limit` times; with `grace`, also once the successor exists.
+   */
+  readonly refreshReuse: { readonly window: number; readonly limit: number; readonly grace: boolean };
   readonly realm: string;
   readonly maxBodyBytes: number;
   readonly clockTolerance: number;
@@ -165,14 +168,16 @@ export interface ResolvedOptions {
 }
 
 /**
- * Seconds a refresh retry is answered at `refreshTokenReuseInterval: 0`: a client whose
- * refresh got a 5xx (the store may have rotated the token anyway) retries within seconds.
+ * Seconds within which, at `refreshTokenReuseInterval: 0`, a retry completes a refresh whose
+ * first attempt rotated the token but never saved the successor (a 5xx after the consume):
+ * a client retries such a failure within seconds.
  */
 export const REFRESH_RETRY_SECONDS = 10;
 
-function refreshReuse(options: ServerOptions): { window: number; limit: number } {
+function refreshReuse(options: ServerOptions): { window: number; limit: number; grace: boolean } {
   const interval = nonNegativeInteger('refreshTokenReuseInterval', options.refreshTokenReuseInterval, 0);
-  return Object.freeze({ window: interval === 0 ? REFRESH_RETRY_SECONDS : interval, limit: positiveInteger('refreshTokenReuseLimit', options.refreshTokenReuseLimit, 3) });
+  const limit = positiveInteger('refreshTokenReuseLimit', options.refreshTokenReuseLimit, 3);
+  return Object.freeze({ window: interval === 0 ? REFRESH_RETRY_SECONDS : interval, limit, grace: interval > 0 });
 }
 
 /** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */

@@ -112,23 +112,23 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
     expect((await call(`${b.url}/opaque/api/me`, { bearer: opaque.body.access_token as string })).status).toBe(200);
   });
 
-  test('B refreshes a refresh token issued by A; once the successor was used, A sees the old one as reused (RFC 9700 §4.14.2)', async () => {
+  test('B refreshes a refresh token issued by A; A then sees the old one as reused (RFC 9700 §4.14.2)', async () => {
     const issued = await call(`${a.url}/oauth/token`, { form: passwordGrant });
     const refreshed = await call(`${b.url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string } });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.refresh_token).not.toBe(issued.body.refresh_token);
     expect((await call(`${a.url}/api/me`, { bearer: refreshed.body.access_token as string })).status).toBe(200);
-    expect((await call(`${a.url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token as string } })).status).toBe(200);
     const replay = await call(`${a.url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string } });
     expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
-  test('100 concurrent refreshes of one token spread over both instances: one rotation and 3 retries get the same successor, the rest revoke the family (RFC 9700 §4.14.2)', async () => {
+  test('100 concurrent refreshes of one token spread over both instances: one rotation (plus at most 3 retries that caught it unsaved, same successor), the rest revoke the family (RFC 9700 §4.14.2)', async () => {
     const issued = await call(`${a.url}/oauth/token`, { form: passwordGrant });
     const form = { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string };
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => call(`${(i % 2 ? a : b).url}/oauth/token`, { form })));
     const ok = results.filter((r) => r.status === 200);
-    expect(ok).toHaveLength(4);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    expect(ok.length).toBeLessThanOrEqual(4);
     expect(new Set(ok.map((r) => r.body.refresh_token)).size).toBe(1);
     for (const r of results.filter((x) => x.status !== 200)) expect(r).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     // The losers were replays: the family is revoked, the winner's tokens included.

@@ -62,21 +62,20 @@ function sameHolder(record: TokenRecord, presenter: Presenter): boolean {
  * Rotate a refresh token (RFC 9700 §4.14.2), idempotently for the client's retries.
  *
  * The token's one successor is derived from it (`successorToken`), so every answer for one
- * token carries the same new refresh token. The first `consume` wins and issues it. A later
- * presentation is a retry, answered again with a fresh access token and that same successor,
- * when all of these hold; otherwise it is a replay and the family is revoked:
- * - it comes within `refreshReuse.window` seconds of the first redemption (a lost reply is
- *   retried within seconds; a thief's replay usually comes later),
- * - it is at most the `refreshReuse.limit`-th (the store counts replays atomically),
- * - the successor has not been used: a client that used it has received it, so presenting
- *   its parent again is not a retry,
- * - it proves the same key, for a sender-constrained token (see {@link Presenter}).
- * A thief who replays within the window gets the same successor as the client; whichever of
- * them uses it second outside its own window is detected then, so detection is delayed by at
- * most one rotation, never lost, and the family never has two live refresh tokens.
- *
- * The retry also covers a redemption whose reply was lost after the store consumed the token
- * (#11 item 6): the successor may not have been saved, in which case the retry saves it.
+ * token carries the same new refresh token. The first `consume` wins; it then saves the
+ * successor and answers. A later presentation is a replay, and the family is revoked, unless
+ * it is a retry: the same client (and key, see {@link Presenter}), within
+ * `refreshReuse.window` seconds of the first redemption, at most `refreshReuse.limit` times
+ * (the store counts replays atomically), and either
+ * - the successor was never saved: the first redemption failed after the consume (its reply
+ *   lost, #11 item 6) or is still under way, so nobody has the successor yet; the retry saves
+ *   it and answers. This holds at the strict default too; or
+ * - with a reuse interval (`refreshReuse.grace`), the successor exists but was not used yet:
+ *   two tabs, a timeout retry. A client that used the successor has received it, so its
+ *   parent presented again is never a retry.
+ * A thief replaying within the window gets the successor the client holds, not a family of
+ * their own; whichever of them uses it second, outside its window, is detected then: the
+ * window delays detection by at most one rotation and never yields two live refresh tokens.
  */
 export async function rotate(ctx: ServerContext, client: Client, presented: string, record: TokenRecord, request: IssueRequest, presenter: Presenter, message: string): Promise<TokenResponse> {
   const consumed = await ctx.tokens.consume('refresh_token', record.id);
@@ -86,7 +85,7 @@ export async function rotate(ctx: ServerContext, client: Client, presented: stri
   const successor = salt === undefined ? undefined : successorToken(presented, salt);
   if (!consumed.reused) return ctx.issuer.issue(successor === undefined ? request : { ...request, successor: { token: successor, saved: false } });
 
-  const { window, limit } = ctx.options.refreshReuse;
+  const { window, limit, grace } = ctx.options.refreshReuse;
   const retry =
     successor !== undefined &&
     consumed.reuses !== undefined &&
@@ -97,12 +96,10 @@ export async function rotate(ctx: ServerContext, client: Client, presented: stri
   if (retry) {
     const id = hashToken(successor);
     const saved = await ctx.tokens.find('refresh_token', id);
-    if (saved !== undefined && saved.consumedAt === undefined) return ctx.issuer.issue({ ...request, successor: { token: successor, saved: true } });
-    // Never saved: the first redemption failed after the consume (or is still saving it).
-    // Unless it was revoked meanwhile, saving it now completes that redemption.
     if (saved === undefined && !(await ctx.tokens.isRevoked([id, current.familyId]))) {
       return ctx.issuer.issue({ ...request, successor: { token: successor, saved: false } });
     }
+    if (grace && saved !== undefined && saved.consumedAt === undefined) return ctx.issuer.issue({ ...request, successor: { token: successor, saved: true } });
   }
   await ctx.issuer.revokeFamily(current.familyId, client);
   throw new InvalidGrant(message);

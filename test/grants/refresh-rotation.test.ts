@@ -1,11 +1,12 @@
 /**
  * Refresh rotation with retries (RFC 9700 §4.14.2; docs/refresh-rotation.md), under the
  * memory, Redis and PostgreSQL token stores: a refresh token presented again by its client
- * within the reuse window, before its successor was used, is answered with a fresh access
- * token and the same successor; anything else is a replay that revokes the family.
+ * within the reuse window, before its successor was used (or, at the strict default, before
+ * it was ever saved), is answered with a fresh access token and the same successor; anything
+ * else is a replay that revokes the family.
  */
 import request from 'supertest';
-import { memoryStores, type ServerOptions } from '../../src';
+import { memoryStores, TemporarilyUnavailable, type ServerOptions, type TokenStore } from '../../src';
 import { advanceClock } from '../support/clock';
 import { basic, buildApp, CLIENTS, USERS } from '../support/spine';
 import { describeBackends, type TokenBackend } from '../support/token-backends';
@@ -84,15 +85,49 @@ describeBackends('refresh token reuse window', __filename, (backend: () => Token
     expect((await refresh(a, rotated.refresh_token)).body.error).toBe('invalid_grant');
   });
 
-  test('strict by default (interval 0): a retry within 10 s gets the same successor, a later one revokes the family (#11 item 6, RFC 9700 §4.14.2)', async () => {
+  test('strict by default (interval 0): a replay after a completed rotation revokes the family at once (RFC 9700 §4.14.2)', async () => {
     const a = await app();
     const first = await login(a);
     const rotated = (await refresh(a, first.refresh_token)).body as Tokens;
-    expect((await refresh(a, first.refresh_token)).body.refresh_token).toBe(rotated.refresh_token);
+    expect((await refresh(a, first.refresh_token)).body.error).toBe('invalid_grant');
+    expect((await refresh(a, rotated.refresh_token)).body.error).toBe('invalid_grant');
+    expect(await me(a, rotated.access_token)).toBe(401);
+  });
+
+  test('strict by default: a retry after the store failed to save the successor completes the rotation, within 10 s only (#11 item 6)', async () => {
+    const tokens = await backend().store();
+    let failNext = false;
+    const flaky: TokenStore = {
+      save: async (record) => {
+        if (failNext && record.kind === 'refresh_token') {
+          failNext = false;
+          throw new TemporarilyUnavailable('The token store is temporarily unavailable; try again shortly.');
+        }
+        return tokens.save(record);
+      },
+      find: (kind, id) => tokens.find(kind, id),
+      consume: (kind, id) => tokens.consume(kind, id),
+      revoke: (target) => tokens.revoke(target),
+      isRevoked: (ids) => tokens.isRevoked(ids),
+      onRevoke: (listener) => tokens.onRevoke(listener),
+    };
+    const { clients, users } = memoryStores({ clients: CLIENTS, users: USERS });
+    const a = buildApp('express5', {}, { clients, users, tokens: flaky }).app;
+    const first = await login(a);
+    failNext = true;
+    expect((await refresh(a, first.refresh_token)).status).toBe(503);
+    const retry = await refresh(a, first.refresh_token);
+    expect(retry.status).toBe(200);
+    expect(await me(a, first.access_token)).toBe(200);
+    expect((await refresh(a, retry.body.refresh_token)).status).toBe(200);
+
+    const second = await login(a);
+    failNext = true;
+    expect((await refresh(a, second.refresh_token)).status).toBe(503);
     const restore = advanceClock(11);
     try {
-      expect((await refresh(a, first.refresh_token)).body.error).toBe('invalid_grant');
-      expect(await me(a, rotated.access_token)).toBe(401);
+      expect((await refresh(a, second.refresh_token)).body.error).toBe('invalid_grant');
+      expect(await me(a, second.access_token)).toBe(401);
     } finally {
       restore();
     }
