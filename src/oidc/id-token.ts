@@ -76,7 +76,9 @@ export function verifyIdTokenHint(token: string, keys: readonly ResolvedKey[], i
     return undefined;
   }
   if (!decoded || typeof decoded.payload !== 'object') return undefined;
-  const { kid, alg, typ } = decoded.header as { kid?: unknown; alg?: unknown; typ?: unknown };
+  const { kid, alg, typ, crit } = decoded.header as { kid?: unknown; alg?: unknown; typ?: unknown; crit?: unknown };
+  // RFC 7515 §4.1.11: we understand no header extensions, so a hint that names one is refused.
+  if (crit !== undefined) return undefined;
   if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) return undefined;
   const key = keys.find((k) => k.kid === kid && k.alg === alg && ID_TOKEN_ALGORITHMS.includes(k.alg));
   if (!key || !openid) return undefined;

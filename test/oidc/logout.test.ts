@@ -74,6 +74,13 @@ describe('end-session rules (RP-Initiated Logout §2, §3)', () => {
     expect(seen).toHaveLength(0);
   });
 
+  test('an id_token_hint with a crit header is refused (RFC 7515 §4.1.11)', async () => {
+    const { app, seen } = appWithLogout();
+    const hint = jwt.sign({ iss: ISSUER, sub: 'user-alice', aud: 'rp' }, rsaPrivate, { algorithm: 'RS256', keyid: 'rs-1', header: { alg: 'RS256', typ: 'JWT', crit: ['exp'] } as never });
+    expect((await request(app).get(LOGOUT).query({ id_token_hint: hint })).status).toBe(400);
+    expect(seen).toHaveLength(0);
+  });
+
   test('an id_token_hint from another issuer is refused, even signed with our key', async () => {
     const { app, seen } = appWithLogout();
     const foreign = jwt.sign({ iss: 'https://other.example.com', sub: 'user-alice', aud: 'rp' }, rsaPrivate, { algorithm: 'RS256', keyid: 'rs-1', header: { alg: 'RS256', typ: 'JWT' } });
