@@ -9,7 +9,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildOidcApp, RP_LOGOUT, RP_REDIRECT, RP_SECRET } from '../support/oidc';
+import { memoryStores, type MemoryClientInput } from '../../src';
+import { buildOidcApp, OIDC_CLIENTS, OIDC_USERS, RP_LOGOUT, RP_REDIRECT, RP_SECRET } from '../support/oidc';
 
 const exec = promisify(execFile);
 /** Run a relying party; on failure, its own error output is the message. */
@@ -26,16 +27,24 @@ const FIXTURES = join(__dirname, '..', 'fixtures');
 describe('relying parties against a listening server', () => {
   let server: http.Server;
   let issuer: string;
+  let passportPort: number;
   const loggedOut: string[] = [];
 
   beforeAll(async () => {
     server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const { app } = buildOidcApp('express5', {
-      issuer,
-      openid: { logout: (_req, _res, info) => void loggedOut.push(String(info.idToken?.sub)) },
-    });
+    // The Passport app listens on a port picked now, so its redirect URI can be registered exactly.
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    passportPort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const passportClient: MemoryClientInput = { id: 'rp-passport', secret: RP_SECRET, grants: ['authorization_code'], scopes: ['openid', 'profile', 'email'], redirectUris: [`http://127.0.0.1:${passportPort}/cb`] };
+    const { app } = buildOidcApp(
+      'express5',
+      { issuer, openid: { logout: (_req, _res, info) => void loggedOut.push(String(info.idToken?.sub)) } },
+      memoryStores({ clients: [...OIDC_CLIENTS, passportClient], users: OIDC_USERS }),
+    );
     server.on('request', app);
   });
 
@@ -57,6 +66,15 @@ describe('relying parties against a listening server', () => {
     expect(seen.logoutStatus).toBe(302);
     expect(seen.logoutLocation).toBe(`${RP_LOGOUT}?state=bye-1`);
     expect(loggedOut).toContain('user-alice');
+  }, 90_000);
+
+  test('Passport with openid-client\'s strategy, as docs/openid-connect.md shows it: the RP app signs the user in', async () => {
+    const { stdout } = await run(process.execPath, [join(FIXTURES, 'oidc-rp-passport.mjs'), issuer, RP_SECRET, String(passportPort)]);
+    const seen = JSON.parse(stdout);
+    const authorize = new URL(seen.authorizeUrl);
+    expect(authorize.origin + authorize.pathname).toBe(`${issuer}/oauth/authorize`);
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(seen.home.user).toMatchObject({ iss: issuer, sub: 'user-alice', aud: 'rp-passport' });
   }, 90_000);
 
   test('Authlib (python3-authlib): discovery, code + PKCE + nonce, CodeIDToken validation with at_hash, UserInfo, refresh', async () => {
