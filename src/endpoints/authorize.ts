@@ -198,6 +198,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     const signedIn = await signIn(hooks, req, res, info, () => ({ ...info, reauthenticate: true, resumeUrl: resumeUrl(req, params, true) }), logger);
     if (signedIn === 'responded') return;
     const { user } = signedIn;
+    if (oidc && ctx.openid) ctx.openid.checkRequestedSubject(client, oidc, user.id);
     if (hooks.consent) {
       const approved = await hooks.consent(req, res, { ...info, user });
       if (responded(res)) {

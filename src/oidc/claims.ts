@@ -30,6 +30,8 @@ export interface ClaimsRequest {
   userinfo: string[];
   /** Names of essential claims (either member). */
   essential: string[];
+  /** The `sub` value the ID token must have, when the request names one (§3.1.2.2). */
+  subject?: string;
 }
 
 const MAX_CLAIMS = 64;
@@ -70,9 +72,14 @@ export function parseClaimsParameter(raw: string | undefined): ClaimsRequest | u
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('The "claims" parameter must be a JSON object (OIDC Core §5.5).');
   const p = parsed as Record<string, unknown>;
   const essential = new Set<string>();
-  const request = { idToken: member(p.id_token, 'id_token', essential), userinfo: member(p.userinfo, 'userinfo', essential), essential: [] as string[] };
+  const request: ClaimsRequest = { idToken: member(p.id_token, 'id_token', essential), userinfo: member(p.userinfo, 'userinfo', essential), essential: [] };
   if (request.idToken.length + request.userinfo.length > MAX_CLAIMS) throw new InvalidRequest(`The "claims" parameter asks for more than ${MAX_CLAIMS} claims.`);
   request.essential = [...essential];
+  const sub = (p.id_token as Record<string, { value?: unknown } | null> | undefined)?.sub?.value;
+  if (sub !== undefined) {
+    if (typeof sub !== 'string') throw new InvalidRequest('The "claims" parameter\'s id_token.sub.value must be a string (OIDC Core §5.5.1).');
+    request.subject = sub;
+  }
   return request.idToken.length + request.userinfo.length === 0 ? undefined : request;
 }
 

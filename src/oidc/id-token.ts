@@ -6,7 +6,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { ResolvedKey, SigningAlgorithm } from '../tokens/keys';
-import { ID_TOKEN_ALGORITHMS, type ResolvedOpenId } from './options';
+import { ID_TOKEN_ALGORITHMS } from './options';
 
 /** The claims of an ID token this server issues. */
 export interface IdTokenClaims {
@@ -67,7 +67,7 @@ export class IdTokenSigner {
  * our `iss`, `typ` not an access token's. Expiry is not checked: a hint may have expired.
  * Returns the claims, or `undefined` for anything else.
  */
-export function verifyIdTokenHint(token: string, keys: readonly ResolvedKey[], issuer: string, openid: ResolvedOpenId): Record<string, unknown> | undefined {
+export function verifyIdTokenHint(token: string, keys: readonly ResolvedKey[], issuer: string): Record<string, unknown> | undefined {
   if (token.length > 16_384) return undefined;
   let decoded: jwt.Jwt | null;
   try {
@@ -81,7 +81,7 @@ export function verifyIdTokenHint(token: string, keys: readonly ResolvedKey[], i
   if (crit !== undefined) return undefined;
   if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) return undefined;
   const key = keys.find((k) => k.kid === kid && k.alg === alg && ID_TOKEN_ALGORITHMS.includes(k.alg));
-  if (!key || !openid) return undefined;
+  if (!key) return undefined;
   try {
     const claims = jwt.verify(token, key.verifyKey, { algorithms: [key.alg], issuer, ignoreExpiration: true, complete: false });
     if (!claims || typeof claims !== 'object' || typeof claims.sub !== 'string' || typeof claims.aud !== 'string') return undefined;

@@ -9,6 +9,7 @@ import type { TokenResponseExtension } from '../grants/types';
 import type { Client, ClientStore, OpenIdGrant, User, UserStore } from '../stores/types';
 import type { ResolvedKey } from '../tokens/keys';
 import type { OidcAuthorizeRequest } from './authorize-request';
+import { LoginRequired } from './errors';
 import { pickClaims, scopeClaimNames } from './claims';
 import { accessTokenHash, IdTokenSigner, verifyIdTokenHint, type IdTokenClaims } from './id-token';
 import type { ResolvedOpenId } from './options';
@@ -46,6 +47,16 @@ export class OpenIdProvider {
   /** The `sub` this client sees for a local user id (public or pairwise, OIDC Core §8). */
   subject(client: Client, localSub: string): string {
     return subjectFor(client, localSub, this.options.pairwiseSalt);
+  }
+
+  /**
+   * §3.1.2.2: a request for an ID token with a specific `sub` gets a positive answer only for
+   * that user; anyone else signed in is `login_required`, never their tokens.
+   */
+  checkRequestedSubject(client: Client, request: OidcAuthorizeRequest, userId: string): void {
+    if (request.claims?.subject !== undefined && request.claims.subject !== this.subject(client, userId)) {
+      throw new LoginRequired('The signed-in user is not the subject the request asked for.');
+    }
   }
 
   /** What the authorization code keeps for the ID token and UserInfo. */
@@ -110,6 +121,6 @@ export class OpenIdProvider {
 
   /** The verified claims of an `id_token_hint` this server issued, or `undefined`. */
   verifyHint(token: string): Record<string, unknown> | undefined {
-    return verifyIdTokenHint(token, this.keys, this.issuer, this.options);
+    return verifyIdTokenHint(token, this.keys, this.issuer);
   }
 }

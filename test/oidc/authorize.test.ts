@@ -226,6 +226,16 @@ describe('hints and request parameters (OIDC Core §3.1.2.1, §5.5, §6)', () =>
     }
   });
 
+  test('a requested sub value is honoured: only that user gets a code, anyone else login_required (§3.1.2.2, §5.5.1)', async () => {
+    const { app } = buildOidcApp();
+    const ask = (sub: unknown) => JSON.stringify({ id_token: { sub: { value: sub } } });
+    expect((await authorizeAs(app, rpRequest({ claims: ask('user-alice') }))).get('code')).toEqual(expect.any(String));
+    const other = await authorizeAs(app, rpRequest({ claims: ask('user-bob') }));
+    expect(other.get('error')).toBe('login_required');
+    expect(other.get('code')).toBeNull();
+    expect((await authorizeAs(app, rpRequest({ claims: ask(42) }))).get('error')).toBe('invalid_request');
+  });
+
   test('a nonce longer than 512 characters is invalid_request', async () => {
     const { app } = buildOidcApp();
     expect((await authorizeAs(app, rpRequest({ nonce: 'n'.repeat(513) }))).get('error')).toBe('invalid_request');
