@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { ResolvedOptions } from '../options';
-import type { Client, TokenRecord, TokenStore } from '../stores/types';
+import type { Client, OpenIdGrant, TokenRecord, TokenStore } from '../stores/types';
 import { hashToken, randomToken } from './crypto';
 import { JwtSigner, type AccessTokenClaims } from './jwt';
 import { nowSeconds } from '../clock';
@@ -18,6 +18,8 @@ export interface TokenResponse {
   scope: string;
   /** Token exchange (RFC 8693 §2.2.1): the type of the issued token. */
   issued_token_type?: string;
+  /** OpenID Connect: the ID token (OIDC Core §3.1.3.3), when the grant has the `openid` scope. */
+  id_token?: string;
 }
 
 /** What to issue. */
@@ -41,13 +43,20 @@ export interface IssueRequest {
   successor?: { token: string; saved: boolean };
   /** The access token's `aud` instead of `options.audience` (token exchange, RFC 8693 §2.1). */
   audience?: string | string[];
+  /** OpenID Connect facts of the grant, kept on its refresh tokens (without the nonce, which belongs to the code). */
+  openid?: OpenIdGrant;
   /**
-   * More claims for a JWT access token (e.g. `act`, RFC 8693 §4.1), and fields of an opaque
-   * token's record. Spread first, so the RFC 9068 claims always win.
+   * Private claims added to a JWT access token (e.g. `act`, RFC 8693 §4.1; never overriding the
+   * RFC 9068 ones), and fields of an opaque token's record.
    */
   extraClaims?: Record<string, unknown>;
 }
 
+// The nonce binds the code's ID token to one authorization request; refreshed ID tokens must not repeat it (OIDC Core §12.2).
+function withoutNonce(grant: OpenIdGrant): OpenIdGrant {
+  const { nonce: _nonce, ...rest } = grant;
+  return rest;
+}
 
 /** Issues access and refresh tokens and revokes families; one per server. */
 export class TokenIssuer {
@@ -95,9 +104,12 @@ export class TokenIssuer {
 
     let refreshToken: string | undefined;
     const saves: Promise<void>[] = [];
-    const base = { familyId, clientId: client.id, sub, userId: request.userId, scope, issuedAt: now };
+    const base: Omit<TokenRecord, 'kind' | 'id' | 'expiresAt'> = { familyId, clientId: client.id, sub, userId: request.userId, scope, issuedAt: now };
+    if (request.openid) base.openid = withoutNonce(request.openid);
     if (!this.signer) {
-      saves.push(this.tokens.save({ ...request.extraClaims, ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn }));
+      // An opaque token's record keeps its `act` (token exchange), for the lookups that read it.
+      const act = request.extraClaims?.act;
+      saves.push(this.tokens.save({ ...(act === undefined ? {} : { act }), ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn }));
     }
     if (request.refreshToken) {
       refreshToken = request.successor?.token ?? randomToken();
