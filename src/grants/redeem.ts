@@ -20,6 +20,13 @@ export async function refuseReplay(ctx: ServerContext, client: Client, record: T
   throw new InvalidGrant(message);
 }
 
+/** Issue, then let the response extensions (e.g. OpenID Connect's ID token) add to the answer. */
+async function issueExtended(ctx: ServerContext, client: Client, record: TokenRecord, request: IssueRequest): Promise<TokenResponse> {
+  const response = await ctx.issuer.issue(request);
+  for (const extend of ctx.tokenResponseExtensions ?? []) await extend({ client, record, request, response });
+  return response;
+}
+
 /**
  * Issue the new tokens, then consume the record. In that order so that a store failure while
  * saving leaves the presented code or token unconsumed (the client's retry is not mistaken for
@@ -33,8 +40,7 @@ export async function redeem(
   request: IssueRequest,
   message: string,
 ): Promise<TokenResponse> {
-  const response = await ctx.issuer.issue(request);
-  for (const extend of ctx.tokenResponseExtensions ?? []) await extend({ client, record, request, response });
+  const response = await issueExtended(ctx, client, record, request);
   const consumed = await ctx.tokens.consume(record.kind, record.id);
   if (consumed === undefined) throw new InvalidGrant(message);
   if (consumed.reused) {
@@ -84,7 +90,7 @@ export async function rotate(ctx: ServerContext, client: Client, presented: stri
   const { record: current } = consumed;
   const salt = current.successorSalt;
   const successor = salt === undefined ? undefined : successorToken(presented, salt);
-  if (!consumed.reused) return ctx.issuer.issue(successor === undefined ? request : { ...request, successor: { token: successor, saved: false } });
+  if (!consumed.reused) return issueExtended(ctx, client, current, successor === undefined ? request : { ...request, successor: { token: successor, saved: false } });
 
   const { window, limit, grace } = ctx.options.refreshReuse;
   const retry =
@@ -98,9 +104,9 @@ export async function rotate(ctx: ServerContext, client: Client, presented: stri
     const id = hashToken(successor);
     const saved = await ctx.tokens.find('refresh_token', id);
     if (saved === undefined && !(await ctx.tokens.isRevoked([id, current.familyId]))) {
-      return ctx.issuer.issue({ ...request, successor: { token: successor, saved: false } });
+      return issueExtended(ctx, client, current, { ...request, successor: { token: successor, saved: false } });
     }
-    if (grace && saved !== undefined && saved.consumedAt === undefined) return ctx.issuer.issue({ ...request, successor: { token: successor, saved: true } });
+    if (grace && saved !== undefined && saved.consumedAt === undefined) return issueExtended(ctx, client, current, { ...request, successor: { token: successor, saved: true } });
   }
   await ctx.issuer.revokeFamily(current.familyId, client);
   throw new InvalidGrant(message);
