@@ -24,6 +24,10 @@ export interface DeviceAttemptLimits {
   window?: number;
 }
 
+/**
+ * Fixed-window counts per address with an overall budget (see the module comment); used for
+ * wrong user codes and, with no overall budget, for device authorization requests per address.
+ */
 export class DeviceAttempts {
   private readonly failures = new Map<string, number>();
   private total = 0;
@@ -32,7 +36,11 @@ export class DeviceAttempts {
   private readonly overall: number;
   private readonly windowMs: number;
 
-  constructor(limits: DeviceAttemptLimits = {}, private readonly maxAddresses = 100_000) {
+  constructor(
+    limits: DeviceAttemptLimits = {},
+    private readonly refusal = 'Too many wrong codes',
+    private readonly maxAddresses = 100_000,
+  ) {
     this.perAddress = limits.perAddress ?? 10;
     this.overall = limits.overall ?? 1000;
     this.windowMs = (limits.window ?? 600) * 1000;
@@ -48,7 +56,7 @@ export class DeviceAttempts {
 
   private refuse(): TooManyRequests {
     const retryAfter = Math.max(1, Math.ceil((this.windowEnds - Date.now()) / 1000));
-    return new TooManyRequests(retryAfter, `Too many wrong codes; try again in ${retryAfter} seconds.`);
+    return new TooManyRequests(retryAfter, `${this.refusal}; try again in ${retryAfter} seconds.`);
   }
 
   /** Throw {@link TooManyRequests} when this address may not try now. */
@@ -58,8 +66,8 @@ export class DeviceAttempts {
     if (mine >= this.perAddress || (mine > 0 && this.total >= this.overall)) throw this.refuse();
   }
 
-  /** Count a failed lookup from this address. */
-  fail(address: string): void {
+  /** Count one (a failed lookup, a request) from this address. */
+  count(address: string): void {
     this.roll();
     const mine = (this.failures.get(address) ?? 0) + 1;
     this.failures.delete(address);

@@ -17,12 +17,18 @@ import { hashToken, randomToken } from '../tokens/crypto';
 import type { ResolvedDeviceOptions } from './options';
 import type { DeviceStore } from './types';
 import { newUserCode, normalizeUserCode } from './user-code';
+import { DeviceAttempts } from './attempts';
+import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
 
 /** The grant type of the device flow's token request (RFC 8628 §3.4). */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** The device authorization endpoint handler. */
 export function deviceAuthorizationEndpoint(ctx: ServerContext, devices: DeviceStore, options: ResolvedDeviceOptions): Handler {
+  // Every request holds a store entry until it expires: bounded per address, so one address
+  // cannot fill the store and turn every other device away.
+  const requests = new DeviceAttempts({ perAddress: options.requestsPerAddress, overall: Infinity, window: options.lifetime }, 'Too many device authorization requests from this address');
+  const remote = ctx.options.bruteForce?.remoteAddress ?? defaultRemoteAddress;
   return async function deviceAuthorization(req, res) {
     let params;
     try {
@@ -33,6 +39,9 @@ export function deviceAuthorizationEndpoint(ctx: ServerContext, devices: DeviceS
       const { client } = await authenticateClient(req, params, ctx.clients, ctx.basicChallenge, guard);
       if (!(client.grants as readonly string[]).includes(DEVICE_CODE_GRANT)) throw new UnauthorizedClient('This client may not use the device authorization grant.');
       const scope = grantScopes(client, parseScope(params.scope));
+      const address = addressKey(remote(req));
+      requests.check(address);
+      requests.count(address);
       const deviceCode = randomToken();
       const expiresAt = nowSeconds() + options.lifetime;
       // A user code already in use (1 in 2^34 per pending request) is drawn again.

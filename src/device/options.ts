@@ -26,6 +26,12 @@ export interface DeviceAuthorizationOptions {
   interval?: number;
   /** Limits on wrong user codes at the verification page (§5.1). */
   attempts?: DeviceAttemptLimits;
+  /**
+   * Most device authorization requests one address may make per `lifetime`. Default 30. Each
+   * pending request is held until it expires, so without a bound one address could fill the
+   * store and refuse every other device.
+   */
+  requestsPerAddress?: number;
 }
 
 /** The validated options. */
@@ -35,6 +41,7 @@ export interface ResolvedDeviceOptions {
   readonly lifetime: number;
   readonly interval: number;
   readonly attempts: DeviceAttemptLimits;
+  readonly requestsPerAddress: number;
 }
 
 function whole(name: string, value: unknown, fallback: number, max: number): number {
@@ -50,7 +57,7 @@ export function resolveDeviceOptions(value: unknown, issuer: string): ResolvedDe
   if (value === undefined) return undefined;
   const v = value as Partial<DeviceAuthorizationOptions> | null;
   if (!v || typeof v !== 'object' || typeof v.verificationUri !== 'string') {
-    throw new Error("oauthServer: options.deviceAuthorization must be { verificationUri, path?, lifetime?, interval?, attempts? }, e.g. { verificationUri: '/device' }.");
+    throw new Error("oauthServer: options.deviceAuthorization must be { verificationUri, path?, lifetime?, interval?, attempts?, requestsPerAddress? }, e.g. { verificationUri: '/device' }.");
   }
   let verificationUri: string;
   try {
@@ -73,5 +80,6 @@ export function resolveDeviceOptions(value: unknown, issuer: string): ResolvedDe
     lifetime: whole('lifetime', v.lifetime, 600, 1800),
     interval: whole('interval', v.interval, 5, 60),
     attempts: { ...a },
+    requestsPerAddress: whole('requestsPerAddress', v.requestsPerAddress, 30, 1_000_000),
   });
 }

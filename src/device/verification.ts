@@ -82,7 +82,7 @@ export function deviceVerification(ctx: ServerContext, devices: DeviceStore, opt
       const record = id === undefined ? undefined : await devices.findByUserCode(id, nowSeconds());
       const client = record && (await ctx.clients.findClient(record.clientId));
       if (!record || !client) {
-        attempts.fail(address);
+        attempts.count(address);
         return undefined;
       }
       const code = normalizeUserCode(typed) as string;
@@ -92,7 +92,7 @@ export function deviceVerification(ctx: ServerContext, devices: DeviceStore, opt
       const { address, id } = key(req, typed);
       const record = id === undefined ? undefined : await devices.findByUserCode(id, nowSeconds());
       if (!record || id === undefined) {
-        attempts.fail(address);
+        attempts.count(address);
         return false;
       }
       const granted = scopes === undefined ? record.scope : [...scopes];
@@ -103,7 +103,7 @@ export function deviceVerification(ctx: ServerContext, devices: DeviceStore, opt
     async deny(req, typed) {
       const { address, id } = key(req, typed);
       const decided = id === undefined ? undefined : await devices.decide(id, 'denied', nowSeconds());
-      if (!decided) attempts.fail(address);
+      if (!decided) attempts.count(address);
       return decided !== undefined;
     },
   };

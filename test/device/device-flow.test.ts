@@ -25,9 +25,9 @@ type App = Parameters<typeof request>[0];
 const from = (address: string): IncomingMessage => ({ headers: {}, socket: { remoteAddress: address } }) as unknown as IncomingMessage;
 
 describeBackends('device authorization grant', __filename, (backend: () => TokenBackend) => {
-  async function setup(options: Partial<ServerOptions['deviceAuthorization']> = {}): Promise<{ app: App; oauth: OAuthServer }> {
+  async function setup(options: Partial<ServerOptions['deviceAuthorization']> = {}, server: Partial<ServerOptions> = {}): Promise<{ app: App; oauth: OAuthServer }> {
     const { clients, users } = memoryStores({ clients: DEVICE_CLIENTS.map((c) => ({ ...c, grants: [...c.grants] })) as never, users: USERS });
-    const { app, oauth } = buildApp('express5', { deviceAuthorization: { verificationUri: '/device', ...options } }, { clients, users, tokens: await backend().store(), devices: await backend().devices() });
+    const { app, oauth } = buildApp('express5', { deviceAuthorization: { verificationUri: '/device', ...options }, ...server }, { clients, users, tokens: await backend().store(), devices: await backend().devices() });
     return { app, oauth };
   }
   const start = (a: App, form: Record<string, string> = { client_id: 'tv', scope: 'read' }) => request(a).post(ENDPOINT).type('form').send(form);
@@ -61,6 +61,17 @@ describeBackends('device authorization grant', __filename, (backend: () => Token
     expect((await start(app, { client_id: 'spa' })).body.error).toBe('unauthorized_client');
     expect((await start(app, { client_id: 'tv', scope: 'admin' })).body.error).toBe('invalid_scope');
     expect((await request(app).get(ENDPOINT)).status).toBe(405);
+  });
+
+  test('one address may make at most requestsPerAddress device authorization requests per lifetime (429); other addresses are not affected', async () => {
+    const { app } = await setup({ requestsPerAddress: 3 }, { bruteForce: { remoteAddress: (req) => String(req.headers['x-test-address']) } });
+    const from = (address: string) => request(app).post(ENDPOINT).set('X-Test-Address', address).type('form').send({ client_id: 'tv' });
+    for (let i = 0; i < 3; i++) expect((await from('10.9.0.1')).status).toBe(200);
+    const refused = await from('10.9.0.1');
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toBe('temporarily_unavailable');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await from('10.9.0.2')).status).toBe(200);
   });
 
   test('polling: authorization_pending, then slow_down raising the interval by 5 s for that device code (§3.5)', async () => {
