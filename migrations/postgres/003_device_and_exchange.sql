@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS tokengate_device_authorizations (
   user_code       text     UNIQUE,
   client_id       text     NOT NULL,
   scope           text[]   NOT NULL,
+  resources       text[],
   expires_at      bigint   NOT NULL,
   poll_interval   integer  NOT NULL CHECK (poll_interval > 0),
   status          text     NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),

@@ -12,6 +12,7 @@ interface Row {
   user_code: string | null;
   client_id: string;
   scope: string[];
+  resources: string[] | null;
   expires_at: string;
   poll_interval: number;
   status: DeviceAuthorization['status'];
@@ -23,6 +24,7 @@ interface Row {
 function toRecord(row: Row): DeviceAuthorization {
   const record: DeviceAuthorization = { id: row.id, clientId: row.client_id, scope: row.scope, expiresAt: Number(row.expires_at), interval: row.poll_interval, status: row.status };
   if (row.user_code !== null) record.userCode = row.user_code;
+  if (row.resources !== null) record.resources = row.resources;
   if (row.user_id !== null) record.userId = row.user_id;
   if (row.last_polled_at !== null) record.lastPolledAt = Number(row.last_polled_at);
   return record;
@@ -60,9 +62,9 @@ export function postgresDeviceStore(options: { pool: PgPool }): PostgresDeviceSt
     async create(r) {
       await guarded(() =>
         pool.query(
-          `INSERT INTO tokengate_device_authorizations (id, user_code, client_id, scope, expires_at, poll_interval, status, user_id, last_polled_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [r.id, r.userCode ?? null, r.clientId, [...r.scope], r.expiresAt, r.interval, r.status, r.userId ?? null, r.lastPolledAt ?? null],
+          `INSERT INTO tokengate_device_authorizations (id, user_code, client_id, scope, resources, expires_at, poll_interval, status, user_id, last_polled_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [r.id, r.userCode ?? null, r.clientId, [...r.scope], r.resources ? [...r.resources] : null, r.expiresAt, r.interval, r.status, r.userId ?? null, r.lastPolledAt ?? null],
         ),
       );
     },

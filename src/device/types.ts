@@ -14,6 +14,8 @@ export interface DeviceAuthorization {
   clientId: string;
   /** The scopes asked for; on approval, the scopes granted. */
   scope: string[];
+  /** The resource indicators asked for (RFC 8707 `resource`), when any. */
+  resources?: string[];
   /** Expiry, seconds since the epoch. */
   expiresAt: number;
   /** The polling interval in seconds (RFC 8628 §3.2), raised by 5 on every `slow_down` (§3.5). */

@@ -18,7 +18,7 @@ export interface DeviceStoreHarness extends KitTestApi {
 }
 
 function pending(over: Partial<DeviceAuthorization> = {}): DeviceAuthorization {
-  return { id: hashToken(randomToken()), userCode: hashToken(randomToken()), clientId: 'kit-device-client', scope: ['read', 'write'], expiresAt: nowSeconds() + 600, interval: 5, status: 'pending', ...over };
+  return { id: hashToken(randomToken()), userCode: hashToken(randomToken()), clientId: 'kit-device-client', scope: ['read', 'write'], resources: ['https://api.example/'], expiresAt: nowSeconds() + 600, interval: 5, status: 'pending', ...over };
 }
 
 /**
