@@ -383,7 +383,7 @@ async function main() {
     contenders.map(async (contender) => {
       const [file, ...serverArgs] = contender.server;
       const child = startNode(pinning?.server, [path.join(__dirname, 'servers', file), serverArgs[0] ?? '', tmp, ...serverArgs.slice(1)], ['--expose-gc'], env);
-      const ready = await nextMessage(child, (m) => m && m.type === 'ready', 300_000, `${contender.id} start-up`);
+      const ready = await nextMessage(child, (m) => m && m.type === 'ready', 900_000, `${contender.id} start-up`);
       return { contender, child, pid: child.pid, port: ready.port, pool: ready.pool, tmp, bestRps: 0, nextWarmup: 0, nextDuration: 0, group: [], responseBytes: NaN, responseHeaders: [] };
     }),
   );
