@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { nowSeconds } from '../clock';
 import { InvalidToken } from '../errors';
-import { jwsHeader, jwsPayload, splitCompact, verifyJwsSignature } from './jws';
+import { jwsHeader, jwsPayload, splitCompact, verifyJwsSignature, type CompactJws } from './jws';
 import type { ResolvedKey } from './keys';
 
 /** The claims of an access token (RFC 9068 §2.2), plus `fid`, the family id used for revocation. */
@@ -58,6 +58,8 @@ export interface JwtVerifyOptions {
 }
 
 const AT_JWT = /^(application\/)?at\+jwt$/i;
+// Distinct accepted headers remembered (a few per key: our own tokens have one per key).
+const MAX_CHECKED_HEADERS = 32;
 
 /**
  * Verifies access tokens against a key set. The algorithm is the one configured for the key
@@ -73,6 +75,10 @@ export class JwtVerifier {
   private readonly audiences: readonly string[];
   private readonly audience: string | undefined;
   private readonly clockTolerance: number;
+  // Header segments already checked, with the key they name. Every token signed with one key
+  // has the same header, so this skips decoding and parsing it on each miss; only accepted
+  // headers are kept, and at most a few, so a flood of odd headers cannot grow it.
+  private readonly checkedHeaders = new Map<string, ResolvedKey>();
 
   constructor(keys: readonly ResolvedKey[], options: JwtVerifyOptions) {
     this.issuer = options.issuer;
@@ -85,16 +91,8 @@ export class JwtVerifier {
   /** The verified claims, or throws {@link InvalidToken}. */
   verify(token: string): AccessTokenClaims {
     const jws = splitCompact(token);
-    const header = jws && jwsHeader(jws);
-    if (!jws || !header) throw new InvalidToken('The access token is malformed.');
-    const key = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
-    if (!key || header.alg !== key.alg) throw new InvalidToken('The access token was not signed by this server.');
-    if (typeof header.typ !== 'string' || !AT_JWT.test(header.typ)) {
-      throw new InvalidToken('The token is not an access token (RFC 9068 typ at+jwt).');
-    }
-    // RFC 7515 §4.1.11: a critical extension the recipient does not understand must be refused;
-    // this verifier understands none.
-    if (header.crit !== undefined) throw new InvalidToken('The access token names a critical header parameter this server does not support.');
+    if (!jws) throw new InvalidToken('The access token is malformed.');
+    const key = this.keyFor(jws);
     if (!verifyJwsSignature(jws, key.alg, key.verifyKey)) throw new InvalidToken('The access token is invalid.');
     const claims = jwsPayload(jws);
     if (!claims) throw new InvalidToken('The access token is invalid.');
@@ -106,6 +104,26 @@ export class JwtVerifier {
     claims.iss = this.issuer;
     if (this.audience !== undefined && claims.aud === this.audience) claims.aud = this.audience;
     return claims;
+  }
+
+  // The key the protected header names, after checking the header (alg pinned to the key,
+  // typ, crit); throws InvalidToken for a header we do not accept.
+  private keyFor(jws: CompactJws): ResolvedKey {
+    const segment = jws.token.slice(0, jws.dot1);
+    const known = this.checkedHeaders.get(segment);
+    if (known) return known;
+    const header = jwsHeader(jws);
+    if (!header) throw new InvalidToken('The access token is malformed.');
+    const key = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
+    if (!key || header.alg !== key.alg) throw new InvalidToken('The access token was not signed by this server.');
+    if (typeof header.typ !== 'string' || !AT_JWT.test(header.typ)) {
+      throw new InvalidToken('The token is not an access token (RFC 9068 typ at+jwt).');
+    }
+    // RFC 7515 §4.1.11: a critical extension the recipient does not understand must be refused;
+    // this verifier understands none.
+    if (header.crit !== undefined) throw new InvalidToken('The access token names a critical header parameter this server does not support.');
+    if (this.checkedHeaders.size < MAX_CHECKED_HEADERS) this.checkedHeaders.set(segment, key);
+    return key;
   }
 
   // RFC 7519 §4.1.4/§4.1.5, with the configured leeway (as jsonwebtoken's clockTolerance).

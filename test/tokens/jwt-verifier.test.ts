@@ -99,6 +99,21 @@ describe('JwtVerifier', () => {
     refused(signRaw(HEADER, noScope), /lacks required claims/);
   });
 
+  test('headers already accepted are remembered, but only for the exact same header: any other is checked afresh', () => {
+    const fresh = new JwtVerifier([key], { issuer: ISSUER, audience: ISSUER, clockTolerance: 0 });
+    for (let i = 0; i < 3; i++) expect(fresh.verify(signRaw(HEADER, claims())).sub).toBe('alice');
+    // Same members, other order or an extra member: a different segment, parsed and checked.
+    expect(fresh.verify(signRaw({ kid: 'k1', typ: 'at+jwt', alg: 'ES256' }, claims())).sub).toBe('alice');
+    expect(() => fresh.verify(signRaw({ ...HEADER, crit: ['b64'] }, claims()))).toThrow(InvalidToken);
+    expect(() => fresh.verify(signRaw({ ...HEADER, typ: 'JWT' }, claims()))).toThrow(InvalidToken);
+    // Forty other accepted headers (more than it remembers) change nothing for anyone.
+    for (let i = 0; i < 40; i++) expect(fresh.verify(signRaw({ ...HEADER, n: i }, claims())).sub).toBe('alice');
+    expect(fresh.verify(signRaw(HEADER, claims())).sub).toBe('alice');
+    // A remembered header with a bad signature is still refused.
+    const [h, p] = signRaw(HEADER, claims()).split('.') as [string, string];
+    refused(`${h}.${p}.${Buffer.alloc(64).toString('base64url')}`, /invalid/);
+  });
+
   test('a flipped bit in the payload breaks the signature', () => {
     const [h, p, s] = signRaw(HEADER, claims({ scope: 'read' })).split('.') as [string, string, string];
     const tampered = b64({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), scope: 'admin' });
