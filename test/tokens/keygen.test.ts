@@ -40,7 +40,7 @@ describe('tokengate keygen and loadKeys', () => {
     const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
     expect(pkg.bin.tokengate).toBe('./dist/cjs/cli.js');
     expect(pkg.files).toContain('dist');
-    expect(readFileSync(join(__dirname, '../..', pkg.bin.tokengate), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+    expect(readFileSync(join(__dirname, '../..', pkg.bin.tokengate as string), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 
   test.each(['ES256', 'ES384', 'RS256', 'PS256', 'HS256'] as SigningAlgorithm[])('%s: the printed key set signs, and a restarted server accepts the tokens', async (alg) => {
