@@ -14,11 +14,12 @@
  * @packageDocumentation
  */
 export { oauthServer, type OAuthServer } from './server';
-export type { ServerOptions, Logger, CacheOptions } from './options';
+export type { ServerOptions, CacheOptions } from './options';
+export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent } from './core/logging';
 export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget } from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
-export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions } from './hooks';
+export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions } from './endpoints/authorize-hooks';
 export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
 export type { AuthInfo } from './bearer/auth-info';
@@ -28,7 +29,7 @@ export type { IntrospectionResponse } from './endpoints/introspect';
 export type { JwkSet } from './endpoints/jwks';
 export type { TokenResponse } from './tokens/issue';
 export type { AccessTokenClaims } from './tokens/jwt';
-export * from './errors';
+export * from './core/errors';
 export * from './stores/types';
 export {
   memoryStores,
@@ -43,4 +44,4 @@ export {
   type MemoryClientStore,
   type MemoryUserStore,
 } from './stores/memory';
-export { hashClientSecret, hashPassword, verifyPassword, hashToken, verifyClientSecret } from './tokens/crypto';
+export { hashClientSecret, hashPassword, verifyPassword, hashToken, verifyClientSecret } from './core/crypto';

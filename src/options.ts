@@ -3,20 +3,16 @@
  * developer what to change. Nothing on the request path checks options again.
  * @packageDocumentation
  */
-import type { AuthorizeHooks, PkceOptions } from './hooks';
+import type { AuthorizeHooks, PkceOptions } from './endpoints/authorize-hooks';
 import { ephemeralKey, resolveKey, type KeyInput, type ResolvedKey } from './tokens/keys';
 import { resolveBruteForce, type BruteForceGuard, type BruteForceOptions } from './limits/brute-force';
 import { resolveCors, type CorsOptions, type CorsPolicy } from './http/cors';
 import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
-import { maskTokens, safeDetail } from './redact';
-import { publishingLogger } from './log-channel';
-import { SCOPE_TOKEN } from './scopes';
+import { consoleLogger, publishingLogger, type Logger } from './core/logging';
+import { SCOPE_TOKEN } from './core/scopes';
 
-/** Where log lines go. Never given a token, secret, code or password. */
-export interface Logger {
-  warn(message: string, detail?: unknown): void;
-  error(message: string, detail?: unknown): void;
-}
+export type { Logger };
+export { consoleLogger };
 
 /** Options for `requireToken()` on a server (see {@link RequireTokenOptions}). */
 export interface CacheOptions {
@@ -134,15 +130,6 @@ export interface ResolvedOptions {
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
 }
-
-/** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */
-export const consoleLogger: Logger = {
-  warn: (message) => console.warn(`[tokengate] ${maskTokens(message)}`),
-  // The detail is an Error from a store, a hook or a bug. Only its name, code and message are
-  // printed (token-shaped parts masked): a stack or a driver's extra fields can quote the
-  // values it was called with. Pass your own logger to get the Error itself.
-  error: (message, detail) => console.error(`[tokengate] ${maskTokens(message)}${detail === undefined ? '' : ` (${safeDetail(detail)})`}`),
-};
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;

@@ -6,16 +6,16 @@
 import type { ServerResponse } from 'node:http';
 import { TokenCache } from './bearer/cache';
 import { localValidator } from './bearer/local-validator';
-import { createGuard, type Middleware, type RequireTokenOptions } from './bearer/require-token';
-import type { ServerContext } from './context';
+import { createGuard, type RequireTokenOptions } from './bearer/require-token';
+import type { ServerContext } from './endpoints/context';
 import { authorizeEndpoint } from './endpoints/authorize';
 import { introspectionEndpoint } from './endpoints/introspect';
 import { jwksEndpoint, jwkSet } from './endpoints/jwks';
 import { buildMetadata, metadataEndpoint, WELL_KNOWN, wellKnownMiddleware, wellKnownPath, type AuthorizationServerMetadata } from './endpoints/metadata';
 import { revocationEndpoint } from './endpoints/revoke';
-import { tokenEndpoint, type Handler } from './endpoints/token';
+import { tokenEndpoint } from './endpoints/token';
 import { builtInGrants } from './grants';
-import type { Request } from './http/body';
+import type { Handler, Middleware, Next, Request } from './core/http';
 import type { ResetTarget } from './limits/brute-force';
 import { resolveOptions, type ServerOptions } from './options';
 import { memoryTokenStore } from './stores/memory/tokens';
@@ -28,7 +28,7 @@ import { JwtVerifier } from './tokens/jwt';
  * endpoints and calls `next()` for every other request.
  */
 export interface OAuthServer {
-  (req: Request, res: ServerResponse, next: (err?: unknown) => void): void;
+  (req: Request, res: ServerResponse, next: Next): void;
   /**
    * A guard for routes of this app: validates the bearer token with this server's keys and
    * stores, and sets `req.auth`.
@@ -56,7 +56,7 @@ export interface OAuthServer {
    * app.use('/tenant1', oauth);   // POST /tenant1/oauth/token, ...
    * ```
    */
-  readonly wellKnown: (req: Request, res: ServerResponse, next: (err?: unknown) => void) => void;
+  readonly wellKnown: Middleware;
   /**
    * Forget the failed attempts counted against a username, client id and/or address by the
    * brute-force limits (`options.bruteForce`), e.g. once support has verified the user.
@@ -151,7 +151,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     logger: resolved.logger,
   };
 
-  const middleware = function tokengate(req: Request, res: ServerResponse, next: (err?: unknown) => void): void {
+  const middleware = function tokengate(req: Request, res: ServerResponse, next: Next): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const handler = routes.get(q === -1 ? url : url.slice(0, q));

@@ -4,10 +4,10 @@
  * @packageDocumentation
  */
 import type { IncomingMessage } from 'node:http';
-import { InvalidClient, InvalidRequest } from '../errors';
-import type { Params } from '../http/body';
+import { InvalidClient, InvalidRequest } from '../core/errors';
+import type { Params } from '../core/http';
 import type { Client, ClientStore } from '../stores/types';
-import { verifyClientSecret } from '../tokens/crypto';
+import { verifyClientSecret } from '../core/crypto';
 
 /** How the client authenticated, as RFC 8414 names the methods. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';

@@ -4,13 +4,13 @@
  * a resource server (`resourceServer: true`) may introspect every access token.
  * @packageDocumentation
  */
-import type { ServerContext } from '../context';
-import { InvalidClient } from '../errors';
+import type { ServerContext } from './context';
+import { InvalidClient } from '../core/errors';
 import { sendError, sendJson } from '../http/respond';
 import type { Client } from '../stores/types';
 import { findToken, type FoundToken } from '../tokens/lookup';
-import type { Handler } from './token';
 import { readTokenRequest } from './token-request';
+import type { Handler } from '../core/http';
 
 /** The introspection response of an active token (RFC 7662 §2.2). */
 export interface IntrospectionResponse {

@@ -4,11 +4,11 @@
  * (RFC 7009 §2.1 "SHOULD"); revoking an access token revokes just that token.
  * @packageDocumentation
  */
-import type { ServerContext } from '../context';
+import type { ServerContext } from './context';
 import { sendError, sendJson } from '../http/respond';
 import { findToken } from '../tokens/lookup';
-import type { Handler } from './token';
 import { readTokenRequest } from './token-request';
+import type { Handler } from '../core/http';
 
 /** The revocation endpoint handler. */
 export function revocationEndpoint(ctx: ServerContext): Handler {

@@ -7,9 +7,10 @@
 import type { ServerResponse } from 'node:http';
 import type { AuthenticatedClient } from '../clients/authenticate';
 import { authenticateClient } from '../clients/authenticate';
-import type { ServerContext } from '../context';
-import { InvalidRequest } from '../errors';
-import { readParams, type Request } from '../http/body';
+import type { ServerContext } from './context';
+import { InvalidRequest } from '../core/errors';
+import { readParams } from '../http/body';
+import type { Request } from '../core/http';
 import { guardRequest } from '../limits/guard-request';
 
 /** A parsed, client-authenticated revocation or introspection request. */

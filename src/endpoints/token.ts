@@ -5,17 +5,15 @@
  */
 import type { ServerResponse } from 'node:http';
 import { authenticateClient } from '../clients/authenticate';
-import type { ServerContext } from '../context';
-import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors';
+import type { ServerContext } from './context';
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../core/errors';
 import type { Grant } from '../grants';
-import { printable, readParams, type Params, type Request } from '../http/body';
+import { printable, readParams } from '../http/body';
+import type { Handler, Params, Request } from '../core/http';
 import { sendError, sendJson } from '../http/respond';
 import { guardRequest } from '../limits/guard-request';
-import { requestSecrets, withoutSecrets } from '../redact';
+import { requestSecrets, withoutSecrets } from '../core/redact';
 import type { GrantType } from '../stores/types';
-
-/** A request handler that answers every request it is given. */
-export type Handler = (req: Request, res: ServerResponse) => Promise<void>;
 
 /** The token endpoint handler for these grants. */
 export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): Handler {

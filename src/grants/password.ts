@@ -1,5 +1,5 @@
-import { InvalidGrant, InvalidRequest, UnsupportedGrantType } from '../errors';
-import { grantScopes, parseScope } from '../scopes';
+import { InvalidGrant, InvalidRequest, UnsupportedGrantType } from '../core/errors';
+import { grantScopes, parseScope } from '../core/scopes';
 import type { Grant } from './types';
 
 /**

@@ -1,6 +1,6 @@
 import type { AuthenticatedClient } from '../clients/authenticate';
-import type { ServerContext } from '../context';
-import type { Params } from '../http/body';
+import type { ServerContext } from '../endpoints/context';
+import type { Params } from '../core/http';
 import type { GrantType } from '../stores/types';
 import type { TokenResponse } from '../tokens/issue';
 

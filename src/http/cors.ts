@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import type { Request } from './body';
+import type { Handler, Request } from '../core/http';
 
 /**
  * `options.cors`: which origins may call the token, revocation and metadata endpoints from a
@@ -28,8 +28,6 @@ export interface CorsOptions {
   /** Seconds a browser may cache a preflight answer (`Access-Control-Max-Age`). Default 600. */
   maxAge?: number;
 }
-
-type Handler = (req: Request, res: ServerResponse) => Promise<void>;
 
 const ALLOW_HEADERS = 'Authorization, Content-Type';
 // So that a browser client can read the challenge of a 401 and the wait of a 429.

@@ -13,9 +13,9 @@
 import type { IncomingMessage } from 'node:http';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { ClientAuthHooks } from '../clients/authenticate';
-import { InvalidGrant, TemporarilyUnavailable, TooManyRequests } from '../errors';
-import type { Logger } from '../options';
-import { hashToken } from '../tokens/crypto';
+import { InvalidGrant, TemporarilyUnavailable, TooManyRequests } from '../core/errors';
+import type { Logger } from '../core/logging';
+import { hashToken } from '../core/crypto';
 import { addressKey, defaultRemoteAddress, type RemoteAddressFn } from './remote-address';
 
 /** What a limiter answers: `rate-limiter-flexible`'s `RateLimiterRes`. */

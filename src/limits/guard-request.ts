@@ -6,8 +6,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ClientAuthHooks } from '../clients/authenticate';
-import type { ServerContext } from '../context';
-import type { Request } from '../http/body';
+import type { ServerContext } from '../endpoints/context';
+import type { Request } from '../core/http';
 
 /** Client-authentication hooks for one request, plus the password-grant limit. */
 export interface RequestGuard extends ClientAuthHooks {

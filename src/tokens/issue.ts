@@ -5,9 +5,9 @@
  */
 import type { ResolvedOptions } from '../options';
 import type { Client, TokenStore } from '../stores/types';
-import { hashToken, randomToken } from './crypto';
+import { hashToken, randomToken } from '../core/crypto';
 import { JwtSigner, type AccessTokenClaims } from './jwt';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../core/clock';
 
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {

@@ -1,4 +1,4 @@
-import { hashClientSecret } from '../../tokens/crypto';
+import { hashClientSecret } from '../../core/crypto';
 import type { Client, ClientStore, GrantType } from '../types';
 
 /** A client as given to {@link memoryStores}: like {@link Client}, with the plain `secret`. */

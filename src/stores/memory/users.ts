@@ -1,4 +1,4 @@
-import { hashPassword, verifyPassword } from '../../tokens/crypto';
+import { hashPassword, verifyPassword } from '../../core/crypto';
 import type { User, UserStore } from '../types';
 
 /** A user as given to {@link memoryStores}: an id, a username and the plain password. */

@@ -4,7 +4,7 @@
  */
 import type { MemoryClientInput } from '../memory/clients';
 import type { Client, ClientStore } from '../types';
-import { hashClientSecret } from '../../tokens/crypto';
+import { hashClientSecret } from '../../core/crypto';
 import { guarded, isPool, storable, type PgPool } from './pool';
 
 /** A client to register: a {@link Client} with its plain `secret` (hashed before it is stored), as for `memoryStores`. */

@@ -3,11 +3,11 @@
  * revocations in PostgreSQL, shared by every instance of the app.
  * @packageDocumentation
  */
-import { consoleLogger, type Logger } from '../../options';
+import { consoleLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { PgRevocationChannel } from './channel';
 import { guarded, isPool, storable, transaction, type PgPool } from './pool';
-import { nowSeconds } from '../../clock';
+import { nowSeconds } from '../../core/clock';
 
 /** Options for {@link postgresTokenStore}. */
 export interface PostgresTokenStoreOptions {

@@ -4,7 +4,7 @@
  */
 import type { MemoryUserInput } from '../memory/users';
 import type { User, UserStore } from '../types';
-import { hashPassword, randomToken, verifyPassword } from '../../tokens/crypto';
+import { hashPassword, randomToken, verifyPassword } from '../../core/crypto';
 import type { PostgresStoreOptions } from './clients';
 import { guarded, isPool, storable } from './pool';
 

@@ -6,12 +6,12 @@
  * @packageDocumentation
  */
 import type { Cluster, Redis } from 'ioredis';
-import { consoleLogger, type Logger } from '../../options';
+import { consoleLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { RevocationChannel } from './channel';
 import { Guard, unavailable, type RedisConnection } from './connection';
 import { CLOCK_MARGIN_MS, CONSUME, keyLayout, REVOKE, SAVE } from './scripts';
-import { nowSeconds } from '../../clock';
+import { nowSeconds } from '../../core/clock';
 
 /** An ioredis client: standalone or Sentinel (`Redis`), or `Cluster`. */
 export type RedisClient = Redis<'legacy'> | Redis<'resp3'> | Cluster<'legacy'> | Cluster<'resp3'>;

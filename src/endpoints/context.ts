@@ -2,10 +2,10 @@
  * What every endpoint and grant of one server shares, built once by `oauthServer`.
  * @packageDocumentation
  */
-import type { ResolvedOptions } from './options';
-import type { ClientStore, TokenStore, UserStore } from './stores/types';
-import type { TokenIssuer } from './tokens/issue';
-import type { JwtVerifier } from './tokens/jwt';
+import type { ResolvedOptions } from '../options';
+import type { ClientStore, TokenStore, UserStore } from '../stores/types';
+import type { TokenIssuer } from '../tokens/issue';
+import type { JwtVerifier } from '../tokens/jwt';
 
 /** The resolved options, stores and token machinery of one server. */
 export interface ServerContext {
