@@ -30,6 +30,7 @@ export type { JwkSet } from './endpoints/jwks';
 export type { TokenResponse } from './tokens/issue';
 export type { AccessTokenClaims } from './tokens/jwt';
 export * from './core/errors';
+export { TokengateConfigError, CONFIG_ERROR_CODES, isConfigError, type ConfigErrorCode } from './core/config';
 export * from './stores/types';
 export {
   memoryStores,

@@ -22,6 +22,7 @@ import { memoryTokenStore } from './stores/memory/tokens';
 import type { Stores, TokenStore } from './stores/types';
 import { TokenIssuer } from './tokens/issue';
 import { JwtVerifier } from './tokens/jwt';
+import { TokengateConfigError } from './core/config';
 
 /**
  * The middleware `oauthServer` returns: mount it with `app.use(oauth)`; it answers its own
@@ -70,16 +71,16 @@ export interface OAuthServer {
 }
 
 function checkStores(stores: Stores): void {
-  if (!stores || typeof stores !== 'object') throw new Error('oauthServer(stores, options): stores must be { clients, users?, tokens? }.');
+  if (!stores || typeof stores !== 'object') throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer(stores, options): stores must be { clients, users?, tokens? }.');
   if (!stores.clients || typeof stores.clients.findClient !== 'function') {
-    throw new Error('oauthServer: stores.clients must implement findClient(clientId); see memoryStores() or the ClientStore interface.');
+    throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer: stores.clients must implement findClient(clientId); see memoryStores() or the ClientStore interface.');
   }
   if (stores.users !== undefined && typeof stores.users.authenticate !== 'function') {
-    throw new Error('oauthServer: stores.users must implement authenticate(username, password); see the UserStore interface.');
+    throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer: stores.users must implement authenticate(username, password); see the UserStore interface.');
   }
   const methods = ['save', 'find', 'consume', 'revoke', 'isRevoked', 'onRevoke'] as const;
   const missing = stores.tokens && methods.filter((m) => typeof (stores.tokens as unknown as Record<string, unknown>)[m] !== 'function');
-  if (missing && missing.length > 0) throw new Error(`oauthServer: stores.tokens is missing ${missing.join(', ')}; see the TokenStore interface.`);
+  if (missing && missing.length > 0) throw new TokengateConfigError('ERR_TOKENGATE_STORE', `oauthServer: stores.tokens is missing ${missing.join(', ')}; see the TokenStore interface.`);
 }
 
 /**

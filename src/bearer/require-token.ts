@@ -14,6 +14,7 @@ import type { Logger } from '../core/logging';
 import type { AuthInfo, TokenValidator } from './auth-info';
 import { cacheKey, type TokenCache } from './cache';
 import { bearerFromHeader, extractToken } from './extract';
+import { TokengateConfigError } from '../core/config';
 
 /** Options for `requireToken()`. */
 export interface RequireTokenOptions {
@@ -50,7 +51,7 @@ function requiredScopes(scope: RequireTokenOptions['scope']): readonly string[] 
   const list = typeof scope === 'string' ? scope.split(' ') : [...scope];
   const clean = list.filter((s) => s !== '');
   for (const s of clean) {
-    if (!SCOPE_TOKEN.test(s)) throw new Error(`requireToken: scope "${s}" is not a valid scope token (RFC 6749 §3.3).`);
+    if (!SCOPE_TOKEN.test(s)) throw new TokengateConfigError('ERR_TOKENGATE_SCOPE', `requireToken: scope "${s}" is not a valid scope token (RFC 6749 §3.3).`);
   }
   return Object.freeze(clean);
 }

@@ -17,6 +17,7 @@ import { InvalidGrant, TemporarilyUnavailable, TooManyRequests } from '../core/e
 import type { Logger } from '../core/logging';
 import { hashToken } from '../core/crypto';
 import { addressKey, defaultRemoteAddress, type RemoteAddressFn } from './remote-address';
+import { checkKnownKeys, TokengateConfigError } from '../core/config';
 
 /** What a limiter answers: `rate-limiter-flexible`'s `RateLimiterRes`. */
 export interface LimiterResult {
@@ -122,7 +123,7 @@ function isLimiter(value: unknown): value is AttemptLimiter {
 function seconds(name: string, value: unknown, fallback: number, allowZero: boolean): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new Error(`oauthServer: options.bruteForce.${name} must be a whole number${allowZero ? ' ≥ 0' : ' > 0'} (got ${String(value)}).`);
+    throw new TokengateConfigError('ERR_TOKENGATE_NUMBER', `oauthServer: options.bruteForce.${name} must be a whole number${allowZero ? ' ≥ 0' : ' > 0'} (got ${String(value)}).`);
   }
   return value;
 }
@@ -134,18 +135,19 @@ function resolveLimit(kind: Kind, value: unknown, create: (config: LimiterConfig
     return { limiter: value, blockSeconds: block };
   }
   if (value !== undefined && (value === null || typeof value !== 'object')) {
-    throw new Error(
+    throw new TokengateConfigError('ERR_TOKENGATE_LIMITER', 
       `oauthServer: options.bruteForce.${kind} must be { points?, duration?, blockDuration? }, a rate-limiter-flexible limiter, or false (got ${String(value)}).`,
     );
   }
   const rule = (value ?? {}) as LimitRule;
+  checkKnownKeys(`oauthServer: options.bruteForce.${kind}`, rule, ['points', 'duration', 'blockDuration']);
   const defaults = BRUTE_FORCE_DEFAULTS[kind];
   const points = seconds(`${kind}.points`, rule.points, defaults.points, false);
   const duration = seconds(`${kind}.duration`, rule.duration, defaults.duration, false);
   const blockDuration = seconds(`${kind}.blockDuration`, rule.blockDuration, rule.duration ?? defaults.blockDuration, true);
   // blockDuration 0 in the limiter itself: blocks are set explicitly, from the failure that used up the points.
   const limiter = create({ keyPrefix: `tokengate:${kind}`, points, duration, blockDuration: 0 });
-  if (!isLimiter(limiter)) throw new Error(`oauthServer: options.bruteForce.createLimiter must return a rate-limiter-flexible limiter (for ${kind}).`);
+  if (!isLimiter(limiter)) throw new TokengateConfigError('ERR_TOKENGATE_LIMITER', `oauthServer: options.bruteForce.createLimiter must return a rate-limiter-flexible limiter (for ${kind}).`);
   return { limiter, blockSeconds: blockDuration };
 }
 
@@ -288,9 +290,9 @@ export class BruteForceGuard {
 
   constructor(options: BruteForceOptions, logger: Logger) {
     const create = options.createLimiter ?? ((config: LimiterConfig) => new RateLimiterMemory(config) as unknown as AttemptLimiter);
-    if (typeof create !== 'function') throw new Error('oauthServer: options.bruteForce.createLimiter must be a function (config) => limiter.');
+    if (typeof create !== 'function') throw new TokengateConfigError('ERR_TOKENGATE_TYPE', 'oauthServer: options.bruteForce.createLimiter must be a function (config) => limiter.');
     const remote = options.remoteAddress ?? defaultRemoteAddress;
-    if (typeof remote !== 'function') throw new Error('oauthServer: options.bruteForce.remoteAddress must be a function (req) => address.');
+    if (typeof remote !== 'function') throw new TokengateConfigError('ERR_TOKENGATE_TYPE', 'oauthServer: options.bruteForce.remoteAddress must be a function (req) => address.');
     const limits: Partial<Record<Kind, Limit>> = {};
     for (const kind of Object.keys(BRUTE_FORCE_DEFAULTS) as Kind[]) {
       const limit = resolveLimit(kind, options[kind], create);
@@ -321,7 +323,8 @@ export class BruteForceGuard {
 export function resolveBruteForce(value: unknown, logger: Logger): BruteForceGuard | undefined {
   if (value === false) return undefined;
   if (value !== undefined && (value === null || typeof value !== 'object')) {
-    throw new Error('oauthServer: options.bruteForce must be an object such as { username: { points: 10, duration: 900 } }, or false to turn the limits off.');
+    throw new TokengateConfigError('ERR_TOKENGATE_TYPE', 'oauthServer: options.bruteForce must be an object such as { username: { points: 10, duration: 900 } }, or false to turn the limits off.');
   }
+  checkKnownKeys('oauthServer: options.bruteForce', value ?? {}, ['username', 'clientId', 'address', 'createLimiter', 'remoteAddress']);
   return new BruteForceGuard((value ?? {}) as BruteForceOptions, logger);
 }
