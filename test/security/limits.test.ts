@@ -162,7 +162,7 @@ describe('the per-address count is reserved before the expensive check (#11 item
     } finally {
       await s.close();
     }
-  });
+  }, 60_000);
 });
 
 describe('malformed requests leave nothing in the limiters (#11 item 4)', () => {
@@ -182,7 +182,7 @@ describe('malformed requests leave nothing in the limiters (#11 item 4)', () => 
         (i: number) => ({ grant_type: 'password', username: `flood-${i}@example.com`, password: 'x', scope: 'a"b' }),
       ];
       const expected = [[400, 'invalid_request'], [400, 'invalid_scope'], [400, 'invalid_scope']] as const;
-      for (let i = 0; i < 3000; i += 50) {
+      for (let i = 0; i < 1200; i += 50) {
         const batch = await Promise.all(Array.from({ length: 50 }, (_, j) => s.post(`203.0.113.${(i + j) % 250}`, kinds[(i + j) % 3]!(i + j), { Authorization: basic('web-app', 'web-secret') })));
         for (const [j, res] of batch.entries()) expect([res.status, res.json().error]).toEqual(expected[(i + j) % 3]);
       }
@@ -196,5 +196,5 @@ describe('malformed requests leave nothing in the limiters (#11 item 4)', () => 
     } finally {
       await s.close();
     }
-  });
+  }, 120_000);
 });
