@@ -8,7 +8,7 @@ import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore
 import { PgRevocationChannel } from './channel';
 import { guarded, isPool, storable, transaction, type PgPool } from './pool';
 import { nowSeconds } from '../../core/clock';
-import { TokengateConfigError } from '../../core/config';
+import { checkNumber, TokengateConfigError } from '../../core/config';
 
 /** Options for {@link postgresTokenStore}. */
 export interface PostgresTokenStoreOptions {
@@ -155,8 +155,7 @@ function checkChannel(channel: unknown): string {
 export function postgresTokenStore(options: PostgresTokenStoreOptions): PostgresTokenStore {
   if (!options || !isPool(options.pool)) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'postgresTokenStore: options.pool must be a pg Pool, e.g. postgresTokenStore({ pool: new Pool() }).');
   const { pool } = options;
-  const heartbeatMs = options.heartbeatMs ?? 2000;
-  if (!Number.isInteger(heartbeatMs) || heartbeatMs <= 0) throw new TokengateConfigError('ERR_TOKENGATE_NUMBER', `postgresTokenStore: options.heartbeatMs must be a positive whole number of milliseconds (got ${String(heartbeatMs)}).`);
+  const heartbeatMs = checkNumber('postgresTokenStore: options.heartbeatMs', options.heartbeatMs, 2000, { integer: true, min: 1, unit: 'milliseconds' });
   const channelName = checkChannel(options.channel);
   const logger = options.logger ?? consoleLogger;
   const channel = new PgRevocationChannel({ pool, channel: channelName, heartbeatMs, logger });

@@ -12,7 +12,7 @@ import { RevocationChannel } from './channel';
 import { Guard, unavailable, type RedisConnection } from './connection';
 import { CLOCK_MARGIN_MS, CONSUME, keyLayout, REVOKE, SAVE } from './scripts';
 import { nowSeconds } from '../../core/clock';
-import { TokengateConfigError } from '../../core/config';
+import { checkNumber, TokengateConfigError } from '../../core/config';
 
 /** An ioredis client: standalone or Sentinel (`Redis`), or `Cluster`. */
 export type RedisClient = Redis<'legacy'> | Redis<'resp3'> | Cluster<'legacy'> | Cluster<'resp3'>;
@@ -76,13 +76,8 @@ export interface RedisTokenStore extends TokenStore {
 const SCRIPTS = { save: 'tokengateSaveV1', consume: 'tokengateConsumeV1', revoke: 'tokengateRevokeV1' } as const;
 type ScriptCalls = Record<(typeof SCRIPTS)[keyof typeof SCRIPTS], (...args: (string | number)[]) => Promise<unknown>>;
 
-function positive(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new TokengateConfigError('ERR_TOKENGATE_NUMBER', `redisTokenStore: options.${name} must be a positive whole number of milliseconds (got ${String(value)}).`);
-  }
-  return value;
-}
+const positive = (name: string, value: unknown, fallback: number): number =>
+  checkNumber(`redisTokenStore: options.${name}`, value, fallback, { integer: true, min: 1, unit: 'milliseconds' });
 
 function isClient(value: unknown): value is RedisConnection {
   const c = value as Partial<RedisConnection> | undefined;
