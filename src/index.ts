@@ -19,7 +19,11 @@ export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent } from './core/l
 export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget } from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
-export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions } from './endpoints/authorize-hooks';
+export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions, SignedInUser } from './endpoints/authorize-hooks';
+export type { OpenIdOptions, ClaimsInfo, LogoutInfo } from './oidc/options';
+export type { OpenIdProviderMetadata } from './oidc/discovery';
+export type { IdTokenClaims } from './oidc/id-token';
+export { LoginRequired, ConsentRequired, InteractionRequired, RequestNotSupported, RequestUriNotSupported, RegistrationNotSupported } from './oidc/errors';
 export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
 export type { AuthInfo } from './bearer/auth-info';

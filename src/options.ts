@@ -11,6 +11,7 @@ import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
 import { consoleLogger, publishingLogger, type Logger } from './core/logging';
 import { SCOPE_TOKEN } from './core/scopes';
 import { checkFunction, checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, isPlainObject } from './core/config';
+import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
 
 export type { Logger };
 export { consoleLogger };
@@ -102,6 +103,11 @@ export interface ServerOptions {
   bodyTimeout?: number;
   /** Lets browser clients on other origins call the token, revocation and metadata endpoints. Default: off. */
   cors?: CorsOptions;
+  /**
+   * Turns on OpenID Connect (needs `authorize`): ID tokens, UserInfo, discovery and logout.
+   * See {@link OpenIdOptions} and docs/openid-connect.md.
+   */
+  openid?: OpenIdOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -130,6 +136,8 @@ export interface ResolvedOptions {
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
+  /** OpenID Connect, when on. */
+  readonly openid: ResolvedOpenId | undefined;
 }
 
 const AT = 'oauthServer: options';
@@ -159,6 +167,7 @@ export const SERVER_OPTION_NAMES = [
   'bruteForce',
   'bodyTimeout',
   'cors',
+  'openid',
 ] as const;
 // A new option must be listed above (or it would be refused as unknown): checked at compile time.
 type Unlisted = Exclude<keyof ServerOptions, (typeof SERVER_OPTION_NAMES)[number]>;
@@ -276,7 +285,9 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   checkKnownKeys(AT, options, SERVER_OPTION_NAMES);
   const issuer = checkHttpsUrl(`${AT}.issuer`, options.issuer, { issuer: true, rfc: 'RFC 8414 §2' });
   const logger = publishingLogger(checkLogger(`${AT}.logger`, options.logger ?? consoleLogger));
-  const { keys, signingKey } = checkKeys(options.keys, logger);
+  const checked = checkKeys(options.keys, logger);
+  const { signingKey } = checked;
+  let keys = checked.keys;
 
   const format = options.accessTokenFormat ?? 'jwt';
   if (format !== 'jwt' && format !== 'opaque') configError('ERR_TOKENGATE_CHOICE', `${AT}.accessTokenFormat must be "jwt" or "opaque" (got ${String(format)}).`);
@@ -290,7 +301,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   const revocationPath = checkPath('revocationPath', options.revocationPath, '/oauth/revoke');
   const introspectionPath = checkPath('introspectionPath', options.introspectionPath, '/oauth/introspect');
   const jwksPath = checkPath('jwksPath', options.jwksPath, '/oauth/jwks');
-  checkDistinctPaths({ tokenPath, authorizePath, revocationPath, introspectionPath, jwksPath });
+  const authorize = checkAuthorize(options.authorize);
+  // OpenID Connect may add an RS256 key for ID tokens (OIDC Core §15.1); it verifies and is published like the others.
+  const oidc = resolveOpenId(options.openid, keys, logger, authorize !== undefined);
+  if (oidc?.addedKey) keys = [...keys, oidc.addedKey];
+  const oidcPaths = oidc ? { 'openid.userinfoPath': oidc.openid.userinfoPath, ...(oidc.openid.logout && { 'openid.endSessionPath': oidc.openid.endSessionPath }) } : {};
+  checkDistinctPaths({ tokenPath, authorizePath, revocationPath, introspectionPath, jwksPath, ...oidcPaths });
 
   return Object.freeze({
     issuer,
@@ -306,7 +322,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     clockTolerance: zeroOrMore('clockTolerance', options.clockTolerance, 0),
     cache: checkCache(options.cache),
     logger,
-    authorize: checkAuthorize(options.authorize),
+    authorize,
     authorizePath,
     authorizationCodeLifetime: codeLifetime,
     pkce: Object.freeze(checkPkce(options.pkce)),
@@ -317,5 +333,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bruteForce: resolveBruteForce(options.bruteForce, logger),
     bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
     cors: resolveCors(options.cors),
+    openid: oidc?.openid,
   });
 }

@@ -2,9 +2,10 @@
  * What every endpoint and grant of one server shares, built once by `oauthServer`.
  * @packageDocumentation
  */
+import type { OpenIdProvider } from '../oidc/provider';
 import type { ResolvedOptions } from '../options';
 import type { ClientStore, TokenStore, UserStore } from '../stores/types';
-import type { TokenIssuer } from '../tokens/issue';
+import type { TokenIssuer, TokenResponseExtension } from '../tokens/issue';
 import type { JwtVerifier } from '../tokens/jwt';
 
 /** The resolved options, stores and token machinery of one server. */
@@ -17,4 +18,8 @@ export interface ServerContext {
   readonly verifier: JwtVerifier;
   /** `WWW-Authenticate` value for a failed HTTP Basic client authentication. */
   readonly basicChallenge: string;
+  /** OpenID Connect, when `options.openid` turned it on. */
+  readonly openid?: OpenIdProvider;
+  /** What adds members to code and refresh token responses (e.g. the ID token). */
+  readonly tokenResponseExtensions?: readonly TokenResponseExtension[];
 }

@@ -36,3 +36,5 @@ export interface Grant {
    */
   handle(ctx: ServerContext, params: Params, auth: AuthenticatedClient, guard: CredentialGuard): Promise<TokenResponse>;
 }
+
+export type { TokenResponseExtension } from '../tokens/issue';
