@@ -35,13 +35,13 @@ function checkRedirectUris(input: MemoryClientInput): void {
 function checkOpenIdFields(input: MemoryClientInput): void {
   const { idTokenSignedResponseAlg: alg, subjectType, postLogoutRedirectUris, defaultMaxAge } = input;
   if (alg !== undefined && !['RS256', 'PS256', 'ES256', 'ES384'].includes(alg)) {
-    throw new Error(`memoryStores: client "${input.id}" has idTokenSignedResponseAlg "${String(alg)}"; use RS256, PS256, ES256 or ES384.`);
+    throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has idTokenSignedResponseAlg "${String(alg)}"; use RS256, PS256, ES256 or ES384.`);
   }
   if (subjectType !== undefined && subjectType !== 'public' && subjectType !== 'pairwise') {
-    throw new Error(`memoryStores: client "${input.id}" has subjectType "${String(subjectType)}"; use "public" or "pairwise".`);
+    throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has subjectType "${String(subjectType)}"; use "public" or "pairwise".`);
   }
-  if (postLogoutRedirectUris !== undefined && !Array.isArray(postLogoutRedirectUris)) throw new Error(`memoryStores: client "${input.id}": postLogoutRedirectUris must be an array of URIs.`);
-  if (defaultMaxAge !== undefined && !(Number.isInteger(defaultMaxAge) && defaultMaxAge >= 0)) throw new Error(`memoryStores: client "${input.id}": defaultMaxAge must be whole seconds, 0 or more.`);
+  if (postLogoutRedirectUris !== undefined && !Array.isArray(postLogoutRedirectUris)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}": postLogoutRedirectUris must be an array of URIs.`);
+  if (defaultMaxAge !== undefined && !(Number.isInteger(defaultMaxAge) && defaultMaxAge >= 0)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}": defaultMaxAge must be whole seconds, 0 or more.`);
 }
 
 /** The in-memory {@link ClientStore}, with a helper for tests. */
