@@ -50,3 +50,5 @@ export {
   type MemoryUserStore,
 } from './stores/memory';
 export { hashClientSecret, hashPassword, verifyPassword, hashToken, verifyClientSecret } from './core/crypto';
+export { randomToken } from './core/crypto';
+export { generateKeys, loadKeys, type GenerateKeysOptions, type GeneratedKeys, type SigningJwk, type SigningJwkSet } from './tokens/keygen';

@@ -52,7 +52,7 @@ describe('the base layer: src/core', () => {
       .filter((e) => e.isFile())
       .map((e) => e.name)
       .sort();
-    expect(top).toEqual(['express.ts', 'index.ts', 'options.ts', 'postgres.ts', 'redis.ts', 'server.ts', 'testing.ts']);
+    expect(top).toEqual(['cli.ts', 'express.ts', 'index.ts', 'options.ts', 'postgres.ts', 'redis.ts', 'server.ts', 'testing.ts']);
   });
 });
 
