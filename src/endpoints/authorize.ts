@@ -20,6 +20,7 @@ import { grantScopes, parseScope } from '../scopes';
 import type { Client, TokenRecord, User } from '../stores/types';
 import { hashToken, randomToken } from '../tokens/crypto';
 import type { Handler } from './token';
+import { isRegisteredRedirectUri } from '../clients/redirect-uri';
 import { nowSeconds } from '../clock';
 
 /** The request's parameters, and the names that appeared more than once. */
@@ -71,7 +72,11 @@ function resumeUrl(req: Request, params: Params): string {
   return `${q === -1 ? url : url.slice(0, q)}?${query.toString()}`;
 }
 
-/** The redirect URI to answer to: one of the client's, matched as an exact string (RFC 9700 §4.1.3). */
+/**
+ * The redirect URI to answer to: one of the client's, matched as an exact string (RFC 9700
+ * §4.1.3) except for the port of a loopback IP redirect URI (RFC 8252 §7.3). The requested
+ * string is the target, so a native app gets its ephemeral port back.
+ */
 function redirectTarget(client: Client, requested: string | undefined): string {
   const registered = client.redirectUris ?? [];
   if (registered.length === 0) {
@@ -82,8 +87,8 @@ function redirectTarget(client: Client, requested: string | undefined): string {
     if (registered.length > 1) throw new PageError('invalid_request', 'The redirect_uri parameter is required: the client has several registered redirect URIs.');
     target = registered[0];
   } else {
-    target = registered.find((uri) => uri === requested);
-    if (target === undefined) throw new PageError('invalid_request', 'The redirect_uri does not match any redirect URI registered for this client.');
+    if (!isRegisteredRedirectUri(registered, requested)) throw new PageError('invalid_request', 'The redirect_uri does not match any redirect URI registered for this client.');
+    target = requested;
   }
   // RFC 6749 §3.1.2: a redirection endpoint MUST NOT include a fragment.
   if (target === undefined || target.includes('#')) throw new PageError('invalid_request', 'The registered redirect URI is not usable (it has a fragment).');
