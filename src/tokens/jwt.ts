@@ -55,7 +55,17 @@ export interface JwtVerifyOptions {
   clockTolerance: number;
 }
 
-function decodeHeader(token: string): { alg?: unknown; kid?: unknown; typ?: unknown } | undefined {
+/**
+ * RFC 7515 §4.1.11: a JWS whose `crit` header lists extensions the recipient does not
+ * understand MUST be rejected. tokengate understands no JWS extension, so any `crit` member
+ * (well-formed or not) makes the token invalid. Every JWT verifier calls this before trusting
+ * the signature.
+ */
+export function refuseCriticalExtensions(header: { crit?: unknown }): void {
+  if (header.crit !== undefined) throw new InvalidToken('The token has a critical header parameter this server does not understand (RFC 7515 §4.1.11).');
+}
+
+function decodeHeader(token: string): { alg?: unknown; kid?: unknown; typ?: unknown; crit?: unknown } | undefined {
   const dot = token.indexOf('.');
   if (dot <= 0) return undefined;
   try {
@@ -95,6 +105,7 @@ export class JwtVerifier {
   verify(token: string): AccessTokenClaims {
     const header = decodeHeader(token);
     if (!header) throw new InvalidToken('The access token is malformed.');
+    refuseCriticalExtensions(header);
     const entry = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
     if (!entry || header.alg !== entry.key.alg) throw new InvalidToken('The access token was not signed by this server.');
     if (typeof header.typ !== 'string' || !/^(application\/)?at\+jwt$/i.test(header.typ)) {
