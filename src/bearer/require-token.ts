@@ -13,7 +13,7 @@ import { withoutSecrets } from '../redact';
 import type { Logger } from '../options';
 import type { AuthInfo, TokenValidator } from './auth-info';
 import { cacheKey, type TokenCache } from './cache';
-import { bearerFromHeader, extractToken } from './extract';
+import { bearerFromHeader, extractToken, mayCarryOtherToken } from './extract';
 
 /** Options for `requireToken()`. */
 export interface RequireTokenOptions {
@@ -111,7 +111,7 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   }
 
   return function requireToken(req, res, next) {
-    if (!allowBody && !allowQuery) {
+    if (!allowBody && !allowQuery && !mayCarryOtherToken(req)) {
       // The hot path: header only, no promise until a cache miss.
       let token: string | undefined;
       try {
