@@ -19,6 +19,7 @@ export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type Atte
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
 export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions } from './hooks';
+export type { PasswordGrantOptions } from './grants/password';
 export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
 export type { AuthInfo } from './bearer/auth-info';

@@ -11,6 +11,7 @@ import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
 import { maskTokens, safeDetail } from './redact';
 import { publishingLogger } from './log-channel';
 import { SCOPE_TOKEN } from './scopes';
+import { resolvePasswordGrant, type PasswordGrantOptions, type ResolvedPasswordGrantOptions } from './grants/password';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -105,6 +106,8 @@ export interface ServerOptions {
   bodyTimeout?: number;
   /** Lets browser clients on other origins call the token, revocation and metadata endpoints. Default: off. */
   cors?: CorsOptions;
+  /** The password grant: only confidential clients unless `allowPublicClients` (RFC 9700 §2.4). */
+  passwordGrant?: PasswordGrantOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -133,6 +136,7 @@ export interface ResolvedOptions {
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
+  readonly passwordGrant: ResolvedPasswordGrantOptions;
 }
 
 /** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */
@@ -327,5 +331,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bruteForce: resolveBruteForce(options.bruteForce, logger),
     bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
     cors: resolveCors(options.cors),
+    passwordGrant: resolvePasswordGrant(options.passwordGrant, logger),
   });
 }
