@@ -8,13 +8,14 @@ import type { TokenStore } from '../stores/types';
 import { hashToken } from '../tokens/crypto';
 import { isJwt, type JwtVerifier } from '../tokens/jwt';
 import { verifyLiveJwt } from '../tokens/verify-access';
+import type { RevokedIds } from '../tokens/revoked-ids';
 import type { TokenValidator, ValidatedToken } from './auth-info';
 
-/** A validator for tokens this server issued, in either format. */
-export function localValidator(verifier: JwtVerifier, tokens: TokenStore): TokenValidator {
+/** A validator for tokens this server issued, in either format; `heard`: the revocations this instance heard. */
+export function localValidator(verifier: JwtVerifier, tokens: TokenStore, heard?: RevokedIds): TokenValidator {
   return async function validate(token) {
     if (isJwt(token)) {
-      const { claims, revocationIds } = await verifyLiveJwt(verifier, tokens, token);
+      const { claims, revocationIds } = await verifyLiveJwt(verifier, tokens, token, heard);
       return validated(claims.sub, claims.client_id, claims.scope, claims.exp, claims, revocationIds);
     }
     const id = hashToken(token);

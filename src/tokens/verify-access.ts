@@ -7,6 +7,7 @@
 import { InvalidToken } from '../errors';
 import type { TokenStore } from '../stores/types';
 import type { AccessTokenClaims, JwtVerifier } from './jwt';
+import type { RevokedIds } from './revoked-ids';
 
 /** A live JWT access token: its claims and the ids a revocation may name. */
 export interface LiveAccessToken {
@@ -14,10 +15,14 @@ export interface LiveAccessToken {
   revocationIds: string[];
 }
 
-/** Verify a JWT access token and check it is not revoked; throws {@link InvalidToken}. */
-export async function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: string): Promise<LiveAccessToken> {
+/**
+ * Verify a JWT access token and check it is not revoked — neither in the store nor among the
+ * revocations this instance heard (`heard`), which a store that lost its data cannot forget;
+ * throws {@link InvalidToken}.
+ */
+export async function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: string, heard?: RevokedIds): Promise<LiveAccessToken> {
   const claims = verifier.verify(token);
   const revocationIds = claims.fid === undefined ? [claims.jti] : [claims.jti, claims.fid];
-  if (await tokens.isRevoked(revocationIds)) throw new InvalidToken('The access token has been revoked.');
+  if (heard?.has(revocationIds) || (await tokens.isRevoked(revocationIds))) throw new InvalidToken('The access token has been revoked.');
   return { claims, revocationIds };
 }
