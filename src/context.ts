@@ -2,6 +2,8 @@
  * What every endpoint and grant of one server shares, built once by `oauthServer`.
  * @packageDocumentation
  */
+import type { TokenResponseExtension } from './grants/types';
+import type { OpenIdProvider } from './oidc/provider';
 import type { ResolvedOptions } from './options';
 import type { ClientStore, TokenStore, UserStore } from './stores/types';
 import type { TokenIssuer } from './tokens/issue';
@@ -20,4 +22,8 @@ export interface ServerContext {
   readonly basicChallenge: string;
   /** The revocations this instance heard, checked besides the store (see {@link RevokedIds}). */
   readonly heardRevocations: RevokedIds;
+  /** OpenID Connect, when `options.openid` turned it on. */
+  readonly openid?: OpenIdProvider;
+  /** What adds members to code and refresh token responses (e.g. the ID token). */
+  readonly tokenResponseExtensions?: readonly TokenResponseExtension[];
 }

@@ -30,6 +30,48 @@ export interface AuthorizeRequestInfo {
   resumeUrl: string;
   /** Every request parameter as received (empty values dropped). */
   params: Params;
+
+  // OpenID Connect (OIDC Core §3.1.2.1): empty or undefined for a plain OAuth request.
+  /**
+   * The `prompt` values. With `none`, show nothing: return the user or `undefined` (the
+   * client then gets `login_required`), and from `consent` `true` or `undefined`
+   * (`consent_required`); or throw `InteractionRequired`. With `consent`, ask again even if
+   * the user approved before. `select_account` and others are for the app to honour.
+   */
+  prompt: readonly string[];
+  /**
+   * The user must sign in again even if a session exists (`prompt=login`, or the session is
+   * older than `max_age`): sign them in, then redirect to `resumeUrl`, which no longer asks
+   * for it.
+   */
+  reauthenticate: boolean;
+  /** `max_age` (or the client's default) in seconds; return `authTime` so it can be checked. */
+  maxAge: number | undefined;
+  /** `login_hint`: who the client thinks is signing in (an e-mail, a phone number, ...). */
+  loginHint: string | undefined;
+  /** `ui_locales`, preferred first (BCP 47 tags). */
+  uiLocales: readonly string[];
+  /** `acr_values`, preferred first: the authentication context classes the client asks for. */
+  acrValues: readonly string[];
+}
+
+/**
+ * What `authenticate` may return besides the user alone: when and how the user signed in,
+ * for OpenID Connect's `auth_time`, `acr`, `amr` and `max_age`.
+ *
+ * @example
+ * ```ts
+ * authenticate: (req) => req.session.user && { user: req.session.user, authTime: req.session.signedInAt, amr: ['pwd'] }
+ * ```
+ */
+export interface SignedInUser<U extends User = User> {
+  user: U;
+  /** When the user actually signed in (seconds since the epoch), not when the session was last used. */
+  authTime?: number;
+  /** The authentication context class reference the sign-in satisfied. */
+  acr?: string;
+  /** The authentication methods used (RFC 8176 values such as `pwd`, `otp`, `mfa`). */
+  amr?: string[];
 }
 
 /** {@link AuthorizeRequestInfo} plus the signed-in user, for the consent hook. */
@@ -63,11 +105,12 @@ export interface ConsentInfo extends AuthorizeRequestInfo {
  */
 export interface AuthorizeHooks<Req = any, Res = any> {
   /**
-   * Who is signed in? Return the user (its `id` becomes the token's `sub`), or respond
+   * Who is signed in? Return the user (its `id` becomes the token's `sub`) or
+   * `{ user, authTime, acr, amr }` ({@link SignedInUser}), or respond
    * yourself (e.g. redirect to the login page) and return `undefined`. Returning `undefined`
    * without responding denies the request (`access_denied`) and logs a warning.
    */
-  authenticate(req: Req, res: Res, info: AuthorizeRequestInfo): User | undefined | Promise<User | undefined>;
+  authenticate(req: Req, res: Res, info: AuthorizeRequestInfo): User | SignedInUser | undefined | Promise<User | SignedInUser | undefined>;
   /**
    * Does the user approve? Return `true` to issue the code, `false` to send `access_denied`
    * to the client, or respond yourself (e.g. render or redirect to a consent page) and return

@@ -12,6 +12,7 @@ import { maskTokens, safeDetail } from './redact';
 import { publishingLogger } from './log-channel';
 import { SCOPE_TOKEN } from './scopes';
 import { resolvePasswordGrant, type PasswordGrantOptions, type ResolvedPasswordGrantOptions } from './grants/password';
+import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -108,6 +109,11 @@ export interface ServerOptions {
   cors?: CorsOptions;
   /** The password grant: only confidential clients unless `allowPublicClients` (RFC 9700 §2.4). */
   passwordGrant?: PasswordGrantOptions;
+  /**
+   * Turns on OpenID Connect (needs `authorize`): ID tokens, UserInfo, discovery and logout.
+   * See {@link OpenIdOptions} and docs/openid-connect.md.
+   */
+  openid?: OpenIdOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -137,6 +143,8 @@ export interface ResolvedOptions {
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
   readonly passwordGrant: ResolvedPasswordGrantOptions;
+  /** OpenID Connect, when on. */
+  readonly openid: ResolvedOpenId | undefined;
 }
 
 /** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */
@@ -270,7 +278,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     keyInputs = [ephemeralKey()];
   }
   if (!Array.isArray(keyInputs)) throw new Error('oauthServer: options.keys must be an array of { alg, privateKey | publicKey | secret }.');
-  const keys = keyInputs.map(resolveKey);
+  let keys = keyInputs.map(resolveKey);
   const kids = new Set<string>();
   for (const key of keys) {
     if (kids.has(key.kid)) throw new Error(`oauthServer: two keys share kid "${key.kid}"; every key needs its own kid.`);
@@ -297,7 +305,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   const revocationPath = checkPath('revocationPath', options.revocationPath, '/oauth/revoke');
   const introspectionPath = checkPath('introspectionPath', options.introspectionPath, '/oauth/introspect');
   const jwksPath = checkPath('jwksPath', options.jwksPath, '/oauth/jwks');
-  checkDistinctPaths({ tokenPath, authorizePath, revocationPath, introspectionPath, jwksPath });
+  const authorize = checkAuthorize(options.authorize);
+  // OpenID Connect may add an RS256 key for ID tokens (OIDC Core §15.1); it verifies and is published like the others.
+  const oidc = resolveOpenId(options.openid, keys, logger, authorize !== undefined);
+  if (oidc?.addedKey) keys = [...keys, oidc.addedKey];
+  const oidcPaths = oidc ? { 'openid.userinfoPath': oidc.openid.userinfoPath, ...(oidc.openid.logout && { 'openid.endSessionPath': oidc.openid.endSessionPath }) } : {};
+  checkDistinctPaths({ tokenPath, authorizePath, revocationPath, introspectionPath, jwksPath, ...oidcPaths });
 
   const cacheMax = options.cache?.max ?? 10_000;
   if (!Number.isInteger(cacheMax) || cacheMax < 0) throw new Error('oauthServer: options.cache.max must be a whole number ≥ 0.');
@@ -320,7 +333,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
       staleIfUnavailable: options.cache?.staleIfUnavailable === undefined || options.cache.staleIfUnavailable === 0 ? 0 : positiveInteger('cache.staleIfUnavailable', options.cache.staleIfUnavailable, 0),
     },
     logger,
-    authorize: checkAuthorize(options.authorize),
+    authorize,
     authorizePath,
     authorizationCodeLifetime: codeLifetime,
     pkce: Object.freeze(checkPkce(options.pkce)),
@@ -332,5 +345,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
     cors: resolveCors(options.cors),
     passwordGrant: resolvePasswordGrant(options.passwordGrant, logger),
+    openid: oidc?.openid,
   });
 }

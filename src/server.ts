@@ -23,6 +23,10 @@ import { memoryTokenStore } from './stores/memory/tokens';
 import type { Stores, TokenStore } from './stores/types';
 import { TokenIssuer } from './tokens/issue';
 import { JwtVerifier } from './tokens/jwt';
+import { OPENID_WELL_KNOWN, openIdMetadata } from './oidc/discovery';
+import { endSessionEndpoint } from './oidc/logout';
+import { OpenIdProvider } from './oidc/provider';
+import { userinfoEndpoint } from './oidc/userinfo';
 
 /**
  * The middleware `oauthServer` returns: mount it with `app.use(oauth)`; it answers its own
@@ -100,6 +104,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   checkStores(stores);
   const resolved = resolveOptions(options);
   const tokens = stores.tokens ?? memoryTokenStore();
+  const openid = resolved.openid && new OpenIdProvider(resolved.openid, resolved.issuer, resolved.keys, stores.clients, stores.users);
   const ctx: ServerContext = Object.freeze({
     options: resolved,
     clients: stores.clients,
@@ -109,6 +114,8 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     verifier: new JwtVerifier(resolved.keys, { issuer: resolved.issuer, audience: resolved.audience, clockTolerance: resolved.clockTolerance }),
     basicChallenge: `Basic realm="${resolved.realm}", charset="UTF-8"`,
     heardRevocations: new RevokedIds(),
+    openid,
+    tokenResponseExtensions: openid ? [openid.extendTokenResponse] : [],
   });
 
   const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined });
@@ -117,9 +124,11 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   routes.set(resolved.revocationPath, revocationEndpoint(ctx));
   routes.set(resolved.introspectionPath, introspectionEndpoint(ctx));
   routes.set(resolved.jwksPath, jwksEndpoint(resolved.keys, resolved.logger));
+  const logout = openid?.options.logout;
+  if (openid && logout) routes.set(openid.options.endSessionPath, endSessionEndpoint(ctx, openid, logout));
 
   // Discovery describes what is registered above, so register new endpoints before this line.
-  const metadata = buildMetadata(
+  const oauthMetadata = buildMetadata(
     resolved,
     {
       authorization: routes.has(resolved.authorizePath) ? resolved.authorizePath : undefined,
@@ -130,6 +139,8 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     },
     [...grants.keys()],
   );
+  // OpenID Connect Discovery: the same document with OIDC's members, so both agree.
+  const metadata = openid ? openIdMetadata(oauthMetadata, openid, resolved.issuer.replace(/\/+$/, '')) : oauthMetadata;
   // CORS (options.cors) for what browser clients call; never for the authorize endpoint.
   const { cors } = resolved;
   if (cors) {
@@ -140,6 +151,9 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   // An issuer without a path has its document right under the mount point (the host root);
   // one with a path has it outside, served by `oauth.wellKnown` (RFC 8414 §3.1).
   if (wellKnownPath(resolved.issuer) === WELL_KNOWN) routes.set(WELL_KNOWN, metadataHandler);
+  // OIDC Discovery §4: the issuer followed by /.well-known/openid-configuration, i.e. under
+  // the mount point; `oauth.wellKnown` also answers RFC 8414 §5's form for an issuer with a path.
+  if (openid) routes.set(OPENID_WELL_KNOWN, metadataHandler);
 
   // One cache per server, shared by all its guards: validity does not depend on the route.
   // The cache notes every revocation heard in ctx.heardRevocations, which outlives any reset:
@@ -154,6 +168,10 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     bodyTimeoutMs: resolved.bodyTimeoutMs,
     logger: resolved.logger,
   };
+  if (openid) {
+    routes.set(openid.options.userinfoPath, userinfoEndpoint({ provider: openid, clients: stores.clients, tokens, guard: guardContext, cors: resolved.cors }));
+    if (cors) routes.set(openid.options.userinfoPath, cors.wrap('GET, POST', routes.get(openid.options.userinfoPath) as Handler));
+  }
 
   const middleware = function tokengate(req: Request, res: ServerResponse, next: (err?: unknown) => void): void {
     const url = req.url ?? '/';
@@ -173,7 +191,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     tokens: { value: tokens },
     context: { value: ctx },
     metadata: { value: metadata },
-    wellKnown: { value: wellKnownMiddleware(resolved.issuer, metadataHandler) },
+    wellKnown: { value: wellKnownMiddleware(resolved.issuer, metadataHandler, openid ? [WELL_KNOWN, OPENID_WELL_KNOWN] : [WELL_KNOWN]) },
     resetLimits: { value: async (target: ResetTarget) => resolved.bruteForce?.reset(target) },
   });
   return middleware;

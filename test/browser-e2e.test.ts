@@ -109,10 +109,10 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
     await page.waitForURL((url) => url.pathname === '/client');
     await page.locator('#me').waitFor({ state: 'visible' });
     const me = JSON.parse((await page.locator('#me').textContent()) as string);
-    expect(me).toEqual({ sub: 'user-alice', client_id: 'demo-spa', scope: ['read', 'write'] });
+    expect(me).toEqual({ sub: 'user-alice', client_id: 'demo-spa', scope: ['openid', 'profile', 'email', 'read', 'write'] });
     await expect(page.locator('#status').textContent()).resolves.toContain('Signed in');
     const tokens = JSON.parse((await page.locator('#tokens').textContent()) as string);
-    expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'read write' });
+    expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'openid profile email read write' });
     // The page removed the code from the address bar once it had read it.
     expect(new URL(page.url()).search).toBe('');
     await page.screenshot({ path: join(OUTPUT, 'final.png'), fullPage: true });

@@ -34,6 +34,13 @@ function sessionStore() {
       fresh.pending = old.pending;
       return fresh;
     },
+    // Sign out: forget the session (RP-Initiated Logout ends up here).
+    end(req, res) {
+      const session = this.get(req, res);
+      sessions.delete(session.id);
+      req.demoSession = undefined;
+      res.setHeader('Set-Cookie', 'demo_sid=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0');
+    },
   };
 }
 
@@ -48,37 +55,53 @@ function createDemo({ issuer }) {
     clients: [
       { id: 'web-app', secret: 'web-secret', grants: ['client_credentials', 'password', 'refresh_token'], scopes: ['read', 'write'] },
       // A public client (no secret), as a browser app must be: PKCE protects its codes.
-      { id: 'demo-spa', grants: ['authorization_code', 'refresh_token'], scopes: ['read', 'write'], redirectUris: [redirectUri] },
+      // It signs users in with OpenID Connect too, and may send them back here after logout.
+      {
+        id: 'demo-spa',
+        grants: ['authorization_code', 'refresh_token'],
+        scopes: ['openid', 'profile', 'email', 'read', 'write'],
+        redirectUris: [redirectUri],
+        postLogoutRedirectUris: [redirectUri],
+      },
     ],
-    users: [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland' }],
+    users: [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland', name: 'Alice Liddell', email: 'alice@example.com' }],
   });
   const sessions = sessionStore();
 
-  // The demo uses an ephemeral key (tokengate warns about it); real apps pass options.keys.
+  // The demo uses ephemeral keys (tokengate warns about them); real apps pass options.keys.
   const oauth = oauthServer(stores, {
     issuer,
     authorize: {
-      // Signed in? Otherwise off to the sign-in page, which comes back to resumeUrl.
-      authenticate(req, res, { resumeUrl }) {
+      // Signed in (and recently enough, if the client asked)? Then say who and since when.
+      // Otherwise off to the sign-in page, which comes back to resumeUrl; with prompt=none
+      // no page may be shown, so just say nobody is signed in (the client gets login_required).
+      authenticate(req, res, { resumeUrl, prompt, reauthenticate }) {
         const session = sessions.get(req, res);
-        if (session.user) return session.user;
+        if (session.user && !reauthenticate) return { user: session.user, authTime: session.signedInAt, amr: ['pwd'] };
+        if (prompt.includes('none')) return undefined;
         res.redirect('/login?next=' + encodeURIComponent(resumeUrl));
         return undefined;
       },
       // Approved before (this session)? Otherwise ask on the consent page, which records the
-      // decision and comes back here.
-      consent(req, res, { client, scopes, resumeUrl }) {
+      // decision and comes back here (not under prompt=none: consent_required instead).
+      consent(req, res, { client, scopes, resumeUrl, prompt }) {
         const session = sessions.get(req, res);
         const key = `${client.id} ${scopes.join(' ')}`;
-        if (session.approved.has(key)) return true;
+        if (session.approved.has(key) && !prompt.includes('consent')) return true;
         if (session.denied === key) {
           session.denied = undefined;
           return false;
         }
+        if (prompt.includes('none')) return undefined;
         session.pending = { clientId: client.id, scopes, key, next: resumeUrl };
         res.redirect('/consent');
         return undefined;
       },
+    },
+    // OpenID Connect: ID tokens, UserInfo, discovery and logout.
+    openid: {
+      claims: (user) => ({ name: user.name, email: user.email, email_verified: true }),
+      logout: (req, res) => sessions.end(req, res),
     },
   });
 
@@ -103,7 +126,9 @@ function createDemo({ issuer }) {
       if (!user) {
         return res.status(401).type('html').send(pages.signInPage({ next: target, csrf: session.csrf, username: req.body.username, error: 'Wrong e-mail or password.' }));
       }
-      sessions.renew(req, res).user = user;
+      const fresh = sessions.renew(req, res);
+      fresh.user = user;
+      fresh.signedInAt = Math.floor(Date.now() / 1000);
       res.redirect(303, target);
     } catch (err) {
       next(err);
@@ -133,10 +158,13 @@ function createDemo({ issuer }) {
         issuer,
         clientId: 'demo-spa',
         redirectUri,
-        scope: 'read write',
+        scope: 'openid profile email read write',
         authorizeUrl: `${issuer}/oauth/authorize`,
         tokenUrl: `${issuer}/oauth/token`,
         apiUrl: `${issuer}/api/me`,
+        jwksUrl: `${issuer}/oauth/jwks`,
+        userinfoUrl: `${issuer}/oauth/userinfo`,
+        endSessionUrl: `${issuer}/oauth/logout`,
       }),
     );
   });

@@ -41,7 +41,13 @@ ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
   );
 }
 
-const SCOPE_TEXT = { read: 'Read your profile', write: 'Change your data' };
+const SCOPE_TEXT = {
+  openid: 'Sign you in',
+  profile: 'Know your name',
+  email: 'Know your e-mail address',
+  read: 'Read your profile',
+  write: 'Change your data',
+};
 
 function consentPage({ clientName, scopes, user, csrf }) {
   const items = scopes.map((s) => `<li><strong>${escape(s)}</strong>: ${escape(SCOPE_TEXT[s] ?? s)}</li>`).join('');
@@ -58,23 +64,45 @@ function consentPage({ clientName, scopes, user, csrf }) {
   );
 }
 
-// The client runs entirely in the browser, as a public client: PKCE (S256), state, and the
-// iss check of RFC 9207 before it trusts the code.
+// The client runs entirely in the browser, as a public client: PKCE (S256), state, the iss
+// check of RFC 9207 before it trusts the code, and OpenID Connect: a nonce, and the ID token
+// checked (RS256 signature against the JWKS, iss, aud, exp, nonce) before its claims are shown.
 const clientScript = `
 const cfg = JSON.parse(document.getElementById('config').textContent);
 const $ = (id) => document.getElementById(id);
 const show = (id, text) => { $(id).hidden = false; $(id).textContent = text; };
 const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+const fromB64url = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+const random = () => b64url(crypto.getRandomValues(new Uint8Array(16)));
 const short = (t) => (t ? t.slice(0, 16) + '…' : t);
 
-async function signIn() {
+async function signIn(prompt) {
   const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
   const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
-  const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
-  sessionStorage.setItem('demo-pkce', JSON.stringify({ verifier, state }));
+  const state = random();
+  const nonce = random();
+  sessionStorage.setItem('demo-pkce', JSON.stringify({ verifier, state, nonce }));
   const query = new URLSearchParams({ response_type: 'code', client_id: cfg.clientId, redirect_uri: cfg.redirectUri,
-    scope: cfg.scope, state, code_challenge: challenge, code_challenge_method: 'S256' });
+    scope: cfg.scope, state, nonce, code_challenge: challenge, code_challenge_method: 'S256' });
+  if (prompt) query.set('prompt', prompt);
   location.assign(cfg.authorizeUrl + '?' + query);
+}
+
+// OpenID Connect Core 3.1.3.7: the checks a client makes before it believes an ID token.
+async function checkIdToken(idToken, nonce) {
+  const [h, p, sig] = idToken.split('.');
+  const header = JSON.parse(new TextDecoder().decode(fromB64url(h)));
+  const claims = JSON.parse(new TextDecoder().decode(fromB64url(p)));
+  const { keys } = await (await fetch(cfg.jwksUrl)).json();
+  const jwk = keys.find((k) => k.kid === header.kid);
+  if (header.alg !== 'RS256' || !jwk) throw new Error('The ID token is not signed with a key of the server.');
+  const key = await crypto.subtle.importKey('jwk', jwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);
+  const ok = await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, fromB64url(sig), new TextEncoder().encode(h + '.' + p));
+  if (!ok) throw new Error('The ID token signature does not verify.');
+  if (claims.iss !== cfg.issuer || claims.aud !== cfg.clientId) throw new Error('The ID token is not for this client.');
+  if (claims.nonce !== nonce) throw new Error('The ID token nonce does not match this sign-in.');
+  if (claims.exp * 1000 < Date.now()) throw new Error('The ID token has expired.');
+  return claims;
 }
 
 async function finish(params) {
@@ -90,15 +118,39 @@ async function finish(params) {
       client_id: cfg.clientId, code_verifier: saved.verifier }) });
   const tokens = await tokenRes.json();
   if (!tokenRes.ok) throw new Error(tokens.error + ': ' + tokens.error_description);
-  show('tokens', JSON.stringify({ ...tokens, access_token: short(tokens.access_token), refresh_token: short(tokens.refresh_token) }, null, 2));
+  const claims = await checkIdToken(tokens.id_token, saved.nonce);
+  sessionStorage.setItem('demo-id-token', tokens.id_token);
+  show('tokens', JSON.stringify({ ...tokens, access_token: short(tokens.access_token), refresh_token: short(tokens.refresh_token), id_token: short(tokens.id_token) }, null, 2));
+  show('id-token', JSON.stringify(claims, null, 2));
+  const userinfoRes = await fetch(cfg.userinfoUrl, { headers: { Authorization: 'Bearer ' + tokens.access_token } });
+  const userinfo = await userinfoRes.json();
+  if (userinfo.sub !== claims.sub) throw new Error('UserInfo is about someone else.');
+  show('userinfo', JSON.stringify(userinfo, null, 2));
   const meRes = await fetch(cfg.apiUrl, { headers: { Authorization: 'Bearer ' + tokens.access_token } });
   show('me', JSON.stringify(await meRes.json(), null, 2));
-  show('status', meRes.ok ? 'Signed in. The protected API answered:' : 'The API refused the token.');
+  $('sign-out').hidden = false;
+  show('status', meRes.ok ? 'Signed in as ' + (userinfo.name || claims.sub) + '.' : 'Signed in, but the API refused the token.');
+}
+
+// RP-Initiated Logout: the server ends its session and sends the browser back here with state.
+function signOut() {
+  const state = random();
+  sessionStorage.setItem('demo-logout', state);
+  const query = new URLSearchParams({ id_token_hint: sessionStorage.getItem('demo-id-token') || '', post_logout_redirect_uri: cfg.redirectUri, state });
+  sessionStorage.removeItem('demo-id-token');
+  location.assign(cfg.endSessionUrl + '?' + query);
 }
 
 $('sign-in').addEventListener('click', () => signIn().catch((e) => show('status', e.message)));
+$('silent-sign-in').addEventListener('click', () => signIn('none').catch((e) => show('status', e.message)));
+$('sign-out').addEventListener('click', signOut);
 const params = new URLSearchParams(location.search);
 if (params.has('code') || params.has('error')) finish(params).catch((e) => show('status', e.message));
+else if (params.has('state') && params.get('state') === sessionStorage.getItem('demo-logout')) {
+  sessionStorage.removeItem('demo-logout');
+  history.replaceState(null, '', location.pathname);
+  show('status', 'Signed out.');
+}
 `;
 
 function clientPage(config) {
@@ -109,7 +161,14 @@ function clientPage(config) {
     `<h1>Demo client</h1>
 <p>A single-page app registered as the public client <code>${escape(config.clientId)}</code>.</p>
 <button id="sign-in" type="button">Sign in with tokengate</button>
+<button id="silent-sign-in" type="button">Sign in silently (prompt=none)</button>
+<button id="sign-out" type="button" hidden>Sign out</button>
 <p id="status" role="status" hidden></p>
+<h2>ID token claims</h2>
+<pre id="id-token" hidden></pre>
+<h2>UserInfo</h2>
+<pre id="userinfo" hidden></pre>
+<h2>Tokens and the protected API</h2>
 <pre id="tokens" hidden></pre>
 <pre id="me" hidden></pre>
 <script type="application/json" id="config">${json}</script>

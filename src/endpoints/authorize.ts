@@ -11,13 +11,16 @@
 import type { ServerResponse } from 'node:http';
 import type { ServerContext } from '../context';
 import { AccessDenied, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnauthorizedClient, UnsupportedResponseType } from '../errors';
+import { readOidcRequest, type OidcAuthorizeRequest } from '../oidc/authorize-request';
+import { ConsentRequired } from '../oidc/errors';
+import { signIn } from './sign-in';
 import type { AuthorizeHooks, AuthorizeRequestInfo } from '../hooks';
 import { readParams, type Params, type Request } from '../http/body';
 import { safeDescription } from '../http/description';
 import { sendErrorPage } from '../http/error-page';
 import { isValidChallenge, type PkceMethod } from '../pkce';
 import { grantScopes, parseScope } from '../scopes';
-import type { Client, TokenRecord, User } from '../stores/types';
+import type { Client, TokenRecord } from '../stores/types';
 import { hashToken, randomToken } from '../tokens/crypto';
 import type { Handler } from './token';
 import { isRegisteredRedirectUri } from '../clients/redirect-uri';
@@ -74,11 +77,20 @@ async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: n
 // must not see it copied into a URL (login redirect, browser history, Referer, access logs).
 const NOT_RESUMED = new Set(['password', 'client_secret', 'code', 'code_verifier', 'refresh_token', 'access_token', 'token', 'assertion', 'client_assertion']);
 
-/** The URL the app redirects to after sign-in or consent to resume this request. */
-function resumeUrl(req: Request, params: Params): string {
+/**
+ * The URL the app redirects to after sign-in or consent to resume this request. For a
+ * re-authentication, without what asked for it (`prompt=login`, `max_age`): the resumed
+ * request comes after the new sign-in and must not ask for another one.
+ */
+function resumeUrl(req: Request, params: Params, reauthenticated = false): string {
   const url = req.originalUrl ?? req.url ?? '/';
   const q = url.indexOf('?');
-  const query = new URLSearchParams(Object.entries(params).filter(([name]) => !NOT_RESUMED.has(name)));
+  const entries = Object.entries(params).filter(([name]) => !NOT_RESUMED.has(name) && !(reauthenticated && name === 'max_age'));
+  const query = new URLSearchParams(
+    reauthenticated
+      ? entries.map(([name, value]): [string, string] => [name, name === 'prompt' ? value.split(' ').filter((p) => p !== 'login').join(' ') : value]).filter(([, value]) => value !== '')
+      : entries,
+  );
   return `${q === -1 ? url : url.slice(0, q)}?${query.toString()}`;
 }
 
@@ -171,21 +183,41 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     // Frozen: the hooks see what will be granted but cannot change it.
     const scopes = Object.freeze(grantScopes(client, parseScope(params.scope)));
     const pkce = pkceChallenge(ctx, client, params);
+    // OpenID Connect: a request with the openid scope (OIDC Core §3.1.2.1).
+    let oidc: OidcAuthorizeRequest | undefined;
+    if (ctx.openid && scopes.includes('openid')) {
+      ctx.openid.checkClient(client);
+      oidc = readOidcRequest(client, params);
+    }
 
-    const info: AuthorizeRequestInfo = { client, scopes, redirectUri, state: params.state, resumeUrl: resumeUrl(req, params), params: Object.freeze(params) };
-    const user: User | undefined = await hooks.authenticate(req, res, info);
-    if (responded(res)) return;
-    if (user === undefined || user === null) {
-      logger.warn('authorize.authenticate returned no user and did not respond; the request was denied. Redirect to your login page and return undefined.');
-      throw new AccessDenied('The user is not signed in.');
-    }
-    if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
-      throw new Error('authorize.authenticate must return a user object with a non-empty string id, or undefined.');
-    }
+    const prompt = oidc?.prompt ?? [];
+    const login = prompt.includes('login');
+    const info: AuthorizeRequestInfo = {
+      client,
+      scopes,
+      redirectUri,
+      state: params.state,
+      resumeUrl: resumeUrl(req, params, login),
+      params: Object.freeze(params),
+      prompt,
+      reauthenticate: login,
+      maxAge: oidc?.maxAge,
+      loginHint: oidc?.loginHint,
+      uiLocales: oidc?.uiLocales ?? [],
+      acrValues: oidc?.acrValues ?? [],
+    };
+    const signedIn = await signIn(hooks, req, res, info, () => ({ ...info, reauthenticate: true, resumeUrl: resumeUrl(req, params, true) }), logger);
+    if (signedIn === 'responded') return;
+    const { user } = signedIn;
+    if (oidc && ctx.openid) ctx.openid.checkRequestedSubject(client, oidc, user.id);
     if (hooks.consent) {
       const approved = await hooks.consent(req, res, { ...info, user });
-      if (responded(res)) return;
+      if (responded(res)) {
+        if (prompt.includes('none')) logger.warn('authorize.consent responded to a prompt=none request; it should return undefined instead, and the client gets consent_required.');
+        return;
+      }
       if (approved !== true) {
+        if (approved === undefined && prompt.includes('none')) throw new ConsentRequired();
         if (approved !== false) logger.warn('authorize.consent returned neither true nor false and did not respond; the request was denied.');
         throw new AccessDenied('The user denied the request.');
       }
@@ -210,6 +242,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       record.codeChallenge = pkce.challenge;
       record.codeChallengeMethod = pkce.method;
     }
+    if (oidc && ctx.openid) record.openid = ctx.openid.grantFor(client, oidc, signedIn);
     await tokens.save(record);
     if (responded(res)) return;
     redirect(req, res, addQuery(redirectUri, { code, state: params.state, iss: issuer }));

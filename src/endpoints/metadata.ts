@@ -18,9 +18,9 @@ export const WELL_KNOWN = '/.well-known/oauth-authorization-server';
  * inserted between the host and the issuer's path, any terminating `/` removed first. For
  * `https://example.com/tenant1` that is `/.well-known/oauth-authorization-server/tenant1`.
  */
-export function wellKnownPath(issuer: string): string {
+export function wellKnownPath(issuer: string, suffix: string = WELL_KNOWN): string {
   const path = new URL(issuer).pathname.replace(/\/+$/, '');
-  return WELL_KNOWN + path;
+  return suffix + path;
 }
 
 /** The absolute URL of this issuer's metadata document (RFC 8414 §3.1). */
@@ -119,12 +119,16 @@ export function metadataEndpoint(document: AuthorizationServerMetadata, options:
  * metadata path and passes everything else on. Needed when the issuer has a path, since the
  * document then lives outside the path the server is mounted at.
  */
-export function wellKnownMiddleware(issuer: string, handler: Handler): (req: Request, res: ServerResponse, next: (err?: unknown) => void) => void {
-  const path = wellKnownPath(issuer);
+export function wellKnownMiddleware(
+  issuer: string,
+  handler: Handler,
+  suffixes: readonly string[] = [WELL_KNOWN],
+): (req: Request, res: ServerResponse, next: (err?: unknown) => void) => void {
+  const paths = new Set(suffixes.map((suffix) => wellKnownPath(issuer, suffix)));
   return function wellKnown(req, res, next) {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    if ((q === -1 ? url : url.slice(0, q)) !== path) return next();
+    if (!paths.has(q === -1 ? url : url.slice(0, q))) return next();
     void handler(req, res);
   };
 }

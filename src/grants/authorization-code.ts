@@ -62,6 +62,9 @@ export const authorizationCodeGrant: Grant = {
       scope: record.scope,
       familyId: record.familyId,
       refreshToken: client.grants.includes('refresh_token'),
+      openid: record.openid,
+      // UserInfo needs the claims the request asked for one by one (OIDC Core §5.5).
+      extraClaims: record.openid?.userinfoClaims ? { userinfo_claims: record.openid.userinfoClaims } : undefined,
     };
     return redeem(ctx, client, record, request, INVALID);
   },

@@ -32,6 +32,7 @@ export async function redeem(
   message: string,
 ): Promise<TokenResponse> {
   const response = await ctx.issuer.issue(request);
+  for (const extend of ctx.tokenResponseExtensions ?? []) await extend({ client, record, request, response });
   const consumed = await ctx.tokens.consume(record.kind, record.id);
   if (consumed === undefined) throw new InvalidGrant(message);
   if (consumed.reused) {

@@ -29,7 +29,17 @@ export const refreshTokenGrant: Grant = {
       await ctx.issuer.revokeFamily(record.familyId, client);
       throw new InvalidGrant(INVALID);
     }
-    const request = { client, sub: record.sub, userId: record.userId, scope, refreshScope: record.scope, familyId: record.familyId, refreshToken: true };
+    const request = {
+      client,
+      sub: record.sub,
+      userId: record.userId,
+      scope,
+      refreshScope: record.scope,
+      familyId: record.familyId,
+      refreshToken: true,
+      openid: record.openid,
+      extraClaims: record.openid?.userinfoClaims ? { userinfo_claims: record.openid.userinfoClaims } : undefined,
+    };
     return redeem(ctx, client, record, request, INVALID);
   },
 };

@@ -47,6 +47,24 @@ export interface Client {
    * Refresh tokens stay private to the client they were issued to. Default false.
    */
   resourceServer?: boolean;
+
+  // OpenID Connect (docs/openid-connect.md); names as in OpenID Connect Dynamic Client Registration §2.
+  /** Algorithm of this client's ID tokens (`id_token_signed_response_alg`): RS256 (default), PS256, ES256 or ES384, with a signing key of that algorithm in `options.keys`. */
+  idTokenSignedResponseAlg?: 'RS256' | 'PS256' | 'ES256' | 'ES384';
+  /** `public` (default: `sub` is the user id) or `pairwise` (a different `sub` per sector, OIDC Core §8.1; needs `options.openid.pairwiseSalt`). */
+  subjectType?: 'public' | 'pairwise';
+  /**
+   * For pairwise subjects: a URI whose host is the client's sector (OIDC Core §8.1), needed
+   * when its redirect URIs have more than one host. Registered by the app, which is trusted to
+   * have checked it; tokengate does not fetch it.
+   */
+  sectorIdentifierUri?: string;
+  /** Where the end-session endpoint may send the user after logout, compared as exact strings (RP-Initiated Logout §3). */
+  postLogoutRedirectUris?: readonly string[];
+  /** Always put `auth_time` in this client's ID tokens (`require_auth_time`). */
+  requireAuthTime?: boolean;
+  /** `max_age` applied when the client's request has none (`default_max_age`), in seconds. */
+  defaultMaxAge?: number;
 }
 
 /**
@@ -138,6 +156,31 @@ export interface TokenRecord {
   codeChallenge?: string;
   /** Authorization codes: the PKCE `code_challenge_method`. */
   codeChallengeMethod?: 'S256' | 'plain';
+  /**
+   * OpenID Connect: how the user signed in and what the client asked for, kept on the code
+   * and carried to the refresh tokens of its family (without the nonce) so that a refresh
+   * can issue an ID token with the original `auth_time`. Stores keep it as they keep every
+   * other field (a nested object).
+   */
+  openid?: OpenIdGrant;
+}
+
+/** What a grant keeps for OpenID Connect (see {@link TokenRecord.openid}). */
+export interface OpenIdGrant {
+  /** The authorization request's `nonce`, echoed in the ID token (codes only). */
+  nonce?: string;
+  /** When the user signed in (seconds since the epoch), as the authenticate hook reported. */
+  authTime?: number;
+  /** The authentication context class the hook reported. */
+  acr?: string;
+  /** The authentication methods the hook reported. */
+  amr?: string[];
+  /** Individual claims asked for with the `claims` parameter for the ID token. */
+  idTokenClaims?: string[];
+  /** Individual claims asked for with the `claims` parameter for UserInfo. */
+  userinfoClaims?: string[];
+  /** The request had `max_age` (or the client a default one): `auth_time` is required. */
+  authTimeRequired?: boolean;
 }
 
 /** What {@link TokenStore.consume} returns for a record that exists. */

@@ -21,6 +21,17 @@ export function recordRules({ it, store, harness }: TokenKit): void {
     }
   });
 
+  it('TokenStore.save/find/consume — the nested OpenID Connect facts (record.openid) round-trip', async () => {
+    const s = await store();
+    const r = rule('TokenStore.find', 'records round-trip');
+    const { record } = mint('authorization_code');
+    record.openid = { nonce: 'n-0S6 "quoted"', authTime: nowSeconds() - 60, acr: 'urn:example:loa:2', amr: ['pwd', 'otp'], idTokenClaims: ['email'], userinfoClaims: ['name'], authTimeRequired: true };
+    await s.save(record);
+    r.equal((await s.find('authorization_code', record.id))?.openid, record.openid, 'record.openid after find');
+    const consumed = await s.consume('authorization_code', record.id);
+    r.equal(consumed?.record.openid, record.openid, 'record.openid after consume');
+  });
+
   it('TokenStore.find — fields left out come back undefined (not null), numbers as numbers, scope as an array', async () => {
     const s = await store();
     const r = rule('TokenStore.find', 'absent fields are undefined');

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { ResolvedOptions } from '../options';
-import type { Client, TokenStore } from '../stores/types';
+import type { Client, OpenIdGrant, TokenRecord, TokenStore } from '../stores/types';
 import { hashToken, randomToken } from './crypto';
 import { JwtSigner, type AccessTokenClaims } from './jwt';
 import { nowSeconds } from '../clock';
@@ -16,6 +16,8 @@ export interface TokenResponse {
   expires_in: number;
   refresh_token?: string;
   scope: string;
+  /** OpenID Connect: the ID token (OIDC Core §3.1.3.3), when the grant has the `openid` scope. */
+  id_token?: string;
 }
 
 /** What to issue. */
@@ -32,8 +34,17 @@ export interface IssueRequest {
   familyId?: string;
   /** Whether to issue a refresh token. */
   refreshToken: boolean;
+  /** OpenID Connect facts of the grant, kept on its refresh tokens (without the nonce, which belongs to the code). */
+  openid?: OpenIdGrant;
+  /** Private claims added to a JWT access token (never overriding the RFC 9068 ones). */
+  extraClaims?: Record<string, unknown>;
 }
 
+// The nonce binds the code's ID token to one authorization request; refreshed ID tokens must not repeat it (OIDC Core §12.2).
+function withoutNonce(grant: OpenIdGrant): OpenIdGrant {
+  const { nonce: _nonce, ...rest } = grant;
+  return rest;
+}
 
 /** Issues access and refresh tokens and revokes families; one per server. */
 export class TokenIssuer {
@@ -62,6 +73,7 @@ export class TokenIssuer {
     let accessToken: string;
     if (this.signer) {
       const claims: AccessTokenClaims = {
+        ...request.extraClaims,
         iss: this.options.issuer,
         sub,
         aud: this.options.audience as string | string[],
@@ -80,7 +92,8 @@ export class TokenIssuer {
 
     let refreshToken: string | undefined;
     const saves: Promise<void>[] = [];
-    const base = { familyId, clientId: client.id, sub, userId: request.userId, scope, issuedAt: now };
+    const base: Omit<TokenRecord, 'kind' | 'id' | 'expiresAt'> = { familyId, clientId: client.id, sub, userId: request.userId, scope, issuedAt: now };
+    if (request.openid) base.openid = withoutNonce(request.openid);
     if (!this.signer) {
       saves.push(this.tokens.save({ ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn }));
     }

@@ -29,6 +29,7 @@ export const FIXTURE_SECRETS = [
   'machine-secret',
   'no-redirect-secret',
   'builder-bob-7',
+  'rp-oidc-secret',
 ];
 
 // Parameters whose values are credentials the server must never repeat.

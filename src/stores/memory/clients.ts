@@ -16,7 +16,8 @@ function checkRedirectUris(input: MemoryClientInput): void {
   if (input.grants.includes('authorization_code') && uris.length === 0) {
     throw new Error(`memoryStores: client "${input.id}" has the authorization_code grant but no redirectUris; register the exact URIs it may redirect to.`);
   }
-  for (const uri of uris) {
+  checkOpenIdFields(input);
+  for (const uri of [...uris, ...(input.postLogoutRedirectUris ?? [])]) {
     // Printable ASCII only: the URI goes into a Location header as it is (register an IDN in
     // its punycode form), and exact matching needs one spelling.
     let ok = typeof uri === 'string' && /^[\x21-\x7e]+$/.test(uri) && !uri.includes('#');
@@ -27,6 +28,19 @@ function checkRedirectUris(input: MemoryClientInput): void {
     }
     if (!ok) throw new Error(`memoryStores: client "${input.id}" has redirect URI "${String(uri)}"; it must be an absolute URI of printable ASCII (punycode for international names) without a fragment (RFC 6749 §3.1.2).`);
   }
+}
+
+// OpenID Connect registration fields (docs/openid-connect.md), checked like the redirect URIs.
+function checkOpenIdFields(input: MemoryClientInput): void {
+  const { idTokenSignedResponseAlg: alg, subjectType, postLogoutRedirectUris, defaultMaxAge } = input;
+  if (alg !== undefined && !['RS256', 'PS256', 'ES256', 'ES384'].includes(alg)) {
+    throw new Error(`memoryStores: client "${input.id}" has idTokenSignedResponseAlg "${String(alg)}"; use RS256, PS256, ES256 or ES384.`);
+  }
+  if (subjectType !== undefined && subjectType !== 'public' && subjectType !== 'pairwise') {
+    throw new Error(`memoryStores: client "${input.id}" has subjectType "${String(subjectType)}"; use "public" or "pairwise".`);
+  }
+  if (postLogoutRedirectUris !== undefined && !Array.isArray(postLogoutRedirectUris)) throw new Error(`memoryStores: client "${input.id}": postLogoutRedirectUris must be an array of URIs.`);
+  if (defaultMaxAge !== undefined && !(Number.isInteger(defaultMaxAge) && defaultMaxAge >= 0)) throw new Error(`memoryStores: client "${input.id}": defaultMaxAge must be whole seconds, 0 or more.`);
 }
 
 /** The in-memory {@link ClientStore}, with a helper for tests. */
@@ -47,6 +61,7 @@ export function memoryClientStore(clients: readonly MemoryClientInput[]): Memory
     const { secret, ...rest } = input;
     const client: Client = { ...rest, grants: [...input.grants], scopes: [...input.scopes] };
     if (input.redirectUris !== undefined) client.redirectUris = Object.freeze([...input.redirectUris]);
+    if (input.postLogoutRedirectUris !== undefined) client.postLogoutRedirectUris = Object.freeze([...input.postLogoutRedirectUris]);
     if (secret !== undefined) client.secretHash = hashClientSecret(secret);
     byId.set(input.id, Object.freeze(client));
   }
