@@ -4,8 +4,9 @@
  * `invalid_request`, whichever the route accepts.
  * @packageDocumentation
  */
-import { InvalidRequest } from '../errors';
-import { peekBody, readParams, type Request } from '../http/body';
+import { InvalidRequest } from '../core/errors';
+import { peekBody, readParams } from '../http/body';
+import type { Request } from '../core/http';
 
 /** Where `requireToken` may look for the token besides the Authorization header. */
 export interface ExtractOptions {

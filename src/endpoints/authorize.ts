@@ -9,22 +9,22 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import type { ServerContext } from '../context';
-import { AccessDenied, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnauthorizedClient, UnsupportedResponseType } from '../errors';
+import type { ServerContext } from './context';
+import { AccessDenied, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnauthorizedClient, UnsupportedResponseType } from '../core/errors';
 import { readOidcRequest, type OidcAuthorizeRequest } from '../oidc/authorize-request';
 import { ConsentRequired } from '../oidc/errors';
 import { signIn } from './sign-in';
-import type { AuthorizeHooks, AuthorizeRequestInfo } from '../hooks';
-import { readParams, type Params, type Request } from '../http/body';
+import type { AuthorizeHooks, AuthorizeRequestInfo } from './authorize-hooks';
+import { readParams } from '../http/body';
+import type { Handler, Params, Request } from '../core/http';
 import { safeDescription } from '../http/description';
 import { sendErrorPage } from '../http/error-page';
-import { isValidChallenge, type PkceMethod } from '../pkce';
-import { grantScopes, parseScope } from '../scopes';
+import { isValidChallenge, type PkceMethod } from '../core/pkce';
+import { grantScopes, parseScope } from '../core/scopes';
 import type { Client, TokenRecord } from '../stores/types';
-import { hashToken, randomToken } from '../tokens/crypto';
-import type { Handler } from './token';
+import { hashToken, randomToken } from '../core/crypto';
+import { nowSeconds } from '../core/clock';
 import { isRegisteredRedirectUri } from '../clients/redirect-uri';
-import { nowSeconds } from '../clock';
 
 /** The request's parameters, and the names that appeared more than once. */
 interface ParsedRequest {

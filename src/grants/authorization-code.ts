@@ -1,9 +1,9 @@
-import { InvalidGrant, InvalidRequest } from '../errors';
-import { isValidVerifier, verifierMatches } from '../pkce';
-import { hashToken } from '../tokens/crypto';
+import { InvalidGrant, InvalidRequest } from '../core/errors';
+import { isValidVerifier, verifierMatches } from '../core/pkce';
+import { hashToken } from '../core/crypto';
 import { redeem, refuseReplay } from './redeem';
 import type { Grant } from './types';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../core/clock';
 import { isRegisteredRedirectUri } from '../clients/redirect-uri';
 
 const INVALID = 'The authorization code is invalid, expired, revoked or was issued to another client.';

@@ -15,8 +15,8 @@
  * @packageDocumentation
  */
 import type { KeyObject } from 'node:crypto';
-import { InvalidToken } from '../errors';
-import type { Logger } from '../options';
+import { InvalidToken } from '../core/errors';
+import type { Logger } from '../core/logging';
 import { fetchJson, type IssuerDiscovery } from './discovery';
 import { findKey, parseKeySet, type KeySet } from './jwk-set';
 import type { KeySource } from './jwt-validator';

@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { InvalidToken } from '../errors';
+import { InvalidToken } from '../core/errors';
 import type { ResolvedKey } from './keys';
 
 /** The claims of an access token (RFC 9068 §2.2), plus `fid`, the family id used for revocation. */

@@ -1,5 +1,5 @@
 import type { RevocationEvent, TokenRecord, TokenStore } from '../types';
-import { nowSeconds } from '../../clock';
+import { nowSeconds } from '../../core/clock';
 
 /** Options for {@link memoryTokenStore}. */
 export interface MemoryTokenStoreOptions {
