@@ -19,6 +19,7 @@ export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent } from './core/l
 export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget } from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
+export type { PasswordGrantOptions } from './grants/password-options';
 export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions, SignedInUser } from './endpoints/authorize-hooks';
 export type { OpenIdOptions, ClaimsInfo, LogoutInfo } from './oidc/options';
 export type { OpenIdProviderMetadata } from './oidc/discovery';

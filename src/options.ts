@@ -11,6 +11,7 @@ import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
 import { consoleLogger, publishingLogger, type Logger } from './core/logging';
 import { SCOPE_TOKEN } from './core/scopes';
 import { checkFunction, checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, isPlainObject } from './core/config';
+import { resolvePasswordGrant, type PasswordGrantOptions, type ResolvedPasswordGrantOptions } from './grants/password-options';
 import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
 
 export type { Logger };
@@ -103,6 +104,8 @@ export interface ServerOptions {
   bodyTimeout?: number;
   /** Lets browser clients on other origins call the token, revocation and metadata endpoints. Default: off. */
   cors?: CorsOptions;
+  /** The password grant: only confidential clients unless `allowPublicClients` (RFC 9700 §2.4). */
+  passwordGrant?: PasswordGrantOptions;
   /**
    * Turns on OpenID Connect (needs `authorize`): ID tokens, UserInfo, discovery and logout.
    * See {@link OpenIdOptions} and docs/openid-connect.md.
@@ -136,6 +139,7 @@ export interface ResolvedOptions {
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
+  readonly passwordGrant: ResolvedPasswordGrantOptions;
   /** OpenID Connect, when on. */
   readonly openid: ResolvedOpenId | undefined;
 }
@@ -167,6 +171,7 @@ export const SERVER_OPTION_NAMES = [
   'bruteForce',
   'bodyTimeout',
   'cors',
+  'passwordGrant',
   'openid',
 ] as const;
 // A new option must be listed above (or it would be refused as unknown): checked at compile time.
@@ -333,6 +338,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bruteForce: resolveBruteForce(options.bruteForce, logger),
     bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
     cors: resolveCors(options.cors),
+    passwordGrant: resolvePasswordGrant(options.passwordGrant, logger),
     openid: oidc?.openid,
   });
 }
