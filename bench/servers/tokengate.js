@@ -12,6 +12,9 @@
  * Modes:
  * - `jwt-hit`: guarded GET; a pool of 1 000 JWTs, all of which stay in the cache (default size
  *   10 000), so every measured request is a cache hit.
+ * - `jwt-verify`: guarded GET with the cache off (`cache: { max: 0 }`): every request verifies
+ *   the signature and asks the store about revocation, and nothing is hashed or cached. Same
+ *   20 000-token pool as `jwt-miss`; compared with the `floor-verify` contender.
  * - `jwt-miss`: guarded GET; a pool of 20 000 JWTs, twice the default cache size. The load
  *   generator presents them in one global round-robin, so by the time a token comes round
  *   again the LRU has evicted it: every request pays a full ES256 verification, the
@@ -19,6 +22,8 @@
  * - `opaque-hit <live>`: guarded GET with opaque tokens in the memory store; `<live>` tokens
  *   are issued (1 000 by default; 1 000 000 for the growth scenario) and the load generator
  *   presents the first 1 000 of them (cache hits).
+ * - `opaque-hit-redis <live>`: the same with the Redis token store (a redis-server the
+ *   harness starts; its port in `TOKENGATE_BENCH_REDIS_PORT`): the growth row for comparison.
  * - `token [alg]`: the token endpoint, `client_credentials` with HTTP Basic; the access token
  *   is an ES256 JWT, or signed with `alg` (`HS256` shows what is left once the cost of the
  *   ECDSA signature is taken out).
@@ -31,12 +36,12 @@
  */
 'use strict';
 const { generateKeyPairSync, randomBytes } = require('node:crypto');
-const express = require('express');
 const { oauthServer, memoryStores, hashToken } = require('tokengate');
-const { GET_BODY, CLIENT, USER, quietLogger, serve, writePool, fixturePath } = require('./common');
+const { GET_BODY, CLIENT, USER, ISSUER, benchApp, quietLogger, serve, writePool, fixturePath } = require('./common');
 
 const mode = process.argv[2];
-const live = mode === 'opaque-hit' ? Number(process.argv[4] ?? 1000) : 0;
+const opaque = mode === 'opaque-hit' || mode === 'opaque-hit-redis';
+const live = opaque ? Number(process.argv[4] ?? 1000) : 0;
 const alg = mode === 'token' && process.argv[4] === 'HS256' ? 'HS256' : 'ES256';
 const HIT_POOL = 1000;
 const MISS_POOL = 20_000;
@@ -49,10 +54,22 @@ const stores = memoryStores({
   clients: [{ id: CLIENT.id, secret: CLIENT.secret, grants: ['client_credentials', 'refresh_token'], scopes: ['read', 'write'] }],
   users: [USER],
 });
+if (mode === 'opaque-hit-redis') {
+  const Redis = require('ioredis');
+  const { redisTokenStore } = require('tokengate/redis');
+  const port = Number(process.env.TOKENGATE_BENCH_REDIS_PORT);
+  if (!port) throw new Error('bench: opaque-hit-redis needs TOKENGATE_BENCH_REDIS_PORT (the harness starts redis-server)');
+  // Each server its own prefix: several may share the harness's redis-server.
+  // A long timeout: building a million-token fixture queues many commands at once on a
+  // shared machine; the measured cache hits never wait for Redis.
+  stores.tokens = redisTokenStore({ client: new Redis({ port, host: '127.0.0.1', enableAutoPipelining: true }), prefix: `bench-${process.pid}`, timeoutMs: 30_000, logger: quietLogger });
+}
 const oauth = oauthServer(stores, {
-  issuer: 'http://127.0.0.1',
+  issuer: ISSUER,
   keys: [/** @type {import('tokengate').KeyInput} */ (key)],
-  accessTokenFormat: mode === 'opaque-hit' ? 'opaque' : 'jwt',
+  accessTokenFormat: opaque ? 'opaque' : 'jwt',
+  // Verify every request: no cache, so not even a cache key is computed.
+  ...(mode === 'jwt-verify' ? { cache: { max: 0 } } : {}),
   logger: quietLogger,
 });
 
@@ -65,9 +82,10 @@ async function issueAccessTokens(count) {
   const client = await stores.clients.findClient(CLIENT.id);
   if (!client) throw new Error('bench: the bench client is missing');
   const tokens = new Array(count);
-  for (let i = 0; i < count; i++) {
-    const response = await oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false });
-    tokens[i] = response.access_token;
+  // In batches, so a networked store (Redis) is not asked one round trip at a time.
+  for (let i = 0; i < count; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, count - i) }, () => oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false }));
+    for (const [j, response] of (await Promise.all(batch)).entries()) tokens[i + j] = response.access_token;
   }
   return tokens;
 }
@@ -99,7 +117,7 @@ async function mintRefreshTokens(count) {
 }
 
 async function main() {
-  const app = express();
+  const app = benchApp();
   if (mode === 'token' || mode === 'refresh') {
     app.use(oauth);
     serve(app, mode === 'refresh' ? { mint: mintRefreshTokens } : {});
@@ -107,8 +125,8 @@ async function main() {
   }
   let pool;
   if (mode === 'jwt-hit') pool = await issueAccessTokens(HIT_POOL);
-  else if (mode === 'jwt-miss') pool = await issueAccessTokens(MISS_POOL);
-  else if (mode === 'opaque-hit') pool = (await issueAccessTokens(live)).slice(0, HIT_POOL);
+  else if (mode === 'jwt-miss' || mode === 'jwt-verify') pool = await issueAccessTokens(MISS_POOL);
+  else if (opaque) pool = (await issueAccessTokens(live)).slice(0, HIT_POOL);
   else throw new Error(`bench/servers/tokengate.js: unknown mode ${String(mode)}.`);
   app.get('/', oauth.requireToken({ scope: 'read' }), (_req, res) => {
     res.json(GET_BODY);

@@ -13,22 +13,24 @@ import type { TokenValidator, ValidatedToken } from './auth-info';
 
 /** A validator for tokens this server issued, in either format; `heard`: the revocations this instance heard. */
 export function localValidator(verifier: JwtVerifier, tokens: TokenStore, heard?: RevokedIds): TokenValidator {
-  return async function validate(token) {
+  // No async wrappers: a cache miss makes exactly the store's promise and one `then`.
+  return function validate(token) {
     if (isJwt(token)) {
-      const { claims, revocationIds } = await verifyLiveJwt(verifier, tokens, token, heard);
-      return validated(claims.sub, claims.client_id, claims.scope, claims.exp, claims, revocationIds);
+      return verifyLiveJwt(verifier, tokens, token, heard).then(({ claims, revocationIds }) =>
+        validated(claims.sub, claims.client_id, claims.scope, claims.exp, claims, revocationIds),
+      );
     }
-    const id = hashToken(token);
-    const record = await tokens.find('access_token', id);
-    if (!record) throw new InvalidToken();
-    const claims = {
-      sub: record.sub,
-      client_id: record.clientId,
-      scope: record.scope.join(' '),
-      iat: record.issuedAt,
-      exp: record.expiresAt,
-    };
-    return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, [record.id, record.familyId]);
+    return tokens.find('access_token', hashToken(token)).then((record) => {
+      if (!record) throw new InvalidToken();
+      const claims = {
+        sub: record.sub,
+        client_id: record.clientId,
+        scope: record.scope.join(' '),
+        iat: record.issuedAt,
+        exp: record.expiresAt,
+      };
+      return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, [record.id, record.familyId]);
+    });
   };
 }
 

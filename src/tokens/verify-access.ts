@@ -16,13 +16,23 @@ export interface LiveAccessToken {
 }
 
 /**
- * Verify a JWT access token and check it is not revoked — neither in the store nor among the
- * revocations this instance heard (`heard`), which a store that lost its data cannot forget;
- * throws {@link InvalidToken}.
+ * Verify a JWT access token and check it is not revoked — neither among the revocations this
+ * instance heard (`heard`), which a store that lost its data cannot forget, nor in the store;
+ * rejects with {@link InvalidToken}. The signature and claims are checked synchronously; the
+ * only promise is the store's revocation lookup (this runs on every `requireToken` cache miss,
+ * so no async wrapper).
  */
-export async function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: string, heard?: RevokedIds): Promise<LiveAccessToken> {
-  const claims = verifier.verify(token);
+export function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: string, heard?: RevokedIds): Promise<LiveAccessToken> {
+  let claims: AccessTokenClaims;
+  try {
+    claims = verifier.verify(token);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const revocationIds = claims.fid === undefined ? [claims.jti] : [claims.jti, claims.fid];
-  if (heard?.has(revocationIds) || (await tokens.isRevoked(revocationIds))) throw new InvalidToken('The access token has been revoked.');
-  return { claims, revocationIds };
+  if (heard?.has(revocationIds)) return Promise.reject(new InvalidToken('The access token has been revoked.'));
+  return tokens.isRevoked(revocationIds).then((revoked) => {
+    if (revoked) throw new InvalidToken('The access token has been revoked.');
+    return { claims, revocationIds };
+  });
 }
