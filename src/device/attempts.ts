@@ -12,7 +12,7 @@
  * forgotten first). With several instances, each counts its own.
  * @packageDocumentation
  */
-import { TooManyRequests } from '../errors';
+import { TooManyRequests } from '../core/errors';
 
 /** Limits on failed user-code lookups. */
 export interface DeviceAttemptLimits {

@@ -3,17 +3,13 @@
  * `client_id`) asks for a device code and a user code.
  * @packageDocumentation
  */
-import { authenticateClient } from '../clients/authenticate';
-import type { ServerContext } from '../context';
-import { InvalidRequest, UnauthorizedClient } from '../errors';
-import type { Handler } from '../endpoints/token';
-import { readParams } from '../http/body';
-import { sendError, sendJson } from '../http/respond';
-import { guardRequest } from '../limits/guard-request';
-import { requestSecrets, withoutSecrets } from '../redact';
-import { grantScopes, parseScope } from '../scopes';
-import { nowSeconds } from '../clock';
-import { hashToken, randomToken } from '../tokens/crypto';
+import type { ServerContext } from '../endpoints/context';
+import { UnauthorizedClient } from '../core/errors';
+import type { Handler } from '../core/http';
+import { clientEndpoint } from '../endpoints/client-endpoint';
+import { grantScopes, parseScope } from '../core/scopes';
+import { nowSeconds } from '../core/clock';
+import { hashToken, randomToken } from '../core/crypto';
 import type { ResolvedDeviceOptions } from './options';
 import type { DeviceStore } from './types';
 import { newUserCode, normalizeUserCode } from './user-code';
@@ -23,20 +19,18 @@ import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
 /** The grant type of the device flow's token request (RFC 8628 §3.4). */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
-/** The device authorization endpoint handler. */
+/** The device authorization endpoint handler: client authentication through the one pipeline (`clientEndpoint`). */
 export function deviceAuthorizationEndpoint(ctx: ServerContext, devices: DeviceStore, options: ResolvedDeviceOptions): Handler {
   // Every request holds a store entry until it expires: bounded per address, so one address
   // cannot fill the store and turn every other device away.
   const requests = new DeviceAttempts({ perAddress: options.requestsPerAddress, overall: Infinity, window: options.lifetime }, 'Too many device authorization requests from this address');
   const remote = ctx.options.bruteForce?.remoteAddress ?? defaultRemoteAddress;
-  return async function deviceAuthorization(req, res) {
-    let params;
-    try {
-      if (req.method !== 'POST') throw new InvalidRequest('The device authorization endpoint accepts only POST.', 405, { Allow: 'POST' });
-      params = await readParams(req, ctx.options.maxBodyBytes, ctx.options.bodyTimeoutMs);
-      // Client authentication exactly as at the token endpoint (§3.1), under the same limits.
-      const guard = await guardRequest(ctx, req, res);
-      const { client } = await authenticateClient(req, params, ctx.clients, ctx.basicChallenge, guard);
+  return clientEndpoint(ctx, {
+    name: 'device authorization',
+    validate(params) {
+      parseScope(params.scope);
+    },
+    async handle({ req, params, auth: { client } }) {
       if (!(client.grants as readonly string[]).includes(DEVICE_CODE_GRANT)) throw new UnauthorizedClient('This client may not use the device authorization grant.');
       const scope = grantScopes(client, parseScope(params.scope));
       const address = addressKey(remote(req));
@@ -55,18 +49,15 @@ export function deviceAuthorizationEndpoint(ctx: ServerContext, devices: DeviceS
         }
         const complete = new URL(options.verificationUri);
         complete.searchParams.set('user_code', userCode);
-        sendJson(res, 200, {
+        return {
           device_code: deviceCode,
           user_code: userCode,
           verification_uri: options.verificationUri,
           verification_uri_complete: complete.href,
           expires_in: options.lifetime,
           interval: options.interval,
-        });
-        return;
+        };
       }
-    } catch (err) {
-      sendError(res, withoutSecrets(err, requestSecrets(req, params)), ctx.options.logger, 'device authorization endpoint');
-    }
-  };
+    },
+  });
 }

@@ -3,11 +3,11 @@
  * user decided; approval is redeemed exactly once.
  * @packageDocumentation
  */
-import { InvalidGrant, InvalidRequest, OAuthError } from '../errors';
+import { InvalidGrant, InvalidRequest, OAuthError } from '../core/errors';
 import type { Grant } from '../grants/types';
 import type { GrantType } from '../stores/types';
-import { nowSeconds } from '../clock';
-import { hashToken } from '../tokens/crypto';
+import { nowSeconds } from '../core/clock';
+import { hashToken } from '../core/crypto';
 import { DEVICE_CODE_GRANT } from './endpoint';
 import type { DeviceStore } from './types';
 

@@ -3,8 +3,8 @@
  * Bounded: requests are swept once past their grace period, and at most `max` are held.
  * @packageDocumentation
  */
-import { TemporarilyUnavailable } from '../errors';
-import { nowSeconds } from '../clock';
+import { TemporarilyUnavailable } from '../core/errors';
+import { nowSeconds } from '../core/clock';
 import { DEVICE_RECORD_GRACE, type DeviceAuthorization, type DeviceStore } from './types';
 
 /** An in-process {@link DeviceStore} holding at most `max` requests (default 100 000). */

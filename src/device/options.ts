@@ -2,6 +2,7 @@
  * `options.deviceAuthorization`: turns on the device authorization grant (RFC 8628).
  * @packageDocumentation
  */
+import { checkKnownKeys, checkNumber, configError } from '../core/config';
 import type { DeviceAttemptLimits } from './attempts';
 
 /**
@@ -44,20 +45,15 @@ export interface ResolvedDeviceOptions {
   readonly requestsPerAddress: number;
 }
 
-function whole(name: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
-    throw new Error(`oauthServer: options.deviceAuthorization.${name} must be a whole number from 1 to ${max} (got ${String(value)}).`);
-  }
-  return value;
-}
+const AT = 'oauthServer: options.deviceAuthorization';
+const whole = (name: string, value: unknown, fallback: number, max: number): number => checkNumber(`${AT}.${name}`, value, fallback, { integer: true, min: 1, max, unit: 'seconds or counts' });
 
 /** Validate `options.deviceAuthorization` once, at start-up. */
 export function resolveDeviceOptions(value: unknown, issuer: string): ResolvedDeviceOptions | undefined {
   if (value === undefined) return undefined;
   const v = value as Partial<DeviceAuthorizationOptions> | null;
   if (!v || typeof v !== 'object' || typeof v.verificationUri !== 'string') {
-    throw new Error("oauthServer: options.deviceAuthorization must be { verificationUri, path?, lifetime?, interval?, attempts?, requestsPerAddress? }, e.g. { verificationUri: '/device' }.");
+    configError('ERR_TOKENGATE_TYPE', `${AT} must be { verificationUri, path?, lifetime?, interval?, attempts?, requestsPerAddress? }, e.g. { verificationUri: '/device' }.`);
   }
   let verificationUri: string;
   try {
@@ -66,13 +62,15 @@ export function resolveDeviceOptions(value: unknown, issuer: string): ResolvedDe
     if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash) throw new Error('scheme');
     verificationUri = url.href;
   } catch {
-    throw new Error(`oauthServer: options.deviceAuthorization.verificationUri must be an http(s) URL or a path (got ${JSON.stringify(v.verificationUri)}).`);
+    configError('ERR_TOKENGATE_URL_INVALID', `${AT}.verificationUri must be an http(s) URL or a path (got ${JSON.stringify(v.verificationUri)}).`);
   }
   const path = v.path ?? '/oauth/device_authorization';
   if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
-    throw new Error(`oauthServer: options.deviceAuthorization.path must be a path starting with "/" (got ${String(path)}).`);
+    configError('ERR_TOKENGATE_PATH', `${AT}.path must be a path starting with "/" (got ${String(path)}).`);
   }
+  checkKnownKeys(AT, v, ['verificationUri', 'path', 'lifetime', 'interval', 'attempts', 'requestsPerAddress']);
   const a = v.attempts ?? {};
+  checkKnownKeys(`${AT}.attempts`, a, ['perAddress', 'overall', 'window']);
   for (const name of ['perAddress', 'overall', 'window'] as const) whole(`attempts.${name}`, a[name], 1, 1_000_000);
   return Object.freeze({
     verificationUri,

@@ -11,12 +11,12 @@
  * @packageDocumentation
  */
 import type { IncomingMessage } from 'node:http';
-import type { ServerContext } from '../context';
-import { InvalidScope } from '../errors';
+import type { ServerContext } from '../endpoints/context';
+import { InvalidScope } from '../core/errors';
 import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
 import type { Client, User } from '../stores/types';
-import { nowSeconds } from '../clock';
-import { hashToken } from '../tokens/crypto';
+import { nowSeconds } from '../core/clock';
+import { hashToken } from '../core/crypto';
 import { DeviceAttempts } from './attempts';
 import type { ResolvedDeviceOptions } from './options';
 import type { DeviceStore } from './types';

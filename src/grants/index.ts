@@ -2,10 +2,11 @@ import { authorizationCodeGrant } from './authorization-code';
 import { clientCredentialsGrant } from './client-credentials';
 import { passwordGrant } from './password';
 import { refreshTokenGrant } from './refresh-token';
-import { tokenExchangeGrant, type TokenExchangeOptions } from './token-exchange';
-import type { Grant } from './types';
+import { tokenExchangeGrant } from './token-exchange';
+import type { TokenExchangeOptions } from './token-exchange-options';
+import type { CredentialGuard, Grant, GrantLimits } from './types';
 
-export type { Grant };
+export type { CredentialGuard, Grant, GrantLimits };
 
 /** The grants of the token endpoint, by `grant_type`. */
 export function builtInGrants(options: { password: boolean; authorizationCode?: boolean; tokenExchange?: TokenExchangeOptions }): Map<string, Grant> {

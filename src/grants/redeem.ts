@@ -3,11 +3,11 @@
  * single use) or a refresh token (`rotate`, single use with an allowance for retries).
  * @packageDocumentation
  */
-import type { ServerContext } from '../context';
-import { InvalidGrant } from '../errors';
+import type { ServerContext } from '../endpoints/context';
+import { InvalidGrant } from '../core/errors';
 import type { Client, TokenRecord } from '../stores/types';
-import { nowSeconds } from '../clock';
-import { hashToken, successorToken } from '../tokens/crypto';
+import { nowSeconds } from '../core/clock';
+import { hashToken, successorToken } from '../core/crypto';
 import type { IssueRequest, TokenResponse } from '../tokens/issue';
 
 /**

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { DeviceAuthorization, DeviceStore } from '../device/types';
-import { hashToken, randomToken } from '../tokens/crypto';
+import { hashToken, randomToken } from '../core/crypto';
 import { nowSeconds, once, rule, show, testApi, type KitTestApi } from './harness';
 
 /** How {@link describeDeviceStore} reaches the store under test. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { memoryStores, type TokenStore } from '../../src';
 import { CONSUME } from '../../src/stores/redis/scripts';
-import { hashToken } from '../../src/tokens/crypto';
+import { hashToken } from '../../src/core/crypto';
 import { waitFor } from '../support/redis-server';
 import { basic, buildApp, CLIENTS, USERS } from '../support/spine';
 import { replyDroppingProxy, type ReplyDroppingProxy } from '../support/tcp-proxy';
