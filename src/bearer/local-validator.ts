@@ -3,19 +3,20 @@
  * plus a revocation check, opaque tokens by lookup.
  * @packageDocumentation
  */
-import { InvalidToken } from '../errors';
+import { InvalidToken } from '../core/errors';
 import type { TokenStore } from '../stores/types';
-import { hashToken } from '../tokens/crypto';
+import { hashToken } from '../core/crypto';
 import { isJwt, type JwtVerifier } from '../tokens/jwt';
 import { verifyLiveJwt } from '../tokens/verify-access';
+import type { RevokedIds } from '../tokens/revoked-ids';
 import type { TokenValidator, ValidatedToken } from './auth-info';
 
-/** A validator for tokens this server issued, in either format. */
-export function localValidator(verifier: JwtVerifier, tokens: TokenStore): TokenValidator {
+/** A validator for tokens this server issued, in either format; `heard`: the revocations this instance heard. */
+export function localValidator(verifier: JwtVerifier, tokens: TokenStore, heard?: RevokedIds): TokenValidator {
   // No async wrappers: a cache miss makes exactly the store's promise and one `then`.
   return function validate(token) {
     if (isJwt(token)) {
-      return verifyLiveJwt(verifier, tokens, token).then(({ claims, revocationIds }) =>
+      return verifyLiveJwt(verifier, tokens, token, heard).then(({ claims, revocationIds }) =>
         validated(claims.sub, claims.client_id, claims.scope, claims.exp, claims, revocationIds),
       );
     }

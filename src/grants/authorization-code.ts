@@ -1,9 +1,10 @@
-import { InvalidGrant, InvalidRequest } from '../errors';
-import { isValidVerifier, verifierMatches } from '../pkce';
-import { hashToken } from '../tokens/crypto';
+import { InvalidGrant, InvalidRequest } from '../core/errors';
+import { isValidVerifier, verifierMatches } from '../core/pkce';
+import { hashToken } from '../core/crypto';
 import { redeem, refuseReplay } from './redeem';
 import type { Grant } from './types';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../core/clock';
+import { isRegisteredRedirectUri } from '../clients/redirect-uri';
 
 const INVALID = 'The authorization code is invalid, expired, revoked or was issued to another client.';
 
@@ -35,7 +36,7 @@ export const authorizationCodeGrant: Grant = {
     const redirectUri = params.redirect_uri;
     if (record.redirectUri !== undefined) {
       if (redirectUri !== record.redirectUri) throw new InvalidGrant('The redirect_uri does not match the one of the authorization request.');
-    } else if (redirectUri !== undefined && !(client.redirectUris ?? []).includes(redirectUri)) {
+    } else if (redirectUri !== undefined && !isRegisteredRedirectUri(client.redirectUris ?? [], redirectUri)) {
       throw new InvalidGrant('The redirect_uri does not match the one of the authorization request.');
     }
 

@@ -1,5 +1,5 @@
-import { UnauthorizedClient } from '../errors';
-import { grantScopes, parseScope } from '../scopes';
+import { UnauthorizedClient } from '../core/errors';
+import { grantScopes, parseScope } from '../core/scopes';
 import type { Grant } from './types';
 
 /**

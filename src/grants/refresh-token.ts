@@ -1,6 +1,6 @@
-import { InvalidGrant, InvalidRequest } from '../errors';
-import { narrowScopes, parseScope } from '../scopes';
-import { hashToken } from '../tokens/crypto';
+import { InvalidGrant, InvalidRequest } from '../core/errors';
+import { narrowScopes, parseScope } from '../core/scopes';
+import { hashToken } from '../core/crypto';
 import { redeem, refuseReplay } from './redeem';
 import type { Grant } from './types';
 

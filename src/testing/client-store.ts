@@ -4,7 +4,7 @@
  */
 import type { MemoryClientInput } from '../stores/memory/clients';
 import type { Client, ClientStore } from '../stores/types';
-import { randomToken, verifyClientSecret } from '../tokens/crypto';
+import { randomToken, verifyClientSecret } from '../core/crypto';
 import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type KitTestApi } from './harness';
 
 /** A client as the kit hands it to {@link ClientStoreHarness.create}: a {@link Client} with its plain `secret`. */

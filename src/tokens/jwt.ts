@@ -5,8 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { nowSeconds } from '../clock';
-import { InvalidToken } from '../errors';
+import { nowSeconds } from '../core/clock';
+import { InvalidToken } from '../core/errors';
 import { jwsHeader, jwsPayload, splitCompact, verifyJwsSignature, type CompactJws } from './jws';
 import type { ResolvedKey } from './keys';
 
@@ -55,6 +55,16 @@ export interface JwtVerifyOptions {
   audience: string | readonly string[];
   /** Seconds of clock skew tolerated on `exp`/`iat`. */
   clockTolerance: number;
+}
+
+/**
+ * RFC 7515 §4.1.11: a JWS whose `crit` header lists extensions the recipient does not
+ * understand MUST be rejected. tokengate understands no JWS extension, so any `crit` member
+ * (well-formed or not) makes the token invalid. Every JWT verifier calls this before trusting
+ * the signature.
+ */
+export function refuseCriticalExtensions(header: { crit?: unknown }): void {
+  if (header.crit !== undefined) throw new InvalidToken('The token has a critical header parameter this server does not understand (RFC 7515 §4.1.11).');
 }
 
 const AT_JWT = /^(application\/)?at\+jwt$/i;
@@ -119,9 +129,7 @@ export class JwtVerifier {
     if (typeof header.typ !== 'string' || !AT_JWT.test(header.typ)) {
       throw new InvalidToken('The token is not an access token (RFC 9068 typ at+jwt).');
     }
-    // RFC 7515 §4.1.11: a critical extension the recipient does not understand must be refused;
-    // this verifier understands none.
-    if (header.crit !== undefined) throw new InvalidToken('The access token names a critical header parameter this server does not support.');
+    refuseCriticalExtensions(header);
     if (this.checkedHeaders.size < MAX_CHECKED_HEADERS) this.checkedHeaders.set(segment, key);
     return key;
   }

@@ -4,9 +4,9 @@
  * refresh token by the hash the store keeps.
  * @packageDocumentation
  */
-import type { ServerContext } from '../context';
-import { InvalidToken } from '../errors';
-import { hashToken } from './crypto';
+import type { ServerContext } from '../endpoints/context';
+import { InvalidToken } from '../core/errors';
+import { hashToken } from '../core/crypto';
 import { isJwt } from './jwt';
 import { verifyLiveJwt } from './verify-access';
 
@@ -33,7 +33,7 @@ export interface FoundToken {
 async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | undefined> {
   let claims;
   try {
-    ({ claims } = await verifyLiveJwt(ctx.verifier, ctx.tokens, token));
+    ({ claims } = await verifyLiveJwt(ctx.verifier, ctx.tokens, token, ctx.heardRevocations));
   } catch (err) {
     // Expired, tampered, revoked, signed by a retired key: for these endpoints, not a token.
     if (err instanceof InvalidToken) return undefined;

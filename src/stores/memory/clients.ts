@@ -1,5 +1,6 @@
-import { hashClientSecret } from '../../tokens/crypto';
+import { hashClientSecret } from '../../core/crypto';
 import type { Client, ClientStore, GrantType } from '../types';
+import { TokengateConfigError } from '../../core/config';
 
 /** A client as given to {@link memoryStores}: like {@link Client}, with the plain `secret`. */
 export interface MemoryClientInput extends Omit<Client, 'secretHash' | 'grants'> {
@@ -14,7 +15,7 @@ export interface MemoryClientInput extends Omit<Client, 'secretHash' | 'grants'>
 function checkRedirectUris(input: MemoryClientInput): void {
   const uris = input.redirectUris ?? [];
   if (input.grants.includes('authorization_code') && uris.length === 0) {
-    throw new Error(`memoryStores: client "${input.id}" has the authorization_code grant but no redirectUris; register the exact URIs it may redirect to.`);
+    throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has the authorization_code grant but no redirectUris; register the exact URIs it may redirect to.`);
   }
   checkOpenIdFields(input);
   for (const uri of [...uris, ...(input.postLogoutRedirectUris ?? [])]) {
@@ -26,7 +27,7 @@ function checkRedirectUris(input: MemoryClientInput): void {
     } catch {
       ok = false;
     }
-    if (!ok) throw new Error(`memoryStores: client "${input.id}" has redirect URI "${String(uri)}"; it must be an absolute URI of printable ASCII (punycode for international names) without a fragment (RFC 6749 §3.1.2).`);
+    if (!ok) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has redirect URI "${String(uri)}"; it must be an absolute URI of printable ASCII (punycode for international names) without a fragment (RFC 6749 §3.1.2).`);
   }
 }
 
@@ -34,13 +35,13 @@ function checkRedirectUris(input: MemoryClientInput): void {
 function checkOpenIdFields(input: MemoryClientInput): void {
   const { idTokenSignedResponseAlg: alg, subjectType, postLogoutRedirectUris, defaultMaxAge } = input;
   if (alg !== undefined && !['RS256', 'PS256', 'ES256', 'ES384'].includes(alg)) {
-    throw new Error(`memoryStores: client "${input.id}" has idTokenSignedResponseAlg "${String(alg)}"; use RS256, PS256, ES256 or ES384.`);
+    throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has idTokenSignedResponseAlg "${String(alg)}"; use RS256, PS256, ES256 or ES384.`);
   }
   if (subjectType !== undefined && subjectType !== 'public' && subjectType !== 'pairwise') {
-    throw new Error(`memoryStores: client "${input.id}" has subjectType "${String(subjectType)}"; use "public" or "pairwise".`);
+    throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has subjectType "${String(subjectType)}"; use "public" or "pairwise".`);
   }
-  if (postLogoutRedirectUris !== undefined && !Array.isArray(postLogoutRedirectUris)) throw new Error(`memoryStores: client "${input.id}": postLogoutRedirectUris must be an array of URIs.`);
-  if (defaultMaxAge !== undefined && !(Number.isInteger(defaultMaxAge) && defaultMaxAge >= 0)) throw new Error(`memoryStores: client "${input.id}": defaultMaxAge must be whole seconds, 0 or more.`);
+  if (postLogoutRedirectUris !== undefined && !Array.isArray(postLogoutRedirectUris)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}": postLogoutRedirectUris must be an array of URIs.`);
+  if (defaultMaxAge !== undefined && !(Number.isInteger(defaultMaxAge) && defaultMaxAge >= 0)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}": defaultMaxAge must be whole seconds, 0 or more.`);
 }
 
 /** The in-memory {@link ClientStore}, with a helper for tests. */
@@ -56,7 +57,7 @@ export interface MemoryClientStore extends ClientStore {
 export function memoryClientStore(clients: readonly MemoryClientInput[]): MemoryClientStore {
   const byId = new Map<string, Client>();
   for (const input of clients) {
-    if (byId.has(input.id)) throw new Error(`memoryStores: client id "${input.id}" is listed twice; ids must be unique.`);
+    if (byId.has(input.id)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client id "${input.id}" is listed twice; ids must be unique.`);
     checkRedirectUris(input);
     const { secret, ...rest } = input;
     const client: Client = { ...rest, grants: [...input.grants], scopes: [...input.scopes] };

@@ -2,12 +2,12 @@
  * What every endpoint and grant of one server shares, built once by `oauthServer`.
  * @packageDocumentation
  */
-import type { TokenResponseExtension } from './grants/types';
-import type { OpenIdProvider } from './oidc/provider';
-import type { ResolvedOptions } from './options';
-import type { ClientStore, TokenStore, UserStore } from './stores/types';
-import type { TokenIssuer } from './tokens/issue';
-import type { JwtVerifier } from './tokens/jwt';
+import type { OpenIdProvider } from '../oidc/provider';
+import type { ResolvedOptions } from '../options';
+import type { ClientStore, TokenStore, UserStore } from '../stores/types';
+import type { TokenIssuer, TokenResponseExtension } from '../tokens/issue';
+import type { JwtVerifier } from '../tokens/jwt';
+import type { RevokedIds } from '../tokens/revoked-ids';
 
 /** The resolved options, stores and token machinery of one server. */
 export interface ServerContext {
@@ -19,6 +19,8 @@ export interface ServerContext {
   readonly verifier: JwtVerifier;
   /** `WWW-Authenticate` value for a failed HTTP Basic client authentication. */
   readonly basicChallenge: string;
+  /** The revocations this instance heard, checked besides the store (see {@link RevokedIds}). */
+  readonly heardRevocations: RevokedIds;
   /** OpenID Connect, when `options.openid` turned it on. */
   readonly openid?: OpenIdProvider;
   /** What adds members to code and refresh token responses (e.g. the ID token). */
