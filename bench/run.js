@@ -432,6 +432,7 @@ async function main() {
     const s = { ...answer.slice, round, seq: id, othersCores };
     r.bestRps = Math.max(r.bestRps, s.rps);
     const failed = s.non2xx + s.errors + s.timeouts;
+    if (round > 0 && s.ok === 0) problems.push(`${r.contender.id} round ${round}: no response completed within the slice (the server got no CPU time?): its ratios for this round are 0`);
     if (round > 0 && failed > 0) problems.push(`${r.contender.id} round ${round}: ${failed} failed requests (non-2xx ${s.non2xx}, errors ${s.errors}, timeouts ${s.timeouts})`);
     if (round > 0 && s.tokensUsed > poolSize) problems.push(`${r.contender.id} round ${round}: the single-use token pool (${poolSize}) ran out`);
     if (round > 0 && s.loadgenCpu > 0.9) problems.push(`${r.contender.id} round ${round}: the load generator used ${(s.loadgenCpu * 100).toFixed(0)}% of its core, so it may have been the limit`);
