@@ -15,6 +15,7 @@
  */
 export { oauthServer, type OAuthServer } from './server';
 export type { ServerOptions, Logger, CacheOptions } from './options';
+export type { ResourceOptions } from './resources';
 export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget } from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';

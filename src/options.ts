@@ -11,6 +11,7 @@ import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
 import { maskTokens, safeDetail } from './redact';
 import { publishingLogger } from './log-channel';
 import { SCOPE_TOKEN } from './scopes';
+import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -105,6 +106,13 @@ export interface ServerOptions {
   bodyTimeout?: number;
   /** Lets browser clients on other origins call the token, revocation and metadata endpoints. Default: off. */
   cors?: CorsOptions;
+  /**
+   * The protected resources this server issues tokens for, by resource URI (RFC 8707): a
+   * client names one with the `resource` parameter and gets a token whose `aud` is that URI.
+   * Any other `resource` is `invalid_target`. A request that names none gets the default
+   * `audience`, as before.
+   */
+  resources?: Record<string, ResourceOptions>;
 }
 
 /** Options after validation, with every default filled in. */
@@ -133,6 +141,7 @@ export interface ResolvedOptions {
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
+  readonly resources: ResourceRegistry;
 }
 
 /** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */
@@ -327,5 +336,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bruteForce: resolveBruteForce(options.bruteForce, logger),
     bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
     cors: resolveCors(options.cors),
+    resources: resolveResources(options.resources),
   });
 }

@@ -99,13 +99,17 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   checkStores(stores);
   const resolved = resolveOptions(options);
   const tokens = stores.tokens ?? memoryTokenStore();
+  // Tokens for a resource (RFC 8707) carry its URI as `aud`: this server's own checks accept
+  // those too, and each guard then checks the audience its route expects.
+  const defaultAudience = typeof resolved.audience === 'string' ? [resolved.audience] : [...resolved.audience];
+  const verifierAudience = resolved.resources.size === 0 ? resolved.audience : [...defaultAudience, ...resolved.resources.keys()];
   const ctx: ServerContext = Object.freeze({
     options: resolved,
     clients: stores.clients,
     users: stores.users,
     tokens,
     issuer: new TokenIssuer(resolved, tokens),
-    verifier: new JwtVerifier(resolved.keys, { issuer: resolved.issuer, audience: resolved.audience, clockTolerance: resolved.clockTolerance }),
+    verifier: new JwtVerifier(resolved.keys, { issuer: resolved.issuer, audience: verifierAudience, clockTolerance: resolved.clockTolerance }),
     basicChallenge: `Basic realm="${resolved.realm}", charset="UTF-8"`,
   });
 
@@ -143,12 +147,19 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge, resolved.cache.staleIfUnavailable);
   tokens.onRevoke((event) => cache.revoke(event));
   const guardContext = {
-    validate: localValidator(ctx.verifier, tokens),
+    validate: localValidator(ctx.verifier, tokens, resolved.audience),
     cache,
     realm: resolved.realm,
     maxBodyBytes: resolved.maxBodyBytes,
     bodyTimeoutMs: resolved.bodyTimeoutMs,
     logger: resolved.logger,
+    ...(resolved.resources.size > 0 && { audience: Object.freeze(defaultAudience) }),
+  };
+  const guardFor = (guardOptions?: RequireTokenOptions, resourceMetadata?: string): Middleware => {
+    if (guardOptions?.resource !== undefined && !resolved.resources.has(guardOptions.resource)) {
+      throw new Error(`oauth.requireToken: resource "${String(guardOptions.resource)}" is not in options.resources, so no token can be issued for it.`);
+    }
+    return createGuard(guardContext, guardOptions, resourceMetadata);
   };
 
   const middleware = function tokengate(req: Request, res: ServerResponse, next: (err?: unknown) => void): void {
@@ -165,7 +176,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   } as OAuthServer;
 
   Object.defineProperties(middleware, {
-    requireToken: { value: (guardOptions?: RequireTokenOptions) => createGuard(guardContext, guardOptions) },
+    requireToken: { value: (guardOptions?: RequireTokenOptions) => guardFor(guardOptions) },
     tokens: { value: tokens },
     context: { value: ctx },
     metadata: { value: metadata },

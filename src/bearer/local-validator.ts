@@ -11,7 +11,7 @@ import { verifyLiveJwt } from '../tokens/verify-access';
 import type { TokenValidator, ValidatedToken } from './auth-info';
 
 /** A validator for tokens this server issued, in either format. */
-export function localValidator(verifier: JwtVerifier, tokens: TokenStore): TokenValidator {
+export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audience: string | readonly string[]): TokenValidator {
   return async function validate(token) {
     if (isJwt(token)) {
       const { claims, revocationIds } = await verifyLiveJwt(verifier, tokens, token);
@@ -21,6 +21,7 @@ export function localValidator(verifier: JwtVerifier, tokens: TokenStore): Token
     const record = await tokens.find('access_token', id);
     if (!record) throw new InvalidToken();
     const claims = {
+      aud: record.resources ?? audience,
       sub: record.sub,
       client_id: record.clientId,
       scope: record.scope.join(' '),

@@ -12,11 +12,12 @@ import type { ServerResponse } from 'node:http';
 import type { ServerContext } from '../context';
 import { AccessDenied, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnauthorizedClient, UnsupportedResponseType } from '../errors';
 import type { AuthorizeHooks, AuthorizeRequestInfo } from '../hooks';
-import { readParams, type Params, type Request } from '../http/body';
+import { allValues, readParams, type Params, type Request } from '../http/body';
+import { grantScopesFor, requestedResources } from '../resources';
 import { safeDescription } from '../http/description';
 import { sendErrorPage } from '../http/error-page';
 import { isValidChallenge, type PkceMethod } from '../pkce';
-import { grantScopes, parseScope } from '../scopes';
+import { parseScope } from '../scopes';
 import type { Client, TokenRecord, User } from '../stores/types';
 import { hashToken, randomToken } from '../tokens/crypto';
 import type { Handler } from './token';
@@ -26,6 +27,8 @@ import { nowSeconds } from '../clock';
 interface ParsedRequest {
   params: Params;
   repeated: ReadonlySet<string>;
+  /** Every `resource` value, in order (RFC 8707 §2: the one parameter that may repeat). */
+  resources: string[];
 }
 
 /** An error that must be shown to the user, because the redirect URI is not (yet) trusted. */
@@ -36,11 +39,14 @@ class PageError extends OAuthError {}
 function fromPairs(pairs: Iterable<[string, string]>): ParsedRequest {
   const params: Record<string, string> = Object.create(null);
   const repeated = new Set<string>();
+  const resources: string[] = [];
   for (const [name, value] of pairs) {
-    if (Object.prototype.hasOwnProperty.call(params, name)) repeated.add(name);
+    if (name === 'resource') {
+      if (value !== '') resources.push(value);
+    } else if (Object.prototype.hasOwnProperty.call(params, name)) repeated.add(name);
     else if (value !== '') params[name] = value;
   }
-  return { params, repeated };
+  return { params, repeated, resources };
 }
 
 async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: number): Promise<ParsedRequest> {
@@ -52,7 +58,8 @@ async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: n
   if (req.method !== 'POST') throw new PageError('invalid_request', 'The authorization endpoint accepts only GET and POST.', 405, { Allow: 'GET, POST' });
   try {
     // The form parser refuses a repeated field itself, before the client is known.
-    return fromPairs(Object.entries(await readParams(req, maxBodyBytes, bodyTimeoutMs)));
+    const params = await readParams(req, maxBodyBytes, bodyTimeoutMs);
+    return fromPairs(Object.keys(params).flatMap((name) => allValues(params, name).map((value): [string, string] => [name, value])));
   } catch (err) {
     if (err instanceof OAuthError) throw new PageError(err.error, err.message, err.status, err.headers);
     throw err;
@@ -64,10 +71,11 @@ async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: n
 const NOT_RESUMED = new Set(['password', 'client_secret', 'code', 'code_verifier', 'refresh_token', 'access_token', 'token', 'assertion', 'client_assertion']);
 
 /** The URL the app redirects to after sign-in or consent to resume this request. */
-function resumeUrl(req: Request, params: Params): string {
+function resumeUrl(req: Request, params: Params, resources: readonly string[]): string {
   const url = req.originalUrl ?? req.url ?? '/';
   const q = url.indexOf('?');
   const query = new URLSearchParams(Object.entries(params).filter(([name]) => !NOT_RESUMED.has(name)));
+  for (const resource of resources) query.append('resource', resource);
   return `${q === -1 ? url : url.slice(0, q)}?${query.toString()}`;
 }
 
@@ -157,11 +165,21 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     if (responseType === undefined) throw new InvalidRequest('The "response_type" parameter is required; use response_type=code.');
     if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.');
     if (!client.grants.includes('authorization_code')) throw new UnauthorizedClient('This client may not use the authorization code flow.');
+    // RFC 8707 §2: every resource known and allowed for this client, else invalid_target.
+    const resources = Object.freeze(requestedResources(options.resources, client, parsed.resources));
     // Frozen: the hooks see what will be granted but cannot change it.
-    const scopes = Object.freeze(grantScopes(client, parseScope(params.scope)));
+    const scopes = Object.freeze(grantScopesFor(options.resources, client, parseScope(params.scope), resources));
     const pkce = pkceChallenge(ctx, client, params);
 
-    const info: AuthorizeRequestInfo = { client, scopes, redirectUri, state: params.state, resumeUrl: resumeUrl(req, params), params: Object.freeze(params) };
+    const info: AuthorizeRequestInfo = {
+      client,
+      scopes,
+      resources,
+      redirectUri,
+      state: params.state,
+      resumeUrl: resumeUrl(req, params, parsed.resources),
+      params: Object.freeze(params),
+    };
     const user: User | undefined = await hooks.authenticate(req, res, info);
     if (responded(res)) return;
     if (user === undefined || user === null) {
@@ -195,6 +213,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     };
     // Only a redirect_uri that was sent must be sent again at the token endpoint (RFC 6749 §4.1.3).
     if (params.redirect_uri !== undefined) record.redirectUri = params.redirect_uri;
+    if (resources.length > 0) record.resources = [...resources];
     if (pkce.challenge !== undefined) {
       record.codeChallenge = pkce.challenge;
       record.codeChallengeMethod = pkce.method;

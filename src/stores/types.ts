@@ -47,6 +47,11 @@ export interface Client {
    * Refresh tokens stay private to the client they were issued to. Default false.
    */
   resourceServer?: boolean;
+  /**
+   * The resources (RFC 8707) this client may ask tokens for, among the server's
+   * `options.resources`. Default: any of them.
+   */
+  resources?: readonly string[];
 }
 
 /**
@@ -138,6 +143,12 @@ export interface TokenRecord {
   codeChallenge?: string;
   /** Authorization codes: the PKCE `code_challenge_method`. */
   codeChallengeMethod?: 'S256' | 'plain';
+  /**
+   * The resources (RFC 8707) granted: for a code and a refresh token, those a later token
+   * request may narrow to (never widen, §2.2); for an opaque access token, its audience.
+   * Absent: the server's default audience.
+   */
+  resources?: string[];
 }
 
 /** What {@link TokenStore.consume} returns for a record that exists. */

@@ -4,10 +4,11 @@
  * @packageDocumentation
  */
 import type { ResolvedOptions } from '../options';
-import type { Client, TokenStore } from '../stores/types';
+import type { Client, TokenRecord, TokenStore } from '../stores/types';
 import { hashToken, randomToken } from './crypto';
 import { JwtSigner, type AccessTokenClaims } from './jwt';
 import { nowSeconds } from '../clock';
+import { audienceOf } from '../resources';
 
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -32,6 +33,10 @@ export interface IssueRequest {
   familyId?: string;
   /** Whether to issue a refresh token. */
   refreshToken: boolean;
+  /** The resources (RFC 8707) the access token is for: its `aud`. Default: the server's audience. */
+  resources?: string[];
+  /** Resources of the refresh token when they differ from the access token's (a narrowed token keeps the grant's, RFC 8707 §2.2). */
+  refreshResources?: string[];
 }
 
 
@@ -64,7 +69,7 @@ export class TokenIssuer {
       const claims: AccessTokenClaims = {
         iss: this.options.issuer,
         sub,
-        aud: this.options.audience as string | string[],
+        aud: audienceOf(request.resources, this.options.audience),
         client_id: client.id,
         scope: scopeString,
         jti: randomToken(16),
@@ -81,14 +86,20 @@ export class TokenIssuer {
     let refreshToken: string | undefined;
     const saves: Promise<void>[] = [];
     const base = { familyId, clientId: client.id, sub, userId: request.userId, scope, issuedAt: now };
+    const resources = request.resources !== undefined && request.resources.length > 0 ? request.resources : undefined;
     if (!this.signer) {
-      saves.push(this.tokens.save({ ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn }));
+      const access: TokenRecord = { ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn };
+      if (resources) access.resources = resources;
+      saves.push(this.tokens.save(access));
     }
     if (request.refreshToken) {
       refreshToken = randomToken();
       const lifetime = client.refreshTokenLifetime ?? this.options.refreshTokenLifetime;
       const refreshScope = request.refreshScope ?? scope;
-      saves.push(this.tokens.save({ ...base, scope: refreshScope, kind: 'refresh_token', id: hashToken(refreshToken), expiresAt: now + lifetime }));
+      const refresh: TokenRecord = { ...base, scope: refreshScope, kind: 'refresh_token', id: hashToken(refreshToken), expiresAt: now + lifetime };
+      const refreshResources = request.refreshResources ?? resources;
+      if (refreshResources && refreshResources.length > 0) refresh.resources = refreshResources;
+      saves.push(this.tokens.save(refresh));
     }
     await Promise.all(saves);
 

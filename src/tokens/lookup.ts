@@ -74,7 +74,7 @@ export async function findToken(ctx: ServerContext, token: string, hint: string 
       scope: record.scope.join(' '),
       issuedAt: record.issuedAt,
       expiresAt: record.expiresAt,
-      audience: kind === 'access_token' ? ctx.options.audience : undefined,
+      audience: kind === 'access_token' ? (record.resources ?? ctx.options.audience) : undefined,
       consumed: record.consumedAt !== undefined,
     };
   }
