@@ -22,6 +22,8 @@ export type { CorsOptions } from './http/cors';
 export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions } from './hooks';
 export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
+export type { ProtectedResource, ProtectedResourceOptions } from './bearer/protected-resource';
+export type { ProtectedResourceMetadata } from './endpoints/resource-metadata';
 export type { AuthInfo } from './bearer/auth-info';
 export { requireToken, type ResourceServerOptions, type IntrospectionOptions, type ResourceGuard } from './resource-server/require-token';
 export type { AuthorizationServerMetadata } from './endpoints/metadata';

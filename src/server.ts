@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { TokenCache } from './bearer/cache';
 import { localValidator } from './bearer/local-validator';
 import { createGuard, type Middleware, type RequireTokenOptions } from './bearer/require-token';
+import { createProtectedResource, type ProtectedResource, type ProtectedResourceOptions } from './bearer/protected-resource';
 import type { ServerContext } from './context';
 import { authorizeEndpoint } from './endpoints/authorize';
 import { introspectionEndpoint } from './endpoints/introspect';
@@ -39,6 +40,18 @@ export interface OAuthServer {
    * ```
    */
   requireToken(options?: RequireTokenOptions): Middleware;
+  /**
+   * One of `options.resources` as a protected resource (RFC 9728): its metadata document,
+   * for discovery from nothing but its URL, and a guard that accepts only tokens meant for it.
+   *
+   * @example
+   * ```ts
+   * const mcp = oauth.protectedResource({ resource: 'https://mcp.example.com/mcp', scope: 'tools:call' });
+   * app.use(mcp.metadata);                       // GET /.well-known/oauth-protected-resource/mcp
+   * app.post('/mcp', mcp.requireToken(), mcpHandler);
+   * ```
+   */
+  protectedResource(options: ProtectedResourceOptions): ProtectedResource;
   /** The token store in use (the in-memory default when none was given). */
   readonly tokens: TokenStore;
   /** The validated options. */
@@ -177,6 +190,10 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
 
   Object.defineProperties(middleware, {
     requireToken: { value: (guardOptions?: RequireTokenOptions) => guardFor(guardOptions) },
+    protectedResource: {
+      value: (resourceOptions: ProtectedResourceOptions) =>
+        createProtectedResource({ issuer: resolved.issuer, resources: resolved.resources, logger: resolved.logger, guard: guardFor }, resourceOptions),
+    },
     tokens: { value: tokens },
     context: { value: ctx },
     metadata: { value: metadata },
