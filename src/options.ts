@@ -12,6 +12,7 @@ import { maskTokens, safeDetail } from './redact';
 import { publishingLogger } from './log-channel';
 import { SCOPE_TOKEN } from './scopes';
 import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources';
+import type { RegistrationOptions } from './registration/endpoint';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -113,6 +114,12 @@ export interface ServerOptions {
    * `audience`, as before.
    */
   resources?: Record<string, ResourceOptions>;
+  /**
+   * Dynamic client registration (RFC 7591) and management (RFC 7592): who may register, at
+   * which path. Default: closed (no registration endpoint). Needs a client store with
+   * `registerClient`, `updateClient` and `deleteClient`.
+   */
+  registration?: RegistrationOptions;
 }
 
 /** Options after validation, with every default filled in. */

@@ -14,6 +14,7 @@ import { introspectionEndpoint } from './endpoints/introspect';
 import { jwksEndpoint, jwkSet } from './endpoints/jwks';
 import { buildMetadata, metadataEndpoint, WELL_KNOWN, wellKnownMiddleware, wellKnownPath, type AuthorizationServerMetadata } from './endpoints/metadata';
 import { revocationEndpoint } from './endpoints/revoke';
+import { isManagementPath, registrationEndpoints, resolveRegistration } from './registration/endpoint';
 import { tokenEndpoint, type Handler } from './endpoints/token';
 import { builtInGrants } from './grants';
 import type { Request } from './http/body';
@@ -132,6 +133,11 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   routes.set(resolved.revocationPath, revocationEndpoint(ctx));
   routes.set(resolved.introspectionPath, introspectionEndpoint(ctx));
   routes.set(resolved.jwksPath, jwksEndpoint(resolved.keys, resolved.logger));
+  // Dynamic client registration (RFC 7591/7592): off unless configured and the store can write.
+  const resourceScopes = [...resolved.resources.values()].flatMap((r) => r.scopes ?? []);
+  const registration = resolveRegistration(options.registration, stores.clients, [...new Set([...(resolved.scopesSupported ?? []), ...resourceScopes])], resolved.logger);
+  const registrationHandlers = registration && registrationEndpoints(ctx, registration);
+  if (registration && registrationHandlers) routes.set(registration.path, registrationHandlers.register);
 
   // Discovery describes what is registered above, so register new endpoints before this line.
   const metadata = buildMetadata(
@@ -142,6 +148,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
       revocation: resolved.revocationPath,
       introspection: resolved.introspectionPath,
       jwks: jwkSet(resolved.keys).keys.length > 0 ? resolved.jwksPath : undefined,
+      registration: registration?.path,
     },
     [...grants.keys()],
   );
@@ -178,7 +185,10 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const middleware = function tokengate(req: Request, res: ServerResponse, next: (err?: unknown) => void): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const handler = routes.get(q === -1 ? url : url.slice(0, q));
+    const path = q === -1 ? url : url.slice(0, q);
+    let handler = routes.get(path);
+    // RFC 7592: each registered client's configuration URI sits under the registration path.
+    if (handler === undefined && registration && registrationHandlers && isManagementPath(path, registration.path)) handler = registrationHandlers.manage;
     if (handler === undefined) return next();
     // Handlers render their own errors; this catches what cannot be rendered (e.g. a header
     // the response refused) so that no request can take the process down.

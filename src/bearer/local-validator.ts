@@ -9,6 +9,7 @@ import { hashToken } from '../tokens/crypto';
 import { isJwt, type JwtVerifier } from '../tokens/jwt';
 import { verifyLiveJwt } from '../tokens/verify-access';
 import type { TokenValidator, ValidatedToken } from './auth-info';
+import { clientRevocationId } from '../registration/client-revocation';
 
 /** A validator for tokens this server issued, in either format. */
 export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audience: string | readonly string[]): TokenValidator {
@@ -20,6 +21,13 @@ export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audien
     const id = hashToken(token);
     const record = await tokens.find('access_token', id);
     if (!record) throw new InvalidToken();
+    const revocationIds = [record.id, record.familyId];
+    // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.
+    const client = clientRevocationId(record.clientId);
+    if (client !== undefined) {
+      if (await tokens.isRevoked([client])) throw new InvalidToken();
+      revocationIds.push(client);
+    }
     const claims = {
       aud: record.resources ?? audience,
       sub: record.sub,
@@ -28,7 +36,7 @@ export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audien
       iat: record.issuedAt,
       exp: record.expiresAt,
     };
-    return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, [record.id, record.familyId]);
+    return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, revocationIds);
   };
 }
 

@@ -220,3 +220,25 @@ export async function readParams(req: Request, maxBytes: number, timeoutMs = DEF
   if (alreadyRead) return fromParsedBody(req.body ?? {});
   return type === FORM ? readForm(req, maxBytes, timeoutMs) : readMultipart(req, maxBytes, timeoutMs);
 }
+
+/**
+ * A JSON request body (`application/json`), for endpoints whose RFC speaks JSON (client
+ * registration, RFC 7591 §3.1). Same size and time limits as {@link readParams}; a missing or
+ * malformed body is an {@link InvalidRequest}.
+ */
+export async function readJson(req: Request, maxBytes: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<unknown> {
+  if (mediaType(req) !== 'application/json') {
+    req.resume();
+    throw new InvalidRequest('The Content-Type must be application/json.');
+  }
+  if (req._body === true || req.readableEnded) {
+    if (req.body !== undefined && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) return req.body;
+    throw new InvalidRequest('The request body was already read and is not JSON.');
+  }
+  const raw = await readRaw(req, maxBytes, timeoutMs);
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new InvalidRequest('The request body is not valid JSON.');
+  }
+}
