@@ -13,6 +13,7 @@ import { publishingLogger } from './log-channel';
 import { SCOPE_TOKEN } from './scopes';
 import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources';
 import type { RegistrationOptions } from './registration/endpoint';
+import type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -120,6 +121,12 @@ export interface ServerOptions {
    * `registerClient`, `updateClient` and `deleteClient`.
    */
   registration?: RegistrationOptions;
+  /**
+   * Client ID metadata documents: a `client_id` that is an https URL is resolved by fetching
+   * that document (SSRF-safe, bounded, cached per its HTTP caching headers within bounds) and
+   * treated as a public client. `true` for the defaults. Default: off.
+   */
+  clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentOptions;
 }
 
 /** Options after validation, with every default filled in. */

@@ -15,6 +15,7 @@ import { jwksEndpoint, jwkSet } from './endpoints/jwks';
 import { buildMetadata, metadataEndpoint, WELL_KNOWN, wellKnownMiddleware, wellKnownPath, type AuthorizationServerMetadata } from './endpoints/metadata';
 import { revocationEndpoint } from './endpoints/revoke';
 import { isManagementPath, registrationEndpoints, resolveRegistration } from './registration/endpoint';
+import { resolveMetadataDocuments, withMetadataDocuments } from './clients/metadata-document';
 import { tokenEndpoint, type Handler } from './endpoints/token';
 import { builtInGrants } from './grants';
 import type { Request } from './http/body';
@@ -117,9 +118,13 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   // those too, and each guard then checks the audience its route expects.
   const defaultAudience = typeof resolved.audience === 'string' ? [resolved.audience] : [...resolved.audience];
   const verifierAudience = resolved.resources.size === 0 ? resolved.audience : [...defaultAudience, ...resolved.resources.keys()];
+  // Scopes a client may register or describe in a metadata document: those discovery shows.
+  const clientScopes = [...new Set([...(resolved.scopesSupported ?? []), ...[...resolved.resources.values()].flatMap((r) => r.scopes ?? [])])];
+  const documents = resolveMetadataDocuments(options.clientIdMetadataDocuments);
+  const clients = documents ? withMetadataDocuments(stores.clients, documents, clientScopes, resolved.logger) : stores.clients;
   const ctx: ServerContext = Object.freeze({
     options: resolved,
-    clients: stores.clients,
+    clients,
     users: stores.users,
     tokens,
     issuer: new TokenIssuer(resolved, tokens),
@@ -134,8 +139,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   routes.set(resolved.introspectionPath, introspectionEndpoint(ctx));
   routes.set(resolved.jwksPath, jwksEndpoint(resolved.keys, resolved.logger));
   // Dynamic client registration (RFC 7591/7592): off unless configured and the store can write.
-  const resourceScopes = [...resolved.resources.values()].flatMap((r) => r.scopes ?? []);
-  const registration = resolveRegistration(options.registration, stores.clients, [...new Set([...(resolved.scopesSupported ?? []), ...resourceScopes])], resolved.logger);
+  const registration = resolveRegistration(options.registration, stores.clients, clientScopes, resolved.logger);
   const registrationHandlers = registration && registrationEndpoints(ctx, registration);
   if (registration && registrationHandlers) routes.set(registration.path, registrationHandlers.register);
 
@@ -152,6 +156,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     },
     [...grants.keys()],
   );
+  if (documents) metadata.client_id_metadata_document_supported = true;
   // CORS (options.cors) for what browser clients call; never for the authorize endpoint.
   const { cors } = resolved;
   if (cors) {

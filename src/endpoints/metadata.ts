@@ -61,6 +61,8 @@ export interface AuthorizationServerMetadata {
   authorization_response_iss_parameter_supported?: boolean;
   /** RFC 8414 §2 / RFC 7591 §3. */
   registration_endpoint?: string;
+  /** draft-ietf-oauth-client-id-metadata-document: https client_id URLs are resolved. */
+  client_id_metadata_document_supported?: boolean;
 }
 
 // What `authenticateClient` accepts. Introspection refuses `none` (RFC 7662 §2.1 requires

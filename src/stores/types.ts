@@ -32,8 +32,11 @@ export interface ClientMetadata {
 export interface ClientRegistration {
   /** The metadata as registered, echoed on read (RFC 7592 §2.1) and shown to the consent hook. */
   metadata: ClientMetadata;
-  /** SHA-256 of the registration access token ({@link hashToken}); the token itself is never stored. */
-  accessTokenHash: string;
+  /**
+   * SHA-256 of the registration access token ({@link hashToken}); the token itself is never
+   * stored. Absent for a client described by a client ID metadata document (nothing to manage).
+   */
+  accessTokenHash?: string;
   /** `client_id_issued_at`, seconds since the epoch. */
   issuedAt: number;
 }
