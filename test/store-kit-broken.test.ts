@@ -133,7 +133,11 @@ describe('tokengate/testing catches a broken adapter', () => {
     };
     describeClientStore('sticky clients', { create, dump: () => inner.dump(), describe: t.describe, it: t.it });
     const failed = failures(await t.run());
-    expect(failed.map(({ method, rule }) => ({ method, rule }))).toEqual([{ method: 'ClientStore.deleteClient', rule: 'really removes' }]);
+    expect(failed.map(({ method, rule }) => ({ method, rule }))).toEqual([
+      { method: 'ClientStore.deleteClient', rule: 'really removes' },
+      { method: 'ClientStore.deleteClient', rule: "a deleted client's tokens stop working" },
+    ]);
+    expect(failed[1]!.message).toMatch(/a deleted client can still authenticate/);
   });
 
   test('a store with only some of the registration writes fails, naming ClientStore.registerClient', async () => {

@@ -5,6 +5,7 @@
 import type { MemoryClientInput } from '../stores/memory/clients';
 import type { Client, ClientStore } from '../stores/types';
 import { hashClientSecret, hashToken, randomToken, verifyClientSecret } from '../tokens/crypto';
+import { deletionKillsTokens } from './client-deletion';
 import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type ItFn, type KitTestApi } from './harness';
 
 /** A client as the kit hands it to {@link ClientStoreHarness.create}: a {@link Client} with its plain `secret`. */
@@ -237,6 +238,12 @@ function registrationRules(it: ItFn, store: () => Promise<ClientStore>, harness:
     r.check((await s.deleteClient(client.id)) === false, 'a second deleteClient must resolve false');
     const odd = await r.noThrow(() => s.deleteClient('nul\u0000byte'), 'deleteClient of an odd id');
     r.check(odd === false, 'deleteClient of an odd id must resolve false');
+  });
+
+  it('ClientStore.deleteClient — through a server: a registered client gets tokens, and once deleted they stop working (RFC 7592 §2.3)', async () => {
+    const s = await writable();
+    if (!s) return;
+    await deletionKillsTokens(s);
   });
 
   it('ClientStore storage — a registered client\'s secret and registration access token are never stored in plain text', async () => {
