@@ -152,6 +152,7 @@ export function registrationEndpoints(ctx: ServerContext, reg: ResolvedRegistrat
   const { options, clients, tokens } = ctx;
   const { logger } = options;
   const base = options.issuer.replace(/\/+$/, '') + reg.path;
+  const initialHashes = reg.initialAccessTokens.map((t) => hashToken(t));
   const store = clients as Required<Pick<ClientStore, 'registerClient' | 'updateClient' | 'deleteClient'>> & ClientStore;
 
   /** The answer of RFC 7591 §3.2.1 / RFC 7592 §3: the metadata as registered plus the client's credentials. */
@@ -170,8 +171,10 @@ export function registrationEndpoints(ctx: ServerContext, reg: ResolvedRegistrat
     if (reg.initialAccessTokens.length === 0) return;
     const presented = bearer(req);
     if (presented === undefined) throw new InvalidToken('An initial access token is required to register (RFC 7591 §3).');
+    // Hashes compared, so neither the contents nor the lengths of the configured tokens leak.
+    const hash = hashToken(presented);
     let ok = false;
-    for (const token of reg.initialAccessTokens) ok = safeEqual(presented, token) || ok;
+    for (const expected of initialHashes) ok = safeEqual(hash, expected) || ok;
     if (!ok) throw new InvalidToken('The initial access token is invalid.');
   }
 
