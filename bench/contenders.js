@@ -60,6 +60,16 @@ const contenders = [
     sanity: { status: 200, bad: 401 },
   },
   {
+    id: 'jwt-hit-resource',
+    label: 'protectedResource().requireToken() JWT ES256, cache hit, aud checked (RFC 8707)',
+    group: 'get',
+    server: ['tokengate.js', 'jwt-hit-resource'],
+    request: { method: 'GET', path: '/', tokens: { file: '', as: 'bearer', order: 'per-connection' } },
+    ceiling: 'express-get',
+    peer: 'peer-authenticate',
+    sanity: { status: 200, bad: 401 },
+  },
+  {
     id: 'jwt-miss',
     label: 'requireToken() JWT ES256, cache miss',
     group: 'get',

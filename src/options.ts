@@ -12,6 +12,9 @@ import { maskTokens, safeDetail } from './redact';
 import { publishingLogger } from './log-channel';
 import { SCOPE_TOKEN } from './scopes';
 import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
+import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources';
+import type { RegistrationOptions } from './registration/endpoint';
+import type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
 
 /** Where log lines go. Never given a token, secret, code or password. */
 export interface Logger {
@@ -111,6 +114,25 @@ export interface ServerOptions {
    * See {@link OpenIdOptions} and docs/openid-connect.md.
    */
   openid?: OpenIdOptions;
+  /**
+   * The protected resources this server issues tokens for, by resource URI (RFC 8707): a
+   * client names one with the `resource` parameter and gets a token whose `aud` is that URI.
+   * Any other `resource` is `invalid_target`. A request that names none gets the default
+   * `audience`, as before.
+   */
+  resources?: Record<string, ResourceOptions>;
+  /**
+   * Dynamic client registration (RFC 7591) and management (RFC 7592): who may register, at
+   * which path. Default: closed (no registration endpoint). Needs a client store with
+   * `registerClient`, `updateClient` and `deleteClient`.
+   */
+  registration?: RegistrationOptions;
+  /**
+   * Client ID metadata documents: a `client_id` that is an https URL is resolved by fetching
+   * that document (SSRF-safe, bounded, cached per its HTTP caching headers within bounds) and
+   * treated as a public client. `true` for the defaults. Default: off.
+   */
+  clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -141,6 +163,7 @@ export interface ResolvedOptions {
   readonly cors: CorsPolicy | undefined;
   /** OpenID Connect, when on. */
   readonly openid: ResolvedOpenId | undefined;
+  readonly resources: ResourceRegistry;
 }
 
 /** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */
@@ -341,5 +364,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
     cors: resolveCors(options.cors),
     openid: oidc?.openid,
+    resources: resolveResources(options.resources),
   });
 }

@@ -19,6 +19,9 @@
  * - `opaque-hit <live>`: guarded GET with opaque tokens in the memory store; `<live>` tokens
  *   are issued (1 000 by default; 1 000 000 for the growth scenario) and the load generator
  *   presents the first 1 000 of them (cache hits).
+ * - `jwt-hit-resource`: as `jwt-hit`, through `oauth.protectedResource(...).requireToken()`:
+ *   tokens carry a resource as `aud` (RFC 8707) and the guard checks it on every request, so
+ *   the difference to `jwt-hit` is what the audience check costs.
  * - `token [alg]`: the token endpoint, `client_credentials` with HTTP Basic; the access token
  *   is an ES256 JWT, or signed with `alg` (`HS256` shows what is left once the cost of the
  *   ECDSA signature is taken out).
@@ -49,8 +52,10 @@ const stores = memoryStores({
   clients: [{ id: CLIENT.id, secret: CLIENT.secret, grants: ['client_credentials', 'refresh_token'], scopes: ['read', 'write'] }],
   users: [USER],
 });
+const RESOURCE = 'http://127.0.0.1/mcp';
 const oauth = oauthServer(stores, {
   issuer: 'http://127.0.0.1',
+  ...(mode === 'jwt-hit-resource' && { resources: { [RESOURCE]: { scopes: ['read'] } } }),
   keys: [/** @type {import('tokengate').KeyInput} */ (key)],
   accessTokenFormat: mode === 'opaque-hit' ? 'opaque' : 'jwt',
   logger: quietLogger,
@@ -66,7 +71,8 @@ async function issueAccessTokens(count) {
   if (!client) throw new Error('bench: the bench client is missing');
   const tokens = new Array(count);
   for (let i = 0; i < count; i++) {
-    const response = await oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false });
+    const resources = mode === 'jwt-hit-resource' ? [RESOURCE] : undefined;
+    const response = await oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, resources });
     tokens[i] = response.access_token;
   }
   return tokens;
@@ -106,11 +112,12 @@ async function main() {
     return;
   }
   let pool;
-  if (mode === 'jwt-hit') pool = await issueAccessTokens(HIT_POOL);
+  if (mode === 'jwt-hit' || mode === 'jwt-hit-resource') pool = await issueAccessTokens(HIT_POOL);
   else if (mode === 'jwt-miss') pool = await issueAccessTokens(MISS_POOL);
   else if (mode === 'opaque-hit') pool = (await issueAccessTokens(live)).slice(0, HIT_POOL);
   else throw new Error(`bench/servers/tokengate.js: unknown mode ${String(mode)}.`);
-  app.get('/', oauth.requireToken({ scope: 'read' }), (_req, res) => {
+  const guard = mode === 'jwt-hit-resource' ? oauth.protectedResource({ resource: RESOURCE, scope: 'read' }).requireToken() : oauth.requireToken({ scope: 'read' });
+  app.get('/', guard, (_req, res) => {
     res.json(GET_BODY);
   });
   const file = fixturePath(`tokengate-${mode}`);

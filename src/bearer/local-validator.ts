@@ -9,9 +9,10 @@ import { hashToken } from '../tokens/crypto';
 import { isJwt, type JwtVerifier } from '../tokens/jwt';
 import { verifyLiveJwt } from '../tokens/verify-access';
 import type { TokenValidator, ValidatedToken } from './auth-info';
+import { clientRevocationId } from '../registration/client-revocation';
 
 /** A validator for tokens this server issued, in either format. */
-export function localValidator(verifier: JwtVerifier, tokens: TokenStore): TokenValidator {
+export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audience: string | readonly string[]): TokenValidator {
   return async function validate(token) {
     if (isJwt(token)) {
       const { claims, revocationIds } = await verifyLiveJwt(verifier, tokens, token);
@@ -20,14 +21,22 @@ export function localValidator(verifier: JwtVerifier, tokens: TokenStore): Token
     const id = hashToken(token);
     const record = await tokens.find('access_token', id);
     if (!record) throw new InvalidToken();
+    const revocationIds = [record.id, record.familyId];
+    // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.
+    const client = clientRevocationId(record.clientId);
+    if (client !== undefined) {
+      if (await tokens.isRevoked([client])) throw new InvalidToken();
+      revocationIds.push(client);
+    }
     const claims = {
+      aud: record.resources ?? audience,
       sub: record.sub,
       client_id: record.clientId,
       scope: record.scope.join(' '),
       iat: record.issuedAt,
       exp: record.expiresAt,
     };
-    return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, [record.id, record.familyId]);
+    return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, revocationIds);
   };
 }
 

@@ -1,5 +1,6 @@
 import { InvalidGrant, InvalidRequest, UnsupportedGrantType } from '../errors';
-import { grantScopes, parseScope } from '../scopes';
+import { parseScope } from '../scopes';
+import { grantScopesFor, resourcesOf } from '../resources';
 import type { Grant } from './types';
 
 /**
@@ -15,9 +16,11 @@ export const passwordGrant: Grant = {
     if (username === undefined || username === '') throw new InvalidRequest('The "username" parameter is required.');
     if (password === undefined) throw new InvalidRequest('The "password" parameter is required.');
     // Scope first: a bad scope should not cost a password hash.
-    const scope = grantScopes(client, parseScope(params.scope));
+    const registry = ctx.options.resources;
+    const resources = resourcesOf(registry, client, params);
+    const scope = grantScopesFor(registry, client, parseScope(params.scope), resources);
     const user = await ctx.users.authenticate(username, password);
     if (!user) throw new InvalidGrant('The username or password is incorrect.');
-    return ctx.issuer.issue({ client, sub: user.id, userId: user.id, scope, refreshToken: client.grants.includes('refresh_token') });
+    return ctx.issuer.issue({ client, sub: user.id, userId: user.id, scope, refreshToken: client.grants.includes('refresh_token'), resources });
   },
 };

@@ -90,7 +90,9 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): MemoryT
       // A refresh that raced its family's revocation (reuse detected meanwhile) must not
       // leave a live token behind: the record is born revoked, so it is not kept.
       if (denied.has(record.familyId)) return;
-      records.set(record.id, Object.freeze({ ...record, scope: Object.freeze([...record.scope]) as string[] }));
+      const stored: TokenRecord = { ...record, scope: Object.freeze([...record.scope]) as string[] };
+      if (record.resources !== undefined) stored.resources = Object.freeze([...record.resources]) as string[];
+      records.set(record.id, Object.freeze(stored));
       let members = families.get(record.familyId);
       if (!members) families.set(record.familyId, (members = new Set()));
       members.add(record.id);
