@@ -150,7 +150,7 @@ test('SSRF: with the built-in fetch, a client_id on an internal address is never
   await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
   const port = (internal.address() as AddressInfo).port;
   try {
-    const { app: server, logger } = buildCodeApp('express5', { clientIdMetadataDocuments: true }, memoryStores({ clients: [] }));
+    const { app: server, logger } = buildCodeApp('express5', { clientIdMetadataDocuments: { timeoutMs: 15_000 } }, memoryStores({ clients: [] }));
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, '169.254.169.254', '[::1]', '10.0.0.1']) {
       const res = await authorize(server, `https://${host}/client.json`).req;
       expect(res.status).toBe(400);
