@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string' },
     connections: { type: 'string' },
     only: { type: 'string' },
+    'update-docs': { type: 'boolean', default: false },
+    // Kept as an alias: the generated table moved from the README to docs/performance.md.
     'update-readme': { type: 'boolean', default: false },
     'from-latest': { type: 'boolean', default: false },
   },
@@ -60,7 +62,21 @@ const settings = {
 };
 
 const only = args.only ? new Set(args.only.split(',')) : undefined;
-const contenders = only ? allContenders.filter((c) => only.has(c.id)) : allContenders;
+/** Contenders that need a redis-server run only where there is one (said so in the report). */
+const redisBinary = (() => {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'redis-server');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+})();
+const skipped = allContenders.filter((c) => c.needs === 'redis' && !redisBinary && (!only || only.has(c.id)));
+const contenders = allContenders.filter((c) => (!only || only.has(c.id)) && !skipped.includes(c));
 
 // ---------------------------------------------------------------------------------------------
 // Processes
@@ -86,11 +102,11 @@ const children = new Set();
  * @param {string[]} argv
  * @param {string[]} [nodeFlags]
  */
-function startNode(cpu, argv, nodeFlags = []) {
+function startNode(cpu, argv, nodeFlags = [], env = process.env) {
   const command = [process.execPath, ...nodeFlags, ...argv];
   const child = cpu === undefined
-    ? spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT })
-    : spawn('taskset', ['-c', cpu, ...command], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
+    ? spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT, env })
+    : spawn('taskset', ['-c', cpu, ...command], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT, env });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -193,20 +209,28 @@ function gitCommit() {
 // Contenders
 
 /**
- * A request to a contender outside any measurement (sanity checks).
+ * A request to a contender outside any measurement (sanity checks): its status, and the
+ * bytes of the response as they went over the wire (status line, headers, body).
  * @param {number} port
  * @param {{ method: string, path: string, headers?: Record<string, string>, body?: string }} req
- * @returns {Promise<number>}
+ * @returns {Promise<{ status: number, bytes: number, headers: string[] }>}
  */
-function probe(port, req) {
+function probeBytes(port, req) {
   return new Promise((resolve, reject) => {
     const r = http.request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers: req.headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      let bytes = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`.length + 2;
+      for (let i = 0; i < res.rawHeaders.length; i += 2) bytes += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`.length;
+      res.on('data', (chunk) => (bytes += chunk.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, headers: res.rawHeaders.filter((_, i) => i % 2 === 0).map((h) => h.toLowerCase()).sort() }));
     });
     r.on('error', reject);
     r.end(req.body);
   });
+}
+
+/** @param {number} port @param {{ method: string, path: string, headers?: Record<string, string>, body?: string }} req */
+async function probe(port, req) {
+  return (await probeBytes(port, req)).status;
 }
 
 /**
@@ -262,8 +286,11 @@ async function sanityCheck(running) {
     if (request.tokens.as === 'bearer') return { ...request, headers: { ...request.headers, authorization: `Bearer ${t}` } };
     return { ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(t)}` };
   };
-  const status = await probe(running.port, withToken(token));
+  const answer = await probeBytes(running.port, withToken(token));
+  const status = answer.status;
   if (status !== contender.sanity.status) throw new Error(`${contender.id}: a valid request got ${status}, expected ${contender.sanity.status}`);
+  running.responseBytes = answer.bytes;
+  running.responseHeaders = answer.headers;
   if (contender.sanity.reuse !== undefined) {
     // Single use is real: the token just redeemed is refused the second time.
     const again = await probe(running.port, withToken(token));
@@ -342,19 +369,29 @@ async function main() {
         });
       });
     }
+    const small = await storeMemory(1000);
+    const big = await storeMemory(args.quick ? 200_000 : 1_000_000);
+    out.store = { small, big, loadRatio: small.loadMs / big.loadMs };
     return out;
   })();
 
+  // One redis-server for the contenders that need it, on the load generator's core (what a
+  // separate Redis host would be), no persistence, stopped with everything else.
+  const redisPort = contenders.some((c) => c.needs === 'redis') ? await startRedis(tmp) : undefined;
+  const env = redisPort === undefined ? process.env : { ...process.env, TOKENGATE_BENCH_REDIS_PORT: String(redisPort) };
   const running = await Promise.all(
     contenders.map(async (contender) => {
       const [file, ...serverArgs] = contender.server;
-      const child = startNode(pinning?.server, [path.join(__dirname, 'servers', file), serverArgs[0] ?? '', tmp, ...serverArgs.slice(1)], ['--expose-gc']);
-      const ready = await nextMessage(child, (m) => m && m.type === 'ready', 300_000, `${contender.id} start-up`);
-      return { contender, child, pid: child.pid, port: ready.port, pool: ready.pool, tmp, bestRps: 0, nextWarmup: 0, nextDuration: 0, group: [] };
+      const child = startNode(pinning?.server, [path.join(__dirname, 'servers', file), serverArgs[0] ?? '', tmp, ...serverArgs.slice(1)], ['--expose-gc'], env);
+      const ready = await nextMessage(child, (m) => m && m.type === 'ready', 900_000, `${contender.id} start-up`);
+      return { contender, child, pid: child.pid, port: ready.port, pool: ready.pool, tmp, bestRps: 0, nextWarmup: 0, nextDuration: 0, group: [], responseBytes: NaN, responseHeaders: [] };
     }),
   );
   for (const r of running) r.group = running.filter((other) => other.contender.group === r.contender.group);
   for (const r of running) await sanityCheck(r);
+  /** @type {string[]} */
+  const problems = skipped.map((c) => `${c.id} not run: no redis-server on PATH`);
+  problems.push(...compareBytes(running));
   const memory = await memoryRuns;
   const setupSeconds = (Date.now() - started) / 1000;
   console.log(`set-up done in ${setupSeconds.toFixed(0)} s (servers, fixtures, sanity checks, cache memory probe)`);
@@ -363,8 +400,7 @@ async function main() {
   await nextMessage(loadgen, (m) => m && m.type === 'ready', 30_000, 'load generator start-up');
 
   let sliceId = 0;
-  /** @type {string[]} */
-  const problems = [];
+  const ourPids = () => [process.pid, loadgen.pid, ...running.map((r) => r.pid), ...(redisPid === undefined ? [] : [redisPid])];
   /**
    * @param {any} r
    * @param {number} round - 0 is the discarded warm-up round
@@ -374,6 +410,9 @@ async function main() {
     r.nextDuration = round === 0 ? 0.5 : settings.durationSeconds;
     const { request, poolSize, file } = await sliceRequest(r, `r${round}`);
     const id = ++sliceId;
+    const machineBefore = machineSeconds();
+    const oursBefore = ourPids().reduce((n, pid) => n + processSeconds(pid), 0);
+    const wallBefore = Date.now();
     loadgen.send({
       type: 'run',
       id,
@@ -387,7 +426,10 @@ async function main() {
     const answer = await nextMessage(loadgen, (m) => m && m.type === 'result' && m.id === id, 120_000, `${r.contender.id} slice`);
     if (file) fs.rmSync(file, { force: true });
     if (answer.error) throw new Error(`${r.contender.id}: ${answer.error}`);
-    const s = { ...answer.slice, round, seq: id };
+    // What other processes used while this slice ran (warm-up included), in cores: a slice
+    // they ran into is flagged, and the report counts such slices per contender.
+    const othersCores = Math.max(0, (machineSeconds().busy - machineBefore.busy - (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) / ((Date.now() - wallBefore) / 1000));
+    const s = { ...answer.slice, round, seq: id, othersCores };
     r.bestRps = Math.max(r.bestRps, s.rps);
     const failed = s.non2xx + s.errors + s.timeouts;
     if (round > 0 && failed > 0) problems.push(`${r.contender.id} round ${round}: ${failed} failed requests (non-2xx ${s.non2xx}, errors ${s.errors}, timeouts ${s.timeouts})`);
@@ -398,7 +440,6 @@ async function main() {
 
   /** @type {Record<string, any[]>} */
   const slices = Object.fromEntries(contenders.map((c) => [c.id, []]));
-  const ourPids = () => [process.pid, loadgen.pid, ...running.map((r) => r.pid)];
   const machineBefore = machineSeconds();
   const oursBefore = ourPids().reduce((n, pid) => n + processSeconds(pid), 0);
   const roundsStarted = Date.now();
@@ -424,11 +465,14 @@ async function main() {
 
   const summaries = report.summarise(contenders, slices);
   const evaluated = report.evaluateTargets(
-    targets.filter((t) => (t.kind === 'memory' ? !only : slices[t.of] && slices[t.to])),
+    targets.filter((t) => (t.kind === 'memory' || t.kind === 'store' ? !only : slices[t.of] && slices[t.to])),
     contenders,
     slices,
     memory,
   );
+  const noisy = Object.values(slices).flat().filter((s) => s.othersCores > NOISY_CORES).length;
+  const sliceCount = Object.values(slices).flat().length;
+  if (noisy > 0) problems.push(`${noisy} of ${sliceCount} measured slices ran while other processes used more than ${NOISY_CORES} of a core (column "noisy slices"): distrust ratios whose min–max is wide`);
   // The load average before also counts whatever ran just before (often a previous bench);
   // what other processes actually used during the rounds is the measure that counts.
   const loaded = othersCores > 0.2 || stealCores > 0.1;
@@ -462,6 +506,8 @@ async function main() {
       autocannon: versionOf('autocannon'),
     },
     timing: { setupSeconds, roundsSeconds: wall, totalSeconds: (Date.now() - started) / 1000 },
+    responseBytes: Object.fromEntries(running.map((r) => [r.contender.id, r.responseBytes])),
+    noisySlices: noisy,
     summaries,
     targets: evaluated,
     memory,
@@ -471,7 +517,7 @@ async function main() {
 
   const md = report.markdown(run, contenders);
   console.log(`\n${report.text(run, contenders)}\n`);
-  for (const [format, m] of Object.entries(memory)) console.log(`cache memory (${format}): ${Math.round(m.rssBytesPerToken)} B RSS, ${Math.round(m.heapBytesPerToken)} B heap per token at ${m.count}`);
+  for (const [format, m] of Object.entries(memory).filter(([f]) => f !== 'store')) console.log(`cache memory (${format}): ${Math.round(m.rssBytesPerToken)} B RSS, ${Math.round(m.heapBytesPerToken)} B heap per token at ${m.count}`);
   console.log(
     `machine: load average ${loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${loadavgAfter.map((x) => x.toFixed(2)).join(' ')}; ` +
       `other processes used ${othersCores.toFixed(2)} cores and steal ${stealCores.toFixed(2)} during the rounds${loaded ? ' (busy machine: trust the ratios, not the absolute req/s)' : ''}`,
@@ -486,39 +532,123 @@ async function main() {
   fs.writeFileSync(path.join(RESULTS, `${stamp}-${run.mode}.json`), `${JSON.stringify(run, null, 2)}\n`);
   console.log(`saved bench/results/${base}.json and .md (and ${stamp}-${run.mode}.json); total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-  if (args['update-readme']) updateReadme(md, run);
+  if (args['update-docs'] || args['update-readme']) updateDocs(md, run);
 }
 
 /**
- * Replace the generated part of the README's performance section (between the
- * `bench:begin`/`bench:end` markers) and nothing else. Only full runs of every contender.
+ * Replace the generated part of docs/performance.md (between the `bench:begin`/`bench:end`
+ * markers) and nothing else. Only full runs of every contender.
  * @param {string} md
  * @param {any} run
  */
-function updateReadme(md, run) {
+function updateDocs(md, run) {
   if (run.mode !== 'full' || only) {
-    console.log('README not updated: only a full run of every contender goes there.');
+    console.log('docs/performance.md not updated: only a full run of every contender goes there.');
     return;
   }
-  const file = path.join(ROOT, 'README.md');
-  const readme = fs.readFileSync(file, 'utf8');
+  const file = path.join(ROOT, 'docs', 'performance.md');
+  const doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
   const begin = '<!-- bench:begin -->';
   const end = '<!-- bench:end -->';
-  const a = readme.indexOf(begin);
-  const b = readme.indexOf(end);
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
   if (a === -1 || b < a) {
-    console.log('README not updated: no <!-- bench:begin --> … <!-- bench:end --> markers in its performance section.');
+    console.log('docs/performance.md not updated: no <!-- bench:begin --> … <!-- bench:end --> markers in it.');
     return;
   }
-  fs.writeFileSync(file, `${readme.slice(0, a + begin.length)}\n${md}\n${readme.slice(b)}`);
-  console.log('README performance table updated.');
+  fs.writeFileSync(file, `${doc.slice(0, a + begin.length)}\n${md}\n${doc.slice(b)}`);
+  console.log('docs/performance.md table updated.');
+}
+
+/**
+ * `bench/store-memory.js` in a fresh process with `--trace-gc`: the memory store's heap per
+ * record, and a fixed allocation loop's time and GC pauses with `records` live records.
+ * @param {number} records
+ */
+function storeMemory(records) {
+  return new Promise((resolve, reject) => {
+    const argv = ['--expose-gc', '--trace-gc', path.join(__dirname, 'store-memory.js'), String(records)];
+    const child = pinning ? spawn('taskset', ['-c', pinning.loadgen, process.execPath, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(child);
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.on('exit', (code) => {
+      children.delete(child);
+      if (code !== 0) return reject(new Error(`bench/store-memory.js ${records} exited with ${code}`));
+      const lines = stdout.trim().split('\n');
+      const result = JSON.parse(/** @type {string} */ (lines.pop()));
+      // GC pauses during the allocation loop only (after the marker line).
+      const load = lines.slice(lines.indexOf('--- load ---') + 1);
+      const pauses = (/** @type {RegExp} */ kind) => load.filter((l) => kind.test(l)).map((l) => Number((/, ([\d.]+) \/ [\d.]+ ms/.exec(l) ?? [])[1])).filter(Number.isFinite);
+      const scavenges = pauses(/Scavenge/);
+      const fulls = pauses(/Mark-Compact|Mark-sweep/);
+      const sum = (/** @type {number[]} */ xs) => xs.reduce((a, b) => a + b, 0);
+      resolve({ ...result, scavenges: scavenges.length, scavengeMs: sum(scavenges), meanScavengeMs: scavenges.length ? sum(scavenges) / scavenges.length : 0, fullGcs: fulls.length, fullGcMs: sum(fulls) });
+    });
+  });
+}
+
+/** Cores' worth of other processes' CPU during a slice above which the slice is flagged. */
+const NOISY_CORES = 0.2;
+
+/**
+ * Every contender's response must have its ceiling's bytes (status line, headers, body), or
+ * the ratio would partly measure bytes instead of work; a contender that differs for a reason
+ * says so in `bytesNote`. Returns the problems found.
+ * @param {any[]} running
+ */
+function compareBytes(running) {
+  /** @type {string[]} */
+  const problems = [];
+  for (const r of running) {
+    const ceiling = running.find((c) => c.contender.id === r.contender.ceiling);
+    if (!ceiling || r.responseBytes === ceiling.responseBytes) continue;
+    const headers = r.responseHeaders.join(',') === ceiling.responseHeaders.join(',') ? 'same headers' : `headers ${r.responseHeaders.join(',')} vs ${ceiling.responseHeaders.join(',')}`;
+    const why = r.contender.bytesNote ? ` (expected: ${r.contender.bytesNote})` : '';
+    const line = `${r.contender.id}: ${r.responseBytes} response bytes vs ${ceiling.responseBytes} for ${ceiling.contender.id} (${headers})${why}`;
+    if (r.contender.bytesNote) console.log(`note: ${line}`);
+    else problems.push(line);
+  }
+  return problems;
+}
+
+/** @type {number | undefined} */
+let redisPid;
+/**
+ * Start a throwaway redis-server (no persistence) on a free port; it is stopped with the
+ * servers. @param {string} tmp
+ */
+async function startRedis(tmp) {
+  const port = await new Promise((resolve, reject) => {
+    const probe = require('node:net').createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: free } = /** @type {import('node:net').AddressInfo} */ (probe.address());
+      probe.close(() => resolve(free));
+    });
+    probe.on('error', reject);
+  });
+  const argv = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp];
+  const child = pinning ? spawn('taskset', ['-c', pinning.loadgen, /** @type {string} */ (redisBinary), ...argv], { stdio: 'ignore' }) : spawn(/** @type {string} */ (redisBinary), argv, { stdio: 'ignore' });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  redisPid = child.pid;
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => {
+      const socket = require('node:net').connect(port, '127.0.0.1');
+      socket.on('connect', () => (socket.destroy(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (up) return port;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('bench: redis-server did not start');
 }
 
 if (args['from-latest']) {
   const run = JSON.parse(fs.readFileSync(path.join(RESULTS, 'latest.json'), 'utf8'));
   const md = report.markdown(run, allContenders.filter((c) => run.summaries[c.id]));
   fs.writeFileSync(path.join(RESULTS, 'latest.md'), `${md}\n`);
-  if (args['update-readme']) updateReadme(md, run);
+  if (args['update-docs'] || args['update-readme']) updateDocs(md, run);
   else console.log(md);
 } else {
   main().catch((err) => {

@@ -51,3 +51,5 @@ export {
   type MemoryUserStore,
 } from './stores/memory';
 export { hashClientSecret, hashPassword, verifyPassword, hashToken, verifyClientSecret } from './tokens/crypto';
+export { randomToken } from './tokens/crypto';
+export { generateKeys, loadKeys, type GenerateKeysOptions, type GeneratedKeys, type SigningJwk, type SigningJwkSet } from './tokens/keygen';

@@ -6,6 +6,11 @@
  * connection, the two kinds alternate in random order pair by pair (so drift in machine load
  * hits both alike), and the comparison is of medians, with a generous bound. A control run with
  * a deliberate 5 ms difference shows that the same procedure does detect one.
+ *
+ * A timing leak is systematic: it shows in every measurement. Load from other processes is not:
+ * a burst on a shared machine can shift one side's median in one run. So a comparison that
+ * lands outside the bound is measured again, up to ATTEMPTS times, and the rule fails only when
+ * every attempt shows a difference (the control shows a real one does, every time).
  */
 import type http from 'node:http';
 import { memoryStores, type ClientStore } from '../src';
@@ -14,6 +19,7 @@ import { basic, buildApp, CLIENTS, listen } from './support/spine';
 
 const TOKEN = '/oauth/token';
 const PAIRS = 300;
+const ATTEMPTS = 3;
 
 afterAll(closeAgent);
 
@@ -75,6 +81,21 @@ function report(name: string, c: Comparison): void {
   );
 }
 
+function indistinguishable(c: Comparison): boolean {
+  return Math.abs(c.pairedDifference) <= c.bound && Math.abs(c.medianA - c.medianB) <= c.bound;
+}
+
+/** Compares up to ATTEMPTS times; returns the first comparison within the bound, else the last. */
+async function compareAttempts(name: string, app: http.RequestListener, a: Request, b: Request): Promise<Comparison> {
+  let c = await compare(app, a, b, PAIRS);
+  report(name, c);
+  for (let attempt = 2; attempt <= ATTEMPTS && !indistinguishable(c); attempt++) {
+    c = await compare(app, a, b, PAIRS);
+    report(`${name} (attempt ${attempt})`, c);
+  }
+  return c;
+}
+
 const options = { bruteForce: NO_LIMITS_HIT };
 
 describe('client authentication timing (token endpoint)', () => {
@@ -82,8 +103,7 @@ describe('client authentication timing (token endpoint)', () => {
     const { app } = buildApp('express5', options);
     const unknown = form({ grant_type: 'client_credentials', client_id: 'no-such-client', client_secret: 'guess-guess-guess' });
     const known = form({ grant_type: 'client_credentials', client_id: 'web-app', client_secret: 'guess-guess-guess' });
-    const c = await compare(app, unknown, known, PAIRS);
-    report('client_secret_post unknown vs known', c);
+    const c = await compareAttempts('client_secret_post unknown vs known', app, unknown, known);
     expect(Math.abs(c.pairedDifference)).toBeLessThanOrEqual(c.bound);
     expect(Math.abs(c.medianA - c.medianB)).toBeLessThanOrEqual(c.bound);
   });
@@ -92,8 +112,7 @@ describe('client authentication timing (token endpoint)', () => {
     const { app } = buildApp('express5', options);
     const unknown = form({ grant_type: 'client_credentials' }, { Authorization: basic('no-such-client', 'guess-guess-guess') });
     const known = form({ grant_type: 'client_credentials' }, { Authorization: basic('web-app', 'guess-guess-guess') });
-    const c = await compare(app, unknown, known, PAIRS);
-    report('client_secret_basic unknown vs known', c);
+    const c = await compareAttempts('client_secret_basic unknown vs known', app, unknown, known);
     expect(Math.abs(c.pairedDifference)).toBeLessThanOrEqual(c.bound);
     expect(Math.abs(c.medianA - c.medianB)).toBeLessThanOrEqual(c.bound);
   });

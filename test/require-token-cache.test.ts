@@ -46,7 +46,7 @@ describe.each(['jwt', 'opaque'] as const)('the requireToken cache with %s access
 
   test('without maxAge a cached token is served until it expires, then refused (RFC 6750 §3.1 invalid_token)', async () => {
     const { stores, calls } = countingStores();
-    const { app } = buildApp('express5', { accessTokenFormat, accessTokenLifetime: 1 }, stores);
+    const { app } = buildApp('express5', { accessTokenFormat, accessTokenLifetime: 2 }, stores); // lives ≥ 1 s: exp is whole seconds
     const token = await clientToken(app);
     const get = () => request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
     expect((await get()).status).toBe(200);

@@ -220,7 +220,9 @@ describe('the LRU cache', () => {
   });
 
   test('a cached entry lives no longer than the token: expired means 401 even when cached', async () => {
-    const { app } = buildApp('express5', { accessTokenLifetime: 1 });
+    // A 2 s lifetime lives at least 1 s (exp is whole seconds), enough for the first request on
+    // a loaded machine; 2.1 s later it is past exp.
+    const { app } = buildApp('express5', { accessTokenLifetime: 2 });
     const token = await clientToken(app);
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 2100));

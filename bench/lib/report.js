@@ -81,7 +81,10 @@ function summarise(contenders, slices) {
       loadgenCpu: summary(own.map((s) => s.loadgenCpu)).median,
       failures: own.reduce((n, s) => n + s.non2xx + s.errors + s.timeouts, 0),
       ceiling: c.ceiling ? { of: c.ceiling, ...summary(roundRatios(slices, ceilingOf, c.id, c.ceiling)) } : undefined,
-      peer: c.peer ? { of: c.peer, ...summary(roundRatios(slices, ceilingOf, c.id, c.peer)) } : undefined,
+      peer: c.peer && slices[c.peer] ? { of: c.peer, ...summary(roundRatios(slices, ceilingOf, c.id, c.peer)) } : undefined,
+      floor: c.floor && slices[c.floor] ? { of: c.floor, ...summary(roundRatios(slices, ceilingOf, c.id, c.floor)) } : undefined,
+      // Slices during which other processes used more than a fifth of a core.
+      noisySlices: own.filter((s) => (s.othersCores ?? 0) > 0.2).length,
     };
   }
   return out;
@@ -101,10 +104,14 @@ function evaluateTargets(targets, contenders, slices, memory) {
       const measured = m ? m.rssBytesPerToken : NaN;
       return { id: t.id, scenario: t.scenario, target: `≤ ${t.maxBytes} B`, measured, unit: 'B', met: measured <= t.maxBytes };
     }
+    if (t.kind === 'store') {
+      const measured = memory.store ? memory.store.big.mbPerMillion : NaN;
+      return { id: t.id, scenario: t.scenario, target: `≤ ${t.maxMBPerMillion} MB`, measured, unit: 'MB', met: measured <= t.maxMBPerMillion };
+    }
     const s = summary(roundRatios(slices, ceilingOf, t.of, t.to));
     const cpu = summary(roundRatios(slices, ceilingOf, t.of, t.to, 'cpu'));
-    const target = t.max === undefined ? `≥ ${t.min.toFixed(2)} × ${t.to}` : `${t.min.toFixed(2)}–${t.max.toFixed(2)} × ${t.to}`;
-    const met = s.median >= t.min && (t.max === undefined || s.median <= t.max);
+    const target = t.min === undefined ? `(× ${t.to}, for information)` : t.max === undefined ? `≥ ${t.min.toFixed(2)} × ${t.to}` : `${t.min.toFixed(2)}–${t.max.toFixed(2)} × ${t.to}`;
+    const met = t.min === undefined ? undefined : s.median >= t.min && (t.max === undefined || s.median <= t.max);
     return { id: t.id, scenario: t.scenario, target, measured: s.median, min: s.min, max: s.max, cpuBasis: cpu.median, unit: '×', met };
   });
 }
@@ -130,9 +137,10 @@ function ratioCell(r) {
  * The main table as rows of cells (shared by the console and Markdown renderings).
  * @param {readonly Contender[]} contenders
  * @param {Record<string, any>} summaries
+ * @param {Record<string, number>} [responseBytes]
  */
-function tableRows(contenders, summaries) {
-  const header = ['scenario', 'req/s (median)', 'spread', 'p50 ms', 'p99 ms', '× ceiling (min–max)', '× peer (min–max)', 'server CPU µs/req', 'RSS MB'];
+function tableRows(contenders, summaries, responseBytes) {
+  const header = ['scenario', 'req/s (median)', 'spread', 'p50 ms', 'p99 ms', '× ceiling (min–max)', '× peer (min–max)', '× floor (min–max)', 'server CPU µs/req', 'RSS MB', 'response B', 'noisy slices'];
   const rows = contenders.map((c) => {
     const s = summaries[c.id];
     return [
@@ -143,8 +151,11 @@ function tableRows(contenders, summaries) {
       fmt.ms(s.p99Ms),
       ratioCell(s.ceiling),
       ratioCell(s.peer),
+      s.floor ? `${ratioCell(s.floor)} ${s.floor.of}` : '–',
       fmt.us(s.cpuUsPerReq),
       fmt.mb(s.rssMB),
+      fmt.int(responseBytes?.[c.id] ?? NaN),
+      `${s.noisySlices ?? 0}/${s.rounds}`,
     ];
   });
   return { header, rows };
@@ -171,9 +182,11 @@ function targetRows(evaluated) {
     t.target,
     t.unit === 'B'
       ? `${fmt.int(t.measured)} B`
-      : `${fmt.ratio(t.measured)} (${fmt.ratio(/** @type {number} */ (t.min))}–${fmt.ratio(/** @type {number} */ (t.max))})`,
-    t.unit === 'B' ? '' : fmt.ratio(/** @type {number} */ (t.cpuBasis)),
-    t.met ? 'yes' : '**no**',
+      : t.unit === 'MB'
+        ? `${fmt.int(t.measured)} MB`
+        : `${fmt.ratio(t.measured)} (${fmt.ratio(/** @type {number} */ (t.min))}–${fmt.ratio(/** @type {number} */ (t.max))})`,
+    t.unit === '×' ? fmt.ratio(/** @type {number} */ (t.cpuBasis)) : '',
+    t.met === undefined ? '–' : t.met ? 'yes' : '**no**',
   ]);
   return { header, rows };
 }
@@ -184,7 +197,7 @@ function targetRows(evaluated) {
  * @param {readonly Contender[]} contenders
  */
 function markdown(run, contenders) {
-  const { header, rows } = tableRows(contenders, run.summaries);
+  const { header, rows } = tableRows(contenders, run.summaries, run.responseBytes);
   const t = targetRows(run.targets);
   const m = run.machine;
   const v = run.versions;
@@ -207,8 +220,25 @@ function markdown(run, contenders) {
     '',
     'Cache memory (a separate fresh process, RSS after full GCs, cache sized to hold them all):',
     ...memoryLines,
+    ...storeLines(run.memory.store),
     ...(run.problems.length ? ['', '**Problems in this run:**', ...run.problems.map((/** @type {string} */ p) => `- ${p}`)] : []),
   ].join('\n');
+}
+
+/**
+ * The memory store probe's lines (bench/store-memory.js).
+ * @param {any} store
+ */
+function storeLines(store) {
+  if (!store) return [];
+  const line = (/** @type {any} */ x) =>
+    `${fmt.int(x.records)} records: ${fmt.int(x.bytesPerRecord)} B per record (${fmt.int(x.mbPerMillion)} MB per million) of V8 heap + array buffers; allocation loop ${fmt.int(x.loadMs)} ms, ${x.scavenges} scavenges (mean ${x.meanScavengeMs.toFixed(2)} ms), ${x.fullGcs} full GCs (${fmt.int(x.fullGcMs)} ms)`;
+  return [
+    '',
+    `Memory token store (fresh processes, refresh-token records saved as the grants save them; \`--trace-gc\` during a fixed allocation loop; same loop time with many records vs few: ${fmt.ratio(store.loadRatio)}):`,
+    `- ${line(store.small)}`,
+    `- ${line(store.big)}`,
+  ];
 }
 
 /**
@@ -217,7 +247,7 @@ function markdown(run, contenders) {
  * @param {readonly Contender[]} contenders
  */
 function text(run, contenders) {
-  const { header, rows } = tableRows(contenders, run.summaries);
+  const { header, rows } = tableRows(contenders, run.summaries, run.responseBytes);
   const t = targetRows(run.targets);
   return [textTable(header, rows), '', textTable(t.header, t.rows.map((r) => r.map((c) => c.replace(/\*\*/g, ''))))].join('\n');
 }

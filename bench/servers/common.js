@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 'use strict';
+const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 
@@ -24,6 +25,69 @@ const CLIENT = Object.freeze({ id: 'bench-client', secret: 'bench-secret-0123456
 
 /** The user refresh tokens belong to (refresh scenarios). */
 const USER = Object.freeze({ id: 'user-bench', username: 'bench@example.com', password: 'bench-password' });
+
+/** The issuer (and audience) every contender's JWTs name, so tokens are the same size everywhere. */
+const ISSUER = 'http://127.0.0.1';
+
+/**
+ * The claims of an access token shaped exactly like tokengate's (src/tokens/issue.ts): the
+ * floors, the lean guard and the peer sign these, so their tokens and token responses have
+ * the same number of bytes as ours.
+ * @param {{ fid?: boolean, sub?: string }} [options] - with a family id, as a refresh grant's
+ *   tokens carry; `sub` defaults to the client (a client_credentials token)
+ */
+function accessClaims(options = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  /** @type {Record<string, string | number>} */
+  const claims = { iss: ISSUER, sub: options.sub ?? CLIENT.id, aud: ISSUER, client_id: CLIENT.id, scope: 'read', jti: randomBytes(16).toString('base64url'), iat: now, exp: now + 3600 };
+  if (options.fid) claims.fid = randomBytes(16).toString('base64url');
+  return claims;
+}
+
+/**
+ * An Express app as every contender builds it. ETags off: tokengate's own responses carry
+ * none, and a contender that hashes its body for one would both pay for it and send more
+ * bytes. (`X-Powered-By` stays: every Express contender sends it alike.)
+ */
+function benchApp() {
+  const app = require('express')();
+  app.set('etag', false);
+  return app;
+}
+
+/**
+ * Answer JSON with exactly the headers tokengate's `sendJson` (src/http/respond.ts) writes,
+ * so a ceiling or floor token response has the same bytes as ours.
+ * @param {import('node:http').ServerResponse} res
+ * @param {number} status
+ * @param {unknown} body
+ */
+function sendTokenJson(res, status, body) {
+  const payload = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+  res.setHeader('Content-Length', Buffer.byteLength(payload));
+  res.end(payload);
+}
+
+/**
+ * The least a token endpoint can do to read its form: collect the body and parse it with
+ * `URLSearchParams` (no body-parser, no qs). tokengate reads its form itself, so the POST
+ * ceiling must not pay for Express's urlencoded parser either.
+ * @param {import('node:http').IncomingMessage} req
+ * @returns {Promise<URLSearchParams>}
+ */
+function readForm(req) {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('latin1');
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => resolve(new URLSearchParams(body)));
+    req.on('error', reject);
+  });
+}
 
 /** Silence expected noise; real errors still reach stderr. */
 const quietLogger = {
@@ -89,4 +153,4 @@ function fixturePath(name) {
   return require('node:path').join(dir, `${name}-${process.pid}.txt`);
 }
 
-module.exports = { GET_BODY, CLIENT, USER, quietLogger, serve, writePool, fixturePath };
+module.exports = { GET_BODY, CLIENT, USER, ISSUER, accessClaims, benchApp, sendTokenJson, readForm, quietLogger, serve, writePool, fixturePath };

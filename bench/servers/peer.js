@@ -1,8 +1,15 @@
 /**
  * The established peer: `@node-oauth/express-oauth-server` with an in-memory model, set up
  * the way its README and the oauth2-server model docs show (a body parser before `token()`,
- * `authenticate()` on the guarded route). The model is deliberately lean — `Map` lookups,
- * plain secret comparison, no hashing — so the peer is measured at its best.
+ * `authenticate()` on the guarded route), doing the same work tokengate does so the ratio
+ * compares like with like:
+ * - client secrets are kept as SHA-256 hashes and compared in constant time (as tokengate's
+ *   `verifyClientSecret`), not in plain text;
+ * - access tokens are ES256 JWTs with tokengate's claims, signed by `jsonwebtoken` with the key
+ *   imported once (`generateAccessToken`), so its token responses have our bytes;
+ * - access and refresh tokens are kept under their SHA-256 (as tokengate's stores keep them),
+ *   refresh tokens are 256 random bits, base64url, like ours.
+ * The model is otherwise lean: `Map` lookups, nothing the contract does not ask for.
  *
  * Modes:
  * - `authenticate`: `authenticate({ scope: 'read' })` on `GET /`, with 1 000 stored tokens the
@@ -15,16 +22,21 @@
  * @packageDocumentation
  */
 'use strict';
-const { randomBytes } = require('node:crypto');
+const { generateKeyPairSync, hash, randomBytes, timingSafeEqual } = require('node:crypto');
 const express = require('express');
+const jwt = require('jsonwebtoken');
 const OAuthServer = require('@node-oauth/express-oauth-server');
-const { GET_BODY, CLIENT, USER, serve, writePool, fixturePath } = require('./common');
+const { GET_BODY, CLIENT, USER, accessClaims, benchApp, serve, writePool, fixturePath } = require('./common');
 
 const mode = process.argv[2];
 const POOL = 1000;
 
-const client = Object.freeze({ id: CLIENT.id, clientSecret: CLIENT.secret, grants: ['client_credentials', 'refresh_token'] });
+/** SHA-256, base64url: how secrets and tokens are kept (tokengate's `hashToken`). */
+const sha256 = (/** @type {string} */ value) => hash('sha256', value, 'base64url');
+const client = Object.freeze({ id: CLIENT.id, secretHash: Buffer.from(sha256(CLIENT.secret)), grants: ['client_credentials', 'refresh_token'] });
 const user = Object.freeze({ id: USER.id });
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const signOptions = { algorithm: /** @type {const} */ ('ES256'), keyid: 'x'.repeat(43), header: { alg: 'ES256', typ: 'at+jwt' } };
 /** @type {Map<string, object>} */
 const accessTokens = new Map();
 /** @type {Map<string, object>} */
@@ -34,26 +46,35 @@ const refreshTokens = new Map();
 const model = {
   async getClient(clientId, clientSecret) {
     if (clientId !== client.id) return false;
-    if (clientSecret !== null && clientSecret !== undefined && clientSecret !== client.clientSecret) return false;
+    if (clientSecret !== null && clientSecret !== undefined) {
+      const presented = Buffer.from(sha256(clientSecret));
+      if (presented.length !== client.secretHash.length || !timingSafeEqual(presented, client.secretHash)) return false;
+    }
     return client;
   },
   async getUserFromClient() {
     return user;
   },
+  async generateAccessToken() {
+    return jwt.sign(accessClaims(mode === 'refresh' ? { fid: true, sub: USER.id } : {}), privateKey, signOptions);
+  },
+  async generateRefreshToken() {
+    return randomBytes(32).toString('base64url');
+  },
   async saveToken(token, tokenClient, tokenUser) {
     const saved = { ...token, client: tokenClient, user: tokenUser };
-    accessTokens.set(token.accessToken, saved);
-    if (token.refreshToken) refreshTokens.set(token.refreshToken, saved);
+    // JWT access tokens need no row (like tokengate's); refresh tokens are kept by hash.
+    if (token.refreshToken) refreshTokens.set(sha256(token.refreshToken), saved);
     return saved;
   },
   async getAccessToken(accessToken) {
-    return accessTokens.get(accessToken);
+    return accessTokens.get(sha256(accessToken));
   },
   async getRefreshToken(refreshToken) {
-    return refreshTokens.get(refreshToken);
+    return refreshTokens.get(sha256(refreshToken));
   },
   async revokeToken(token) {
-    return refreshTokens.delete(token.refreshToken);
+    return refreshTokens.delete(sha256(token.refreshToken));
   },
   async validateScope(_user, _client, scope) {
     if (!scope) return ['read'];
@@ -65,18 +86,15 @@ const model = {
 };
 
 const oauth = new OAuthServer({ model });
-const app = express();
-
-/** A token in the peer's own default format (hex of random bytes). */
-const newToken = () => randomBytes(20).toString('hex');
+const app = benchApp();
 
 /** @param {number} count */
 function mintRefreshTokens(count) {
   const tokens = new Array(count);
   const expiresAt = new Date(Date.now() + 14 * 24 * 3600 * 1000);
   for (let i = 0; i < count; i++) {
-    const refreshToken = newToken();
-    refreshTokens.set(refreshToken, { refreshToken, refreshTokenExpiresAt: expiresAt, scope: ['read'], client, user });
+    const refreshToken = randomBytes(32).toString('base64url');
+    refreshTokens.set(sha256(refreshToken), { refreshToken, refreshTokenExpiresAt: expiresAt, scope: ['read'], client, user });
     tokens[i] = refreshToken;
   }
   return tokens;
@@ -86,8 +104,8 @@ if (mode === 'authenticate') {
   const pool = [];
   const expiresAt = new Date(Date.now() + 3600 * 1000);
   for (let i = 0; i < POOL; i++) {
-    const accessToken = newToken();
-    accessTokens.set(accessToken, { accessToken, accessTokenExpiresAt: expiresAt, scope: ['read'], client, user });
+    const accessToken = jwt.sign(accessClaims(), privateKey, signOptions);
+    accessTokens.set(sha256(accessToken), { accessToken, accessTokenExpiresAt: expiresAt, scope: ['read'], client, user });
     pool.push(accessToken);
   }
   app.get('/', oauth.authenticate({ scope: 'read' }), (_req, res) => {

@@ -12,6 +12,9 @@
  * Modes:
  * - `jwt-hit`: guarded GET; a pool of 1 000 JWTs, all of which stay in the cache (default size
  *   10 000), so every measured request is a cache hit.
+ * - `jwt-verify`: guarded GET with the cache off (`cache: { max: 0 }`): every request verifies
+ *   the signature and asks the store about revocation, and nothing is hashed or cached. Same
+ *   20 000-token pool as `jwt-miss`; compared with the `floor-verify` contender.
  * - `jwt-miss`: guarded GET; a pool of 20 000 JWTs, twice the default cache size. The load
  *   generator presents them in one global round-robin, so by the time a token comes round
  *   again the LRU has evicted it: every request pays a full ES256 verification, the
@@ -22,6 +25,8 @@
  * - `jwt-hit-resource`: as `jwt-hit`, through `oauth.protectedResource(...).requireToken()`:
  *   tokens carry a resource as `aud` (RFC 8707) and the guard checks it on every request, so
  *   the difference to `jwt-hit` is what the audience check costs.
+ * - `opaque-hit-redis <live>`: the same with the Redis token store (a redis-server the
+ *   harness starts; its port in `TOKENGATE_BENCH_REDIS_PORT`): the growth row for comparison.
  * - `token [alg]`: the token endpoint, `client_credentials` with HTTP Basic; the access token
  *   is an ES256 JWT, or signed with `alg` (`HS256` shows what is left once the cost of the
  *   ECDSA signature is taken out).
@@ -34,12 +39,12 @@
  */
 'use strict';
 const { generateKeyPairSync, randomBytes } = require('node:crypto');
-const express = require('express');
 const { oauthServer, memoryStores, hashToken } = require('tokengate');
-const { GET_BODY, CLIENT, USER, quietLogger, serve, writePool, fixturePath } = require('./common');
+const { GET_BODY, CLIENT, USER, ISSUER, benchApp, quietLogger, serve, writePool, fixturePath } = require('./common');
 
 const mode = process.argv[2];
-const live = mode === 'opaque-hit' ? Number(process.argv[4] ?? 1000) : 0;
+const opaque = mode === 'opaque-hit' || mode === 'opaque-hit-redis';
+const live = opaque ? Number(process.argv[4] ?? 1000) : 0;
 const alg = mode === 'token' && process.argv[4] === 'HS256' ? 'HS256' : 'ES256';
 const HIT_POOL = 1000;
 const MISS_POOL = 20_000;
@@ -52,12 +57,24 @@ const stores = memoryStores({
   clients: [{ id: CLIENT.id, secret: CLIENT.secret, grants: ['client_credentials', 'refresh_token'], scopes: ['read', 'write'] }],
   users: [USER],
 });
-const RESOURCE = 'http://127.0.0.1/mcp';
+if (mode === 'opaque-hit-redis') {
+  const Redis = require('ioredis');
+  const { redisTokenStore } = require('tokengate/redis');
+  const port = Number(process.env.TOKENGATE_BENCH_REDIS_PORT);
+  if (!port) throw new Error('bench: opaque-hit-redis needs TOKENGATE_BENCH_REDIS_PORT (the harness starts redis-server)');
+  // Each server its own prefix: several may share the harness's redis-server.
+  // A long timeout: building a million-token fixture queues many commands at once on a
+  // shared machine; the measured cache hits never wait for Redis.
+  stores.tokens = redisTokenStore({ client: new Redis({ port, host: '127.0.0.1', enableAutoPipelining: true }), prefix: `bench-${process.pid}`, timeoutMs: 30_000, logger: quietLogger });
+}
+const RESOURCE = `${ISSUER}/mcp`;
 const oauth = oauthServer(stores, {
-  issuer: 'http://127.0.0.1',
+  issuer: ISSUER,
   ...(mode === 'jwt-hit-resource' && { resources: { [RESOURCE]: { scopes: ['read'] } } }),
   keys: [/** @type {import('tokengate').KeyInput} */ (key)],
-  accessTokenFormat: mode === 'opaque-hit' ? 'opaque' : 'jwt',
+  accessTokenFormat: opaque ? 'opaque' : 'jwt',
+  // Verify every request: no cache, so not even a cache key is computed.
+  ...(mode === 'jwt-verify' ? { cache: { max: 0 } } : {}),
   logger: quietLogger,
 });
 
@@ -70,10 +87,11 @@ async function issueAccessTokens(count) {
   const client = await stores.clients.findClient(CLIENT.id);
   if (!client) throw new Error('bench: the bench client is missing');
   const tokens = new Array(count);
-  for (let i = 0; i < count; i++) {
+  // In batches, so a networked store (Redis) is not asked one round trip at a time.
+  for (let i = 0; i < count; i += 1000) {
     const resources = mode === 'jwt-hit-resource' ? [RESOURCE] : undefined;
-    const response = await oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, resources });
-    tokens[i] = response.access_token;
+    const batch = Array.from({ length: Math.min(1000, count - i) }, () => oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, resources }));
+    for (const [j, response] of (await Promise.all(batch)).entries()) tokens[i + j] = response.access_token;
   }
   return tokens;
 }
@@ -105,7 +123,7 @@ async function mintRefreshTokens(count) {
 }
 
 async function main() {
-  const app = express();
+  const app = benchApp();
   if (mode === 'token' || mode === 'refresh') {
     app.use(oauth);
     serve(app, mode === 'refresh' ? { mint: mintRefreshTokens } : {});
@@ -113,8 +131,8 @@ async function main() {
   }
   let pool;
   if (mode === 'jwt-hit' || mode === 'jwt-hit-resource') pool = await issueAccessTokens(HIT_POOL);
-  else if (mode === 'jwt-miss') pool = await issueAccessTokens(MISS_POOL);
-  else if (mode === 'opaque-hit') pool = (await issueAccessTokens(live)).slice(0, HIT_POOL);
+  else if (mode === 'jwt-miss' || mode === 'jwt-verify') pool = await issueAccessTokens(MISS_POOL);
+  else if (opaque) pool = (await issueAccessTokens(live)).slice(0, HIT_POOL);
   else throw new Error(`bench/servers/tokengate.js: unknown mode ${String(mode)}.`);
   const guard = mode === 'jwt-hit-resource' ? oauth.protectedResource({ resource: RESOURCE, scope: 'read' }).requireToken() : oauth.requireToken({ scope: 'read' });
   app.get('/', guard, (_req, res) => {

@@ -18,6 +18,9 @@ server.listen(PORT, () => {
 Open ${url}/client in a browser to sign in with the authorization code flow and PKCE
 (sign in as alice@example.com / wonderland, approve, and the client calls the protected API).
 
+OpenID Connect discovery (the client page signs in with it and shows the ID token's claims):
+  curl ${url}/.well-known/openid-configuration
+
 Get a token for alice (password grant, multipart form, HTTP Basic client auth):
   curl -X POST ${url}/oauth/token -u web-app:web-secret -F username=alice@example.com -F password=wonderland -F grant_type=password
 

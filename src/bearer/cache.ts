@@ -61,6 +61,11 @@ export class TokenCache {
     this.staleMs = staleIfUnavailableSeconds * 1000;
   }
 
+  /** Whether anything is ever cached (false for `max: 0` or `maxAge: 0`): guards skip the key. */
+  get enabled(): boolean {
+    return this.lru !== undefined;
+  }
+
   /**
    * The current epoch: pass it to {@link TokenCache.set} for a token whose validation starts
    * now, so a result that straddles a reset is not cached.

@@ -13,30 +13,33 @@ import { clientRevocationId } from '../registration/client-revocation';
 
 /** A validator for tokens this server issued, in either format. */
 export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audience: string | readonly string[]): TokenValidator {
-  return async function validate(token) {
+  // No async wrappers: a cache miss makes exactly the store's promise and one `then`.
+  return function validate(token) {
     if (isJwt(token)) {
-      const { claims, revocationIds } = await verifyLiveJwt(verifier, tokens, token);
-      return validated(claims.sub, claims.client_id, claims.scope, claims.exp, claims, revocationIds);
+      return verifyLiveJwt(verifier, tokens, token).then(({ claims, revocationIds }) =>
+        validated(claims.sub, claims.client_id, claims.scope, claims.exp, claims, revocationIds),
+      );
     }
-    const id = hashToken(token);
-    const record = await tokens.find('access_token', id);
-    if (!record) throw new InvalidToken();
-    const revocationIds = [record.id, record.familyId];
-    // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.
-    const client = clientRevocationId(record.clientId);
-    if (client !== undefined) {
-      if (await tokens.isRevoked([client])) throw new InvalidToken();
+    return tokens.find('access_token', hashToken(token)).then((record) => {
+      if (!record) throw new InvalidToken();
+      const claims = {
+        aud: record.resources ?? audience,
+        sub: record.sub,
+        client_id: record.clientId,
+        scope: record.scope.join(' '),
+        iat: record.issuedAt,
+        exp: record.expiresAt,
+      };
+      const revocationIds = [record.id, record.familyId];
+      // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.
+      const client = clientRevocationId(record.clientId);
+      if (client === undefined) return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, revocationIds);
       revocationIds.push(client);
-    }
-    const claims = {
-      aud: record.resources ?? audience,
-      sub: record.sub,
-      client_id: record.clientId,
-      scope: record.scope.join(' '),
-      iat: record.issuedAt,
-      exp: record.expiresAt,
-    };
-    return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, revocationIds);
+      return tokens.isRevoked([client]).then((revoked) => {
+        if (revoked) throw new InvalidToken();
+        return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, revocationIds);
+      });
+    });
   };
 }
 

@@ -12,7 +12,7 @@ import { sendError, sendJson } from '../http/respond';
 import { SCOPE_TOKEN } from '../scopes';
 import { withoutSecrets } from '../redact';
 import type { Logger } from '../options';
-import type { AuthInfo, TokenValidator } from './auth-info';
+import type { AuthInfo, TokenValidator, ValidatedToken } from './auth-info';
 import { cacheKey, type TokenCache } from './cache';
 import { bearerFromHeader, extractToken } from './extract';
 
@@ -104,13 +104,22 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   }
 
   function authorize(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: (err?: unknown) => void, token: string): void {
-    const key = cacheKey(token);
-    const hit = cache.get(key);
-    if (hit !== undefined) return finish(req, res, next, token, hit);
+    // With the cache off (`cache: { max: 0 }`) not even the key is computed.
+    const key = cache.enabled ? cacheKey(token) : undefined;
+    if (key !== undefined) {
+      const hit = cache.get(key);
+      if (hit !== undefined) return finish(req, res, next, token, hit);
+    }
     const generation = cache.generation;
-    validate(token)
+    let pending: Promise<ValidatedToken>;
+    try {
+      pending = validate(token);
+    } catch (err) {
+      return fail(res, withoutSecrets(err, [token]));
+    }
+    pending
       .then((validatedToken) => {
-        cache.set(key, validatedToken, generation);
+        if (key !== undefined) cache.set(key, validatedToken, generation);
         finish(req, res, next, token, validatedToken);
       })
       // Also catches a throw from a raw (frameworkless) next(), which would otherwise be an

@@ -186,7 +186,8 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     let oidc: OidcAuthorizeRequest | undefined;
     if (ctx.openid && scopes.includes('openid')) {
       ctx.openid.checkClient(client);
-      oidc = readOidcRequest(client, params);
+      const provider = ctx.openid;
+      oidc = readOidcRequest(client, params, (token) => provider.verifyHint(token));
     }
 
     const prompt = oidc?.prompt ?? [];
@@ -209,7 +210,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     const signedIn = await signIn(hooks, req, res, info, () => ({ ...info, reauthenticate: true, resumeUrl: resumeUrl(req, params, parsed.resources, true) }), logger);
     if (signedIn === 'responded') return;
     const { user } = signedIn;
-    if (oidc && ctx.openid) ctx.openid.checkRequestedSubject(client, oidc, user.id);
+    if (oidc && ctx.openid) await ctx.openid.checkRequestedSubject(client, oidc, user.id);
     if (hooks.consent) {
       const approved = await hooks.consent(req, res, { ...info, user });
       if (responded(res)) {

@@ -20,6 +20,8 @@ export interface OidcAuthorizeRequest {
   uiLocales: readonly string[];
   acrValues: readonly string[];
   claims: ClaimsRequest | undefined;
+  /** The verified claims of an `id_token_hint` this server issued (it may have expired). */
+  idTokenHint: Readonly<Record<string, unknown>> | undefined;
 }
 
 const MAX_NONCE = 512;
@@ -32,7 +34,7 @@ function words(value: string | undefined): string[] {
  * Read and check the OpenID Connect parameters. Only for requests whose granted scopes
  * include `openid` (§3.1.2.1: that is what makes it an OpenID Connect request).
  */
-export function readOidcRequest(client: Client, params: Params): OidcAuthorizeRequest {
+export function readOidcRequest(client: Client, params: Params, verifyHint: (token: string) => Record<string, unknown> | undefined): OidcAuthorizeRequest {
   // §6: request objects are optional for an OP; say so with the codes §3.1.2.6 defines.
   if (params.request !== undefined) throw new RequestNotSupported();
   if (params.request_uri !== undefined) throw new RequestUriNotSupported();
@@ -50,7 +52,13 @@ export function readOidcRequest(client: Client, params: Params): OidcAuthorizeRe
     if (!/^\d{1,10}$/.test(params.max_age)) throw new InvalidRequest('max_age must be a whole number of seconds (OIDC Core §3.1.2.1).');
     maxAge = Number(params.max_age);
   }
+  let idTokenHint: Record<string, unknown> | undefined;
+  if (params.id_token_hint !== undefined) {
+    idTokenHint = verifyHint(params.id_token_hint);
+    if (!idTokenHint) throw new InvalidRequest('The id_token_hint was not issued by this server (OIDC Core §3.1.2.1).');
+  }
   return {
+    idTokenHint: idTokenHint && Object.freeze(idTokenHint),
     prompt,
     maxAge,
     nonce: params.nonce,

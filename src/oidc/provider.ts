@@ -53,9 +53,16 @@ export class OpenIdProvider {
    * §3.1.2.2: a request for an ID token with a specific `sub` gets a positive answer only for
    * that user; anyone else signed in is `login_required`, never their tokens.
    */
-  checkRequestedSubject(client: Client, request: OidcAuthorizeRequest, userId: string): void {
+  async checkRequestedSubject(client: Client, request: OidcAuthorizeRequest, userId: string): Promise<void> {
     if (request.claims?.subject !== undefined && request.claims.subject !== this.subject(client, userId)) {
       throw new LoginRequired('The signed-in user is not the subject the request asked for.');
+    }
+    // §3.1.2.2: with an id_token_hint, a positive answer only for the user it names. Its sub is
+    // the one its own audience sees (pairwise subjects differ per sector).
+    const hint = request.idTokenHint;
+    if (hint !== undefined) {
+      const audience = hint.aud === client.id ? client : await this.clients.findClient(hint.aud as string);
+      if (!audience || hint.sub !== this.subject(audience, userId)) throw new LoginRequired('The signed-in user is not the one the id_token_hint names.');
     }
   }
 

@@ -5,7 +5,9 @@
  */
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { nowSeconds } from '../clock';
 import { InvalidToken } from '../errors';
+import { jwsHeader, jwsPayload, splitCompact, verifyJwsSignature, type CompactJws } from './jws';
 import type { ResolvedKey } from './keys';
 
 /** The claims of an access token (RFC 9068 §2.2), plus `fid`, the family id used for revocation. */
@@ -55,63 +57,90 @@ export interface JwtVerifyOptions {
   clockTolerance: number;
 }
 
-function decodeHeader(token: string): { alg?: unknown; kid?: unknown; typ?: unknown } | undefined {
-  const dot = token.indexOf('.');
-  if (dot <= 0) return undefined;
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
-    return header && typeof header === 'object' ? header : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const AT_JWT = /^(application\/)?at\+jwt$/i;
+// Distinct accepted headers remembered (a few per key: our own tokens have one per key).
+const MAX_CHECKED_HEADERS = 32;
 
 /**
  * Verifies access tokens against a key set. The algorithm is the one configured for the key
  * the header's `kid` names, never the header's own choice, so `alg: none` and HS/RS
- * confusion cannot get through.
+ * confusion cannot get through. The token is decoded once and its signature checked by one
+ * `node:crypto` call ({@link verifyJwsSignature}); the claims checks are those
+ * `jsonwebtoken.verify` made with the same options (`iss`, `aud`, `exp`, `nbf` with the clock
+ * tolerance).
  */
 export class JwtVerifier {
-  private readonly keys: Map<string, { key: ResolvedKey; options: jwt.VerifyOptions & { complete: false } }>;
+  private readonly keys: Map<string, ResolvedKey>;
   private readonly issuer: string;
+  private readonly audiences: readonly string[];
   private readonly audience: string | undefined;
+  private readonly clockTolerance: number;
+  // Header segments already checked, with the key they name. Every token signed with one key
+  // has the same header, so this skips decoding and parsing it on each miss; only accepted
+  // headers are kept, and at most a few, so a flood of odd headers cannot grow it.
+  private readonly checkedHeaders = new Map<string, ResolvedKey>();
 
   constructor(keys: readonly ResolvedKey[], options: JwtVerifyOptions) {
-    const audience = typeof options.audience === 'string' ? options.audience : ([...options.audience] as [string, ...string[]]);
     this.issuer = options.issuer;
-    this.audience = typeof audience === 'string' ? audience : undefined;
-    this.keys = new Map(
-      keys.map((key) => [
-        key.kid,
-        {
-          key,
-          options: { algorithms: [key.alg], issuer: options.issuer, audience, clockTolerance: options.clockTolerance, complete: false },
-        },
-      ]),
-    );
+    this.audiences = typeof options.audience === 'string' ? [options.audience] : [...options.audience];
+    this.audience = typeof options.audience === 'string' ? options.audience : undefined;
+    this.clockTolerance = options.clockTolerance;
+    this.keys = new Map(keys.map((key) => [key.kid, key]));
   }
 
   /** The verified claims, or throws {@link InvalidToken}. */
   verify(token: string): AccessTokenClaims {
-    const header = decodeHeader(token);
-    if (!header) throw new InvalidToken('The access token is malformed.');
-    const entry = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
-    if (!entry || header.alg !== entry.key.alg) throw new InvalidToken('The access token was not signed by this server.');
-    if (typeof header.typ !== 'string' || !/^(application\/)?at\+jwt$/i.test(header.typ)) {
-      throw new InvalidToken('The token is not an access token (RFC 9068 typ at+jwt).');
-    }
-    let claims: unknown;
-    try {
-      claims = jwt.verify(token, entry.key.verifyKey, entry.options);
-    } catch (err) {
-      throw new InvalidToken(err instanceof jwt.TokenExpiredError ? 'The access token has expired.' : 'The access token is invalid.');
-    }
+    const jws = splitCompact(token);
+    if (!jws) throw new InvalidToken('The access token is malformed.');
+    const key = this.keyFor(jws);
+    if (!verifyJwsSignature(jws, key.alg, key.verifyKey)) throw new InvalidToken('The access token is invalid.');
+    const claims = jwsPayload(jws);
+    if (!claims) throw new InvalidToken('The access token is invalid.');
+    this.checkTimes(claims);
+    if (claims.iss !== this.issuer || !this.audienceMatches(claims.aud)) throw new InvalidToken('The access token is invalid.');
     if (!isAccessTokenClaims(claims)) throw new InvalidToken('The access token lacks required claims.');
     // `iss` and `aud` were just checked equal to ours: share our strings instead of keeping a
     // copy of each in every cached token (~60 bytes per entry of the requireToken cache).
-    if (claims.iss === this.issuer) claims.iss = this.issuer;
+    claims.iss = this.issuer;
     if (this.audience !== undefined && claims.aud === this.audience) claims.aud = this.audience;
     return claims;
+  }
+
+  // The key the protected header names, after checking the header (alg pinned to the key,
+  // typ, crit); throws InvalidToken for a header we do not accept.
+  private keyFor(jws: CompactJws): ResolvedKey {
+    const segment = jws.token.slice(0, jws.dot1);
+    const known = this.checkedHeaders.get(segment);
+    if (known) return known;
+    const header = jwsHeader(jws);
+    if (!header) throw new InvalidToken('The access token is malformed.');
+    const key = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
+    if (!key || header.alg !== key.alg) throw new InvalidToken('The access token was not signed by this server.');
+    if (typeof header.typ !== 'string' || !AT_JWT.test(header.typ)) {
+      throw new InvalidToken('The token is not an access token (RFC 9068 typ at+jwt).');
+    }
+    // RFC 7515 §4.1.11: a critical extension the recipient does not understand must be refused;
+    // this verifier understands none.
+    if (header.crit !== undefined) throw new InvalidToken('The access token names a critical header parameter this server does not support.');
+    if (this.checkedHeaders.size < MAX_CHECKED_HEADERS) this.checkedHeaders.set(segment, key);
+    return key;
+  }
+
+  // RFC 7519 §4.1.4/§4.1.5, with the configured leeway (as jsonwebtoken's clockTolerance).
+  private checkTimes(claims: Record<string, unknown>): void {
+    const now = nowSeconds();
+    const { nbf, exp } = claims;
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + this.clockTolerance)) throw new InvalidToken('The access token is invalid.');
+    if (exp !== undefined) {
+      if (typeof exp !== 'number') throw new InvalidToken('The access token is invalid.');
+      if (now >= exp + this.clockTolerance) throw new InvalidToken('The access token has expired.');
+    }
+  }
+
+  // RFC 7519 §4.1.3: `aud` is a string or an array of strings; one of them must be ours.
+  private audienceMatches(aud: unknown): boolean {
+    if (typeof aud === 'string') return this.audiences.includes(aud);
+    return Array.isArray(aud) && aud.some((a) => typeof a === 'string' && this.audiences.includes(a));
   }
 }
 

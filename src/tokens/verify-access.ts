@@ -15,13 +15,24 @@ export interface LiveAccessToken {
   revocationIds: string[];
 }
 
-/** Verify a JWT access token and check it is not revoked; throws {@link InvalidToken}. */
-export async function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: string): Promise<LiveAccessToken> {
-  const claims = verifier.verify(token);
+/**
+ * Verify a JWT access token and check it is not revoked; rejects with {@link InvalidToken}.
+ * The signature and claims are checked synchronously; the only promise is the store's
+ * revocation lookup (this runs on every `requireToken` cache miss, so no async wrapper).
+ */
+export function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: string): Promise<LiveAccessToken> {
+  let claims: AccessTokenClaims;
+  try {
+    claims = verifier.verify(token);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const revocationIds = claims.fid === undefined ? [claims.jti] : [claims.jti, claims.fid];
   // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.
   const client = clientRevocationId(claims.client_id);
   if (client !== undefined) revocationIds.push(client);
-  if (await tokens.isRevoked(revocationIds)) throw new InvalidToken('The access token has been revoked.');
-  return { claims, revocationIds };
+  return tokens.isRevoked(revocationIds).then((revoked) => {
+    if (revoked) throw new InvalidToken('The access token has been revoked.');
+    return { claims, revocationIds };
+  });
 }

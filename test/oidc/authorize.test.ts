@@ -236,6 +236,19 @@ describe('hints and request parameters (OIDC Core §3.1.2.1, §5.5, §6)', () =>
     expect((await authorizeAs(app, rpRequest({ claims: ask(42) }))).get('error')).toBe('invalid_request');
   });
 
+  test('id_token_hint: a positive answer only for the user it names; a hint not issued here is invalid_request (§3.1.2.1, §3.1.2.2)', async () => {
+    const { app } = buildOidcApp();
+    const { id_token } = await tokensFor(app, rpRequest());
+    expect((await authorizeAs(app, rpRequest({ id_token_hint: id_token as string, prompt: 'none' }))).get('code')).toEqual(expect.any(String));
+    const bob = await authorizeAs(app, rpRequest({ id_token_hint: id_token as string, prompt: 'none' }), {}, 'user-bob');
+    expect(bob.get('error')).toBe('login_required');
+    expect(bob.get('code')).toBeNull();
+    expect((await authorizeAs(app, rpRequest({ id_token_hint: 'e30.e30.e30' }))).get('error')).toBe('invalid_request');
+    // A pairwise hint names the user as its own audience sees them.
+    const pairwise = await tokensFor(app, rpRequest({ client_id: 'rp-pairwise', redirect_uri: 'https://a.pairwise.example/cb' }));
+    expect((await authorizeAs(app, rpRequest({ id_token_hint: pairwise.id_token as string }))).get('code')).toEqual(expect.any(String));
+  });
+
   test('a nonce longer than 512 characters is invalid_request', async () => {
     const { app } = buildOidcApp();
     expect((await authorizeAs(app, rpRequest({ nonce: 'n'.repeat(513) }))).get('error')).toBe('invalid_request');

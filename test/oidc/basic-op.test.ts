@@ -17,7 +17,7 @@ describe('Basic OP profile (OpenID Connect Core §3.1.2.1, §5.3.1, §3.1.3.2)',
   test('unknown parameters, display=page/popup, claims_locales and an id_token_hint are ignored, not errors (§3.1.2.1, §3.1.2.2)', async () => {
     const { app } = buildOidcApp();
     const { id_token } = await tokensFor(app, rpRequest());
-    for (const extra of [{ extra: 'foobar' }, { display: 'page' }, { display: 'popup' }, { claims_locales: 'se' }, { id_token_hint: id_token as string }]) {
+    for (const extra of [{ extra: 'foobar' }, { display: 'page' }, { display: 'popup' }, { claims_locales: 'se' }, { id_token_hint: id_token as string, prompt: 'none' }]) {
       const query = await authorizeAs(app, rpRequest(extra));
       expect(query.get('error')).toBeNull();
       expect(query.get('code')).toEqual(expect.any(String));
