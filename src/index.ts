@@ -14,12 +14,13 @@
  * @packageDocumentation
  */
 export { oauthServer, type OAuthServer } from './server';
-export type { ServerOptions, Logger, CacheOptions } from './options';
-export type { ResourceOptions } from './resources';
+export type { ServerOptions, CacheOptions } from './options';
+export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent } from './core/logging';
+export type { ResourceOptions } from './resources/indicators';
 export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget } from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
-export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions, SignedInUser } from './hooks';
+export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions, SignedInUser } from './endpoints/authorize-hooks';
 export type { OpenIdOptions, ClaimsInfo, LogoutInfo } from './oidc/options';
 export type { OpenIdProviderMetadata } from './oidc/discovery';
 export type { IdTokenClaims } from './oidc/id-token';
@@ -35,7 +36,8 @@ export type { IntrospectionResponse } from './endpoints/introspect';
 export type { JwkSet } from './endpoints/jwks';
 export type { TokenResponse } from './tokens/issue';
 export type { AccessTokenClaims } from './tokens/jwt';
-export * from './errors';
+export * from './core/errors';
+export { TokengateConfigError, CONFIG_ERROR_CODES, isConfigError, type ConfigErrorCode } from './core/config';
 export * from './stores/types';
 export {
   memoryStores,
@@ -50,6 +52,6 @@ export {
   type MemoryClientStore,
   type MemoryUserStore,
 } from './stores/memory';
-export { hashClientSecret, hashPassword, verifyPassword, hashToken, verifyClientSecret } from './tokens/crypto';
-export { randomToken } from './tokens/crypto';
+export { hashClientSecret, hashPassword, verifyPassword, hashToken, verifyClientSecret } from './core/crypto';
+export { randomToken } from './core/crypto';
 export { generateKeys, loadKeys, type GenerateKeysOptions, type GeneratedKeys, type SigningJwk, type SigningJwkSet } from './tokens/keygen';

@@ -3,24 +3,21 @@
  * developer what to change. Nothing on the request path checks options again.
  * @packageDocumentation
  */
-import type { AuthorizeHooks, PkceOptions } from './hooks';
+import type { AuthorizeHooks, PkceOptions } from './endpoints/authorize-hooks';
 import { ephemeralKey, resolveKey, type KeyInput, type ResolvedKey } from './tokens/keys';
 import { resolveBruteForce, type BruteForceGuard, type BruteForceOptions } from './limits/brute-force';
 import { resolveCors, type CorsOptions, type CorsPolicy } from './http/cors';
 import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
-import { maskTokens, safeDetail } from './redact';
-import { publishingLogger } from './log-channel';
-import { SCOPE_TOKEN } from './scopes';
+import { consoleLogger, publishingLogger, type Logger } from './core/logging';
+import { SCOPE_TOKEN } from './core/scopes';
+import { checkFunction, checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, isPlainObject } from './core/config';
 import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
-import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources';
-import type { RegistrationOptions } from './registration/endpoint';
+import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources/indicators';
+import type { RegistrationOptions } from './registration/options';
 import type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
 
-/** Where log lines go. Never given a token, secret, code or password. */
-export interface Logger {
-  warn(message: string, detail?: unknown): void;
-  error(message: string, detail?: unknown): void;
-}
+export type { Logger };
+export { consoleLogger };
 
 /** Options for `requireToken()` on a server (see {@link RequireTokenOptions}). */
 export interface CacheOptions {
@@ -166,37 +163,53 @@ export interface ResolvedOptions {
   readonly resources: ResourceRegistry;
 }
 
-/** The default {@link Logger}: `console`, each line prefixed with `[tokengate]`. */
-export const consoleLogger: Logger = {
-  warn: (message) => console.warn(`[tokengate] ${maskTokens(message)}`),
-  // The detail is an Error from a store, a hook or a bug. Only its name, code and message are
-  // printed (token-shaped parts masked): a stack or a driver's extra fields can quote the
-  // values it was called with. Pass your own logger to get the Error itself.
-  error: (message, detail) => console.error(`[tokengate] ${maskTokens(message)}${detail === undefined ? '' : ` (${safeDetail(detail)})`}`),
-};
+const AT = 'oauthServer: options';
 
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new Error(`oauthServer: options.${name} must be a positive whole number of seconds or bytes (got ${String(value)}).`);
-  }
-  return value;
-}
+/** Every key of {@link ServerOptions}; anything else is refused at start-up ("did you mean"). */
+export const SERVER_OPTION_NAMES = [
+  'issuer',
+  'audience',
+  'keys',
+  'accessTokenFormat',
+  'accessTokenLifetime',
+  'refreshTokenLifetime',
+  'tokenPath',
+  'realm',
+  'maxBodyBytes',
+  'clockTolerance',
+  'cache',
+  'logger',
+  'authorize',
+  'authorizePath',
+  'authorizationCodeLifetime',
+  'pkce',
+  'revocationPath',
+  'introspectionPath',
+  'jwksPath',
+  'scopesSupported',
+  'bruteForce',
+  'bodyTimeout',
+  'cors',
+  'openid',
+  'resources',
+  'registration',
+  'clientIdMetadataDocuments',
+] as const;
+// A new option must be listed above (or it would be refused as unknown): checked at compile time.
+type Unlisted = Exclude<keyof ServerOptions, (typeof SERVER_OPTION_NAMES)[number]>;
+const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyOptionListed;
 
-function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new Error(`oauthServer: options.${name} must be a whole number of seconds, 0 or more (got ${String(value)}).`);
-  }
-  return value;
-}
+const positive = (name: string, value: unknown, fallback: number, unit = 'seconds or bytes'): number =>
+  checkNumber(`${AT}.${name}`, value, fallback, { integer: true, min: 1, unit });
+const zeroOrMore = (name: string, value: unknown, fallback: number): number => checkNumber(`${AT}.${name}`, value, fallback, { integer: true, unit: 'seconds' });
 
 // Goes into `WWW-Authenticate` as a quoted-string: printable ASCII without `"` or `\`, so a
 // header can never be refused (which would otherwise surface on the first failed request).
 function checkRealm(realm: unknown, fallback: string): string {
   if (realm === undefined) return fallback;
   if (typeof realm !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(realm)) {
-    throw new Error(`oauthServer: options.realm must be printable ASCII without quotes or backslashes (got ${JSON.stringify(realm)}).`);
+    configError('ERR_TOKENGATE_REALM', `${AT}.realm must be printable ASCII without quotes or backslashes (got ${JSON.stringify(realm)}).`);
   }
   return realm;
 }
@@ -204,52 +217,30 @@ function checkRealm(realm: unknown, fallback: string): string {
 function checkPath(name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value)) {
-    throw new Error(`oauthServer: options.${name} must be a path starting with "/" and without query (got ${String(value)}).`);
+    configError('ERR_TOKENGATE_PATH', `${AT}.${name} must be a path starting with "/" and without query (got ${String(value)}).`);
   }
   return value;
-}
-
-function checkIssuer(issuer: unknown): string {
-  if (typeof issuer !== 'string') throw new Error('oauthServer: options.issuer is required, e.g. "https://auth.example.com".');
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    throw new Error(`oauthServer: options.issuer must be an absolute URL such as "https://auth.example.com" (got "${issuer}").`);
-  }
-  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
-    throw new Error(`oauthServer: options.issuer must use https (RFC 8414 §2); http is allowed only for localhost (got "${issuer}").`);
-  }
-  if (!/^[\x21-\x7e]+$/.test(issuer) || /["\\]/.test(issuer)) {
-    throw new Error(`oauthServer: options.issuer must be printable ASCII without quotes (use punycode for an international domain name; got "${issuer}").`);
-  }
-  if (url.search || url.hash || issuer.includes('#') || issuer.includes('?')) {
-    throw new Error(`oauthServer: options.issuer must not have a query or fragment (got "${issuer}").`);
-  }
-  return issuer;
 }
 
 function checkAuthorize(hooks: unknown): AuthorizeHooks | undefined {
   if (hooks === undefined) return undefined;
   const h = hooks as Partial<AuthorizeHooks> | null;
   if (!h || typeof h !== 'object' || typeof h.authenticate !== 'function') {
-    throw new Error('oauthServer: options.authorize must be { authenticate(req, res), consent?(req, res, info) }; authenticate returns the signed-in user or responds itself.');
+    configError('ERR_TOKENGATE_TYPE', `${AT}.authorize must be { authenticate(req, res), consent?(req, res, info) }; authenticate returns the signed-in user or responds itself.`);
   }
-  if (h.consent !== undefined && typeof h.consent !== 'function') {
-    throw new Error('oauthServer: options.authorize.consent must be a function (req, res, { client, user, scopes }) returning true, false or undefined.');
-  }
+  checkKnownKeys(`${AT}.authorize`, h, ['authenticate', 'consent']);
+  checkFunction(`${AT}.authorize.consent`, h.consent, undefined, '(req, res, { client, user, scopes }) returning true, false or undefined');
   return h as AuthorizeHooks;
 }
 
 function checkPkce(pkce: unknown): Required<PkceOptions> {
   if (pkce === undefined) return { requireForAll: false, allowPlain: false };
-  const p = pkce as PkceOptions | null;
-  if (!p || typeof p !== 'object') throw new Error('oauthServer: options.pkce must be { requireForAll?: boolean, allowPlain?: boolean }.');
+  if (!isPlainObject(pkce)) configError('ERR_TOKENGATE_TYPE', `${AT}.pkce must be { requireForAll?: boolean, allowPlain?: boolean }.`);
+  checkKnownKeys(`${AT}.pkce`, pkce, ['requireForAll', 'allowPlain']);
   for (const name of ['requireForAll', 'allowPlain'] as const) {
-    if (p[name] !== undefined && typeof p[name] !== 'boolean') throw new Error(`oauthServer: options.pkce.${name} must be true or false (got ${String(p[name])}).`);
+    if (pkce[name] !== undefined && typeof pkce[name] !== 'boolean') configError('ERR_TOKENGATE_TYPE', `${AT}.pkce.${name} must be true or false (got ${String(pkce[name])}).`);
   }
-  return { requireForAll: p.requireForAll === true, allowPlain: p.allowPlain === true };
+  return { requireForAll: pkce.requireForAll === true, allowPlain: pkce.allowPlain === true };
 }
 
 // Two endpoints on one path would leave one unreachable; the metadata path is fixed by RFC 8414.
@@ -257,8 +248,8 @@ function checkDistinctPaths(paths: Record<string, string>): void {
   const seen = new Map<string, string>();
   for (const [name, path] of Object.entries(paths)) {
     const other = seen.get(path);
-    if (other !== undefined) throw new Error(`oauthServer: options.${other} and options.${name} must differ (both are "${path}").`);
-    if (path.startsWith('/.well-known/')) throw new Error(`oauthServer: options.${name} must not be under /.well-known/ (got "${path}"); that space belongs to RFC 8414 metadata.`);
+    if (other !== undefined) configError('ERR_TOKENGATE_PATH', `${AT}.${other} and options.${name} must differ (both are "${path}").`);
+    if (path.startsWith('/.well-known/')) configError('ERR_TOKENGATE_PATH', `${AT}.${name} must not be under /.well-known/ (got "${path}"); that space belongs to RFC 8414 metadata.`);
     seen.set(path, name);
   }
 }
@@ -266,61 +257,73 @@ function checkDistinctPaths(paths: Record<string, string>): void {
 function checkScopesSupported(scopes: unknown): readonly string[] | undefined {
   if (scopes === undefined) return undefined;
   if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
-    throw new Error('oauthServer: options.scopesSupported must be an array of scope tokens such as ["read", "write"] (RFC 6749 §3.3).');
+    configError('ERR_TOKENGATE_SCOPE', `${AT}.scopesSupported must be an array of scope tokens such as ["read", "write"] (RFC 6749 §3.3).`);
   }
   return Object.freeze([...new Set(scopes as string[])]);
 }
 
 function checkBodyTimeout(value: unknown): number {
   if (value === undefined) return DEFAULT_BODY_TIMEOUT_MS;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 3600) {
-    throw new Error(`oauthServer: options.bodyTimeout must be a number of seconds between 0 and 3600, e.g. 10 or 2.5 (got ${String(value)}).`);
-  }
-  return Math.ceil(value * 1000);
+  return Math.ceil(checkNumber(`${AT}.bodyTimeout`, value, 0, { exclusiveMin: true, max: 3600, unit: 'seconds' }) * 1000);
 }
 
-/** Validate options once, at start-up. Throws with a message that says what to change. */
-export function resolveOptions(options: ServerOptions): ResolvedOptions {
-  if (!options || typeof options !== 'object') throw new Error('oauthServer(stores, options): options with at least { issuer } are required.');
-  const issuer = checkIssuer(options.issuer);
-  const given = options.logger ?? consoleLogger;
-  if (typeof given.warn !== 'function' || typeof given.error !== 'function') {
-    throw new Error('oauthServer: options.logger must have warn() and error() methods.');
-  }
-  const logger = publishingLogger(given);
+function checkCache(cache: unknown): ResolvedOptions['cache'] {
+  if (cache !== undefined && !isPlainObject(cache)) configError('ERR_TOKENGATE_TYPE', `${AT}.cache must be { max?, maxAge?, staleIfUnavailable? }.`);
+  const c = (cache ?? {}) as CacheOptions;
+  checkKnownKeys(`${AT}.cache`, c, ['max', 'maxAge', 'staleIfUnavailable']);
+  return {
+    max: checkNumber(`${AT}.cache.max`, c.max, 10_000, { integer: true }),
+    maxAge: zeroOrMore('cache.maxAge', c.maxAge, Infinity),
+    staleIfUnavailable: c.staleIfUnavailable === 0 ? 0 : positive('cache.staleIfUnavailable', c.staleIfUnavailable, 0, 'seconds'),
+  };
+}
 
-  let keyInputs = options.keys;
-  if (keyInputs === undefined || keyInputs.length === 0) {
+function checkKeys(inputs: unknown, logger: Logger): { keys: ResolvedKey[]; signingKey: ResolvedKey } {
+  let keyInputs = inputs;
+  if (keyInputs === undefined || (Array.isArray(keyInputs) && keyInputs.length === 0)) {
     logger.warn(
       'No signing keys configured: using an ephemeral ES256 key. Tokens will not survive a restart or be accepted by other instances; set options.keys.',
     );
     keyInputs = [ephemeralKey()];
   }
-  if (!Array.isArray(keyInputs)) throw new Error('oauthServer: options.keys must be an array of { alg, privateKey | publicKey | secret }.');
-  let keys = keyInputs.map(resolveKey);
+  if (!Array.isArray(keyInputs)) configError('ERR_TOKENGATE_TYPE', `${AT}.keys must be an array of { alg, privateKey | publicKey | secret }.`);
+  const keys = (keyInputs as KeyInput[]).map(resolveKey);
   const kids = new Set<string>();
   for (const key of keys) {
-    if (kids.has(key.kid)) throw new Error(`oauthServer: two keys share kid "${key.kid}"; every key needs its own kid.`);
+    if (kids.has(key.kid)) configError('ERR_TOKENGATE_KEY', `oauthServer: two keys share kid "${key.kid}"; every key needs its own kid.`);
     kids.add(key.kid);
   }
   const signingKey = keys.find((key) => key.signKey !== undefined);
-  if (!signingKey) throw new Error('oauthServer: options.keys has no key that can sign; the first key with a privateKey or secret signs.');
+  if (!signingKey) configError('ERR_TOKENGATE_NO_SIGNING_KEY', `${AT}.keys has no key that can sign; the first key with a privateKey or secret signs.`);
+  return { keys, signingKey };
+}
+
+function checkAudience(audience: unknown): string | readonly string[] {
+  if (typeof audience !== 'string' && !(Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string'))) {
+    configError('ERR_TOKENGATE_TYPE', `${AT}.audience must be a string or a non-empty array of strings.`);
+  }
+  return audience;
+}
+
+/** Validate options once, at start-up. Throws with a message that says what to change. */
+export function resolveOptions(options: ServerOptions): ResolvedOptions {
+  if (!isPlainObject(options)) configError('ERR_TOKENGATE_OPTIONS_REQUIRED', 'oauthServer(stores, options): options with at least { issuer } are required.');
+  checkKnownKeys(AT, options, SERVER_OPTION_NAMES);
+  const issuer = checkHttpsUrl(`${AT}.issuer`, options.issuer, { issuer: true, rfc: 'RFC 8414 §2' });
+  const logger = publishingLogger(checkLogger(`${AT}.logger`, options.logger ?? consoleLogger));
+  const checked = checkKeys(options.keys, logger);
+  const { signingKey } = checked;
+  let keys = checked.keys;
 
   const format = options.accessTokenFormat ?? 'jwt';
-  if (format !== 'jwt' && format !== 'opaque') throw new Error(`oauthServer: options.accessTokenFormat must be "jwt" or "opaque" (got ${String(format)}).`);
+  if (format !== 'jwt' && format !== 'opaque') configError('ERR_TOKENGATE_CHOICE', `${AT}.accessTokenFormat must be "jwt" or "opaque" (got ${String(format)}).`);
 
-  const audience = options.audience ?? issuer;
-  if (typeof audience !== 'string' && !(Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string'))) {
-    throw new Error('oauthServer: options.audience must be a string or a non-empty array of strings.');
-  }
-
-  const codeLifetime = positiveInteger('authorizationCodeLifetime', options.authorizationCodeLifetime, 60);
+  const codeLifetime = positive('authorizationCodeLifetime', options.authorizationCodeLifetime, 60, 'seconds');
   if (codeLifetime > 600) {
-    throw new Error(`oauthServer: options.authorizationCodeLifetime is at most 600 seconds (RFC 6749 §4.1.2 recommends 10 minutes at most; got ${codeLifetime}).`);
+    configError('ERR_TOKENGATE_NUMBER', `${AT}.authorizationCodeLifetime is at most 600 seconds (RFC 6749 §4.1.2 recommends 10 minutes at most; got ${codeLifetime}).`);
   }
   const tokenPath = checkPath('tokenPath', options.tokenPath, '/oauth/token');
   const authorizePath = checkPath('authorizePath', options.authorizePath, '/oauth/authorize');
-  if (authorizePath === tokenPath) throw new Error(`oauthServer: options.authorizePath and options.tokenPath must differ (both are "${tokenPath}").`);
   const revocationPath = checkPath('revocationPath', options.revocationPath, '/oauth/revoke');
   const introspectionPath = checkPath('introspectionPath', options.introspectionPath, '/oauth/introspect');
   const jwksPath = checkPath('jwksPath', options.jwksPath, '/oauth/jwks');
@@ -331,26 +334,19 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   const oidcPaths = oidc ? { 'openid.userinfoPath': oidc.openid.userinfoPath, ...(oidc.openid.logout && { 'openid.endSessionPath': oidc.openid.endSessionPath }) } : {};
   checkDistinctPaths({ tokenPath, authorizePath, revocationPath, introspectionPath, jwksPath, ...oidcPaths });
 
-  const cacheMax = options.cache?.max ?? 10_000;
-  if (!Number.isInteger(cacheMax) || cacheMax < 0) throw new Error('oauthServer: options.cache.max must be a whole number ≥ 0.');
-
   return Object.freeze({
     issuer,
-    audience,
+    audience: checkAudience(options.audience ?? issuer),
     keys,
     signingKey,
     accessTokenFormat: format,
-    accessTokenLifetime: positiveInteger('accessTokenLifetime', options.accessTokenLifetime, 3600),
-    refreshTokenLifetime: positiveInteger('refreshTokenLifetime', options.refreshTokenLifetime, 14 * 24 * 3600),
+    accessTokenLifetime: positive('accessTokenLifetime', options.accessTokenLifetime, 3600),
+    refreshTokenLifetime: positive('refreshTokenLifetime', options.refreshTokenLifetime, 14 * 24 * 3600),
     tokenPath,
     realm: checkRealm(options.realm, issuer),
-    maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 16 * 1024),
-    clockTolerance: nonNegativeInteger('clockTolerance', options.clockTolerance, 0),
-    cache: {
-      max: cacheMax,
-      maxAge: nonNegativeInteger('cache.maxAge', options.cache?.maxAge, Infinity),
-      staleIfUnavailable: options.cache?.staleIfUnavailable === undefined || options.cache.staleIfUnavailable === 0 ? 0 : positiveInteger('cache.staleIfUnavailable', options.cache.staleIfUnavailable, 0),
-    },
+    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes, 16 * 1024),
+    clockTolerance: zeroOrMore('clockTolerance', options.clockTolerance, 0),
+    cache: checkCache(options.cache),
     logger,
     authorize,
     authorizePath,

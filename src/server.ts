@@ -3,28 +3,30 @@
  * returns a Connect-style middleware that answers its own paths.
  * @packageDocumentation
  */
+import { configError } from './core/config';
 import type { ServerResponse } from 'node:http';
 import { TokenCache } from './bearer/cache';
 import { localValidator } from './bearer/local-validator';
-import { createGuard, type Middleware, type RequireTokenOptions } from './bearer/require-token';
+import { createGuard, type RequireTokenOptions } from './bearer/require-token';
+import type { ServerContext } from './endpoints/context';
 import { createProtectedResource, type ProtectedResource, type ProtectedResourceOptions } from './bearer/protected-resource';
-import type { ServerContext } from './context';
 import { authorizeEndpoint } from './endpoints/authorize';
 import { introspectionEndpoint } from './endpoints/introspect';
 import { jwksEndpoint, jwkSet } from './endpoints/jwks';
 import { buildMetadata, metadataEndpoint, WELL_KNOWN, wellKnownMiddleware, wellKnownPath, type AuthorizationServerMetadata } from './endpoints/metadata';
 import { revocationEndpoint } from './endpoints/revoke';
+import { tokenEndpoint } from './endpoints/token';
 import { isManagementPath, registrationEndpoints, resolveRegistration } from './registration/endpoint';
 import { resolveMetadataDocuments, withMetadataDocuments } from './clients/metadata-document';
-import { tokenEndpoint, type Handler } from './endpoints/token';
 import { builtInGrants } from './grants';
-import type { Request } from './http/body';
+import type { Handler, Middleware, Next, Request } from './core/http';
 import type { ResetTarget } from './limits/brute-force';
 import { resolveOptions, type ServerOptions } from './options';
 import { memoryTokenStore } from './stores/memory/tokens';
 import type { Stores, TokenStore } from './stores/types';
 import { TokenIssuer } from './tokens/issue';
 import { JwtVerifier } from './tokens/jwt';
+import { TokengateConfigError } from './core/config';
 import { OPENID_WELL_KNOWN, openIdMetadata } from './oidc/discovery';
 import { endSessionEndpoint } from './oidc/logout';
 import { OpenIdProvider } from './oidc/provider';
@@ -35,7 +37,7 @@ import { userinfoEndpoint } from './oidc/userinfo';
  * endpoints and calls `next()` for every other request.
  */
 export interface OAuthServer {
-  (req: Request, res: ServerResponse, next: (err?: unknown) => void): void;
+  (req: Request, res: ServerResponse, next: Next): void;
   /**
    * A guard for routes of this app: validates the bearer token with this server's keys and
    * stores, and sets `req.auth`.
@@ -75,7 +77,7 @@ export interface OAuthServer {
    * app.use('/tenant1', oauth);   // POST /tenant1/oauth/token, ...
    * ```
    */
-  readonly wellKnown: (req: Request, res: ServerResponse, next: (err?: unknown) => void) => void;
+  readonly wellKnown: Middleware;
   /**
    * Forget the failed attempts counted against a username, client id and/or address by the
    * brute-force limits (`options.bruteForce`), e.g. once support has verified the user.
@@ -89,16 +91,16 @@ export interface OAuthServer {
 }
 
 function checkStores(stores: Stores): void {
-  if (!stores || typeof stores !== 'object') throw new Error('oauthServer(stores, options): stores must be { clients, users?, tokens? }.');
+  if (!stores || typeof stores !== 'object') throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer(stores, options): stores must be { clients, users?, tokens? }.');
   if (!stores.clients || typeof stores.clients.findClient !== 'function') {
-    throw new Error('oauthServer: stores.clients must implement findClient(clientId); see memoryStores() or the ClientStore interface.');
+    throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer: stores.clients must implement findClient(clientId); see memoryStores() or the ClientStore interface.');
   }
   if (stores.users !== undefined && typeof stores.users.authenticate !== 'function') {
-    throw new Error('oauthServer: stores.users must implement authenticate(username, password); see the UserStore interface.');
+    throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer: stores.users must implement authenticate(username, password); see the UserStore interface.');
   }
   const methods = ['save', 'find', 'consume', 'revoke', 'isRevoked', 'onRevoke'] as const;
   const missing = stores.tokens && methods.filter((m) => typeof (stores.tokens as unknown as Record<string, unknown>)[m] !== 'function');
-  if (missing && missing.length > 0) throw new Error(`oauthServer: stores.tokens is missing ${missing.join(', ')}; see the TokenStore interface.`);
+  if (missing && missing.length > 0) throw new TokengateConfigError('ERR_TOKENGATE_STORE', `oauthServer: stores.tokens is missing ${missing.join(', ')}; see the TokenStore interface.`);
 }
 
 /**
@@ -196,7 +198,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   };
   const guardFor = (guardOptions?: RequireTokenOptions, resourceMetadata?: string): Middleware => {
     if (guardOptions?.resource !== undefined && !resolved.resources.has(guardOptions.resource)) {
-      throw new Error(`oauth.requireToken: resource "${String(guardOptions.resource)}" is not in options.resources, so no token can be issued for it.`);
+      configError('ERR_TOKENGATE_RESOURCE', `oauth.requireToken: resource "${String(guardOptions.resource)}" is not in options.resources, so no token can be issued for it.`);
     }
     return createGuard(guardContext, guardOptions, resourceMetadata);
   };
@@ -205,7 +207,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     if (cors) routes.set(openid.options.userinfoPath, cors.wrap('GET, POST', routes.get(openid.options.userinfoPath) as Handler));
   }
 
-  const middleware = function tokengate(req: Request, res: ServerResponse, next: (err?: unknown) => void): void {
+  const middleware = function tokengate(req: Request, res: ServerResponse, next: Next): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);

@@ -13,7 +13,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import request from 'supertest';
 import { memoryStores, type Logger, type UserStore } from '../src';
 import { consoleLogger } from '../src/options';
-import { maskTokens, requestSecrets, safeDetail, withoutSecrets } from '../src/redact';
+import { maskTokens, requestSecrets, safeDetail, withoutSecrets } from '../src/core/redact';
 import { FIXTURE_SECRETS, HygieneCollector, type Exchange } from './support/hygiene';
 import { basic, buildApp, CLIENTS, ODD_SECRET, USERS } from './support/spine';
 

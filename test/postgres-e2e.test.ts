@@ -6,7 +6,7 @@
  */
 import { Pool } from 'pg';
 import request from 'supertest';
-import { hashToken } from '../src/tokens/crypto';
+import { hashToken } from '../src/core/crypto';
 import { postgresStores, type PostgresTokenStore } from '../src/postgres';
 import { buildCodeApp, exchange, obtainCode, spaRequest, SPA_REDIRECT } from './support/authorization-code';
 import { basic, decodeJwt, listen } from './support/spine';

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Pool } from 'pg';
-import { TemporarilyUnavailable } from '../src/errors';
+import { TemporarilyUnavailable } from '../src/core/errors';
 import type { RevocationEvent } from '../src/stores/types';
-import { hashToken, verifyClientSecret } from '../src/tokens/crypto';
+import { hashToken, verifyClientSecret } from '../src/core/crypto';
 import { postgresClientStore, postgresStores, postgresTokenStore, postgresUserStore, type PostgresTokenStore } from '../src/postgres';
 import { describeClientStore, describeTokenStore, describeUserStore } from '../src/testing';
 import { transaction } from '../src/stores/postgres/pool';

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { TemporarilyUnavailable } from '../src/errors';
+import { TemporarilyUnavailable } from '../src/core/errors';
 import type { RevocationEvent, TokenRecord } from '../src/stores/types';
-import { hashToken } from '../src/tokens/crypto';
+import { hashToken } from '../src/core/crypto';
 import { redisTokenStore, type RedisTokenStore } from '../src/redis';
 import { describeWithRedis, startRedis, waitFor, type TestRedis } from './support/redis-server';
 

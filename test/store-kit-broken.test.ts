@@ -7,7 +7,7 @@
  */
 import { memoryClientStore, memoryTokenStore } from '../src/stores/memory';
 import type { Client, ClientStore, TokenStore, User, UserStore } from '../src/stores/types';
-import { hashClientSecret, safeEqual } from '../src/tokens/crypto';
+import { hashClientSecret, safeEqual } from '../src/core/crypto';
 import { describeClientStore, describeTokenStore, describeUserStore, StoreContractError, type ClientFixture, type UserFixture } from '../src/testing';
 
 interface Outcome {

@@ -3,8 +3,9 @@
  * when enabled, the form body or the query string. More than one → `invalid_request`.
  * @packageDocumentation
  */
-import { InvalidRequest } from '../errors';
-import { readParams, type Request } from '../http/body';
+import { InvalidRequest } from '../core/errors';
+import { readParams } from '../http/body';
+import type { Request } from '../core/http';
 
 /** Where `requireToken` may look for the token besides the Authorization header. */
 export interface ExtractOptions {

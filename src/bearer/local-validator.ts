@@ -3,9 +3,9 @@
  * plus a revocation check, opaque tokens by lookup.
  * @packageDocumentation
  */
-import { InvalidToken } from '../errors';
+import { InvalidToken } from '../core/errors';
 import type { TokenStore } from '../stores/types';
-import { hashToken } from '../tokens/crypto';
+import { hashToken } from '../core/crypto';
 import { isJwt, type JwtVerifier } from '../tokens/jwt';
 import { verifyLiveJwt } from '../tokens/verify-access';
 import type { TokenValidator, ValidatedToken } from './auth-info';

@@ -3,18 +3,20 @@
  * cache), check scopes, set `req.auth`; or answer with the RFC's challenge.
  * @packageDocumentation
  */
+import { configError } from '../core/config';
 import type { ServerResponse } from 'node:http';
-import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from '../errors';
-import { hasAudience, isResourceUri } from '../resources';
-import type { Request } from '../http/body';
+import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from '../core/errors';
+import type { Middleware, Next, Request } from '../core/http';
+import { hasAudience, isResourceUri } from '../resources/indicators';
 import { safeDescription } from '../http/description';
 import { sendError, sendJson } from '../http/respond';
-import { SCOPE_TOKEN } from '../scopes';
-import { withoutSecrets } from '../redact';
-import type { Logger } from '../options';
+import { SCOPE_TOKEN } from '../core/scopes';
+import { withoutSecrets } from '../core/redact';
+import type { Logger } from '../core/logging';
 import type { AuthInfo, TokenValidator, ValidatedToken } from './auth-info';
 import { cacheKey, type TokenCache } from './cache';
 import { bearerFromHeader, extractToken } from './extract';
+import { TokengateConfigError } from '../core/config';
 
 /** Options for `requireToken()`. */
 export interface RequireTokenOptions {
@@ -34,8 +36,8 @@ export interface RequireTokenOptions {
   resource?: string;
 }
 
-/** A Connect-style middleware. */
-export type Middleware = (req: Request & { auth?: AuthInfo }, res: ServerResponse, next: (err?: unknown) => void) => void;
+/** The middleware `requireToken()` returns: a Connect-style {@link Middleware} that sets `req.auth`. */
+export type { Middleware };
 
 /** What a guard needs from its owner (a server, or a standalone resource server). */
 export interface GuardContext {
@@ -59,7 +61,7 @@ function requiredScopes(scope: RequireTokenOptions['scope']): readonly string[] 
   const list = typeof scope === 'string' ? scope.split(' ') : [...scope];
   const clean = list.filter((s) => s !== '');
   for (const s of clean) {
-    if (!SCOPE_TOKEN.test(s)) throw new Error(`requireToken: scope "${s}" is not a valid scope token (RFC 6749 §3.3).`);
+    if (!SCOPE_TOKEN.test(s)) throw new TokengateConfigError('ERR_TOKENGATE_SCOPE', `requireToken: scope "${s}" is not a valid scope token (RFC 6749 §3.3).`);
   }
   return Object.freeze(clean);
 }
@@ -71,7 +73,7 @@ function requiredScopes(scope: RequireTokenOptions['scope']): readonly string[] 
 export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}, resourceMetadata?: string): Middleware {
   const required = requiredScopes(options.scope);
   if (options.resource !== undefined && (typeof options.resource !== 'string' || !isResourceUri(options.resource))) {
-    throw new Error(`requireToken: resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(options.resource)}).`);
+    configError('ERR_TOKENGATE_RESOURCE', `requireToken: resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(options.resource)}).`);
   }
   const audience = options.resource !== undefined ? [options.resource] : ctx.audience;
   const realm = quote(options.realm ?? ctx.realm);
@@ -103,7 +105,7 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
     sendJson(res, 401, { error_description: 'An access token is required.' }, missingChallenge);
   }
 
-  function authorize(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: (err?: unknown) => void, token: string): void {
+  function authorize(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: Next, token: string): void {
     // With the cache off (`cache: { max: 0 }`) not even the key is computed.
     const key = cache.enabled ? cacheKey(token) : undefined;
     if (key !== undefined) {
@@ -130,7 +132,7 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   function finish(
     req: Request & { auth?: AuthInfo },
     res: ServerResponse,
-    next: (err?: unknown) => void,
+    next: Next,
     token: string,
     v: { sub: string; clientId: string; scope: readonly string[]; expiresAt: number; claims: Readonly<Record<string, unknown>> },
   ): void {

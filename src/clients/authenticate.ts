@@ -1,118 +1,77 @@
 /**
- * Client authentication at the token endpoint (RFC 6749 §2.3): `client_secret_basic`,
- * `client_secret_post`, or `none` for a public client. One method per request.
+ * The one client-authentication pipeline (RFC 6749 §2.3), shared by every endpoint that
+ * authenticates clients (token, revocation, introspection, and the ones to come): pick the one
+ * method the request uses ({@link readClientCredentials}), then decide
+ * ({@link authenticateClient}): look the client up, let a public client through, and check
+ * any other proof under the brute-force limits.
  * @packageDocumentation
  */
 import type { IncomingMessage } from 'node:http';
-import { InvalidClient, InvalidRequest } from '../errors';
-import type { Params } from '../http/body';
+import { InvalidClient } from '../core/errors';
+import type { Params } from '../core/http';
+import type { Attempt } from '../limits/brute-force';
 import type { Client, ClientStore } from '../stores/types';
-import { verifyClientSecret } from '../tokens/crypto';
+import { BUILT_IN_METHODS, type ClientAuthMethod, type ClientAuthMethodName, type PresentedCredentials } from './methods';
 
-/** How the client authenticated, as RFC 8414 names the methods. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export { BUILT_IN_METHODS, type ClientAuthMethod, type ClientAuthMethodName, type PresentedCredentials } from './methods';
 
 /** An authenticated client and how it authenticated. */
 export interface AuthenticatedClient {
   client: Client;
-  method: ClientAuthMethod;
+  method: ClientAuthMethodName;
 }
 
-interface Credentials {
-  clientId: string;
-  /** Candidate secrets: the form-decoded one first, then the raw one if different. */
-  secrets: string[];
-  method: ClientAuthMethod;
+/** What the pipeline needs from its server. */
+export interface ClientAuthContext {
+  readonly clients: ClientStore;
+  /** `WWW-Authenticate` value for a failed HTTP Basic client authentication. */
+  readonly basicChallenge: string;
+  /** The methods, in the order they are tried. Default {@link BUILT_IN_METHODS}. */
+  readonly methods?: readonly ClientAuthMethod[];
 }
 
-// RFC 6749 Appendix B: id and secret are form-urlencoded before base64. Many clients skip
-// that step, so a secret that does not decode, or decodes to something else, is also tried raw.
-function formDecode(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return undefined;
-  }
-}
-
-function parseBasic(header: string, challenge: Record<string, string>): Credentials {
-  const encoded = header.slice(6).trim();
-  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(encoded) ? Buffer.from(encoded, 'base64').toString('utf8') : '';
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) throw new InvalidClient('Client authentication failed.', challenge);
-  const rawId = decoded.slice(0, colon);
-  const rawSecret = decoded.slice(colon + 1);
-  const clientId = formDecode(rawId) ?? rawId;
-  const decodedSecret = formDecode(rawSecret);
-  const secrets = decodedSecret === undefined || decodedSecret === rawSecret ? [rawSecret] : [decodedSecret, rawSecret];
-  return { clientId, secrets, method: 'client_secret_basic' };
-}
-
-function credentials(req: IncomingMessage, params: Params, challenge: Record<string, string>): Credentials {
-  const header = req.headers.authorization;
-  const bodyId = params.client_id;
-  const bodySecret = params.client_secret;
-  if (header !== undefined && /^basic /i.test(header)) {
-    const basic = parseBasic(header, challenge);
-    if (bodySecret !== undefined) {
-      throw new InvalidRequest('Use one client authentication method: HTTP Basic or client_secret in the body, not both.');
-    }
-    if (bodyId !== undefined && bodyId !== basic.clientId) {
-      throw new InvalidRequest('The client_id in the body does not match the one in the Authorization header.');
-    }
-    return basic;
-  }
-  if (bodyId === undefined || bodyId === '') throw new InvalidClient('Client authentication is required.');
-  if (bodySecret !== undefined) return { clientId: bodyId, secrets: [bodySecret], method: 'client_secret_post' };
-  return { clientId: bodyId, secrets: [], method: 'none' };
+/** The credentials a request presents, read by its one method, and the challenge for a failure. */
+export interface ClientClaim {
+  readonly credentials: PresentedCredentials;
+  /** Headers for an `invalid_client` answer (the Basic challenge when Basic was used, RFC 6749 §5.2). */
+  readonly challenge: Record<string, string>;
 }
 
 /**
- * Told about each client authentication, e.g. by the brute-force limits: `claimed` before the
- * secret is checked (it may throw to refuse the request), `failed` after an `invalid_client`.
+ * Step 1: which client does the request name, and how does it prove it? Throws
+ * `invalid_request` for two methods at once or a mismatch, `invalid_client` when no client is
+ * named. Nothing is looked up or counted here.
  */
-export interface ClientAuthHooks {
-  /** The client id the request names; called before the client is looked up. */
-  claimed(clientId: string): Promise<void>;
-  /** Authentication failed; `clientId` is `undefined` when the request named none. */
-  failed(clientId: string | undefined): Promise<void>;
+export function readClientCredentials(ctx: ClientAuthContext, req: IncomingMessage, params: Params): ClientClaim {
+  const challenge: Record<string, string> = /^basic /i.test(req.headers.authorization ?? '') ? { 'WWW-Authenticate': ctx.basicChallenge } : {};
+  const method = (ctx.methods ?? BUILT_IN_METHODS).find((m) => m.detect(req, params));
+  if (!method) throw new InvalidClient('Client authentication is required.', challenge);
+  return { credentials: method.read(req, params, challenge), challenge };
 }
 
+const isPublic = (client: Client | undefined): client is Client => client !== undefined && client.secretHash === undefined;
+
 /**
- * Authenticate the client of a token, revocation or introspection request. Unknown clients
- * and wrong secrets fail alike, in the response and in the work done (a constant-time compare
- * against a dummy hash when the client is unknown).
+ * Step 2: decide. A public client (no secret) that presents no proof is authenticated as
+ * `none`; one that presents a secret fails without being counted (it has no secret to guess,
+ * and counting would let anyone lock it out). Any other proof is checked under the limits:
+ * reserved before, kept on failure, handed back otherwise. Unknown clients and wrong proofs
+ * fail alike, in the answer and in the work done.
  */
-export async function authenticateClient(
-  req: IncomingMessage,
-  params: Params,
-  clients: ClientStore,
-  basicChallenge: string,
-  hooks?: ClientAuthHooks,
-): Promise<AuthenticatedClient> {
-  const usedBasic = /^basic /i.test(req.headers.authorization ?? '');
-  const challenge: Record<string, string> = usedBasic ? { 'WWW-Authenticate': basicChallenge } : {};
-  let creds: Credentials;
-  try {
-    creds = credentials(req, params, challenge);
-  } catch (err) {
-    if (err instanceof InvalidClient) await hooks?.failed(undefined);
-    throw err;
-  }
-  await hooks?.claimed(creds.clientId);
-  const client = await clients.findClient(creds.clientId);
-  let ok: boolean;
-  if (creds.method === 'none') {
-    // A public client: it must exist and have no secret; a confidential one must prove itself.
-    ok = client !== undefined && client.secretHash === undefined;
-    if (!ok) verifyClientSecret('', undefined);
-  } else {
-    ok = false;
-    for (const secret of creds.secrets) ok = verifyClientSecret(secret, client?.secretHash) || ok;
-  }
-  if (!ok || !client) {
-    await hooks?.failed(creds.clientId);
+export async function authenticateClient(ctx: ClientAuthContext, claim: ClientClaim, attempt?: Attempt): Promise<AuthenticatedClient> {
+  const { credentials, challenge } = claim;
+  const client = await ctx.clients.findClient(credentials.clientId);
+  if (isPublic(client)) {
+    if (!credentials.proof) return { client, method: 'none' };
     throw new InvalidClient('Client authentication failed.', challenge);
   }
-  return { client, method: creds.method };
+  if (!credentials.proof) {
+    await credentials.verify(client); // the same work as a wrong proof
+    throw new InvalidClient('Client authentication failed.', challenge);
+  }
+  const ok = attempt
+    ? await attempt.check({ kind: 'clientId', id: credentials.clientId }, async () => credentials.verify(client), ({ value, error }) => error === undefined && value === false)
+    : await credentials.verify(client);
+  if (!ok || !client) throw new InvalidClient('Client authentication failed.', challenge);
+  return { client, method: credentials.method };
 }

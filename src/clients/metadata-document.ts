@@ -4,10 +4,11 @@
  * `src/http/outbound-fetch.ts`), validated and cached, instead of a registration.
  * @packageDocumentation
  */
+import { configError } from '../core/config';
 import { LRUCache } from 'lru-cache';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../core/clock';
 import { createOutboundFetch, type OutboundFetch, type OutboundFetchOptions } from '../http/outbound-fetch';
-import type { Logger } from '../options';
+import type { Logger } from '../core/logging';
 import { validateMetadata } from '../registration/metadata';
 import type { Client, ClientStore } from '../stores/types';
 
@@ -33,12 +34,12 @@ export interface ResolvedMetadataDocuments {
 export function resolveMetadataDocuments(value: unknown): ResolvedMetadataDocuments | undefined {
   if (value === undefined || value === false) return undefined;
   const o = (value === true ? {} : value) as ClientIdMetadataDocumentOptions;
-  if (!o || typeof o !== 'object') throw new Error('oauthServer: options.clientIdMetadataDocuments must be true or an options object.');
+  if (!o || typeof o !== 'object') configError('ERR_TOKENGATE_TYPE', 'oauthServer: options.clientIdMetadataDocuments must be true or an options object.');
   const min = o.minCacheSeconds ?? 60;
   const max = o.maxCacheSeconds ?? 86_400;
   const count = o.maxDocuments ?? 1000;
   if (!(min >= 0) || !(max >= min) || !Number.isInteger(count) || count <= 0) {
-    throw new Error('oauthServer: options.clientIdMetadataDocuments: need 0 <= minCacheSeconds <= maxCacheSeconds and a positive whole maxDocuments.');
+    configError('ERR_TOKENGATE_NUMBER', 'oauthServer: options.clientIdMetadataDocuments: need 0 <= minCacheSeconds <= maxCacheSeconds and a positive whole maxDocuments.');
   }
   return Object.freeze({ fetch: createOutboundFetch(o), minMs: min * 1000, maxMs: max * 1000, max: count });
 }

@@ -9,22 +9,22 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import type { ServerContext } from '../context';
-import { AccessDenied, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnauthorizedClient, UnsupportedResponseType } from '../errors';
+import type { ServerContext } from './context';
+import { AccessDenied, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnauthorizedClient, UnsupportedResponseType } from '../core/errors';
 import { readOidcRequest, type OidcAuthorizeRequest } from '../oidc/authorize-request';
 import { ConsentRequired } from '../oidc/errors';
 import { signIn } from './sign-in';
-import type { AuthorizeHooks, AuthorizeRequestInfo } from '../hooks';
-import { allValues, readParams, type Params, type Request } from '../http/body';
-import { grantScopesFor, requestedResources } from '../resources';
+import type { AuthorizeHooks, AuthorizeRequestInfo } from './authorize-hooks';
+import { allValues, readParams } from '../http/body';
+import { grantScopesFor, requestedResources } from '../resources/indicators';
+import type { Handler, Params, Request } from '../core/http';
 import { safeDescription } from '../http/description';
 import { sendErrorPage } from '../http/error-page';
-import { isValidChallenge, type PkceMethod } from '../pkce';
-import { parseScope } from '../scopes';
+import { isValidChallenge, type PkceMethod } from '../core/pkce';
+import { parseScope } from '../core/scopes';
 import type { Client, TokenRecord } from '../stores/types';
-import { hashToken, randomToken } from '../tokens/crypto';
-import type { Handler } from './token';
-import { nowSeconds } from '../clock';
+import { hashToken, randomToken } from '../core/crypto';
+import { nowSeconds } from '../core/clock';
 
 /** The request's parameters, and the names that appeared more than once. */
 interface ParsedRequest {

@@ -4,13 +4,13 @@
  * a resource server (`resourceServer: true`) may introspect every access token.
  * @packageDocumentation
  */
-import type { ServerContext } from '../context';
-import { InvalidClient } from '../errors';
-import { sendError, sendJson } from '../http/respond';
+import type { ServerContext } from './context';
+import { InvalidClient } from '../core/errors';
+import { nowSeconds } from '../core/clock';
 import type { Client } from '../stores/types';
 import { findToken, type FoundToken } from '../tokens/lookup';
-import type { Handler } from './token';
-import { readTokenRequest } from './token-request';
+import { tokenRequestEndpoint } from './token-request';
+import type { Handler } from '../core/http';
 
 /** The introspection response of an active token (RFC 7662 §2.2). */
 export interface IntrospectionResponse {
@@ -54,20 +54,12 @@ function describe(ctx: ServerContext, token: FoundToken): IntrospectionResponse 
 
 /** The introspection endpoint handler. */
 export function introspectionEndpoint(ctx: ServerContext): Handler {
-  return async function introspect(req, res) {
-    try {
-      const { auth, token, hint } = await readTokenRequest(ctx, req, 'introspection');
-      // RFC 7662 §2.1 requires authorization; a public client cannot prove who it is (§4).
-      if (auth.method === 'none') throw new InvalidClient('The introspection endpoint requires client authentication.');
-      const found = await findToken(ctx, token, hint);
-      // RFC 7662 §2.2: expired, revoked, unknown or not the caller's business all look alike.
-      if (found === undefined || found.consumed || found.expiresAt <= Math.floor(Date.now() / 1000) || !mayIntrospect(auth.client, found)) {
-        sendJson(res, 200, { active: false });
-        return;
-      }
-      sendJson(res, 200, describe(ctx, found));
-    } catch (err) {
-      sendError(res, err, ctx.options.logger, 'introspection endpoint');
-    }
-  };
+  return tokenRequestEndpoint(ctx, 'introspection', false, async ({ auth, token, hint }) => {
+    // RFC 7662 §2.1 requires authorization; a public client cannot prove who it is (§4).
+    if (auth.method === 'none') throw new InvalidClient('The introspection endpoint requires client authentication.');
+    const found = await findToken(ctx, token, hint);
+    // RFC 7662 §2.2: expired, revoked, unknown or not the caller's business all look alike.
+    if (found === undefined || found.consumed || found.expiresAt <= nowSeconds() || !mayIntrospect(auth.client, found)) return { active: false };
+    return describe(ctx, found);
+  });
 }

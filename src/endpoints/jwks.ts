@@ -6,11 +6,11 @@
  * @packageDocumentation
  */
 import type { JsonWebKey } from 'node:crypto';
-import { InvalidRequest } from '../errors';
+import { InvalidRequest } from '../core/errors';
 import { sendError, sendJson } from '../http/respond';
-import type { Logger } from '../options';
+import type { Logger } from '../core/logging';
 import type { ResolvedKey } from '../tokens/keys';
-import type { Handler } from './token';
+import type { Handler } from '../core/http';
 
 /** A JWK Set document. */
 export interface JwkSet {

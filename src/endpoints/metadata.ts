@@ -4,11 +4,10 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import { InvalidRequest } from '../errors';
-import type { Request } from '../http/body';
+import { InvalidRequest } from '../core/errors';
+import type { Handler, Middleware, Next, Request } from '../core/http';
 import { sendError, sendJson } from '../http/respond';
 import type { ResolvedOptions } from '../options';
-import type { Handler } from './token';
 
 /** The well-known URI suffix RFC 8414 §3 registers. */
 export const WELL_KNOWN = '/.well-known/oauth-authorization-server';
@@ -126,11 +125,7 @@ export function metadataEndpoint(document: AuthorizationServerMetadata, options:
  * metadata path and passes everything else on. Needed when the issuer has a path, since the
  * document then lives outside the path the server is mounted at.
  */
-export function wellKnownMiddleware(
-  issuer: string,
-  handler: Handler,
-  suffixes: readonly string[] = [WELL_KNOWN],
-): (req: Request, res: ServerResponse, next: (err?: unknown) => void) => void {
+export function wellKnownMiddleware(issuer: string, handler: Handler, suffixes: readonly string[] = [WELL_KNOWN]): Middleware {
   const paths = new Set(suffixes.map((suffix) => wellKnownPath(issuer, suffix)));
   return function wellKnown(req, res, next) {
     const url = req.url ?? '/';

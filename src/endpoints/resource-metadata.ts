@@ -5,10 +5,10 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import { InvalidRequest } from '../errors';
+import { InvalidRequest } from '../core/errors';
 import type { Request } from '../http/body';
 import { sendError } from '../http/respond';
-import type { Logger } from '../options';
+import type { Logger } from '../core/logging';
 
 /** The well-known URI suffix RFC 9728 §3 registers. */
 export const RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';

@@ -4,28 +4,22 @@
  * (RFC 7009 §2.1 "SHOULD"); revoking an access token revokes just that token.
  * @packageDocumentation
  */
-import type { ServerContext } from '../context';
-import { sendError, sendJson } from '../http/respond';
+import type { ServerContext } from './context';
 import { findToken } from '../tokens/lookup';
-import type { Handler } from './token';
-import { readTokenRequest } from './token-request';
+import { tokenRequestEndpoint } from './token-request';
+import type { Handler } from '../core/http';
 
 /** The revocation endpoint handler. */
 export function revocationEndpoint(ctx: ServerContext): Handler {
-  return async function revoke(req, res) {
-    try {
-      const { auth, token, hint } = await readTokenRequest(ctx, req, 'revocation', res);
-      const found = await findToken(ctx, token, hint);
-      // RFC 7009 §2.1: the server verifies the token was issued to the requesting client. Another
-      // client's token, an unknown, expired or already revoked one: nothing to do, and the answer
-      // is the same 200 (§2.2), so the endpoint cannot be used to probe for tokens.
-      if (found !== undefined && found.clientId === auth.client.id) {
-        if (found.kind === 'refresh_token') await ctx.issuer.revokeFamily(found.familyId as string, auth.client);
-        else await ctx.issuer.revokeToken(found.id, found.expiresAt);
-      }
-      sendJson(res, 200, {});
-    } catch (err) {
-      sendError(res, err, ctx.options.logger, 'revocation endpoint');
+  return tokenRequestEndpoint(ctx, 'revocation', true, async ({ auth, token, hint }) => {
+    const found = await findToken(ctx, token, hint);
+    // RFC 7009 §2.1: the server verifies the token was issued to the requesting client. Another
+    // client's token, an unknown, expired or already revoked one: nothing to do, and the answer
+    // is the same 200 (§2.2), so the endpoint cannot be used to probe for tokens.
+    if (found !== undefined && found.clientId === auth.client.id) {
+      if (found.kind === 'refresh_token') await ctx.issuer.revokeFamily(found.familyId as string, auth.client);
+      else await ctx.issuer.revokeToken(found.id, found.expiresAt);
     }
-  };
+    return {};
+  });
 }

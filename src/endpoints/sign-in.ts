@@ -5,12 +5,12 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import { nowSeconds } from '../clock';
-import { AccessDenied, ServerError } from '../errors';
-import type { AuthorizeHooks, AuthorizeRequestInfo, SignedInUser } from '../hooks';
+import { nowSeconds } from '../core/clock';
+import { AccessDenied, ServerError } from '../core/errors';
+import type { AuthorizeHooks, AuthorizeRequestInfo, SignedInUser } from './authorize-hooks';
 import type { Request } from '../http/body';
 import { LoginRequired } from '../oidc/errors';
-import type { Logger } from '../options';
+import type { Logger } from '../core/logging';
 import type { User } from '../stores/types';
 
 /** `User` or `{ user, authTime, acr, amr }` from the hook, as one shape; throws on anything else. */

@@ -1,16 +1,13 @@
 /**
  * What the revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1) endpoints share:
- * a POST with a form body, client authentication as at the token endpoint, a `token` and an
- * optional `token_type_hint`.
+ * the client-authenticated frame, and a `token` with an optional `token_type_hint`.
  * @packageDocumentation
  */
-import type { ServerResponse } from 'node:http';
+import { InvalidRequest } from '../core/errors';
+import type { Handler } from '../core/http';
 import type { AuthenticatedClient } from '../clients/authenticate';
-import { authenticateClient } from '../clients/authenticate';
-import type { ServerContext } from '../context';
-import { InvalidRequest } from '../errors';
-import { readParams, type Request } from '../http/body';
-import { guardRequest } from '../limits/guard-request';
+import { clientEndpoint } from './client-endpoint';
+import type { ServerContext } from './context';
 
 /** A parsed, client-authenticated revocation or introspection request. */
 export interface TokenRequest {
@@ -20,17 +17,18 @@ export interface TokenRequest {
 }
 
 /**
- * Parse and authenticate the request, or throw the OAuth error for what is wrong. Client
- * authentication is under the brute-force limits, as at the token endpoint; `res` is given
- * by endpoints with CORS, so a client's own origins can read the answer.
+ * The handler of an endpoint about one token. The `token` parameter is looked at only after
+ * the client is authenticated, so an unauthenticated caller learns nothing about it; `cors`
+ * for endpoints a browser client calls (revocation).
  */
-export async function readTokenRequest(ctx: ServerContext, req: Request, endpoint: string, res?: ServerResponse): Promise<TokenRequest> {
-  if (req.method !== 'POST') throw new InvalidRequest(`The ${endpoint} endpoint accepts only POST.`, 405, { Allow: 'POST' });
-  const params = await readParams(req, ctx.options.maxBodyBytes, ctx.options.bodyTimeoutMs);
-  const guard = await guardRequest(ctx, req, res);
-  // Authenticate before looking at the token, so an unauthenticated caller learns nothing about it.
-  const auth = await authenticateClient(req, params, ctx.clients, ctx.basicChallenge, guard);
-  const token = params.token;
-  if (token === undefined || token === '') throw new InvalidRequest('The "token" parameter is required.');
-  return { auth, token, hint: params.token_type_hint };
+export function tokenRequestEndpoint(ctx: ServerContext, name: string, cors: boolean, handle: (request: TokenRequest) => Promise<unknown>): Handler {
+  return clientEndpoint(ctx, {
+    name,
+    cors,
+    async handle({ params, auth }) {
+      const token = params.token;
+      if (token === undefined || token === '') throw new InvalidRequest('The "token" parameter is required.');
+      return handle({ auth, token, hint: params.token_type_hint });
+    },
+  });
 }

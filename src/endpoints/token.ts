@@ -3,42 +3,43 @@
  * authentication method, then the grant named by `grant_type`.
  * @packageDocumentation
  */
-import type { ServerResponse } from 'node:http';
-import { authenticateClient } from '../clients/authenticate';
-import type { ServerContext } from '../context';
-import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors';
-import type { Grant } from '../grants';
-import { printable, readParams, type Params, type Request } from '../http/body';
-import { sendError, sendJson } from '../http/respond';
-import { guardRequest } from '../limits/guard-request';
-import { requestSecrets, withoutSecrets } from '../redact';
+import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../core/errors';
+import type { Handler, Params } from '../core/http';
+import type { CredentialGuard, Grant } from '../grants';
+import { printable } from '../http/body';
+import type { Attempt } from '../limits/brute-force';
 import type { GrantType } from '../stores/types';
+import { clientEndpoint } from './client-endpoint';
+import type { ServerContext } from './context';
 
-/** A request handler that answers every request it is given. */
-export type Handler = (req: Request, res: ServerResponse) => Promise<void>;
+function grantOf(grants: ReadonlyMap<string, Grant>, params: Params): Grant {
+  const grantType = params.grant_type;
+  if (grantType === undefined || grantType === '') throw new InvalidRequest('The "grant_type" parameter is required.');
+  const grant = grants.get(grantType);
+  if (!grant) throw new UnsupportedGrantType(`The grant type "${printable(grantType)}" is not supported.`);
+  return grant;
+}
+
+/** The limits a grant's own credential check runs under, as the grant declared them. */
+function credentialGuard(grant: Grant, params: Params, attempt: Attempt | undefined): CredentialGuard {
+  const id = grant.limits?.username?.(params);
+  if (!attempt || id === undefined || id === '') return { check: (run) => run() };
+  // A wrong resource-owner credential is invalid_grant (RFC 6749 §5.2); anything else hands the attempt back.
+  return { check: (run) => attempt.check({ kind: 'username', id }, run, ({ error }) => error instanceof InvalidGrant) };
+}
 
 /** The token endpoint handler for these grants. */
 export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): Handler {
-  const { options, clients } = ctx;
-  return async function token(req, res) {
-    let params: Params | undefined;
-    try {
-      if (req.method !== 'POST') throw new InvalidRequest('The token endpoint accepts only POST.', 405, { Allow: 'POST' });
-      params = await readParams(req, options.maxBodyBytes, options.bodyTimeoutMs);
-      const grantType = params.grant_type;
-      if (grantType === undefined || grantType === '') throw new InvalidRequest('The "grant_type" parameter is required.');
-      const grant = grants.get(grantType);
-      if (!grant) throw new UnsupportedGrantType(`The grant type "${printable(grantType)}" is not supported.`);
-      const guard = await guardRequest(ctx, req, res);
-      const auth = await authenticateClient(req, params, clients, ctx.basicChallenge, guard);
-      if (!auth.client.grants.includes(grantType as GrantType)) {
-        throw new UnauthorizedClient(`This client may not use the ${grantType} grant.`);
-      }
-      const p = params;
-      const response = grantType === 'password' ? await guard.password(p.username, () => grant.handle(ctx, p, auth)) : await grant.handle(ctx, p, auth);
-      sendJson(res, 200, response);
-    } catch (err) {
-      sendError(res, withoutSecrets(err, requestSecrets(req, params)), options.logger, 'token endpoint');
-    }
-  };
+  return clientEndpoint(ctx, {
+    name: 'token',
+    cors: true,
+    validate(params) {
+      grantOf(grants, params).validate?.(params);
+    },
+    async handle({ params, auth, attempt }) {
+      const grant = grantOf(grants, params);
+      if (!auth.client.grants.includes(grant.type as GrantType)) throw new UnauthorizedClient(`This client may not use the ${grant.type} grant.`);
+      return grant.handle(ctx, params, auth, credentialGuard(grant, params, attempt));
+    },
+  });
 }

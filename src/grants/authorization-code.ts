@@ -1,10 +1,10 @@
-import { InvalidGrant, InvalidRequest } from '../errors';
-import { isValidVerifier, verifierMatches } from '../pkce';
-import { hashToken } from '../tokens/crypto';
+import { InvalidGrant, InvalidRequest } from '../core/errors';
+import { isValidVerifier, verifierMatches } from '../core/pkce';
+import { hashToken } from '../core/crypto';
 import { redeem, refuseReplay } from './redeem';
-import { narrowResources, resourcesOf, scopesWithin } from '../resources';
+import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
 import type { Grant } from './types';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../core/clock';
 
 const INVALID = 'The authorization code is invalid, expired, revoked or was issued to another client.';
 

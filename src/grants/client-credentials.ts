@@ -1,6 +1,6 @@
-import { UnauthorizedClient } from '../errors';
-import { parseScope } from '../scopes';
-import { grantScopesFor, resourcesOf } from '../resources';
+import { UnauthorizedClient } from '../core/errors';
+import { parseScope } from '../core/scopes';
+import { grantScopesFor, resourcesOf } from '../resources/indicators';
 import type { Grant } from './types';
 
 /**

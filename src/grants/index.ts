@@ -2,9 +2,9 @@ import { authorizationCodeGrant } from './authorization-code';
 import { clientCredentialsGrant } from './client-credentials';
 import { passwordGrant } from './password';
 import { refreshTokenGrant } from './refresh-token';
-import type { Grant } from './types';
+import type { CredentialGuard, Grant, GrantLimits } from './types';
 
-export type { Grant };
+export type { CredentialGuard, Grant, GrantLimits };
 
 /** The grants of the token endpoint, by `grant_type`. */
 export function builtInGrants(options: { password: boolean; authorizationCode?: boolean }): Map<string, Grant> {

@@ -3,8 +3,8 @@
  * shared by the two grants that do it.
  * @packageDocumentation
  */
-import type { ServerContext } from '../context';
-import { InvalidGrant } from '../errors';
+import type { ServerContext } from '../endpoints/context';
+import { InvalidGrant } from '../core/errors';
 import type { Client, TokenRecord } from '../stores/types';
 import type { IssueRequest, TokenResponse } from '../tokens/issue';
 

@@ -1,8 +1,8 @@
-import { InvalidGrant, InvalidRequest } from '../errors';
-import { narrowScopes, parseScope } from '../scopes';
-import { hashToken } from '../tokens/crypto';
+import { InvalidGrant, InvalidRequest } from '../core/errors';
+import { narrowScopes, parseScope } from '../core/scopes';
+import { hashToken } from '../core/crypto';
 import { redeem, refuseReplay } from './redeem';
-import { narrowResources, resourcesOf, scopesWithin } from '../resources';
+import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
 import type { Grant } from './types';
 
 const INVALID = 'The refresh token is invalid, expired or revoked.';

@@ -1,8 +1,20 @@
+import type { Params } from '../core/http';
 import type { AuthenticatedClient } from '../clients/authenticate';
-import type { ServerContext } from '../context';
-import type { Params } from '../http/body';
-import type { Client, GrantType, TokenRecord } from '../stores/types';
-import type { IssueRequest, TokenResponse } from '../tokens/issue';
+import type { ServerContext } from '../endpoints/context';
+import type { GrantType } from '../stores/types';
+import type { TokenResponse } from '../tokens/issue';
+
+/** Runs a grant's own credential check (e.g. a password) under the limits the grant declared. */
+export interface CredentialGuard {
+  /** Reserve an attempt, run `check`, count it if it failed with `invalid_grant`. */
+  check<T>(check: () => Promise<T>): Promise<T>;
+}
+
+/** What a grant declares about the brute-force limits its own credential needs. */
+export interface GrantLimits {
+  /** The username whose password the grant checks: counted per (username, address) and slowed globally. */
+  username?(params: Params): string | undefined;
+}
 
 /**
  * One grant type of the token endpoint. The endpoint has already parsed the body,
@@ -10,13 +22,19 @@ import type { IssueRequest, TokenResponse } from '../tokens/issue';
  */
 export interface Grant {
   readonly type: GrantType;
-  /** Run the grant's own rules and issue tokens, or throw the OAuth error the RFC names. */
-  handle(ctx: ServerContext, params: Params, auth: AuthenticatedClient): Promise<TokenResponse>;
+  /** The limits the grant's own credential check runs under (see {@link GrantLimits}); none by default. */
+  readonly limits?: GrantLimits;
+  /**
+   * Checks of the request's own parameters that need no client (missing or malformed
+   * parameters). Run before the client is authenticated or any limit reserved.
+   */
+  validate?(params: Params): void;
+  /**
+   * Run the grant's own rules and issue tokens, or throw the OAuth error the RFC names. A grant
+   * that declared `limits` runs its credential check through `guard.check`, after every check
+   * that needs no credential (e.g. scopes), so that those never count.
+   */
+  handle(ctx: ServerContext, params: Params, auth: AuthenticatedClient, guard: CredentialGuard): Promise<TokenResponse>;
 }
 
-/**
- * Adds members to the token response of a grant that redeems a code or a refresh token (for
- * example OpenID Connect's `id_token`), after the tokens are issued and before the code or
- * refresh token is consumed, so a failure here leaves it usable for a retry.
- */
-export type TokenResponseExtension = (redeemed: { client: Client; record: TokenRecord; request: IssueRequest; response: TokenResponse }) => Promise<void>;
+export type { TokenResponseExtension } from '../tokens/issue';

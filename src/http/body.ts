@@ -6,13 +6,11 @@
  */
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
-import { InvalidRequest } from '../errors';
+import { InvalidRequest } from '../core/errors';
 
-/** Request parameters, each given once. A null-prototype object, so `__proto__` is just a name. */
-export type Params = Readonly<Record<string, string>>;
+import type { Params, Request } from '../core/http';
 
-/** A request as our handlers see it: Node's, plus whatever body a framework parsed earlier. */
-export type Request = IncomingMessage & { body?: unknown; _body?: boolean; originalUrl?: string };
+export type { Params, Request };
 
 const FORM = 'application/x-www-form-urlencoded';
 const MULTIPART = 'multipart/form-data';

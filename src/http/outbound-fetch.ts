@@ -7,6 +7,7 @@
  * slip through); bounded time and size; redirects are not followed.
  * @packageDocumentation
  */
+import { configError } from '../core/config';
 import dns from 'node:dns';
 import https from 'node:https';
 import net from 'node:net';
@@ -126,7 +127,7 @@ function safeLookup(permitted: (address: string) => boolean) {
 
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new Error(`outbound fetch: ${name} must be a positive number (got ${String(value)}).`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) configError('ERR_TOKENGATE_NUMBER', `outbound fetch: ${name} must be a positive number (got ${String(value)}).`);
   return value;
 }
 
@@ -144,9 +145,9 @@ export function createOutboundFetch(options: OutboundFetchOptions = {}): Outboun
   const timeoutMs = positive('timeoutMs', options.timeoutMs, 5000);
   const maxBytes = positive('maxBytes', options.maxBytes, 64 * 1024);
   const { allow, allowAddress, fetch: custom, ca } = options;
-  if (allow !== undefined && typeof allow !== 'function') throw new Error('outbound fetch: allow must be a function (url: URL) => boolean.');
-  if (allowAddress !== undefined && typeof allowAddress !== 'function') throw new Error('outbound fetch: allowAddress must be a function (address: string) => boolean.');
-  if (custom !== undefined && typeof custom !== 'function') throw new Error('outbound fetch: fetch must be a function with the shape of the WHATWG fetch.');
+  if (allow !== undefined && typeof allow !== 'function') configError('ERR_TOKENGATE_TYPE', 'outbound fetch: allow must be a function (url: URL) => boolean.');
+  if (allowAddress !== undefined && typeof allowAddress !== 'function') configError('ERR_TOKENGATE_TYPE', 'outbound fetch: allowAddress must be a function (address: string) => boolean.');
+  if (custom !== undefined && typeof custom !== 'function') configError('ERR_TOKENGATE_TYPE', 'outbound fetch: fetch must be a function with the shape of the WHATWG fetch.');
   const permitted = (address: string): boolean => !isSpecialAddress(address) || allowAddress?.(address) === true;
 
   return async function outboundFetch(target, headers = {}) {

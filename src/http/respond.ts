@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import { OAuthError, ServerError } from '../errors';
-import type { Logger } from '../options';
+import { OAuthError, ServerError } from '../core/errors';
+import type { Logger } from '../core/logging';
 
 /** Write `body` as JSON with `Cache-Control: no-store` and `Pragma: no-cache`. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {

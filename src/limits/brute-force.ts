@@ -1,21 +1,30 @@
 /**
- * Brute-force limits at the token endpoint: failed attempts are counted per username
- * (password grant), per client id (client authentication) and per remote address, in
- * `rate-limiter-flexible` limiters (in memory by default; any of its store-backed limiters,
- * such as `RateLimiterRedis`, to share the counts between instances). Past a limit the
- * request is refused with 429 before any credential is checked.
+ * Brute-force limits on credential checks (client secrets, resource-owner passwords), built so
+ * that an attacker's failures cost the attacker, not the user or client they target (OWASP
+ * Credential Stuffing / Authentication cheat sheets; issue #11). The model, in
+ * docs/security-limits.md:
  *
- * Only failures count: a success never resets a counter (its own or anyone else's), so an
- * attacker cannot clear the count for a victim's username, a client or an address by
- * interleaving logins that work. Counts age out with the window.
+ * - Failures are counted per (identifier, address) (`username`, `clientId`) and per address
+ *   (`address`), in `rate-limiter-flexible` limiters (in memory by default; any store-backed
+ *   limiter, e.g. `RateLimiterRedis`, to share the counts between instances). Past a limit
+ *   that address is refused with 429 for that identifier (or for everything).
+ * - Nothing an address does blocks another address. Against distributed guessing, the
+ *   failures of an identifier from all addresses are also counted, and past a threshold every
+ *   check of that identifier is slowed by a progressive delay (`slowdown`), never refused.
+ * - The attempt is reserved on its counters before the credential is checked and handed back
+ *   unless the check fails, so a concurrent burst cannot overshoot a limit (at most `points`
+ *   checks run), and requests that never reach a check (malformed, invalid scope) leave no
+ *   entry. A public client has no secret: nothing is counted for it.
+ * - A success never resets a counter (its own or anyone else's); counts age out with the window.
  * @packageDocumentation
  */
 import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import type { ClientAuthHooks } from '../clients/authenticate';
-import { InvalidGrant, TemporarilyUnavailable, TooManyRequests } from '../errors';
-import type { Logger } from '../options';
-import { hashToken } from '../tokens/crypto';
+import { checkFunction, checkKnownKeys, checkNumber, isPlainObject, TokengateConfigError } from '../core/config';
+import { hashToken } from '../core/crypto';
+import { TemporarilyUnavailable, TooManyRequests } from '../core/errors';
+import type { Logger } from '../core/logging';
 import { addressKey, defaultRemoteAddress, type RemoteAddressFn } from './remote-address';
 
 /** What a limiter answers: `rate-limiter-flexible`'s `RateLimiterRes`. */
@@ -63,6 +72,23 @@ export interface LimiterConfig {
 }
 
 /**
+ * The global, per-identifier slow-down: once an identifier (a username, a client id) has
+ * failed `after` times within `duration` seconds from any addresses, each further check of it
+ * waits `stepMs` more per failure beyond `after`, up to `maxMs`. It never refuses: a user whose
+ * username is being guessed from elsewhere still signs in, at most `maxMs` later.
+ */
+export interface SlowdownRule {
+  /** Failures (from all addresses) before checks are slowed. */
+  after?: number;
+  /** Milliseconds added per failure beyond `after`. */
+  stepMs?: number;
+  /** The longest delay, in milliseconds. */
+  maxMs?: number;
+  /** Window in seconds over which failures are counted, from the first. */
+  duration?: number;
+}
+
+/**
  * `options.bruteForce`. Each limit is a {@link LimitRule} (built in memory, or by
  * `createLimiter`), a limiter instance of your own, or `false` to turn it off.
  *
@@ -82,12 +108,19 @@ export interface LimiterConfig {
  * ```
  */
 export interface BruteForceOptions {
-  /** Failed password-grant logins per username. Default: 10 per 15 minutes, then refused for 15 minutes. */
+  /** Failed password-grant logins per (username, address). Default: 10 per 15 minutes, then that address is refused that username for 15 minutes. */
   username?: LimitRule | AttemptLimiter | false;
-  /** Failed client authentications per client id. Default: 30 per 15 minutes, then refused for 15 minutes. */
+  /** Failed client authentications per (client id, address); public clients are never counted. Default: 30 per 15 minutes, then refused for 15 minutes. */
   clientId?: LimitRule | AttemptLimiter | false;
-  /** Failed client authentications and password logins per remote address. Default: 100 per 15 minutes, then refused for 15 minutes. */
+  /** Failed client authentications and password logins per address. Default: 100 per 15 minutes, then refused for 15 minutes. */
   address?: LimitRule | AttemptLimiter | false;
+  /**
+   * The global per-identifier slow-down against guessing spread over many addresses (see
+   * {@link SlowdownRule}); `false` turns both off. Default for usernames: after 10 failures,
+   * +250 ms per failure beyond, at most 5 s, over a 15-minute window. Off for client ids unless
+   * given (`slowdown: { clientId: {} }` for the defaults: after 30 failures, the same steps).
+   */
+  slowdown?: { username?: SlowdownRule | false; clientId?: SlowdownRule | false } | false;
   /** Builds the limiter for each limit given as a rule. Default: `new RateLimiterMemory(config)`. */
   createLimiter?: (config: LimiterConfig) => AttemptLimiter;
   /** The client's address. Default: Express's `req.ip` (follows `trust proxy`), else the socket's peer address. */
@@ -101,12 +134,35 @@ export const BRUTE_FORCE_DEFAULTS = Object.freeze({
   address: Object.freeze({ points: 100, duration: 900, blockDuration: 900 }),
 });
 
+
+/** The defaults of the slow-down ({@link SlowdownRule}), per identifier kind. */
+export const SLOWDOWN_DEFAULTS = Object.freeze({
+  username: Object.freeze({ after: 10, stepMs: 250, maxMs: 5000, duration: 900 }),
+  clientId: Object.freeze({ after: 30, stepMs: 250, maxMs: 5000, duration: 900 }),
+});
+
+// Off by default for client ids: client secrets are 256-bit random (guessing them is not the
+// threat, availability is), and a delay on a client slows every token and introspection call
+// of an API that uses it. Turn it on (`slowdown: { clientId: {} }`) for human-chosen secrets.
+const SLOWDOWN_ON_BY_DEFAULT: Readonly<Record<Identifier, boolean>> = { username: true, clientId: false };
+
 type Kind = keyof typeof BRUTE_FORCE_DEFAULTS;
+type Identifier = keyof typeof SLOWDOWN_DEFAULTS;
+
+const AT = 'oauthServer: options.bruteForce';
 
 interface Limit {
   readonly limiter: AttemptLimiter;
   /** Seconds to refuse a key once its points are used up; 0: until its window ends. */
   readonly blockSeconds: number;
+}
+
+interface Slowdown {
+  /** Counts failures per identifier over the window (points: effectively unbounded). */
+  readonly limiter: AttemptLimiter;
+  readonly after: number;
+  readonly stepMs: number;
+  readonly maxMs: number;
 }
 
 function isLimiter(value: unknown): value is AttemptLimiter {
@@ -119,46 +175,55 @@ function isLimiter(value: unknown): value is AttemptLimiter {
   );
 }
 
-function seconds(name: string, value: unknown, fallback: number, allowZero: boolean): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new Error(`oauthServer: options.bruteForce.${name} must be a whole number${allowZero ? ' ≥ 0' : ' > 0'} (got ${String(value)}).`);
-  }
-  return value;
+const whole = (name: string, value: unknown, fallback: number, min: number): number => checkNumber(`${AT}.${name}`, value, fallback, { integer: true, min });
+
+function build(create: (config: LimiterConfig) => AttemptLimiter, config: LimiterConfig, kind: string): AttemptLimiter {
+  const limiter = create(config);
+  if (!isLimiter(limiter)) throw new TokengateConfigError('ERR_TOKENGATE_LIMITER', `${AT}.createLimiter must return a rate-limiter-flexible limiter (for ${kind}).`);
+  return limiter;
 }
 
 function resolveLimit(kind: Kind, value: unknown, create: (config: LimiterConfig) => AttemptLimiter): Limit | undefined {
   if (value === false) return undefined;
-  if (isLimiter(value)) {
-    const block = value.blockDuration > 0 ? value.blockDuration : 0;
-    return { limiter: value, blockSeconds: block };
-  }
-  if (value !== undefined && (value === null || typeof value !== 'object')) {
-    throw new Error(
-      `oauthServer: options.bruteForce.${kind} must be { points?, duration?, blockDuration? }, a rate-limiter-flexible limiter, or false (got ${String(value)}).`,
+  if (isLimiter(value)) return { limiter: value, blockSeconds: value.blockDuration > 0 ? value.blockDuration : 0 };
+  if (value !== undefined && !isPlainObject(value)) {
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_LIMITER',
+      `${AT}.${kind} must be { points?, duration?, blockDuration? }, a rate-limiter-flexible limiter, or false (got ${String(value)}).`,
     );
   }
   const rule = (value ?? {}) as LimitRule;
+  checkKnownKeys(`${AT}.${kind}`, rule, ['points', 'duration', 'blockDuration']);
   const defaults = BRUTE_FORCE_DEFAULTS[kind];
-  const points = seconds(`${kind}.points`, rule.points, defaults.points, false);
-  const duration = seconds(`${kind}.duration`, rule.duration, defaults.duration, false);
-  const blockDuration = seconds(`${kind}.blockDuration`, rule.blockDuration, rule.duration ?? defaults.blockDuration, true);
+  const points = whole(`${kind}.points`, rule.points, defaults.points, 1);
+  const duration = whole(`${kind}.duration`, rule.duration, defaults.duration, 1);
+  const blockDuration = whole(`${kind}.blockDuration`, rule.blockDuration, rule.duration ?? defaults.blockDuration, 0);
   // blockDuration 0 in the limiter itself: blocks are set explicitly, from the failure that used up the points.
-  const limiter = create({ keyPrefix: `tokengate:${kind}`, points, duration, blockDuration: 0 });
-  if (!isLimiter(limiter)) throw new Error(`oauthServer: options.bruteForce.createLimiter must return a rate-limiter-flexible limiter (for ${kind}).`);
-  return { limiter, blockSeconds: blockDuration };
+  return { limiter: build(create, { keyPrefix: `tokengate:${kind}`, points, duration, blockDuration: 0 }, kind), blockSeconds: blockDuration };
+}
+
+function resolveSlowdown(kind: Identifier, value: unknown, create: (config: LimiterConfig) => AttemptLimiter): Slowdown | undefined {
+  if (value === false) return undefined;
+  if (value !== undefined && !isPlainObject(value)) throw new TokengateConfigError('ERR_TOKENGATE_TYPE', `${AT}.slowdown.${kind} must be { after?, stepMs?, maxMs?, duration? } or false.`);
+  const rule = (value ?? {}) as SlowdownRule;
+  checkKnownKeys(`${AT}.slowdown.${kind}`, rule, ['after', 'stepMs', 'maxMs', 'duration']);
+  const d = SLOWDOWN_DEFAULTS[kind];
+  const duration = whole(`slowdown.${kind}.duration`, rule.duration, d.duration, 1);
+  return {
+    limiter: build(create, { keyPrefix: `tokengate:${kind}-failures`, points: 2 ** 31 - 1, duration, blockDuration: 0 }, `slowdown.${kind}`),
+    after: whole(`slowdown.${kind}.after`, rule.after, d.after, 0),
+    stepMs: whole(`slowdown.${kind}.stepMs`, rule.stepMs, d.stepMs, 0),
+    maxMs: whole(`slowdown.${kind}.maxMs`, rule.maxMs, d.maxMs, 0),
+  };
 }
 
 // Usernames and client ids are hashed: fixed-length keys, and no e-mail addresses in Redis.
-// (SHA-256, base64url: hashToken's one-shot hash, on every token request.)
-function hashedKey(value: string): string {
-  return hashToken(value);
-}
+const hashedKey = (value: string): string => hashToken(value);
 
 /** Usernames differing only in case or Unicode form count as one: the stricter reading. */
-function usernameKey(username: string): string {
-  return hashedKey(username.normalize('NFKC').toLowerCase());
-}
+const usernameKey = (username: string): string => hashedKey(username.normalize('NFKC').toLowerCase());
+
+const identifierKey = (kind: Identifier, id: string): string => (kind === 'username' ? usernameKey(id) : hashedKey(id));
 
 function isLimiterResult(value: unknown): value is LimiterResult {
   return !(value instanceof Error) && typeof (value as LimiterResult | null)?.msBeforeNext === 'number';
@@ -182,31 +247,84 @@ async function call<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function refuseIfUsedUp(limit: Limit | undefined, key: string): Promise<void> {
-  if (!limit) return;
-  const res = await call(() => limit.limiter.get(key));
-  if (res && res.consumedPoints >= limit.limiter.points) throw refused(res, limit);
-}
-
-async function countFailure(limit: Limit | undefined, key: string, alreadyCounted = false): Promise<void> {
-  if (!limit) return;
-  const res = alreadyCounted ? await call(() => limit.limiter.get(key)) : await call(() => limit.limiter.penalty(key, 1));
-  // The failure that uses up the points starts the block. `>=`, not `===`: an attempt refused
-  // concurrently also adds to the count, which must not let the failure that reached the limit
-  // skip the block (blocking again is harmless).
-  if (res && res.consumedPoints >= limit.limiter.points && limit.blockSeconds > 0) {
-    await call(() => limit.limiter.block(key, limit.blockSeconds));
-  }
+/** One counter an attempt holds a point on until it is settled. */
+interface Held {
+  readonly limit: Limit;
+  readonly key: string;
+  /** The count after this attempt's reservation. */
+  readonly consumed: number;
 }
 
 /**
- * One request's view of the limits. Client authentication reports to it through
- * {@link ClientAuthHooks}; the token endpoint runs the password grant through
- * {@link Attempt.password}.
+ * An attempt reserved on its counters: settle it once the credential check is done. A failure
+ * keeps the points (and starts the block of a counter it used up); anything else hands them
+ * back, and a counter back at zero is deleted, so successes leave no entries behind.
  */
-export class Attempt implements ClientAuthHooks {
+export class Reservation {
+  private settled = false;
+
+  /** @internal */
+  constructor(
+    private readonly held: readonly Held[],
+    private readonly slowdown: { readonly limit: Slowdown; readonly key: string } | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The credential was wrong: keep the points, count the identifier's global failure. */
+  async failed(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    const { slowdown } = this;
+    await Promise.all([
+      ...this.held.map(async ({ limit, key, consumed }) => {
+        // The failure that uses up the points starts the block. `>=`, not `===`: concurrent
+        // reservations can pass the limit together, and each must leave the block in place.
+        if (consumed >= limit.limiter.points && limit.blockSeconds > 0) await call(() => limit.limiter.block(key, limit.blockSeconds));
+      }),
+      slowdown && call(() => slowdown.limit.limiter.penalty(slowdown.key, 1)),
+    ]);
+  }
+
+  /** The check succeeded or never ran to a verdict (e.g. a store failure): hand the points back. */
+  async release(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    await handBack(this.held, this.logger);
+  }
+}
+
+async function handBack(held: readonly Held[], logger: Logger): Promise<void> {
+  await Promise.all(
+    held.map(async ({ limit, key }) => {
+      try {
+        const res = await limit.limiter.reward(key, 1);
+        // A counter back at zero holds nothing: delete it so that requests which never failed
+        // leave no memory behind for the window. (A reservation taken between the reward and the
+        // delete is forgotten; that needs a success and a guess racing from the same address.)
+        if (res.consumedPoints <= 0) await limit.limiter.delete(key);
+      } catch (err) {
+        logger.error('brute-force limit: could not hand back a reserved attempt', err);
+      }
+    }),
+  );
+}
+
+/** What a credential check is about: whose credential, and which limits apply. */
+export interface CheckTarget {
+  /** `'username'` for a resource owner's password, `'clientId'` for a client's secret or assertion. */
+  readonly kind: Identifier;
+  /** The username or client id the request names. */
+  readonly id: string;
+}
+
+/**
+ * One request's view of the limits, made once per request by the client-authentication
+ * pipeline (`clients/authenticate.ts`) and handed to grants that check a user's credential.
+ */
+export class Attempt {
   private readonly address: string;
 
+  /** @internal */
   constructor(
     private readonly guard: BruteForceGuard,
     req: IncomingMessage,
@@ -214,66 +332,79 @@ export class Attempt implements ClientAuthHooks {
     this.address = addressKey(guard.remoteAddress(req));
   }
 
-  /** Refuse the request if its address has used up its failures. */
+  /** Refuse the request at once if its address has used up its failures (reads; creates nothing). */
   async admit(): Promise<void> {
-    await refuseIfUsedUp(this.guard.limits.address, this.address);
-  }
-
-  /** Refuse the request if the client id it names has used up its failures. */
-  async claimed(clientId: string): Promise<void> {
-    await refuseIfUsedUp(this.guard.limits.clientId, hashedKey(clientId));
-  }
-
-  /** Count a failed client authentication against the client id (if one was named) and the address. */
-  async failed(clientId: string | undefined): Promise<void> {
-    if (clientId !== undefined) await countFailure(this.guard.limits.clientId, hashedKey(clientId));
-    await countFailure(this.guard.limits.address, this.address);
+    const limit = this.guard.limits.address;
+    if (!limit) return;
+    const res = await call(() => limit.limiter.get(this.address));
+    if (res && res.consumedPoints >= limit.limiter.points) throw refused(res, limit);
   }
 
   /**
-   * Run a password check for `username`. The attempt is reserved on the username's counter
-   * before the check and handed back unless the check fails with `invalid_grant`, so that
-   * concurrent guesses (also across instances on a shared store) cannot overshoot the limit.
+   * Reserve one attempt at `target`'s credential from this address: on the (identifier,
+   * address) counter, then the address counter; refuse with 429 if either is used up. Then
+   * wait out the identifier's global slow-down. Settle the returned {@link Reservation}.
    */
-  async password<T>(username: string | undefined, check: () => Promise<T>): Promise<T> {
-    const limit = this.guard.limits.username;
-    if (!limit || username === undefined || username === '') return this.countInvalidGrant(check);
-    const key = usernameKey(username);
-    try {
-      await limit.limiter.consume(key, 1);
-    } catch (rejection) {
-      throw isLimiterResult(rejection) ? refused(rejection, limit) : unavailable(rejection);
-    }
-    let failed = false;
-    try {
-      return await this.countInvalidGrant(check, () => {
-        failed = true;
-        return countFailure(limit, key, true);
-      });
-    } finally {
-      if (!failed) {
-        await limit.limiter.reward(key, 1).catch((err: unknown) => this.guard.logger.error('brute-force limit: could not hand back a reserved attempt', err));
+  async reserve(target: CheckTarget): Promise<Reservation> {
+    const { limits, slowdowns, logger } = this.guard;
+    const id = identifierKey(target.kind, target.id);
+    const wanted: [Limit | undefined, string][] = [
+      [limits[target.kind], `${id}:${this.address}`],
+      [limits.address, this.address],
+    ];
+    const held: Held[] = [];
+    for (const [limit, key] of wanted) {
+      if (!limit) continue;
+      try {
+        const res = await limit.limiter.consume(key, 1);
+        held.push({ limit, key, consumed: res.consumedPoints });
+      } catch (rejection) {
+        // The refused consume still counted a point on this key (it is blocked anyway); the
+        // counters already reserved are handed back.
+        await handBack(held, logger);
+        throw isLimiterResult(rejection) ? refused(rejection, limit) : unavailable(rejection);
       }
     }
+    const slowdown = slowdowns[target.kind];
+    const reservation = new Reservation(held, slowdown && { limit: slowdown, key: id }, logger);
+    if (slowdown) {
+      try {
+        const failures = (await slowdown.limiter.get(id))?.consumedPoints ?? 0;
+        const delay = Math.min(slowdown.maxMs, (failures - slowdown.after) * slowdown.stepMs);
+        if (delay > 0) await sleep(delay);
+      } catch (err) {
+        await reservation.release();
+        throw unavailable(err);
+      }
+    }
+    return reservation;
   }
 
-  private async countInvalidGrant<T>(check: () => Promise<T>, onFailure?: () => Promise<void>): Promise<T> {
+  /**
+   * Run a credential check under the limits: reserve, check, then keep the point if `isFailure`
+   * says the outcome was a wrong credential, else hand it back.
+   */
+  async check<T>(target: CheckTarget, run: () => Promise<T>, isFailure: (outcome: { value?: T; error?: unknown }) => boolean): Promise<T> {
+    const reservation = await this.reserve(target);
+    let value: T;
     try {
-      return await check();
-    } catch (err) {
-      if (err instanceof InvalidGrant) {
-        await onFailure?.();
-        await countFailure(this.guard.limits.address, this.address);
-      }
-      throw err;
+      value = await run();
+    } catch (error) {
+      await (isFailure({ error }) ? reservation.failed() : reservation.release());
+      throw error;
     }
+    await (isFailure({ value }) ? reservation.failed() : reservation.release());
+    return value;
   }
 }
 
 /** Which counters {@link BruteForceGuard.reset} clears. */
 export interface ResetTarget {
+  /** Clears the username's global slow-down; with `address`, also that (username, address) counter. */
   username?: string;
+  /** Clears the client id's global slow-down; with `address`, also that (client id, address) counter. */
   clientId?: string;
+  /** Clears the address counter. */
   address?: string;
 }
 
@@ -282,22 +413,38 @@ export class BruteForceGuard {
   /** @internal */
   readonly limits: Readonly<Partial<Record<Kind, Limit>>>;
   /** @internal */
+  readonly slowdowns: Readonly<Partial<Record<Identifier, Slowdown>>>;
+  /** @internal */
   readonly remoteAddress: RemoteAddressFn;
   /** @internal */
   readonly logger: Logger;
 
   constructor(options: BruteForceOptions, logger: Logger) {
-    const create = options.createLimiter ?? ((config: LimiterConfig) => new RateLimiterMemory(config) as unknown as AttemptLimiter);
-    if (typeof create !== 'function') throw new Error('oauthServer: options.bruteForce.createLimiter must be a function (config) => limiter.');
-    const remote = options.remoteAddress ?? defaultRemoteAddress;
-    if (typeof remote !== 'function') throw new Error('oauthServer: options.bruteForce.remoteAddress must be a function (req) => address.');
+    const create = checkFunction<(config: LimiterConfig) => AttemptLimiter>(
+      `${AT}.createLimiter`,
+      options.createLimiter,
+      (config) => new RateLimiterMemory(config) as unknown as AttemptLimiter,
+      '(config) => limiter',
+    );
+    this.remoteAddress = checkFunction(`${AT}.remoteAddress`, options.remoteAddress, defaultRemoteAddress, '(req) => address');
     const limits: Partial<Record<Kind, Limit>> = {};
     for (const kind of Object.keys(BRUTE_FORCE_DEFAULTS) as Kind[]) {
       const limit = resolveLimit(kind, options[kind], create);
       if (limit) limits[kind] = limit;
     }
+    const slowdowns: Partial<Record<Identifier, Slowdown>> = {};
+    const slow = options.slowdown;
+    if (slow !== false) {
+      if (slow !== undefined && !isPlainObject(slow)) throw new TokengateConfigError('ERR_TOKENGATE_TYPE', `${AT}.slowdown must be { username?, clientId? } or false.`);
+      checkKnownKeys(`${AT}.slowdown`, slow ?? {}, ['username', 'clientId']);
+      for (const kind of Object.keys(SLOWDOWN_DEFAULTS) as Identifier[]) {
+        const given = slow?.[kind];
+        const s = given === undefined && !SLOWDOWN_ON_BY_DEFAULT[kind] ? undefined : resolveSlowdown(kind, given, create);
+        if (s) slowdowns[kind] = s;
+      }
+    }
     this.limits = Object.freeze(limits);
-    this.remoteAddress = remote;
+    this.slowdowns = Object.freeze(slowdowns);
     this.logger = logger;
   }
 
@@ -306,22 +453,31 @@ export class BruteForceGuard {
     return new Attempt(this, req);
   }
 
-  /** Forget the failures counted for a username, a client id and/or an address (e.g. after support verified the user). */
+  /** Forget counted failures (e.g. after support verified the user); see {@link ResetTarget}. */
   async reset(target: ResetTarget): Promise<void> {
     const { username, clientId, address } = this.limits;
-    await Promise.all([
-      target.username !== undefined && username?.limiter.delete(usernameKey(target.username)),
-      target.clientId !== undefined && clientId?.limiter.delete(hashedKey(target.clientId)),
-      target.address !== undefined && address?.limiter.delete(addressKey(target.address)),
-    ]);
+    const at = target.address === undefined ? undefined : addressKey(target.address);
+    const jobs: (Promise<unknown> | undefined)[] = [];
+    for (const [kind, id, limit] of [
+      ['username', target.username, username],
+      ['clientId', target.clientId, clientId],
+    ] as const) {
+      if (id === undefined) continue;
+      const key = identifierKey(kind, id);
+      jobs.push(this.slowdowns[kind]?.limiter.delete(key));
+      if (at !== undefined) jobs.push(limit?.limiter.delete(`${key}:${at}`));
+    }
+    if (at !== undefined) jobs.push(address?.limiter.delete(at));
+    await Promise.all(jobs);
   }
 }
 
 /** Validate `options.bruteForce` once, at start-up; `undefined` when turned off. */
 export function resolveBruteForce(value: unknown, logger: Logger): BruteForceGuard | undefined {
   if (value === false) return undefined;
-  if (value !== undefined && (value === null || typeof value !== 'object')) {
-    throw new Error('oauthServer: options.bruteForce must be an object such as { username: { points: 10, duration: 900 } }, or false to turn the limits off.');
+  if (value !== undefined && !isPlainObject(value)) {
+    throw new TokengateConfigError('ERR_TOKENGATE_TYPE', `${AT} must be an object such as { username: { points: 10, duration: 900 } }, or false to turn the limits off.`);
   }
+  checkKnownKeys(AT, value ?? {}, ['username', 'clientId', 'address', 'slowdown', 'createLimiter', 'remoteAddress']);
   return new BruteForceGuard((value ?? {}) as BruteForceOptions, logger);
 }

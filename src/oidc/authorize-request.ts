@@ -3,7 +3,7 @@
  * the client and its redirect URI are trusted, so every error here goes back to the client.
  * @packageDocumentation
  */
-import { InvalidRequest } from '../errors';
+import { InvalidRequest } from '../core/errors';
 import type { Params } from '../http/body';
 import type { Client } from '../stores/types';
 import { parseClaimsParameter, type ClaimsRequest } from './claims';

@@ -3,7 +3,7 @@
  * Core §5.4), plus claims asked for one by one with the `claims` request parameter (§5.5).
  * @packageDocumentation
  */
-import { InvalidRequest } from '../errors';
+import { InvalidRequest } from '../core/errors';
 
 /** The standard claims each scope stands for (OIDC Core §5.4). */
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = Object.freeze({

@@ -5,7 +5,7 @@
  * request said `prompt=none`.
  * @packageDocumentation
  */
-import { OAuthError } from '../errors';
+import { OAuthError } from '../core/errors';
 
 /** `login_required`: `prompt=none`, and nobody is signed in (or not recently enough for `max_age`). */
 export class LoginRequired extends OAuthError {

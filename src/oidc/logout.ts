@@ -9,10 +9,10 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import type { ServerContext } from '../context';
+import type { ServerContext } from '../endpoints/context';
 import { addQuery } from '../endpoints/authorize';
-import type { Handler } from '../endpoints/token';
-import { InvalidRequest, OAuthError, ServerError } from '../errors';
+import type { Handler } from '../core/http';
+import { InvalidRequest, OAuthError, ServerError } from '../core/errors';
 import { readParams, type Params, type Request } from '../http/body';
 import { sendErrorPage } from '../http/error-page';
 import type { Client } from '../stores/types';

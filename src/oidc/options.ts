@@ -3,10 +3,11 @@
  * @packageDocumentation
  */
 import { generateKeyPairSync } from 'node:crypto';
-import type { Logger } from '../options';
+import type { Logger } from '../core/logging';
 import type { Client, User } from '../stores/types';
 import { resolveKey, type ResolvedKey, type SigningAlgorithm } from '../tokens/keys';
-import { SCOPE_TOKEN } from '../scopes';
+import { SCOPE_TOKEN } from '../core/scopes';
+import { TokengateConfigError } from '../core/config';
 
 /** What the claims hook is told besides the user. */
 export interface ClaimsInfo {
@@ -108,7 +109,7 @@ export interface ResolvedOpenId {
 export const ID_TOKEN_ALGORITHMS: readonly SigningAlgorithm[] = ['RS256', 'PS256', 'ES256', 'ES384'];
 
 function fail(message: string): never {
-  throw new Error(`oauthServer: options.openid${message}`);
+  throw new TokengateConfigError('ERR_TOKENGATE_OPENID', `oauthServer: options.openid${message}`);
 }
 
 function path(name: string, value: unknown, fallback: string): string {

@@ -3,9 +3,9 @@
  * UserInfo ask of it. Built once by `oauthServer` when `options.openid` is given.
  * @packageDocumentation
  */
-import { nowSeconds } from '../clock';
-import { UnauthorizedClient } from '../errors';
-import type { TokenResponseExtension } from '../grants/types';
+import { nowSeconds } from '../core/clock';
+import { UnauthorizedClient } from '../core/errors';
+import type { TokenResponseExtension } from '../tokens/issue';
 import type { Client, ClientStore, OpenIdGrant, User, UserStore } from '../stores/types';
 import type { ResolvedKey } from '../tokens/keys';
 import type { OidcAuthorizeRequest } from './authorize-request';

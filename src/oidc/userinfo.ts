@@ -7,14 +7,14 @@
 import type { ServerResponse } from 'node:http';
 import type { AuthInfo } from '../bearer/auth-info';
 import { createGuard, type GuardContext } from '../bearer/require-token';
-import { InvalidRequest, InvalidToken, OAuthError } from '../errors';
-import type { Handler } from '../endpoints/token';
+import { InvalidRequest, InvalidToken, OAuthError } from '../core/errors';
+import type { Handler } from '../core/http';
 import type { Request } from '../http/body';
 import type { CorsPolicy } from '../http/cors';
 import { safeDescription } from '../http/description';
 import { sendError, sendJson } from '../http/respond';
 import type { ClientStore, TokenStore } from '../stores/types';
-import { hashToken } from '../tokens/crypto';
+import { hashToken } from '../core/crypto';
 import { isJwt } from '../tokens/jwt';
 import type { OpenIdProvider } from './provider';
 

@@ -4,57 +4,24 @@
  * its registration access token.
  * @packageDocumentation
  */
+import { configError } from '../core/config';
 import { LRUCache } from 'lru-cache';
-import { nowSeconds } from '../clock';
-import type { ServerContext } from '../context';
-import { InvalidRequest, InvalidToken, OAuthError, TooManyRequests } from '../errors';
-import { readJson, type Request } from '../http/body';
+import { nowSeconds } from '../core/clock';
+import type { ServerContext } from '../endpoints/context';
+import { InvalidRequest, InvalidToken, OAuthError, TooManyRequests } from '../core/errors';
+import { readJson } from '../http/body';
+import type { Request } from '../core/http';
 import { sendError, sendJson } from '../http/respond';
 import { addressKey, defaultRemoteAddress, type RemoteAddressFn } from '../limits/remote-address';
-import type { Logger } from '../options';
+import type { Logger } from '../core/logging';
+import type { RegistrationOptions } from './options';
+
+export type { RegistrationOptions, RegistrationPolicyResult } from './options';
 import type { Client, ClientStore } from '../stores/types';
-import { hashClientSecret, hashToken, randomToken, safeEqual, verifyClientSecret } from '../tokens/crypto';
-import type { Handler } from '../endpoints/token';
+import { hashClientSecret, hashToken, randomToken, safeEqual, verifyClientSecret } from '../core/crypto';
+import type { Handler } from '../core/http';
 import { clientRevocationId, REGISTERED_CLIENT_PREFIX } from './client-revocation';
 import { InvalidClientMetadata, validateMetadata, type ClientMetadata } from './metadata';
-
-/**
- * What a registration `policy` hook returns: the metadata to register (as given, or adjusted,
- * e.g. a narrower `scope`), or `false` to refuse the registration.
- */
-export type RegistrationPolicyResult = Record<string, unknown> | false;
-
-/**
- * `options.registration`: turns on dynamic client registration (RFC 7591). Closed unless one
- * of `open`, `initialAccessToken` or `policy` is given.
- *
- * @example
- * ```ts
- * registration: { open: true }                                    // anyone may register
- * registration: { initialAccessToken: process.env.REG_TOKEN }    // RFC 7591 §3: a bearer token is required
- * registration: { policy: (metadata, req) => metadata.client_name ? metadata : false }
- * ```
- */
-export interface RegistrationOptions {
-  /** Anyone may register (MCP clients expect this). */
-  open?: boolean;
-  /** Registration requires `Authorization: Bearer <one of these>` (RFC 7591 §3, the initial access token). */
-  initialAccessToken?: string | string[];
-  /**
-   * Asked with every valid request's metadata and the request: return the metadata to
-   * register (possibly adjusted; it is validated again) or `false` to refuse. May throw an
-   * `OAuthError` of its own. With neither `open` nor `initialAccessToken`, the hook alone decides.
-   */
-  policy?: (metadata: Readonly<Record<string, unknown>>, req: Request) => RegistrationPolicyResult | Promise<RegistrationPolicyResult>;
-  /** Path of the registration endpoint, relative to where the middleware is mounted. Default `/oauth/register`. */
-  path?: string;
-  /** Scopes a registered client may have. Default: `scopesSupported` and every scope of `resources`. */
-  scopes?: string[];
-  /** Registrations per remote address: `{ points, duration }` (seconds). Default 20 per hour; `false` turns it off. */
-  perAddress?: { points: number; duration: number } | false;
-  /** The remote address for `perAddress`. Default: Express's `req.ip`, else the socket's peer. */
-  remoteAddress?: RemoteAddressFn;
-}
 
 /** Registration options after validation. */
 export interface ResolvedRegistration {
@@ -106,31 +73,31 @@ export class AddressLimiter {
 export function resolveRegistration(value: unknown, clients: ClientStore, defaultScopes: readonly string[], logger: Logger): ResolvedRegistration | undefined {
   if (value === undefined) return undefined;
   const r = value as RegistrationOptions;
-  if (!r || typeof r !== 'object') throw new Error('oauthServer: options.registration must be { open: true }, { initialAccessToken }, or { policy }.');
+  if (!r || typeof r !== 'object') configError('ERR_TOKENGATE_REGISTRATION', 'oauthServer: options.registration must be { open: true }, { initialAccessToken }, or { policy }.');
   const tokens = r.initialAccessToken === undefined ? [] : Array.isArray(r.initialAccessToken) ? r.initialAccessToken : [r.initialAccessToken];
-  if (!tokens.every((t) => typeof t === 'string' && t.length >= 16)) throw new Error('oauthServer: options.registration.initialAccessToken must be a string (or strings) of at least 16 characters.');
-  if (r.open !== undefined && typeof r.open !== 'boolean') throw new Error('oauthServer: options.registration.open must be true or false.');
-  if (r.policy !== undefined && typeof r.policy !== 'function') throw new Error('oauthServer: options.registration.policy must be a function (metadata, req) returning the metadata or false.');
-  if (r.open === true && tokens.length > 0) throw new Error('oauthServer: options.registration: give open or initialAccessToken, not both.');
+  if (!tokens.every((t) => typeof t === 'string' && t.length >= 16)) configError('ERR_TOKENGATE_REGISTRATION', 'oauthServer: options.registration.initialAccessToken must be a string (or strings) of at least 16 characters.');
+  if (r.open !== undefined && typeof r.open !== 'boolean') configError('ERR_TOKENGATE_REGISTRATION', 'oauthServer: options.registration.open must be true or false.');
+  if (r.policy !== undefined && typeof r.policy !== 'function') configError('ERR_TOKENGATE_REGISTRATION', 'oauthServer: options.registration.policy must be a function (metadata, req) returning the metadata or false.');
+  if (r.open === true && tokens.length > 0) configError('ERR_TOKENGATE_REGISTRATION', 'oauthServer: options.registration: give open or initialAccessToken, not both.');
   if (r.open !== true && tokens.length === 0 && r.policy === undefined) {
-    throw new Error('oauthServer: options.registration must say who may register: { open: true }, { initialAccessToken }, or { policy }.');
+    configError('ERR_TOKENGATE_REGISTRATION', 'oauthServer: options.registration must say who may register: { open: true }, { initialAccessToken }, or { policy }.');
   }
   if (typeof clients.registerClient !== 'function' || typeof clients.updateClient !== 'function' || typeof clients.deleteClient !== 'function') {
     logger.warn('options.registration is set, but the client store has no registerClient/updateClient/deleteClient: client registration (RFC 7591) is OFF.');
     return undefined;
   }
   const path = r.path ?? '/oauth/register';
-  if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) throw new Error(`oauthServer: options.registration.path must be a path starting with "/" (got ${String(path)}).`);
+  if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) configError('ERR_TOKENGATE_PATH', `oauthServer: options.registration.path must be a path starting with "/" (got ${String(path)}).`);
   const scopes = r.scopes ?? defaultScopes;
-  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) throw new Error('oauthServer: options.registration.scopes must be an array of scopes.');
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) configError('ERR_TOKENGATE_REGISTRATION', 'oauthServer: options.registration.scopes must be an array of scopes.');
   let limiter: AddressLimiter | undefined;
   if (r.perAddress !== false) {
     const { points, duration } = r.perAddress ?? { points: 20, duration: 3600 };
     if (!Number.isInteger(points) || points <= 0 || !Number.isFinite(duration) || duration <= 0) {
-      throw new Error('oauthServer: options.registration.perAddress must be { points, duration } with positive numbers, or false.');
+      configError('ERR_TOKENGATE_NUMBER', 'oauthServer: options.registration.perAddress must be { points, duration } with positive numbers, or false.');
     }
     const remote = r.remoteAddress ?? defaultRemoteAddress;
-    if (typeof remote !== 'function') throw new Error('oauthServer: options.registration.remoteAddress must be a function (req) => address.');
+    if (typeof remote !== 'function') configError('ERR_TOKENGATE_REGISTRATION', 'oauthServer: options.registration.remoteAddress must be a function (req) => address.');
     limiter = new AddressLimiter(points, duration * 1000, remote);
   }
   return Object.freeze({ path, open: r.open === true, initialAccessTokens: Object.freeze([...tokens]), policy: r.policy, scopes: Object.freeze([...new Set(scopes)]), limiter });

@@ -3,8 +3,8 @@
  * form it is stored in and echoed back. Errors are the ones RFC 7591 §3.2.2 names.
  * @packageDocumentation
  */
-import { OAuthError } from '../errors';
-import { SCOPE_TOKEN } from '../scopes';
+import { OAuthError } from '../core/errors';
+import { SCOPE_TOKEN } from '../core/scopes';
 import type { ClientMetadata, GrantType, RegisteredAuthMethod } from '../stores/types';
 
 export type { ClientMetadata, RegisteredAuthMethod };

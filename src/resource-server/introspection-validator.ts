@@ -6,9 +6,9 @@
  */
 import type { TokenValidator, ValidatedToken } from '../bearer/auth-info';
 import { validated } from '../bearer/local-validator';
-import { InvalidToken } from '../errors';
-import type { Logger } from '../options';
-import { hashToken } from '../tokens/crypto';
+import { InvalidToken } from '../core/errors';
+import type { Logger } from '../core/logging';
+import { hashToken } from '../core/crypto';
 import { fetchJson, type IssuerDiscovery } from './discovery';
 
 /** What {@link introspectionValidator} needs. */

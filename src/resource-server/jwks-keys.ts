@@ -5,8 +5,8 @@
  * @packageDocumentation
  */
 import jwksRsa from 'jwks-rsa';
-import { InvalidToken } from '../errors';
-import type { Logger } from '../options';
+import { InvalidToken } from '../core/errors';
+import type { Logger } from '../core/logging';
 import { fetchJson, type IssuerDiscovery } from './discovery';
 import type { KeySource } from './jwt-validator';
 

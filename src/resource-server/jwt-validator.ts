@@ -8,7 +8,7 @@ import { createSecretKey, KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { TokenValidator } from '../bearer/auth-info';
 import { validated } from '../bearer/local-validator';
-import { InvalidToken } from '../errors';
+import { InvalidToken } from '../core/errors';
 import { isAccessTokenClaims } from '../tokens/jwt';
 
 /** The key that verifies a token with this `kid` and `alg`; throws `InvalidToken` when there is none. */

@@ -8,14 +8,15 @@ import { KeyObject } from 'node:crypto';
 import type { TokenValidator } from '../bearer/auth-info';
 import { TokenCache } from '../bearer/cache';
 import { createGuard, type GuardContext, type Middleware, type RequireTokenOptions } from '../bearer/require-token';
-import { InvalidToken } from '../errors';
-import { consoleLogger, type Logger } from '../options';
+import { InvalidToken } from '../core/errors';
+import { consoleLogger, type Logger } from '../core/logging';
+import { checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, isPlainObject, TokengateConfigError, type ConfigErrorCode } from '../core/config';
 import type { SigningAlgorithm } from '../tokens/keys';
 import { isJwt } from '../tokens/jwt';
 import { IssuerDiscovery } from './discovery';
 import type { ServerResponse } from 'node:http';
 import type { Request } from '../http/body';
-import { isResourceUri } from '../resources';
+import { isResourceUri } from '../resources/indicators';
 import { buildResourceMetadata, resourceMetadataMiddleware, resourceMetadataUrl } from '../endpoints/resource-metadata';
 import { introspectionValidator } from './introspection-validator';
 import { jwksKeySource } from './jwks-keys';
@@ -94,41 +95,51 @@ export interface ResourceGuard extends Middleware {
 
 const ASYMMETRIC: readonly SigningAlgorithm[] = ['ES256', 'ES384', 'RS256', 'PS256'];
 
-function fail(message: string): never {
-  throw new Error(`requireToken: ${message}`);
+const AT = 'requireToken: options';
+
+/** Every key of {@link ResourceServerOptions}; anything else is refused at start-up. */
+const OPTION_NAMES = [
+  'issuer',
+  'audience',
+  'jwksUri',
+  'secret',
+  'algorithms',
+  'introspection',
+  'clockTolerance',
+  'timeout',
+  'jwks',
+  'cache',
+  'maxBodyBytes',
+  'logger',
+  'scope',
+  'allowBody',
+  'allowQuery',
+  'realm',
+  'resource',
+  'resourceName',
+  'scopesSupported',
+] as const;
+type Unlisted = Exclude<keyof ResourceServerOptions, (typeof OPTION_NAMES)[number]>;
+const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyOptionListed;
+
+function fail(code: ConfigErrorCode, message: string): never {
+  throw new TokengateConfigError(code, `${AT}.${message}`);
 }
 
-function checkUrl(name: string, value: unknown): string {
-  if (typeof value !== 'string') fail(`${name} must be an absolute URL such as "https://auth.example.com".`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    fail(`${name} must be an absolute URL (got "${value}").`);
-  }
-  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) fail(`${name} must use https; http is allowed only for localhost (got "${value}").`);
-  return value;
-}
-
-function seconds(name: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    fail(`${name} must be a ${allowZero ? 'number ≥ 0' : 'positive number'} (got ${String(value)}).`);
-  }
-  return value;
-}
+const seconds = (name: string, value: unknown, fallback: number, allowZero = false): number =>
+  checkNumber(`${AT}.${name}`, value, fallback, { exclusiveMin: !allowZero });
 
 function checkAudience(audience: unknown): readonly string[] {
   if (typeof audience === 'string' && audience !== '') return [audience];
   if (Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string' && a !== '')) return [...audience];
-  fail('audience is required: the `audience` option of the authorization server (by default its issuer), or give `resource`.');
+  fail('ERR_TOKENGATE_TYPE', 'audience is required: the `audience` option of the authorization server (by default its issuer), or give `resource`.');
 }
 
 function checkSecret(secret: ResourceServerOptions['secret']): void {
   const size = secret instanceof KeyObject ? (secret.symmetricKeySize ?? 0) : typeof secret === 'string' || Buffer.isBuffer(secret) ? Buffer.byteLength(secret) : -1;
-  if (size < 0) fail('secret must be a string, Buffer or secret KeyObject.');
-  if (size < 32) fail('secret must be at least 32 bytes (the HS256 key of the authorization server).');
+  if (size < 0) fail('ERR_TOKENGATE_TYPE', 'secret must be a string, Buffer or secret KeyObject.');
+  if (size < 32) fail('ERR_TOKENGATE_KEY', 'secret must be at least 32 bytes (the HS256 key of the authorization server).');
 }
 
 /**
@@ -155,22 +166,21 @@ function checkSecret(secret: ResourceServerOptions['secret']): void {
  * ```
  */
 export function requireToken(options: ResourceServerOptions): ResourceGuard {
-  if (!options || typeof options !== 'object') fail('options with at least { issuer, audience } are required.');
-  const issuer = checkUrl('issuer', options.issuer);
-  if (new URL(issuer).search || new URL(issuer).hash || issuer.includes('#') || issuer.includes('?')) fail(`issuer must not have a query or fragment (got "${issuer}").`);
+  if (!isPlainObject(options)) configError('ERR_TOKENGATE_OPTIONS_REQUIRED', 'requireToken(options): options with at least { issuer, audience } are required.');
+  checkKnownKeys(AT, options, OPTION_NAMES);
+  const issuer = checkHttpsUrl(`${AT}.issuer`, options.issuer, { issuer: true });
   const resource = options.resource;
-  if (resource !== undefined && (typeof resource !== 'string' || !isResourceUri(resource))) fail(`resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(resource)}).`);
+  if (resource !== undefined && (typeof resource !== 'string' || !isResourceUri(resource))) fail('ERR_TOKENGATE_RESOURCE', `resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(resource)}).`);
   const audience = checkAudience(options.audience ?? resource);
-  const logger = options.logger ?? consoleLogger;
-  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') fail('logger must have warn() and error() methods.');
-  if (options.jwksUri !== undefined && options.secret !== undefined) fail('give jwksUri or secret, not both.');
-  if (options.jwksUri !== undefined) checkUrl('jwksUri', options.jwksUri);
+  const logger = checkLogger(`${AT}.logger`, options.logger ?? consoleLogger);
+  if (options.jwksUri !== undefined && options.secret !== undefined) fail('ERR_TOKENGATE_CONFLICT', 'jwksUri and options.secret: give jwksUri or secret, not both.');
+  if (options.jwksUri !== undefined) checkHttpsUrl(`${AT}.jwksUri`, options.jwksUri);
   if (options.secret !== undefined) checkSecret(options.secret);
   const timeoutMs = seconds('timeout', options.timeout, 5000);
   const clockTolerance = seconds('clockTolerance', options.clockTolerance, 0, true);
   const algorithms = options.algorithms ?? [...ASYMMETRIC];
   if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((a) => ASYMMETRIC.includes(a))) {
-    fail(`algorithms must be a non-empty list of ${ASYMMETRIC.join(', ')}; for HS256 give \`secret\` instead.`);
+    fail('ERR_TOKENGATE_CHOICE', `algorithms must be a non-empty list of ${ASYMMETRIC.join(', ')}; for HS256 give \`secret\` instead.`);
   }
   const discovery = new IssuerDiscovery(issuer, timeoutMs);
 
@@ -179,9 +189,9 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
   let maxStaleness = Infinity;
   if (introspection !== undefined) {
     if (!introspection || typeof introspection.clientId !== 'string' || typeof introspection.clientSecret !== 'string') {
-      fail('introspection needs { clientId, clientSecret }: the credentials of a client registered with resourceServer: true.');
+      fail('ERR_TOKENGATE_TYPE', 'introspection needs { clientId, clientSecret }: the credentials of a client registered with resourceServer: true.');
     }
-    if (introspection.endpoint !== undefined) checkUrl('introspection.endpoint', introspection.endpoint);
+    if (introspection.endpoint !== undefined) checkHttpsUrl(`${AT}.introspection.endpoint`, introspection.endpoint);
     maxStaleness = seconds('introspection.maxStaleness', introspection.maxStaleness, 30, true);
     introspect = introspectionValidator({
       issuer,
@@ -216,8 +226,7 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
     throw new InvalidToken('The access token is not a JWT this resource server can verify.');
   };
 
-  const cacheMax = options.cache?.max ?? 10_000;
-  if (!Number.isInteger(cacheMax) || cacheMax < 0) fail('cache.max must be a whole number ≥ 0.');
+  const cacheMax = checkNumber(`${AT}.cache.max`, options.cache?.max, 10_000, { integer: true });
   const context: GuardContext = {
     validate,
     // Introspected answers are reused for at most maxStaleness; verified JWTs until their exp.

@@ -4,7 +4,7 @@
  * event emitter.
  * @packageDocumentation
  */
-import type { Logger } from '../options';
+import type { Logger } from '../core/logging';
 import type { RevocationEvent } from './types';
 
 type Listener = (event: RevocationEvent) => void;

@@ -4,7 +4,7 @@
  */
 import type { MemoryClientInput } from '../stores/memory/clients';
 import type { Client, ClientStore } from '../stores/types';
-import { hashClientSecret, hashToken, randomToken, verifyClientSecret } from '../tokens/crypto';
+import { hashClientSecret, hashToken, randomToken, verifyClientSecret } from '../core/crypto';
 import { deletionKillsTokens } from './client-deletion';
 import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type ItFn, type KitTestApi } from './harness';
 

@@ -135,7 +135,7 @@ export function once<T>(make: () => T | Promise<T>): () => Promise<T> {
 }
 
 /** Unix time in whole seconds, the unit of every time in a store. */
-export { nowSeconds } from '../clock';
+export { nowSeconds } from '../core/clock';
 
 /** Resolve after `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { TokenKind, TokenRecord, TokenStore } from '../stores/types';
-import { hashToken, randomToken } from '../tokens/crypto';
+import { hashToken, randomToken } from '../core/crypto';
 import type { ItFn, KitTestApi } from './harness';
 import { marker, nowSeconds } from './harness';
 

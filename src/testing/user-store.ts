@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { MemoryUserInput } from '../stores/memory/users';
 import type { UserStore } from '../stores/types';
-import { randomToken } from '../tokens/crypto';
+import { randomToken } from '../core/crypto';
 import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type KitTestApi } from './harness';
 
 /** A user as the kit hands it to {@link UserStoreHarness.create}: id, username and plain password. */

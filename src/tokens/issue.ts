@@ -5,10 +5,10 @@
  */
 import type { ResolvedOptions } from '../options';
 import type { Client, OpenIdGrant, TokenRecord, TokenStore } from '../stores/types';
-import { hashToken, randomToken } from './crypto';
+import { hashToken, randomToken } from '../core/crypto';
 import { JwtSigner, type AccessTokenClaims } from './jwt';
-import { nowSeconds } from '../clock';
-import { audienceOf } from '../resources';
+import { nowSeconds } from '../core/clock';
+import { audienceOf } from '../resources/indicators';
 
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -139,3 +139,10 @@ export class TokenIssuer {
     await this.tokens.revoke({ familyId, until: nowSeconds() + lifetime + this.options.clockTolerance });
   }
 }
+
+/**
+ * Adds members to the token response of a grant that redeems a code or a refresh token (for
+ * example OpenID Connect's `id_token`), after the tokens are issued and before the code or
+ * refresh token is consumed, so a failure here leaves it usable for a retry.
+ */
+export type TokenResponseExtension = (redeemed: { client: Client; record: TokenRecord; request: IssueRequest; response: TokenResponse }) => Promise<void>;

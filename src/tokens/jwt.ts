@@ -5,8 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { nowSeconds } from '../clock';
-import { InvalidToken } from '../errors';
+import { nowSeconds } from '../core/clock';
+import { InvalidToken } from '../core/errors';
 import { jwsHeader, jwsPayload, splitCompact, verifyJwsSignature, type CompactJws } from './jws';
 import type { ResolvedKey } from './keys';
 

@@ -4,9 +4,9 @@
  * refresh token by the hash the store keeps.
  * @packageDocumentation
  */
-import type { ServerContext } from '../context';
-import { InvalidToken } from '../errors';
-import { hashToken } from './crypto';
+import type { ServerContext } from '../endpoints/context';
+import { InvalidToken } from '../core/errors';
+import { hashToken } from '../core/crypto';
 import { isJwt } from './jwt';
 import { verifyLiveJwt } from './verify-access';
 import { clientRevocationId } from '../registration/client-revocation';

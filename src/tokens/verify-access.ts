@@ -4,7 +4,7 @@
  * introspection endpoints, so they can never disagree about a token.
  * @packageDocumentation
  */
-import { InvalidToken } from '../errors';
+import { InvalidToken } from '../core/errors';
 import type { TokenStore } from '../stores/types';
 import type { AccessTokenClaims, JwtVerifier } from './jwt';
 import { clientRevocationId } from '../registration/client-revocation';

@@ -5,7 +5,7 @@
  */
 import { createSecretKey, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { InvalidToken } from '../../src/errors';
+import { InvalidToken } from '../../src/core/errors';
 import { JwtVerifier } from '../../src/tokens/jwt';
 import { resolveKey } from '../../src/tokens/keys';
 

@@ -1,5 +1,5 @@
 import type { RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
-import { nowSeconds } from '../../clock';
+import { nowSeconds } from '../../core/clock';
 import { Interner } from './interner';
 import { KeyIndex } from './key-index';
 

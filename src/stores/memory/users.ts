@@ -1,5 +1,6 @@
-import { hashPassword, verifyPassword } from '../../tokens/crypto';
+import { hashPassword, verifyPassword } from '../../core/crypto';
 import type { User, UserStore } from '../types';
+import { TokengateConfigError } from '../../core/config';
 
 /** A user as given to {@link memoryStores}: an id, a username and the plain password. */
 export interface MemoryUserInput {
@@ -34,8 +35,8 @@ export function memoryUserStore(users: readonly MemoryUserInput[]): MemoryUserSt
   const byUsername = new Map<string, Entry>();
   const byId = new Map<string, User>();
   for (const { password, username, ...user } of users) {
-    if (byUsername.has(username)) throw new Error(`memoryStores: username "${username}" is listed twice; usernames must be unique.`);
-    if (byId.has(user.id)) throw new Error(`memoryStores: user id "${user.id}" is listed twice; ids must be unique.`);
+    if (byUsername.has(username)) throw new TokengateConfigError('ERR_TOKENGATE_USER', `memoryStores: username "${username}" is listed twice; usernames must be unique.`);
+    if (byId.has(user.id)) throw new TokengateConfigError('ERR_TOKENGATE_USER', `memoryStores: user id "${user.id}" is listed twice; ids must be unique.`);
     const frozen = Object.freeze({ ...user, username }) as User;
     const passwordHash = hashPassword(password);
     passwordHash.catch(() => undefined); // surfaced on first use instead of as an unhandled rejection

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../options';
+import type { Logger } from '../../core/logging';
 import { RevocationListeners } from '../revocation-listeners';
 import type { RevocationEvent } from '../types';
 import type { PgPool, PgPoolClient } from './pool';

@@ -4,8 +4,9 @@
  */
 import type { MemoryClientInput } from '../memory/clients';
 import type { Client, ClientStore } from '../types';
-import { hashClientSecret } from '../../tokens/crypto';
+import { hashClientSecret } from '../../core/crypto';
 import { guarded, isPool, storable, type PgPool } from './pool';
+import { TokengateConfigError } from '../../core/config';
 
 /** A client to register: a {@link Client} with its plain `secret` (hashed before it is stored), as for `memoryStores`. */
 export type PostgresClientInput = MemoryClientInput;
@@ -100,7 +101,7 @@ function checkInput(c: PostgresClientInput): void {
  * ```
  */
 export function postgresClientStore(options: PostgresStoreOptions): PostgresClientStore {
-  if (!options || !isPool(options.pool)) throw new Error('postgresClientStore: options.pool must be a pg Pool, e.g. postgresClientStore({ pool: new Pool() }).');
+  if (!options || !isPool(options.pool)) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'postgresClientStore: options.pool must be a pg Pool, e.g. postgresClientStore({ pool: new Pool() }).');
   const { pool } = options;
   return {
     async findClient(clientId) {

@@ -4,7 +4,7 @@
  * needed to compile against `tokengate/postgres`: any `pg.Pool` fits.
  * @packageDocumentation
  */
-import { TemporarilyUnavailable } from '../../errors';
+import { TemporarilyUnavailable } from '../../core/errors';
 
 /** What a query resolves to (a subset of `pg`'s `QueryResult`). */
 export interface PgResult<R> {

@@ -3,11 +3,12 @@
  * revocations in PostgreSQL, shared by every instance of the app.
  * @packageDocumentation
  */
-import { consoleLogger, type Logger } from '../../options';
+import { consoleLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { PgRevocationChannel } from './channel';
 import { guarded, isPool, storable, transaction, type PgPool } from './pool';
-import { nowSeconds } from '../../clock';
+import { nowSeconds } from '../../core/clock';
+import { checkNumber, TokengateConfigError } from '../../core/config';
 
 /** Options for {@link postgresTokenStore}. */
 export interface PostgresTokenStoreOptions {
@@ -117,7 +118,7 @@ const FIND = 'SELECT * FROM tokengate_tokens WHERE id = $1 AND kind = $2 AND exp
 function checkChannel(channel: unknown): string {
   if (channel === undefined) return 'tokengate_revocations';
   if (typeof channel !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
-    throw new Error(`postgresTokenStore: options.channel must be lower-case letters, digits and _ (at most 63, not starting with a digit); got ${String(channel)}.`);
+    throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', `postgresTokenStore: options.channel must be lower-case letters, digits and _ (at most 63, not starting with a digit); got ${String(channel)}.`);
   }
   return channel;
 }
@@ -152,10 +153,9 @@ function checkChannel(channel: unknown): string {
  * ```
  */
 export function postgresTokenStore(options: PostgresTokenStoreOptions): PostgresTokenStore {
-  if (!options || !isPool(options.pool)) throw new Error('postgresTokenStore: options.pool must be a pg Pool, e.g. postgresTokenStore({ pool: new Pool() }).');
+  if (!options || !isPool(options.pool)) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'postgresTokenStore: options.pool must be a pg Pool, e.g. postgresTokenStore({ pool: new Pool() }).');
   const { pool } = options;
-  const heartbeatMs = options.heartbeatMs ?? 2000;
-  if (!Number.isInteger(heartbeatMs) || heartbeatMs <= 0) throw new Error(`postgresTokenStore: options.heartbeatMs must be a positive whole number of milliseconds (got ${String(heartbeatMs)}).`);
+  const heartbeatMs = checkNumber('postgresTokenStore: options.heartbeatMs', options.heartbeatMs, 2000, { integer: true, min: 1, unit: 'milliseconds' });
   const channelName = checkChannel(options.channel);
   const logger = options.logger ?? consoleLogger;
   const channel = new PgRevocationChannel({ pool, channel: channelName, heartbeatMs, logger });

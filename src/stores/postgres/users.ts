@@ -4,9 +4,10 @@
  */
 import type { MemoryUserInput } from '../memory/users';
 import type { User, UserStore } from '../types';
-import { hashPassword, randomToken, verifyPassword } from '../../tokens/crypto';
+import { hashPassword, randomToken, verifyPassword } from '../../core/crypto';
 import type { PostgresStoreOptions } from './clients';
 import { guarded, isPool, storable } from './pool';
+import { TokengateConfigError } from '../../core/config';
 
 /** A user to register: id, username, plain password (hashed with scrypt before it is stored) and any profile fields. */
 export type PostgresUserInput = MemoryUserInput;
@@ -47,7 +48,7 @@ const toUser = (row: UserRow): User => ({ ...row.profile, id: row.id, username: 
  * ```
  */
 export function postgresUserStore(options: PostgresStoreOptions): PostgresUserStore {
-  if (!options || !isPool(options.pool)) throw new Error('postgresUserStore: options.pool must be a pg Pool, e.g. postgresUserStore({ pool: new Pool() }).');
+  if (!options || !isPool(options.pool)) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'postgresUserStore: options.pool must be a pg Pool, e.g. postgresUserStore({ pool: new Pool() }).');
   const { pool } = options;
   let dummyHash: Promise<string> | undefined;
 

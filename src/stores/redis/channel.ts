@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../options';
+import type { Logger } from '../../core/logging';
 import type { RevocationEvent } from '../types';
 import type { RedisConnection } from './connection';
 

@@ -5,7 +5,7 @@
  */
 import type { MemoryClientInput } from '../memory/clients';
 import type { Client, ClientStore } from '../types';
-import { hashClientSecret } from '../../tokens/crypto';
+import { hashClientSecret } from '../../core/crypto';
 import { Guard, type RedisConnection } from './connection';
 import type { RedisClient } from './index';
 

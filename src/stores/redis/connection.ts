@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { EventEmitter } from 'node:events';
-import { TemporarilyUnavailable } from '../../errors';
+import { TemporarilyUnavailable } from '../../core/errors';
 
 /**
  * The part of an ioredis `Redis` or `Cluster` the store uses. Declared here so the store's

@@ -6,12 +6,13 @@
  * @packageDocumentation
  */
 import type { Cluster, Redis } from 'ioredis';
-import { consoleLogger, type Logger } from '../../options';
+import { consoleLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { RevocationChannel } from './channel';
 import { Guard, unavailable, type RedisConnection } from './connection';
 import { CLOCK_MARGIN_MS, CONSUME, keyLayout, REVOKE, SAVE } from './scripts';
-import { nowSeconds } from '../../clock';
+import { nowSeconds } from '../../core/clock';
+import { checkNumber, TokengateConfigError } from '../../core/config';
 
 /** An ioredis client: standalone or Sentinel (`Redis`), or `Cluster`. */
 export type RedisClient = Redis<'legacy'> | Redis<'resp3'> | Cluster<'legacy'> | Cluster<'resp3'>;
@@ -75,13 +76,8 @@ export interface RedisTokenStore extends TokenStore {
 const SCRIPTS = { save: 'tokengateSaveV1', consume: 'tokengateConsumeV1', revoke: 'tokengateRevokeV1' } as const;
 type ScriptCalls = Record<(typeof SCRIPTS)[keyof typeof SCRIPTS], (...args: (string | number)[]) => Promise<unknown>>;
 
-function positive(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new Error(`redisTokenStore: options.${name} must be a positive whole number of milliseconds (got ${String(value)}).`);
-  }
-  return value;
-}
+const positive = (name: string, value: unknown, fallback: number): number =>
+  checkNumber(`redisTokenStore: options.${name}`, value, fallback, { integer: true, min: 1, unit: 'milliseconds' });
 
 function isClient(value: unknown): value is RedisConnection {
   const c = value as Partial<RedisConnection> | undefined;
@@ -127,14 +123,14 @@ function toRecord(json: string, consumedAt: string | null): TokenRecord {
  */
 export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStore {
   if (!options || typeof options !== 'object' || !isClient(options.client)) {
-    throw new Error("redisTokenStore: options.client must be an ioredis client, e.g. redisTokenStore({ client: new Redis(process.env.REDIS_URL) }).");
+    throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', "redisTokenStore: options.client must be an ioredis client, e.g. redisTokenStore({ client: new Redis(process.env.REDIS_URL) }).");
   }
   if (options.subscriber !== undefined && (!isClient(options.subscriber) || (options.subscriber as unknown) === options.client)) {
-    throw new Error('redisTokenStore: options.subscriber must be a second ioredis client (a subscribed connection cannot run commands).');
+    throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'redisTokenStore: options.subscriber must be a second ioredis client (a subscribed connection cannot run commands).');
   }
   const prefix = options.prefix ?? 'tokengate';
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9._:-]+$/.test(prefix)) {
-    throw new Error(`redisTokenStore: options.prefix must be letters, digits and ._:- only (got ${String(prefix)}).`);
+    throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', `redisTokenStore: options.prefix must be letters, digits and ._:- only (got ${String(prefix)}).`);
   }
   const timeoutMs = positive('timeoutMs', options.timeoutMs, 1000);
   const heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 1000);

@@ -3,11 +3,11 @@
  * request may name, the scopes each one has, and the audience (`aud`) that results.
  * @packageDocumentation
  */
-import { InvalidScope, InvalidTarget } from './errors';
-import { grantScopes } from './scopes';
-import { SCOPE_TOKEN } from './scopes';
-import type { Client } from './stores/types';
-import { allValues, type Params } from './http/body';
+import { configError } from '../core/config';
+import { InvalidScope, InvalidTarget } from '../core/errors';
+import { grantScopes, SCOPE_TOKEN } from '../core/scopes';
+import type { Client } from '../stores/types';
+import { allValues, type Params } from '../http/body';
 
 /**
  * One protected resource this server issues tokens for (`options.resources`).
@@ -52,16 +52,16 @@ export function resolveResources(option: unknown): ResourceRegistry {
   const registry = new Map<string, ResolvedResource>();
   if (option === undefined) return registry;
   if (!option || typeof option !== 'object' || Array.isArray(option)) {
-    throw new Error('oauthServer: options.resources must be an object keyed by resource URI, e.g. { "https://mcp.example.com/mcp": { scopes: ["tools:call"] } }.');
+    configError('ERR_TOKENGATE_RESOURCE', 'oauthServer: options.resources must be an object keyed by resource URI, e.g. { "https://mcp.example.com/mcp": { scopes: ["tools:call"] } }.');
   }
   for (const [uri, value] of Object.entries(option as Record<string, unknown>)) {
-    if (!isResourceUri(uri)) throw new Error(`oauthServer: options.resources key "${uri}" must be an absolute URI without a fragment (RFC 8707 §2).`);
+    if (!isResourceUri(uri)) configError('ERR_TOKENGATE_RESOURCE', `oauthServer: options.resources key "${uri}" must be an absolute URI without a fragment (RFC 8707 §2).`);
     const r = (value ?? {}) as ResourceOptions;
-    if (typeof r !== 'object') throw new Error(`oauthServer: options.resources["${uri}"] must be { scopes?, name? }.`);
+    if (typeof r !== 'object') configError('ERR_TOKENGATE_RESOURCE', `oauthServer: options.resources["${uri}"] must be { scopes?, name? }.`);
     if (r.scopes !== undefined && (!Array.isArray(r.scopes) || !r.scopes.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s)))) {
-      throw new Error(`oauthServer: options.resources["${uri}"].scopes must be an array of scope tokens (RFC 6749 §3.3).`);
+      configError('ERR_TOKENGATE_SCOPE', `oauthServer: options.resources["${uri}"].scopes must be an array of scope tokens (RFC 6749 §3.3).`);
     }
-    if (r.name !== undefined && typeof r.name !== 'string') throw new Error(`oauthServer: options.resources["${uri}"].name must be a string.`);
+    if (r.name !== undefined && typeof r.name !== 'string') configError('ERR_TOKENGATE_RESOURCE', `oauthServer: options.resources["${uri}"].name must be a string.`);
     registry.set(uri, Object.freeze({ uri, scopes: r.scopes && Object.freeze([...new Set(r.scopes)]), name: r.name }));
   }
   return registry;

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
-import { safeEqual } from './tokens/crypto';
+import { safeEqual } from './crypto';
 
 /** A `code_challenge_method` this server knows. */
 export type PkceMethod = 'S256' | 'plain';

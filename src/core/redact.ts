@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { OAuthError } from './errors';
-import type { Params } from './http/body';
+import type { Params } from './http';
 
 const MASK = '[redacted]';
 // Parameters that carry credentials or tokens in a token, revocation or introspection request.

@@ -2,12 +2,11 @@
  * What every endpoint and grant of one server shares, built once by `oauthServer`.
  * @packageDocumentation
  */
-import type { TokenResponseExtension } from './grants/types';
-import type { OpenIdProvider } from './oidc/provider';
-import type { ResolvedOptions } from './options';
-import type { ClientStore, TokenStore, UserStore } from './stores/types';
-import type { TokenIssuer } from './tokens/issue';
-import type { JwtVerifier } from './tokens/jwt';
+import type { OpenIdProvider } from '../oidc/provider';
+import type { ResolvedOptions } from '../options';
+import type { ClientStore, TokenStore, UserStore } from '../stores/types';
+import type { TokenIssuer, TokenResponseExtension } from '../tokens/issue';
+import type { JwtVerifier } from '../tokens/jwt';
 
 /** The resolved options, stores and token machinery of one server. */
 export interface ServerContext {

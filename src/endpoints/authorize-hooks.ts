@@ -4,8 +4,8 @@
  * it asks these hooks and either continues or lets the hook's own response stand.
  * @packageDocumentation
  */
-import type { Params } from './http/body';
-import type { Client, User } from './stores/types';
+import type { Params } from '../core/http';
+import type { Client, User } from '../stores/types';
 
 /** What the authorize endpoint has validated before it asks the app about the user. */
 export interface AuthorizeRequestInfo {

@@ -3,7 +3,6 @@
  * @packageDocumentation
  */
 import { InvalidScope } from './errors';
-import type { Client } from './stores/types';
 
 // scope-token = 1*( %x21 / %x23-5B / %x5D-7E ): printable ASCII without space, " and \.
 /** One scope-token of RFC 6749 §3.3. */
@@ -19,11 +18,19 @@ export function parseScope(scope: string | undefined): string[] | undefined {
   return [...new Set(tokens)];
 }
 
+/** What scope granting needs to know of a client (a `Client` of the client store fits). */
+export interface ScopedClient {
+  /** Every scope the client may be granted. */
+  readonly scopes: readonly string[];
+  /** Granted when the request names none. Default: all of `scopes`. */
+  readonly defaultScopes?: readonly string[];
+}
+
 /**
  * The scopes to grant a client: what it asked for if it may have all of it, or its default
  * scopes if it asked for none (RFC 6749 §3.3).
  */
-export function grantScopes(client: Client, requested: string[] | undefined): string[] {
+export function grantScopes(client: ScopedClient, requested: string[] | undefined): string[] {
   if (requested === undefined || requested.length === 0) return [...(client.defaultScopes ?? client.scopes)];
   for (const scope of requested) {
     if (!client.scopes.includes(scope)) throw new InvalidScope(`The client may not ask for the scope "${scope}".`);
