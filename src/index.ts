@@ -20,6 +20,7 @@ export type { ResourceOptions } from './resources/indicators';
 export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget } from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
+export type { PasswordGrantOptions } from './grants/password-options';
 export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions, SignedInUser } from './endpoints/authorize-hooks';
 export type { OpenIdOptions, ClaimsInfo, LogoutInfo } from './oidc/options';
 export type { OpenIdProviderMetadata } from './oidc/discovery';

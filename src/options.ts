@@ -11,6 +11,7 @@ import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
 import { consoleLogger, publishingLogger, type Logger } from './core/logging';
 import { SCOPE_TOKEN } from './core/scopes';
 import { checkFunction, checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, isPlainObject } from './core/config';
+import { resolvePasswordGrant, type PasswordGrantOptions, type ResolvedPasswordGrantOptions } from './grants/password-options';
 import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
 import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources/indicators';
 import type { RegistrationOptions } from './registration/options';
@@ -106,6 +107,8 @@ export interface ServerOptions {
   bodyTimeout?: number;
   /** Lets browser clients on other origins call the token, revocation and metadata endpoints. Default: off. */
   cors?: CorsOptions;
+  /** The password grant: only confidential clients unless `allowPublicClients` (RFC 9700 §2.4). */
+  passwordGrant?: PasswordGrantOptions;
   /**
    * Turns on OpenID Connect (needs `authorize`): ID tokens, UserInfo, discovery and logout.
    * See {@link OpenIdOptions} and docs/openid-connect.md.
@@ -158,6 +161,7 @@ export interface ResolvedOptions {
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
   readonly cors: CorsPolicy | undefined;
+  readonly passwordGrant: ResolvedPasswordGrantOptions;
   /** OpenID Connect, when on. */
   readonly openid: ResolvedOpenId | undefined;
   readonly resources: ResourceRegistry;
@@ -190,6 +194,7 @@ export const SERVER_OPTION_NAMES = [
   'bruteForce',
   'bodyTimeout',
   'cors',
+  'passwordGrant',
   'openid',
   'resources',
   'registration',
@@ -359,6 +364,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bruteForce: resolveBruteForce(options.bruteForce, logger),
     bodyTimeoutMs: checkBodyTimeout(options.bodyTimeout),
     cors: resolveCors(options.cors),
+    passwordGrant: resolvePasswordGrant(options.passwordGrant, logger),
     openid: oidc?.openid,
     resources: resolveResources(options.resources),
   });

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { configError } from './core/config';
+import { RevokedIds } from './tokens/revoked-ids';
 import type { ServerResponse } from 'node:http';
 import { TokenCache } from './bearer/cache';
 import { localValidator } from './bearer/local-validator';
@@ -137,6 +138,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     issuer: new TokenIssuer(resolved, tokens),
     verifier: new JwtVerifier(resolved.keys, { issuer: resolved.issuer, audience: verifierAudience, clockTolerance: resolved.clockTolerance }),
     basicChallenge: `Basic realm="${resolved.realm}", charset="UTF-8"`,
+    heardRevocations: new RevokedIds(),
     openid,
     tokenResponseExtensions: openid ? [openid.extendTokenResponse] : [],
   });
@@ -185,10 +187,12 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   if (openid) routes.set(OPENID_WELL_KNOWN, metadataHandler);
 
   // One cache per server, shared by all its guards: validity does not depend on the route.
-  const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge, resolved.cache.staleIfUnavailable);
+  // The cache notes every revocation heard in ctx.heardRevocations, which outlives any reset:
+  // a store that comes back without its data cannot revive a token this instance saw revoked.
+  const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge, resolved.cache.staleIfUnavailable, ctx.heardRevocations);
   tokens.onRevoke((event) => cache.revoke(event));
   const guardContext = {
-    validate: localValidator(ctx.verifier, tokens, resolved.audience),
+    validate: localValidator(ctx.verifier, tokens, resolved.audience, ctx.heardRevocations),
     cache,
     realm: resolved.realm,
     maxBodyBytes: resolved.maxBodyBytes,

@@ -160,8 +160,10 @@ describe('redirect URI rules: exact match, no open redirector (RFC 6749 §3.1.2,
   });
 
   test('the error page escapes everything it echoes', async () => {
-    const evil = '"><script>alert(1)</script><img src=x onerror=alert(2)>';
-    const res = await request(app).get(authorizeUrl({ response_type: 'code', client_id: evil }));
+    // The client_id is no longer echoed (RFC 9700 §4.11); a repeated parameter's name still is.
+    const evil = '"><script>alert(1)</script><img src=x>';
+    const field = `${encodeURIComponent(evil)}=1`;
+    const res = await request(app).post(AUTHORIZE).type('form').send(`client_id=spa&${field}&${field}`);
     expect(res.status).toBe(400);
     expect(res.text).not.toContain('<script>');
     expect(res.text).not.toContain('<img');

@@ -249,4 +249,31 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();
   }, 60_000);
+
+  test('a revoked JWT stays revoked when Redis comes back empty, on every instance that heard the revocation, cache hit or miss (RFC 7009 §2.2)', async () => {
+    const issue = async (): Promise<string> => (await call(`${a.url}/oauth/token`, { form: passwordGrant })).body.access_token as string;
+    const [cached, uncached, untouched] = [await issue(), await issue(), await issue()];
+    expect((await call(`${b.url}/api/me`, { bearer: cached })).status).toBe(200); // in B's cache
+    // Revoke on A: `uncached` first, then `cached`; once B refuses `cached`, it has heard both
+    // (one channel, in order), though `uncached` was never presented to B.
+    expect((await call(`${a.url}/oauth/revoke`, { form: { token: uncached } })).status).toBe(200);
+    expect((await call(`${a.url}/oauth/revoke`, { form: { token: cached } })).status).toBe(200);
+    await until('B to refuse the revoked token', async () => (await call(`${b.url}/api/me`, { bearer: cached })).status === 401, 5000);
+
+    // Redis loses everything (no persistence here: --save '' --appendonly no) and comes back.
+    await redis.kill();
+    await redis.restart();
+    for (const inst of [a, b]) {
+      await until(`${inst.name} to issue tokens again`, async () => (await call(`${inst.url}/oauth/token`, { form: passwordGrant })).status === 200, 15_000);
+    }
+    // Redis no longer knows either revocation; the instances do, on cache misses too.
+    for (const inst of [a, b]) {
+      for (const bearer of [cached, uncached]) {
+        const res = await call(`${inst.url}/api/me`, { bearer });
+        expect([inst.name, res.status, res.body.error]).toEqual([inst.name, 401, 'invalid_token']);
+      }
+    }
+    // The token never revoked is unaffected.
+    expect((await call(`${b.url}/api/me`, { bearer: untouched })).status).toBe(200);
+  }, 60_000);
 });

@@ -107,12 +107,14 @@ describe.each(FRAMEWORKS)('revocation endpoint under %s (RFC 7009)', (framework)
     expect(res.status).toBe(200);
     expect((await me(app, viaPost)).status).toBe(401);
 
-    const spaTokens = await request(app).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
+    // The password grant takes a public client only when allowed (RFC 9700 §2.4).
+    const { app: lenient } = buildApp(framework, { passwordGrant: { allowPublicClients: true } }, stores());
+    const spaTokens = await request(lenient).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
     expect(spaTokens.status).toBe(200);
-    const spaRevoke = await request(app).post('/oauth/revoke').type('form').send({ token: spaTokens.body.refresh_token, client_id: 'spa' });
+    const spaRevoke = await request(lenient).post('/oauth/revoke').type('form').send({ token: spaTokens.body.refresh_token, client_id: 'spa' });
     expect(spaRevoke.status).toBe(200);
-    expect((await refresh(app, spaTokens.body.refresh_token, basic('spa', ''))).status).not.toBe(200);
-    expect((await me(app, spaTokens.body.access_token)).status).toBe(401);
+    expect((await refresh(lenient, spaTokens.body.refresh_token, basic('spa', ''))).status).not.toBe(200);
+    expect((await me(lenient, spaTokens.body.access_token)).status).toBe(401);
   });
 
   test('failed client authentication is 401 invalid_client with a Basic challenge, and nothing is revoked (RFC 7009 §2.2.1, RFC 6749 §5.2)', async () => {

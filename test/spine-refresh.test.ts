@@ -89,8 +89,10 @@ describe.each(FRAMEWORKS)('refresh tokens under %s', (framework) => {
   });
 
   test('a public client refreshes with its client_id', async () => {
-    const res = await request(app).post(TOKEN).type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
-    const refreshed = await request(app).post(TOKEN).type('form').send({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: res.body.refresh_token });
+    // The password grant takes a public client only when allowed (RFC 9700 §2.4).
+    const { app: lenient } = buildApp(framework, { passwordGrant: { allowPublicClients: true } });
+    const res = await request(lenient).post(TOKEN).type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
+    const refreshed = await request(lenient).post(TOKEN).type('form').send({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: res.body.refresh_token });
     expect(refreshed.status).toBe(200);
   });
 });

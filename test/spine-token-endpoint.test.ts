@@ -211,7 +211,9 @@ describe.each(FRAMEWORKS)('token endpoint under %s', (framework) => {
     });
 
     test('a public client authenticates with client_id alone (none)', async () => {
-      const res = await request(app).post(TOKEN).type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
+      // The password grant takes a public client only when allowed (RFC 9700 §2.4; test/grants/password-public-clients.test.ts).
+      const { app: lenient } = buildApp(framework, { passwordGrant: { allowPublicClients: true } });
+      const res = await request(lenient).post(TOKEN).type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
       expect(res.status).toBe(200);
     });
 

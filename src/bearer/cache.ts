@@ -13,9 +13,8 @@
 import * as nodeCrypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { RevocationEvent } from '../stores/types';
+import { RevokedIds } from '../tokens/revoked-ids';
 import type { ValidatedToken } from './auth-info';
-
-const PRUNE_AT = 1024;
 
 const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'binary') => string }).hash;
 
@@ -34,10 +33,6 @@ export class TokenCache {
   // at its own `expiresAt`, and a finite `maxAge` is lru-cache's ttl. (A wrapper holding a
   // stale-at time cost ~60 bytes per cached token; see the cache memory figure in bench/.)
   private readonly lru: LRUCache<string, ValidatedToken> | undefined;
-  // Revoked ids (jti, record id, family id) until their `until` (ms). Checked on every hit, so a
-  // revoked family is caught without an index from family to cache keys.
-  private readonly revoked = new Map<string, number>();
-  private pruneAt = PRUNE_AT;
   private readonly staleMs: number;
   // Bumped by every reset: a validation that started before a reset must not be cached after it.
   private epoch = 0;
@@ -51,8 +46,16 @@ export class TokenCache {
    * @param maxAgeSeconds - longest any entry is served; `Infinity` for "until exp"
    * @param staleIfUnavailableSeconds - how long entries keep being served after the store
    *   reports `reset: 'lost'`; 0 (default) drops them at once
+   * @param revoked - where heard revocations are kept (ids until their `until`); checked on
+   *   every hit, so a revoked family is caught without an index from family to cache keys. A
+   *   server shares it with its token validation (see {@link RevokedIds}).
    */
-  constructor(max: number, maxAgeSeconds: number, staleIfUnavailableSeconds = 0) {
+  constructor(
+    max: number,
+    maxAgeSeconds: number,
+    staleIfUnavailableSeconds = 0,
+    private readonly revoked: RevokedIds = new RevokedIds(),
+  ) {
     const maxAgeMs = maxAgeSeconds * 1000;
     // lru-cache wants a whole number of ms; a maxAge of 0 means nothing is ever served, so
     // nothing is kept.
@@ -82,7 +85,7 @@ export class TokenCache {
       this.lru?.clear();
       return undefined;
     }
-    if (token.expiresAt * 1000 <= Date.now() || (this.revoked.size !== 0 && this.isRevoked(token))) {
+    if (token.expiresAt * 1000 <= Date.now() || this.revoked.has(token.revocationIds)) {
       this.lru?.delete(key);
       return undefined;
     }
@@ -101,9 +104,7 @@ export class TokenCache {
   /** Take note of a revocation or a reset (from the token store's listener). */
   revoke(event: RevocationEvent): void {
     if (event.reset !== undefined) this.reset(event.reset);
-    const until = event.until * 1000;
-    for (const id of event.ids) this.revoked.set(id, Math.max(until, this.revoked.get(id) ?? 0));
-    if (this.revoked.size >= this.pruneAt) this.prune();
+    this.revoked.note(event);
   }
 
   /** Forget everything, e.g. after missing revocation messages. */
@@ -126,18 +127,5 @@ export class TokenCache {
   /** Number of cached tokens. */
   get size(): number {
     return this.lru?.size ?? 0;
-  }
-
-  private isRevoked(token: ValidatedToken): boolean {
-    for (const id of token.revocationIds) if (this.revoked.has(id)) return true;
-    return false;
-  }
-
-  // Amortised: the next prune waits until the map has doubled from what this one left, so a
-  // burst of revocations costs O(1) per event rather than a full scan each.
-  private prune(): void {
-    const now = Date.now();
-    for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
-    this.pruneAt = Math.max(PRUNE_AT, this.revoked.size * 2);
   }
 }

@@ -1,10 +1,11 @@
 /**
  * Finding the bearer token in a request (RFC 6750 §2): the Authorization header, and only
- * when enabled, the form body or the query string. More than one → `invalid_request`.
+ * when enabled, the form body or the query string. A token in more than one of them is
+ * `invalid_request`, whichever the route accepts.
  * @packageDocumentation
  */
 import { InvalidRequest } from '../core/errors';
-import { readParams } from '../http/body';
+import { peekBody, readParams } from '../http/body';
 import type { Request } from '../core/http';
 
 /** Where `requireToken` may look for the token besides the Authorization header. */
@@ -45,10 +46,23 @@ function fromQuery(url: string | undefined): string | undefined {
   return values[0];
 }
 
-async function fromBody(req: Request, maxBodyBytes: number, bodyTimeoutMs: number | undefined): Promise<string | undefined> {
+function isFormBody(req: Request): boolean {
   const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
   // RFC 6750 §2.2: only a single-part form body, and never for GET.
-  if (type !== 'application/x-www-form-urlencoded' || req.method === 'GET' || req.method === 'HEAD') return undefined;
+  return type === 'application/x-www-form-urlencoded' && req.method !== 'GET' && req.method !== 'HEAD';
+}
+
+/**
+ * Whether this request may carry a token somewhere besides the Authorization header: the
+ * query names `access_token`, or it has a form body. Cheap, so a header-only guard can keep its
+ * synchronous path for every other request.
+ */
+export function mayCarryOtherToken(req: Request): boolean {
+  return (req.url !== undefined && req.url.includes('access_token')) || isFormBody(req);
+}
+
+async function fromBody(req: Request, maxBodyBytes: number, bodyTimeoutMs: number | undefined): Promise<string | undefined> {
+  if (!isFormBody(req)) return undefined;
   const params = await readParams(req, maxBodyBytes, bodyTimeoutMs);
   // Leave the parsed body for the route, as a body parser would have.
   if (req.body === undefined) {
@@ -58,21 +72,39 @@ async function fromBody(req: Request, maxBodyBytes: number, bodyTimeoutMs: numbe
   return params.access_token;
 }
 
-/** The bearer token of this request, `undefined` if none; throws on a malformed or doubled one. */
+/**
+ * The `access_token` of a form body, looked at without taking the body from the route: the
+ * app's own parsed body if a parser already ran, else the raw bytes, read and put back. A body
+ * of unknown length or larger than `maxBodyBytes` is not inspected.
+ */
+async function peekBodyToken(req: Request, maxBodyBytes: number, bodyTimeoutMs: number | undefined): Promise<string | undefined> {
+  if (!isFormBody(req)) return undefined;
+  if (req._body === true || req.readableEnded) {
+    const body = req.body as Record<string, unknown> | null | undefined;
+    return body !== null && typeof body === 'object' && Object.prototype.hasOwnProperty.call(body, 'access_token') ? String(body.access_token) : undefined;
+  }
+  const raw = await peekBody(req, maxBodyBytes, bodyTimeoutMs);
+  return raw === undefined ? undefined : (new URLSearchParams(raw.toString('utf8')).get('access_token') ?? undefined);
+}
+
+/**
+ * The bearer token of this request, `undefined` if none; throws on a malformed or doubled one.
+ *
+ * RFC 6750 §2: a client MUST NOT send the token in more than one way, so a token in the header
+ * together with an `access_token` in the query or the form body is `invalid_request`, even when
+ * the route accepts only the header (the second token would be ignored here but might not be
+ * by the code behind the route). A query or body token that the route does not accept, alone,
+ * is simply not looked at: the request has no token.
+ */
 export async function extractToken(req: Request, options: ExtractOptions): Promise<string | undefined> {
-  const found: string[] = [];
   const header = bearerFromHeader(req.headers.authorization);
-  if (header !== undefined) found.push(header);
-  if (options.allowQuery) {
-    const query = fromQuery(req.url);
-    if (query !== undefined) found.push(query);
-  }
-  if (options.allowBody) {
-    const body = await fromBody(req, options.maxBodyBytes, options.bodyTimeoutMs);
-    if (body !== undefined) found.push(body);
-  }
-  if (found.length > 1) throw new InvalidRequest('Send the access token one way only (RFC 6750 §2).');
-  const token = found[0];
+  const query = fromQuery(req.url);
+  let body: string | undefined;
+  if (options.allowBody) body = await fromBody(req, options.maxBodyBytes, options.bodyTimeoutMs);
+  else if (header !== undefined || query !== undefined) body = await peekBodyToken(req, options.maxBodyBytes, options.bodyTimeoutMs);
+  const places = (header !== undefined ? 1 : 0) + (query !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0);
+  if (places > 1) throw new InvalidRequest('Send the access token one way only (RFC 6750 §2).');
+  const token = header ?? (options.allowQuery ? query : undefined) ?? (options.allowBody ? body : undefined);
   if (token !== undefined && header === undefined && (token === '' || token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token))) throw malformed();
   return token;
 }

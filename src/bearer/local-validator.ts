@@ -8,15 +8,16 @@ import type { TokenStore } from '../stores/types';
 import { hashToken } from '../core/crypto';
 import { isJwt, type JwtVerifier } from '../tokens/jwt';
 import { verifyLiveJwt } from '../tokens/verify-access';
+import type { RevokedIds } from '../tokens/revoked-ids';
 import type { TokenValidator, ValidatedToken } from './auth-info';
 import { clientRevocationId } from '../registration/client-revocation';
 
-/** A validator for tokens this server issued, in either format. */
-export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audience: string | readonly string[]): TokenValidator {
+/** A validator for tokens this server issued, in either format; `audience`: the default one (of opaque tokens without resources); `heard`: the revocations this instance heard. */
+export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audience: string | readonly string[], heard?: RevokedIds): TokenValidator {
   // No async wrappers: a cache miss makes exactly the store's promise and one `then`.
   return function validate(token) {
     if (isJwt(token)) {
-      return verifyLiveJwt(verifier, tokens, token).then(({ claims, revocationIds }) =>
+      return verifyLiveJwt(verifier, tokens, token, heard).then(({ claims, revocationIds }) =>
         validated(claims.sub, claims.client_id, claims.scope, claims.exp, claims, revocationIds),
       );
     }

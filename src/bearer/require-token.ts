@@ -15,7 +15,7 @@ import { withoutSecrets } from '../core/redact';
 import type { Logger } from '../core/logging';
 import type { AuthInfo, TokenValidator, ValidatedToken } from './auth-info';
 import { cacheKey, type TokenCache } from './cache';
-import { bearerFromHeader, extractToken } from './extract';
+import { bearerFromHeader, extractToken, mayCarryOtherToken } from './extract';
 import { TokengateConfigError } from '../core/config';
 
 /** Options for `requireToken()`. */
@@ -146,7 +146,7 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   }
 
   return function requireToken(req, res, next) {
-    if (!allowBody && !allowQuery) {
+    if (!allowBody && !allowQuery && !mayCarryOtherToken(req)) {
       // The hot path: header only, no promise until a cache miss.
       let token: string | undefined;
       try {

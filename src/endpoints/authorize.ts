@@ -25,6 +25,7 @@ import { parseScope } from '../core/scopes';
 import type { Client, TokenRecord } from '../stores/types';
 import { hashToken, randomToken } from '../core/crypto';
 import { nowSeconds } from '../core/clock';
+import { isRegisteredRedirectUri } from '../clients/redirect-uri';
 
 /** The request's parameters, and the names that appeared more than once. */
 interface ParsedRequest {
@@ -36,6 +37,16 @@ interface ParsedRequest {
 
 /** An error that must be shown to the user, because the redirect URI is not (yet) trusted. */
 class PageError extends OAuthError {}
+
+/**
+ * One answer for an unknown client and for a known client whose redirect URI does not fit
+ * (none registered, several and none named, or not one of them): the page must not tell
+ * registered client ids from others, nor echo what the caller sent (RFC 9700 §4.11 — the page
+ * is not a client id oracle nor a reflection point).
+ */
+function unknownClientOrRedirect(): PageError {
+  return new PageError('invalid_request', 'The client_id is not registered here, or the redirect_uri is missing or not one registered for this client.');
+}
 
 
 /** RFC 6749 §3.1: parameters sent without a value are treated as omitted. */
@@ -91,22 +102,22 @@ function resumeUrl(req: Request, params: Params, resources: readonly string[], r
   return `${q === -1 ? url : url.slice(0, q)}?${query.toString()}`;
 }
 
-/** The redirect URI to answer to: one of the client's, matched as an exact string (RFC 9700 §4.1.3). */
+/**
+ * The redirect URI to answer to: one of the client's, matched as an exact string (RFC 9700
+ * §4.1.3) except for the port of a loopback IP redirect URI (RFC 8252 §7.3). The requested
+ * string is the target, so a native app gets its ephemeral port back.
+ */
 function redirectTarget(client: Client, requested: string | undefined): string {
   const registered = client.redirectUris ?? [];
-  if (registered.length === 0) {
-    throw new PageError('invalid_request', `The client "${client.id}" has no registered redirect URI, so it cannot use this endpoint.`);
-  }
   let target: string | undefined;
   if (requested === undefined) {
-    if (registered.length > 1) throw new PageError('invalid_request', 'The redirect_uri parameter is required: the client has several registered redirect URIs.');
-    target = registered[0];
-  } else {
-    target = registered.find((uri) => uri === requested);
-    if (target === undefined) throw new PageError('invalid_request', 'The redirect_uri does not match any redirect URI registered for this client.');
+    // RFC 6749 §3.1.2.3: redirect_uri may be omitted only when exactly one is registered.
+    if (registered.length === 1) target = registered[0];
+  } else if (isRegisteredRedirectUri(registered, requested)) {
+    target = requested;
   }
   // RFC 6749 §3.1.2: a redirection endpoint MUST NOT include a fragment.
-  if (target === undefined || target.includes('#')) throw new PageError('invalid_request', 'The registered redirect URI is not usable (it has a fragment).');
+  if (target === undefined || target.includes('#')) throw unknownClientOrRedirect();
   return target;
 }
 
@@ -259,9 +270,10 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       const clientId = parsed.params.client_id;
       if (clientId === undefined) throw new PageError('invalid_request', 'The client_id parameter is required.');
       if (parsed.repeated.has('client_id')) throw new PageError('invalid_request', 'The client_id parameter is included more than once.');
-      client = await clients.findClient(clientId);
-      if (!client) throw new PageError('invalid_request', `There is no client "${clientId}".`);
+      // Checked before the client is looked up, so the answer is the same whether it exists.
       if (parsed.repeated.has('redirect_uri')) throw new PageError('invalid_request', 'The redirect_uri parameter is included more than once.');
+      client = await clients.findClient(clientId);
+      if (!client) throw unknownClientOrRedirect();
       redirectUri = redirectTarget(client, parsed.params.redirect_uri);
     } catch (err) {
       return page(res, err);

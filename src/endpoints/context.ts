@@ -7,6 +7,7 @@ import type { ResolvedOptions } from '../options';
 import type { ClientStore, TokenStore, UserStore } from '../stores/types';
 import type { TokenIssuer, TokenResponseExtension } from '../tokens/issue';
 import type { JwtVerifier } from '../tokens/jwt';
+import type { RevokedIds } from '../tokens/revoked-ids';
 
 /** The resolved options, stores and token machinery of one server. */
 export interface ServerContext {
@@ -18,6 +19,8 @@ export interface ServerContext {
   readonly verifier: JwtVerifier;
   /** `WWW-Authenticate` value for a failed HTTP Basic client authentication. */
   readonly basicChallenge: string;
+  /** The revocations this instance heard, checked besides the store (see {@link RevokedIds}). */
+  readonly heardRevocations: RevokedIds;
   /** OpenID Connect, when `options.openid` turned it on. */
   readonly openid?: OpenIdProvider;
   /** What adds members to code and refresh token responses (e.g. the ID token). */

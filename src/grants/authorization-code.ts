@@ -5,6 +5,7 @@ import { redeem, refuseReplay } from './redeem';
 import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
 import type { Grant } from './types';
 import { nowSeconds } from '../core/clock';
+import { isRegisteredRedirectUri } from '../clients/redirect-uri';
 
 const INVALID = 'The authorization code is invalid, expired, revoked or was issued to another client.';
 
@@ -36,7 +37,7 @@ export const authorizationCodeGrant: Grant = {
     const redirectUri = params.redirect_uri;
     if (record.redirectUri !== undefined) {
       if (redirectUri !== record.redirectUri) throw new InvalidGrant('The redirect_uri does not match the one of the authorization request.');
-    } else if (redirectUri !== undefined && !(client.redirectUris ?? []).includes(redirectUri)) {
+    } else if (redirectUri !== undefined && !isRegisteredRedirectUri(client.redirectUris ?? [], redirectUri)) {
       throw new InvalidGrant('The redirect_uri does not match the one of the authorization request.');
     }
 

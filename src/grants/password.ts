@@ -1,12 +1,28 @@
-import { InvalidGrant, InvalidRequest, UnsupportedGrantType } from '../core/errors';
+import type { ServerContext } from '../endpoints/context';
+import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../core/errors';
+import { REASON } from './password-options';
 import { parseScope } from '../core/scopes';
 import { grantScopesFor, resourcesOf } from '../resources/indicators';
 import type { Grant } from './types';
 
+// Clients come from a store, so they are not known at start-up: each is named once, the first
+// time it uses the grant in this process. Bounded: after this many the warnings stop.
+const MAX_WARNED = 10_000;
+const warned = new WeakMap<ServerContext, Set<string>>();
+
+function warnOnce(ctx: ServerContext, clientId: string, isPublic: boolean): void {
+  let seen = warned.get(ctx);
+  if (seen === undefined) warned.set(ctx, (seen = new Set()));
+  if (seen.has(clientId) || seen.size >= MAX_WARNED) return;
+  seen.add(clientId);
+  const kind = isPublic ? 'public client (allowed by passwordGrant.allowPublicClients)' : 'client';
+  ctx.options.logger.warn(`The ${kind} ${JSON.stringify(clientId)} uses the password grant (warned once per client). ${REASON}`);
+}
+
 /**
  * `password` (RFC 6749 §4.3): the resource owner's credentials for a token. An unknown user
  * and a wrong password give the same `invalid_grant`, and the user store is required to take
- * the same time for both.
+ * the same time for both. Only confidential clients, unless `passwordGrant.allowPublicClients`.
  */
 export const passwordGrant: Grant = {
   type: 'password',
@@ -18,9 +34,15 @@ export const passwordGrant: Grant = {
     if (password === undefined) throw new InvalidRequest('The "password" parameter is required.');
     parseScope(params.scope);
   },
-  async handle(ctx, params, { client }, guard) {
+  async handle(ctx, params, { client, method }, guard) {
     const users = ctx.users;
     if (!users) throw new UnsupportedGrantType('The password grant needs a user store; this server has none.');
+    const isPublic = method === 'none';
+    // Before any password is looked at: for a public client nobody proved who is asking.
+    if (isPublic && !ctx.options.passwordGrant.allowPublicClients) {
+      throw new UnauthorizedClient('The password grant is only for confidential clients (RFC 9700 §2.4); use the authorization code flow with PKCE.');
+    }
+    warnOnce(ctx, client.id, isPublic);
     const username = params.username as string;
     const password = params.password as string;
     // Scope before the password: a bad scope costs no hash and counts no failure.

@@ -240,3 +240,46 @@ export async function readJson(req: Request, maxBytes: number, timeoutMs = DEFAU
     throw new InvalidRequest('The request body is not valid JSON.');
   }
 }
+
+/**
+ * The raw body of a request nobody has read yet, without consuming it: the bytes are read and
+ * put back at the front of the stream, so a body parser later in the chain reads them as if
+ * untouched. Only for a body of declared length up to `maxBytes` (`undefined` otherwise, and
+ * when the body was already read): an unknown or larger body is left alone rather than
+ * buffered. A body that has not arrived `timeoutMs` after reading began is 408.
+ */
+export function peekBody(req: Request, maxBytes: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<Buffer | undefined> {
+  const declared = req.headers['content-length'];
+  const length = Number(declared);
+  if (declared === undefined || !Number.isSafeInteger(length) || length > maxBytes || req._body === true || req.readableEnded) return Promise.resolve(undefined);
+  if (length === 0) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error?: InvalidRequest): void => {
+      cancel();
+      req.off('readable', onReadable);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      const body = Buffer.concat(chunks);
+      // Put back synchronously, before the stream can emit 'end' for its emptied buffer.
+      if (body.length > 0 && !req.destroyed && !req.readableEnded) req.unshift(body);
+      if (error) reject(error);
+      else resolve(body);
+    };
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while (size < length && (chunk = req.read() as Buffer | null) !== null) {
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+      if (size >= length) finish();
+    };
+    const onEnd = (): void => finish();
+    const onError = (): void => finish(new InvalidRequest('The request body could not be read.'));
+    const cancel = deadline(timeoutMs, () => finish(tooSlow()));
+    req.on('readable', onReadable);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}

@@ -11,11 +11,40 @@ export interface JsonResponse {
   body: unknown;
 }
 
+/** Largest response body read from the issuer (metadata, JWKS, introspection): 256 KiB. */
+export const MAX_RESPONSE_BYTES = 256 * 1024;
+
+/** The body of `response` as text, refusing (and cancelling) one larger than `maxBytes`. */
+async function boundedText(url: string, response: Response, maxBytes: number): Promise<string> {
+  const tooLarge = (): Error => new Error(`${url} answered with a body larger than ${maxBytes} bytes.`);
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    // Returning from the loop cancels the stream, so the rest is never downloaded.
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /**
- * Fetch `url` and parse its JSON body. Rejects (with the network error or a description of
- * the bad response as `cause`) when the server is unreachable, slow or answers non-JSON.
+ * Fetch `url` and parse its JSON body. Bounded: the whole exchange (headers and body) within
+ * `timeoutMs`, the body at most `maxBytes` (default {@link MAX_RESPONSE_BYTES}), and no
+ * redirect followed at all, so a response cannot send us to another origin. Rejects (with the
+ * network error or a description of the bad response as `cause`) when the server is
+ * unreachable, slow, redirects, or answers too much or non-JSON.
  */
-export async function fetchJson(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number }): Promise<JsonResponse> {
+export async function fetchJson(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number; maxBytes?: number },
+): Promise<JsonResponse> {
   const response = await fetch(url, {
     method: init.method ?? 'GET',
     headers: { Accept: 'application/json', ...init.headers },
@@ -23,7 +52,7 @@ export async function fetchJson(url: string, init: { method?: string; headers?: 
     redirect: 'error',
     signal: AbortSignal.timeout(init.timeoutMs),
   });
-  const text = await response.text();
+  const text = await boundedText(url, response, init.maxBytes ?? MAX_RESPONSE_BYTES);
   let body: unknown;
   try {
     body = JSON.parse(text);

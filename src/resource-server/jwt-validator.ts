@@ -9,7 +9,7 @@ import jwt from 'jsonwebtoken';
 import type { TokenValidator } from '../bearer/auth-info';
 import { validated } from '../bearer/local-validator';
 import { InvalidToken } from '../core/errors';
-import { isAccessTokenClaims } from '../tokens/jwt';
+import { isAccessTokenClaims, refuseCriticalExtensions } from '../tokens/jwt';
 
 /** The key that verifies a token with this `kid` and `alg`; throws `InvalidToken` when there is none. */
 export type KeySource = (kid: string | undefined, alg: string) => Promise<KeyObject | string>;
@@ -31,6 +31,7 @@ export function jwtValidator(config: JwtValidatorConfig): TokenValidator {
   return async function validateJwt(token) {
     const decoded = jwt.decode(token, { complete: true });
     if (decoded === null || typeof decoded.payload === 'string') throw new InvalidToken('The access token is malformed.');
+    refuseCriticalExtensions(decoded.header as { crit?: unknown });
     const { alg, kid, typ } = decoded.header;
     // The header's alg is only a claim: it must be one we accept (never `none`, never HS for a
     // JWKS) and then verification is pinned to it, so a key cannot be used with another alg.

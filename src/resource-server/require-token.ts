@@ -69,7 +69,14 @@ export interface ResourceServerOptions extends RequireTokenOptions {
   clockTolerance?: number;
   /** Timeout (ms) of every request to the issuer. Default 5000. */
   timeout?: number;
-  /** JWKS caching: `cacheMaxAge` seconds a key is trusted without refetching (default 600); `requestsPerMinute` caps refetches on unknown `kid`s (default 10). */
+  /**
+   * JWKS caching, stale-while-revalidate: the key set is refreshed once it is `cacheMaxAge`
+   * seconds old (default 600), and until a refresh succeeds the keys already known keep
+   * verifying tokens. A token with an unknown `kid` causes at most one refetch per
+   * `60 / requestsPerMinute` seconds (default 10 per minute: one per 6 s); a failed fetch is
+   * retried after the same interval. Responses are limited to 256 KiB and `timeout`, and no
+   * redirect is followed.
+   */
   jwks?: { cacheMaxAge?: number; requestsPerMinute?: number };
   /** Most validated tokens kept in the LRU cache. Default 10 000; 0 turns it off. */
   cache?: { max?: number };

@@ -57,6 +57,16 @@ export interface JwtVerifyOptions {
   clockTolerance: number;
 }
 
+/**
+ * RFC 7515 §4.1.11: a JWS whose `crit` header lists extensions the recipient does not
+ * understand MUST be rejected. tokengate understands no JWS extension, so any `crit` member
+ * (well-formed or not) makes the token invalid. Every JWT verifier calls this before trusting
+ * the signature.
+ */
+export function refuseCriticalExtensions(header: { crit?: unknown }): void {
+  if (header.crit !== undefined) throw new InvalidToken('The token has a critical header parameter this server does not understand (RFC 7515 §4.1.11).');
+}
+
 const AT_JWT = /^(application\/)?at\+jwt$/i;
 // Distinct accepted headers remembered (a few per key: our own tokens have one per key).
 const MAX_CHECKED_HEADERS = 32;
@@ -119,9 +129,7 @@ export class JwtVerifier {
     if (typeof header.typ !== 'string' || !AT_JWT.test(header.typ)) {
       throw new InvalidToken('The token is not an access token (RFC 9068 typ at+jwt).');
     }
-    // RFC 7515 §4.1.11: a critical extension the recipient does not understand must be refused;
-    // this verifier understands none.
-    if (header.crit !== undefined) throw new InvalidToken('The access token names a critical header parameter this server does not support.');
+    refuseCriticalExtensions(header);
     if (this.checkedHeaders.size < MAX_CHECKED_HEADERS) this.checkedHeaders.set(segment, key);
     return key;
   }

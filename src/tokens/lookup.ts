@@ -34,7 +34,7 @@ export interface FoundToken {
 async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | undefined> {
   let claims;
   try {
-    ({ claims } = await verifyLiveJwt(ctx.verifier, ctx.tokens, token));
+    ({ claims } = await verifyLiveJwt(ctx.verifier, ctx.tokens, token, ctx.heardRevocations));
   } catch (err) {
     // Expired, tampered, revoked, signed by a retired key: for these endpoints, not a token.
     if (err instanceof InvalidToken) return undefined;

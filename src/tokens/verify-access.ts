@@ -8,6 +8,7 @@ import { InvalidToken } from '../core/errors';
 import type { TokenStore } from '../stores/types';
 import type { AccessTokenClaims, JwtVerifier } from './jwt';
 import { clientRevocationId } from '../registration/client-revocation';
+import type { RevokedIds } from './revoked-ids';
 
 /** A live JWT access token: its claims and the ids a revocation may name. */
 export interface LiveAccessToken {
@@ -16,11 +17,13 @@ export interface LiveAccessToken {
 }
 
 /**
- * Verify a JWT access token and check it is not revoked; rejects with {@link InvalidToken}.
- * The signature and claims are checked synchronously; the only promise is the store's
- * revocation lookup (this runs on every `requireToken` cache miss, so no async wrapper).
+ * Verify a JWT access token and check it is not revoked — neither among the revocations this
+ * instance heard (`heard`), which a store that lost its data cannot forget, nor in the store;
+ * rejects with {@link InvalidToken}. The signature and claims are checked synchronously; the
+ * only promise is the store's revocation lookup (this runs on every `requireToken` cache miss,
+ * so no async wrapper).
  */
-export function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: string): Promise<LiveAccessToken> {
+export function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: string, heard?: RevokedIds): Promise<LiveAccessToken> {
   let claims: AccessTokenClaims;
   try {
     claims = verifier.verify(token);
@@ -31,6 +34,7 @@ export function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: 
   // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.
   const client = clientRevocationId(claims.client_id);
   if (client !== undefined) revocationIds.push(client);
+  if (heard?.has(revocationIds)) return Promise.reject(new InvalidToken('The access token has been revoked.'));
   return tokens.isRevoked(revocationIds).then((revoked) => {
     if (revoked) throw new InvalidToken('The access token has been revoked.');
     return { claims, revocationIds };
