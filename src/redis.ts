@@ -14,3 +14,4 @@
  */
 export { redisTokenStore, type RedisTokenStore, type RedisTokenStoreOptions, type RedisClient } from './stores/redis';
 export { redisDeviceStore, type RedisDeviceStoreOptions } from './device/redis-store';
+export { redisClientStore, type RedisClientStore, type RedisClientStoreOptions } from './stores/redis/clients';
