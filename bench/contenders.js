@@ -111,6 +111,17 @@ const contenders = [
     sanity: { status: 200, bad: 401 },
   },
   {
+    id: 'jwt-hit-resource',
+    label: 'protectedResource().requireToken() JWT ES256, cache hit, aud checked (RFC 8707)',
+    group: 'get',
+    server: ['tokengate.js', 'jwt-hit-resource'],
+    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
+    ceiling: 'express-get',
+    peer: 'peer-authenticate',
+    floor: 'lean-guard',
+    sanity: { status: 200, bad: 401 },
+  },
+  {
     id: 'jwt-miss',
     label: 'requireToken() JWT ES256, cache miss (cache on, every token evicted before reuse)',
     group: 'get',

@@ -16,6 +16,7 @@
 export { oauthServer, type OAuthServer } from './server';
 export type { ServerOptions, CacheOptions } from './options';
 export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent } from './core/logging';
+export type { ResourceOptions } from './resources/indicators';
 export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget } from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
@@ -27,6 +28,8 @@ export type { IdTokenClaims } from './oidc/id-token';
 export { LoginRequired, ConsentRequired, InteractionRequired, RequestNotSupported, RequestUriNotSupported, RegistrationNotSupported } from './oidc/errors';
 export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
+export type { ProtectedResource, ProtectedResourceOptions } from './bearer/protected-resource';
+export type { ProtectedResourceMetadata } from './endpoints/resource-metadata';
 export type { AuthInfo } from './bearer/auth-info';
 export { requireToken, type ResourceServerOptions, type IntrospectionOptions, type ResourceGuard } from './resource-server/require-token';
 export type { AuthorizationServerMetadata } from './endpoints/metadata';

@@ -13,6 +13,9 @@ import { SCOPE_TOKEN } from './core/scopes';
 import { checkFunction, checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, isPlainObject } from './core/config';
 import { resolvePasswordGrant, type PasswordGrantOptions, type ResolvedPasswordGrantOptions } from './grants/password-options';
 import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
+import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources/indicators';
+import type { RegistrationOptions } from './registration/options';
+import type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
 
 export type { Logger };
 export { consoleLogger };
@@ -111,6 +114,25 @@ export interface ServerOptions {
    * See {@link OpenIdOptions} and docs/openid-connect.md.
    */
   openid?: OpenIdOptions;
+  /**
+   * The protected resources this server issues tokens for, by resource URI (RFC 8707): a
+   * client names one with the `resource` parameter and gets a token whose `aud` is that URI.
+   * Any other `resource` is `invalid_target`. A request that names none gets the default
+   * `audience`, as before.
+   */
+  resources?: Record<string, ResourceOptions>;
+  /**
+   * Dynamic client registration (RFC 7591) and management (RFC 7592): who may register, at
+   * which path. Default: closed (no registration endpoint). Needs a client store with
+   * `registerClient`, `updateClient` and `deleteClient`.
+   */
+  registration?: RegistrationOptions;
+  /**
+   * Client ID metadata documents: a `client_id` that is an https URL is resolved by fetching
+   * that document (SSRF-safe, bounded, cached per its HTTP caching headers within bounds) and
+   * treated as a public client. `true` for the defaults. Default: off.
+   */
+  clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -142,6 +164,7 @@ export interface ResolvedOptions {
   readonly passwordGrant: ResolvedPasswordGrantOptions;
   /** OpenID Connect, when on. */
   readonly openid: ResolvedOpenId | undefined;
+  readonly resources: ResourceRegistry;
 }
 
 const AT = 'oauthServer: options';
@@ -173,6 +196,9 @@ export const SERVER_OPTION_NAMES = [
   'cors',
   'passwordGrant',
   'openid',
+  'resources',
+  'registration',
+  'clientIdMetadataDocuments',
 ] as const;
 // A new option must be listed above (or it would be refused as unknown): checked at compile time.
 type Unlisted = Exclude<keyof ServerOptions, (typeof SERVER_OPTION_NAMES)[number]>;
@@ -340,5 +366,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     cors: resolveCors(options.cors),
     passwordGrant: resolvePasswordGrant(options.passwordGrant, logger),
     openid: oidc?.openid,
+    resources: resolveResources(options.resources),
   });
 }

@@ -13,3 +13,4 @@
  * @packageDocumentation
  */
 export { redisTokenStore, type RedisTokenStore, type RedisTokenStoreOptions, type RedisClient } from './stores/redis';
+export { redisClientStore, type RedisClientStore, type RedisClientStoreOptions } from './stores/redis/clients';

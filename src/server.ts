@@ -3,18 +3,22 @@
  * returns a Connect-style middleware that answers its own paths.
  * @packageDocumentation
  */
+import { configError } from './core/config';
 import { RevokedIds } from './tokens/revoked-ids';
 import type { ServerResponse } from 'node:http';
 import { TokenCache } from './bearer/cache';
 import { localValidator } from './bearer/local-validator';
 import { createGuard, type RequireTokenOptions } from './bearer/require-token';
 import type { ServerContext } from './endpoints/context';
+import { createProtectedResource, type ProtectedResource, type ProtectedResourceOptions } from './bearer/protected-resource';
 import { authorizeEndpoint } from './endpoints/authorize';
 import { introspectionEndpoint } from './endpoints/introspect';
 import { jwksEndpoint, jwkSet } from './endpoints/jwks';
 import { buildMetadata, metadataEndpoint, WELL_KNOWN, wellKnownMiddleware, wellKnownPath, type AuthorizationServerMetadata } from './endpoints/metadata';
 import { revocationEndpoint } from './endpoints/revoke';
 import { tokenEndpoint } from './endpoints/token';
+import { isManagementPath, registrationEndpoints, resolveRegistration } from './registration/endpoint';
+import { resolveMetadataDocuments, withMetadataDocuments } from './clients/metadata-document';
 import { builtInGrants } from './grants';
 import type { Handler, Middleware, Next, Request } from './core/http';
 import type { ResetTarget } from './limits/brute-force';
@@ -45,6 +49,18 @@ export interface OAuthServer {
    * ```
    */
   requireToken(options?: RequireTokenOptions): Middleware;
+  /**
+   * One of `options.resources` as a protected resource (RFC 9728): its metadata document,
+   * for discovery from nothing but its URL, and a guard that accepts only tokens meant for it.
+   *
+   * @example
+   * ```ts
+   * const mcp = oauth.protectedResource({ resource: 'https://mcp.example.com/mcp', scope: 'tools:call' });
+   * app.use(mcp.metadata);                       // GET /.well-known/oauth-protected-resource/mcp
+   * app.post('/mcp', mcp.requireToken(), mcpHandler);
+   * ```
+   */
+  protectedResource(options: ProtectedResourceOptions): ProtectedResource;
   /** The token store in use (the in-memory default when none was given). */
   readonly tokens: TokenStore;
   /** The validated options. */
@@ -106,13 +122,21 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const resolved = resolveOptions(options);
   const tokens = stores.tokens ?? memoryTokenStore();
   const openid = resolved.openid && new OpenIdProvider(resolved.openid, resolved.issuer, resolved.keys, stores.clients, stores.users);
+  // Tokens for a resource (RFC 8707) carry its URI as `aud`: this server's own checks accept
+  // those too, and each guard then checks the audience its route expects.
+  const defaultAudience = typeof resolved.audience === 'string' ? [resolved.audience] : [...resolved.audience];
+  const verifierAudience = resolved.resources.size === 0 ? resolved.audience : [...defaultAudience, ...resolved.resources.keys()];
+  // Scopes a client may register or describe in a metadata document: those discovery shows.
+  const clientScopes = [...new Set([...(resolved.scopesSupported ?? []), ...[...resolved.resources.values()].flatMap((r) => r.scopes ?? [])])];
+  const documents = resolveMetadataDocuments(options.clientIdMetadataDocuments);
+  const clients = documents ? withMetadataDocuments(stores.clients, documents, clientScopes, resolved.logger) : stores.clients;
   const ctx: ServerContext = Object.freeze({
     options: resolved,
-    clients: stores.clients,
+    clients,
     users: stores.users,
     tokens,
     issuer: new TokenIssuer(resolved, tokens),
-    verifier: new JwtVerifier(resolved.keys, { issuer: resolved.issuer, audience: resolved.audience, clockTolerance: resolved.clockTolerance }),
+    verifier: new JwtVerifier(resolved.keys, { issuer: resolved.issuer, audience: verifierAudience, clockTolerance: resolved.clockTolerance }),
     basicChallenge: `Basic realm="${resolved.realm}", charset="UTF-8"`,
     heardRevocations: new RevokedIds(),
     openid,
@@ -127,6 +151,10 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   routes.set(resolved.jwksPath, jwksEndpoint(resolved.keys, resolved.logger));
   const logout = openid?.options.logout;
   if (openid && logout) routes.set(openid.options.endSessionPath, endSessionEndpoint(ctx, openid, logout));
+  // Dynamic client registration (RFC 7591/7592): off unless configured and the store can write.
+  const registration = resolveRegistration(options.registration, stores.clients, clientScopes, resolved.logger);
+  const registrationHandlers = registration && registrationEndpoints(ctx, registration);
+  if (registration && registrationHandlers) routes.set(registration.path, registrationHandlers.register);
 
   // Discovery describes what is registered above, so register new endpoints before this line.
   const oauthMetadata = buildMetadata(
@@ -137,9 +165,11 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
       revocation: resolved.revocationPath,
       introspection: resolved.introspectionPath,
       jwks: jwkSet(resolved.keys).keys.length > 0 ? resolved.jwksPath : undefined,
+      registration: registration?.path,
     },
     [...grants.keys()],
   );
+  if (documents) oauthMetadata.client_id_metadata_document_supported = true;
   // OpenID Connect Discovery: the same document with OIDC's members, so both agree.
   const metadata = openid ? openIdMetadata(oauthMetadata, openid, resolved.issuer.replace(/\/+$/, '')) : oauthMetadata;
   // CORS (options.cors) for what browser clients call; never for the authorize endpoint.
@@ -162,12 +192,19 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge, resolved.cache.staleIfUnavailable, ctx.heardRevocations);
   tokens.onRevoke((event) => cache.revoke(event));
   const guardContext = {
-    validate: localValidator(ctx.verifier, tokens, ctx.heardRevocations),
+    validate: localValidator(ctx.verifier, tokens, resolved.audience, ctx.heardRevocations),
     cache,
     realm: resolved.realm,
     maxBodyBytes: resolved.maxBodyBytes,
     bodyTimeoutMs: resolved.bodyTimeoutMs,
     logger: resolved.logger,
+    ...(resolved.resources.size > 0 && { audience: Object.freeze(defaultAudience) }),
+  };
+  const guardFor = (guardOptions?: RequireTokenOptions, resourceMetadata?: string): Middleware => {
+    if (guardOptions?.resource !== undefined && !resolved.resources.has(guardOptions.resource)) {
+      configError('ERR_TOKENGATE_RESOURCE', `oauth.requireToken: resource "${String(guardOptions.resource)}" is not in options.resources, so no token can be issued for it.`);
+    }
+    return createGuard(guardContext, guardOptions, resourceMetadata);
   };
   if (openid) {
     routes.set(openid.options.userinfoPath, userinfoEndpoint({ provider: openid, clients: stores.clients, tokens, guard: guardContext, cors: resolved.cors }));
@@ -177,7 +214,10 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const middleware = function tokengate(req: Request, res: ServerResponse, next: Next): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const handler = routes.get(q === -1 ? url : url.slice(0, q));
+    const path = q === -1 ? url : url.slice(0, q);
+    let handler = routes.get(path);
+    // RFC 7592: each registered client's configuration URI sits under the registration path.
+    if (handler === undefined && registration && registrationHandlers && isManagementPath(path, registration.path)) handler = registrationHandlers.manage;
     if (handler === undefined) return next();
     // Handlers render their own errors; this catches what cannot be rendered (e.g. a header
     // the response refused) so that no request can take the process down.
@@ -188,7 +228,11 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   } as OAuthServer;
 
   Object.defineProperties(middleware, {
-    requireToken: { value: (guardOptions?: RequireTokenOptions) => createGuard(guardContext, guardOptions) },
+    requireToken: { value: (guardOptions?: RequireTokenOptions) => guardFor(guardOptions) },
+    protectedResource: {
+      value: (resourceOptions: ProtectedResourceOptions) =>
+        createProtectedResource({ issuer: resolved.issuer, resources: resolved.resources, logger: resolved.logger, guard: guardFor }, resourceOptions),
+    },
     tokens: { value: tokens },
     context: { value: ctx },
     metadata: { value: metadata },

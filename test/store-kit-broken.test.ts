@@ -5,7 +5,7 @@
  * method and the rule. Also shows the kit runs with a caller-supplied `describe`/`it`, as under
  * `node:test`.
  */
-import { memoryTokenStore } from '../src/stores/memory';
+import { memoryClientStore, memoryTokenStore } from '../src/stores/memory';
 import type { Client, ClientStore, TokenStore, User, UserStore } from '../src/stores/types';
 import { hashClientSecret, safeEqual } from '../src/core/crypto';
 import { describeClientStore, describeTokenStore, describeUserStore, StoreContractError, type ClientFixture, type UserFixture } from '../src/testing';
@@ -122,6 +122,35 @@ describe('tokengate/testing catches a broken adapter', () => {
       rule: 'stores hashes, never secrets',
     });
     expect(failed[0]!.message).toMatch(/plain secret of .* is in the stored data; store hashClientSecret\(secret\)/);
+  });
+
+  test('a deleteClient that does not remove fails the deletion rule, naming ClientStore.deleteClient (RFC 7592 §2.3)', async () => {
+    const t = collector();
+    let inner = memoryClientStore([]);
+    const create = (fixtures: readonly ClientFixture[]): ClientStore => {
+      inner = memoryClientStore(fixtures);
+      return { findClient: inner.findClient, registerClient: inner.registerClient, updateClient: inner.updateClient, deleteClient: async () => true };
+    };
+    describeClientStore('sticky clients', { create, dump: () => inner.dump(), describe: t.describe, it: t.it });
+    const failed = failures(await t.run());
+    expect(failed.map(({ method, rule }) => ({ method, rule }))).toEqual([
+      { method: 'ClientStore.deleteClient', rule: 'really removes' },
+      { method: 'ClientStore.deleteClient', rule: "a deleted client's tokens stop working" },
+    ]);
+    expect(failed[1]!.message).toMatch(/a deleted client can still authenticate/);
+  });
+
+  test('a store with only some of the registration writes fails, naming ClientStore.registerClient', async () => {
+    const t = collector();
+    let inner = memoryClientStore([]);
+    const create = (fixtures: readonly ClientFixture[]): ClientStore => {
+      inner = memoryClientStore(fixtures);
+      return { findClient: inner.findClient, registerClient: inner.registerClient };
+    };
+    describeClientStore('partial writes', { create, dump: () => inner.dump(), describe: t.describe, it: t.it });
+    const failed = failures(await t.run());
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((f) => f.method === 'ClientStore.registerClient' && f.rule === 'all three write methods or none')).toBe(true);
   });
 
   test('plain-text passwords fail the storage and slow-hash rules, naming UserStore.authenticate', async () => {

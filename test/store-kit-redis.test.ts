@@ -4,8 +4,8 @@
  * second app process would create it. Redis-specific behaviour is in redis-store.test.ts.
  */
 import Redis from 'ioredis';
-import { redisTokenStore, type RedisTokenStore } from '../src/redis';
-import { describeTokenStore } from '../src/testing';
+import { redisClientStore, redisTokenStore, type RedisClientStore, type RedisTokenStore } from '../src/redis';
+import { describeClientStore, describeTokenStore } from '../src/testing';
 import { describeWithRedis, startRedis, type TestRedis } from './support/redis-server';
 
 const PREFIX = 'kit';
@@ -44,3 +44,24 @@ afterAll(async () => {
 });
 
 describeTokenStore('redisTokenStore', { create: store, peer: store, dump, describe: describeWithRedis, concurrency: 100 });
+
+// redisClientStore: the ClientStore contract, registration writes included (RFC 7591/7592).
+const clientStores: RedisClientStore[] = [];
+afterAll(() => clientStores.forEach((s) => s.close()));
+describeClientStore('redisClientStore', {
+  create: async (fixtures) => {
+    redis ??= startRedis();
+    const client = new Redis((await redis).url);
+    clients.push(client);
+    const s = redisClientStore({ client, prefix: PREFIX });
+    clientStores.push(s);
+    for (const c of fixtures) await s.saveClient(c);
+    return s;
+  },
+  dump: async () => {
+    const c = clients[0] as Redis;
+    const keys = await c.keys(`${PREFIX}:c:*`);
+    return Promise.all(keys.map(async (key) => [key, await c.get(key)]));
+  },
+  describe: describeWithRedis,
+});

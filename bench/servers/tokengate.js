@@ -22,6 +22,9 @@
  * - `opaque-hit <live>`: guarded GET with opaque tokens in the memory store; `<live>` tokens
  *   are issued (1 000 by default; 1 000 000 for the growth scenario) and the load generator
  *   presents the first 1 000 of them (cache hits).
+ * - `jwt-hit-resource`: as `jwt-hit`, through `oauth.protectedResource(...).requireToken()`:
+ *   tokens carry a resource as `aud` (RFC 8707) and the guard checks it on every request, so
+ *   the difference to `jwt-hit` is what the audience check costs.
  * - `opaque-hit-redis <live>`: the same with the Redis token store (a redis-server the
  *   harness starts; its port in `TOKENGATE_BENCH_REDIS_PORT`): the growth row for comparison.
  * - `token [alg]`: the token endpoint, `client_credentials` with HTTP Basic; the access token
@@ -64,8 +67,10 @@ if (mode === 'opaque-hit-redis') {
   // shared machine; the measured cache hits never wait for Redis.
   stores.tokens = redisTokenStore({ client: new Redis({ port, host: '127.0.0.1', enableAutoPipelining: true }), prefix: `bench-${process.pid}`, timeoutMs: 30_000, logger: quietLogger });
 }
+const RESOURCE = `${ISSUER}/mcp`;
 const oauth = oauthServer(stores, {
   issuer: ISSUER,
+  ...(mode === 'jwt-hit-resource' && { resources: { [RESOURCE]: { scopes: ['read'] } } }),
   keys: [/** @type {import('tokengate').KeyInput} */ (key)],
   accessTokenFormat: opaque ? 'opaque' : 'jwt',
   // Verify every request: no cache, so not even a cache key is computed.
@@ -84,7 +89,8 @@ async function issueAccessTokens(count) {
   const tokens = new Array(count);
   // In batches, so a networked store (Redis) is not asked one round trip at a time.
   for (let i = 0; i < count; i += 1000) {
-    const batch = Array.from({ length: Math.min(1000, count - i) }, () => oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false }));
+    const resources = mode === 'jwt-hit-resource' ? [RESOURCE] : undefined;
+    const batch = Array.from({ length: Math.min(1000, count - i) }, () => oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, resources }));
     for (const [j, response] of (await Promise.all(batch)).entries()) tokens[i + j] = response.access_token;
   }
   return tokens;
@@ -124,11 +130,12 @@ async function main() {
     return;
   }
   let pool;
-  if (mode === 'jwt-hit') pool = await issueAccessTokens(HIT_POOL);
+  if (mode === 'jwt-hit' || mode === 'jwt-hit-resource') pool = await issueAccessTokens(HIT_POOL);
   else if (mode === 'jwt-miss' || mode === 'jwt-verify') pool = await issueAccessTokens(MISS_POOL);
   else if (opaque) pool = (await issueAccessTokens(live)).slice(0, HIT_POOL);
   else throw new Error(`bench/servers/tokengate.js: unknown mode ${String(mode)}.`);
-  app.get('/', oauth.requireToken({ scope: 'read' }), (_req, res) => {
+  const guard = mode === 'jwt-hit-resource' ? oauth.protectedResource({ resource: RESOURCE, scope: 'read' }).requireToken() : oauth.requireToken({ scope: 'read' });
+  app.get('/', guard, (_req, res) => {
     res.json(GET_BODY);
   });
   const file = fixturePath(`tokengate-${mode}`);

@@ -10,9 +10,10 @@ import { isJwt, type JwtVerifier } from '../tokens/jwt';
 import { verifyLiveJwt } from '../tokens/verify-access';
 import type { RevokedIds } from '../tokens/revoked-ids';
 import type { TokenValidator, ValidatedToken } from './auth-info';
+import { clientRevocationId } from '../registration/client-revocation';
 
-/** A validator for tokens this server issued, in either format; `heard`: the revocations this instance heard. */
-export function localValidator(verifier: JwtVerifier, tokens: TokenStore, heard?: RevokedIds): TokenValidator {
+/** A validator for tokens this server issued, in either format; `audience`: the default one (of opaque tokens without resources); `heard`: the revocations this instance heard. */
+export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audience: string | readonly string[], heard?: RevokedIds): TokenValidator {
   // No async wrappers: a cache miss makes exactly the store's promise and one `then`.
   return function validate(token) {
     if (isJwt(token)) {
@@ -23,13 +24,22 @@ export function localValidator(verifier: JwtVerifier, tokens: TokenStore, heard?
     return tokens.find('access_token', hashToken(token)).then((record) => {
       if (!record) throw new InvalidToken();
       const claims = {
+        aud: record.resources ?? audience,
         sub: record.sub,
         client_id: record.clientId,
         scope: record.scope.join(' '),
         iat: record.issuedAt,
         exp: record.expiresAt,
       };
-      return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, [record.id, record.familyId]);
+      const revocationIds = [record.id, record.familyId];
+      // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.
+      const client = clientRevocationId(record.clientId);
+      if (client === undefined) return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, revocationIds);
+      revocationIds.push(client);
+      return tokens.isRevoked([client]).then((revoked) => {
+        if (revoked) throw new InvalidToken();
+        return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, revocationIds);
+      });
     });
   };
 }

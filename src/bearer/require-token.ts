@@ -3,9 +3,11 @@
  * cache), check scopes, set `req.auth`; or answer with the RFC's challenge.
  * @packageDocumentation
  */
+import { configError } from '../core/config';
 import type { ServerResponse } from 'node:http';
-import { InsufficientScope, InvalidRequest, OAuthError } from '../core/errors';
+import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from '../core/errors';
 import type { Middleware, Next, Request } from '../core/http';
+import { hasAudience, isResourceUri } from '../resources/indicators';
 import { safeDescription } from '../http/description';
 import { sendError, sendJson } from '../http/respond';
 import { SCOPE_TOKEN } from '../core/scopes';
@@ -26,6 +28,12 @@ export interface RequireTokenOptions {
   allowQuery?: boolean;
   /** `realm` of the `WWW-Authenticate` challenge. Default: the server's realm. */
   realm?: string;
+  /**
+   * The resource (RFC 8707) this route belongs to: a token whose `aud` does not include it is
+   * refused with `invalid_token`, so a token minted for another resource cannot be replayed
+   * here. Default: the server's default audience.
+   */
+  resource?: string;
 }
 
 /** The middleware `requireToken()` returns: a Connect-style {@link Middleware} that sets `req.auth`. */
@@ -40,6 +48,8 @@ export interface GuardContext {
   /** Body read deadline in milliseconds when the token may come in the body. Default 10 s. */
   bodyTimeoutMs?: number;
   logger: Logger;
+  /** The audiences a token must name one of when the route names no `resource`; absent: not checked here (the validator already pins it). */
+  audience?: readonly string[];
 }
 
 function quote(value: string): string {
@@ -56,19 +66,30 @@ function requiredScopes(scope: RequireTokenOptions['scope']): readonly string[] 
   return Object.freeze(clean);
 }
 
-/** Build a `requireToken` middleware. Options are checked here, once. */
-export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}): Middleware {
+/**
+ * Build a `requireToken` middleware. Options are checked here, once. `resourceMetadata` is
+ * the URL of the resource's RFC 9728 metadata, named in every challenge (RFC 9728 §5.1).
+ */
+export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}, resourceMetadata?: string): Middleware {
   const required = requiredScopes(options.scope);
+  if (options.resource !== undefined && (typeof options.resource !== 'string' || !isResourceUri(options.resource))) {
+    configError('ERR_TOKENGATE_RESOURCE', `requireToken: resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(options.resource)}).`);
+  }
+  const audience = options.resource !== undefined ? [options.resource] : ctx.audience;
   const realm = quote(options.realm ?? ctx.realm);
   const allowBody = options.allowBody === true;
   const allowQuery = options.allowQuery === true;
   const extractOptions = { allowBody, allowQuery, maxBodyBytes: ctx.maxBodyBytes, bodyTimeoutMs: ctx.bodyTimeoutMs };
   const { cache, validate, logger } = ctx;
 
+  // RFC 9728 §5.1: every challenge points at the resource's metadata, so a client that has
+  // only this URL finds the authorization server.
+  const metadataParam = resourceMetadata === undefined ? '' : `, resource_metadata=${quote(resourceMetadata)}`;
+
   // RFC 6750 §3: the challenge names the realm; an error code only when a token was sent.
   function fail(res: ServerResponse, err: unknown): void {
     if (err instanceof OAuthError && err.status < 500) {
-      let challenge = `Bearer realm=${realm}, error="${err.error}", error_description=${quote(err.message)}`;
+      let challenge = `Bearer realm=${realm}${metadataParam}, error="${err.error}", error_description=${quote(err.message)}`;
       if (err instanceof InsufficientScope) challenge += `, scope=${quote(err.requiredScope.join(' '))}`;
       sendError(res, new OAuthError(err.error, err.message, err.status, { ...err.headers, 'WWW-Authenticate': challenge }), logger, 'requireToken');
     } else {
@@ -77,7 +98,9 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   }
 
   // RFC 6750 §3.1: a request with no token gets the challenge without an error code.
-  const missingChallenge = { 'WWW-Authenticate': `Bearer realm=${realm}` };
+  // The scope a token needs here, so a client that starts from nothing asks for it.
+  const scopeParam = required.length > 0 && resourceMetadata !== undefined ? `, scope=${quote(required.join(' '))}` : '';
+  const missingChallenge = { 'WWW-Authenticate': `Bearer realm=${realm}${metadataParam}${scopeParam}` };
   function missing(res: ServerResponse): void {
     sendJson(res, 401, { error_description: 'An access token is required.' }, missingChallenge);
   }
@@ -113,6 +136,8 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
     token: string,
     v: { sub: string; clientId: string; scope: readonly string[]; expiresAt: number; claims: Readonly<Record<string, unknown>> },
   ): void {
+    // RFC 8707 / RFC 9068 §4: the token must be meant for this resource.
+    if (audience !== undefined && !hasAudience(v.claims.aud, audience)) return fail(res, new InvalidToken('The access token is not meant for this resource.'));
     for (let i = 0; i < required.length; i++) {
       if (!v.scope.includes(required[i] as string)) return fail(res, new InsufficientScope(required));
     }

@@ -33,6 +33,8 @@ export const CONFIG_ERROR_CODES = Object.freeze({
   ERR_TOKENGATE_USER: 'Fix the user list as the message says (unique ids and usernames).',
   ERR_TOKENGATE_STORE_OPTION: 'Fix the store adapter option the message names (a pg Pool, an ioredis client, a prefix or channel name).',
   ERR_TOKENGATE_CONFLICT: 'Give only one of the options the message names.',
+  ERR_TOKENGATE_RESOURCE: 'Give resource URIs that are absolute and have no fragment (RFC 8707 §2), and guard only resources listed in options.resources.',
+  ERR_TOKENGATE_REGISTRATION: 'Say who may register (open, initialAccessToken of at least 16 characters, or policy), and give a client store with registerClient, updateClient and deleteClient.',
   ERR_TOKENGATE_OPENID: 'Fix options.openid as the message says (see docs/openid-connect.md).',
 });
 

@@ -126,6 +126,16 @@ export class UnsupportedResponseType extends OAuthError {
   }
 }
 
+/**
+ * `invalid_target` (400): the requested resource is invalid, unknown, or not one this client
+ * may get a token for (RFC 8707 §2).
+ */
+export class InvalidTarget extends OAuthError {
+  constructor(description: string) {
+    super('invalid_target', description, 400);
+  }
+}
+
 /** `invalid_token` (401): the bearer token is malformed, expired, revoked or not ours (RFC 6750 §3.1). */
 export class InvalidToken extends OAuthError {
   constructor(description = 'The access token is invalid, expired or revoked.') {

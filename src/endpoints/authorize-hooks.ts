@@ -13,6 +13,8 @@ export interface AuthorizeRequestInfo {
   client: Client;
   /** The scopes that will be granted (requested ones, or the client's defaults). */
   scopes: readonly string[];
+  /** The resources (RFC 8707) the tokens will be for; empty: the server's default audience. */
+  resources: readonly string[];
   /** The redirect URI the response will go to (already checked against the registered ones). */
   redirectUri: string;
   /** The client's `state`, echoed back unchanged. */

@@ -15,12 +15,13 @@ import { readOidcRequest, type OidcAuthorizeRequest } from '../oidc/authorize-re
 import { ConsentRequired } from '../oidc/errors';
 import { signIn } from './sign-in';
 import type { AuthorizeHooks, AuthorizeRequestInfo } from './authorize-hooks';
-import { readParams } from '../http/body';
+import { allValues, readParams } from '../http/body';
+import { grantScopesFor, requestedResources } from '../resources/indicators';
 import type { Handler, Params, Request } from '../core/http';
 import { safeDescription } from '../http/description';
 import { sendErrorPage } from '../http/error-page';
 import { isValidChallenge, type PkceMethod } from '../core/pkce';
-import { grantScopes, parseScope } from '../core/scopes';
+import { parseScope } from '../core/scopes';
 import type { Client, TokenRecord } from '../stores/types';
 import { hashToken, randomToken } from '../core/crypto';
 import { nowSeconds } from '../core/clock';
@@ -30,6 +31,8 @@ import { isRegisteredRedirectUri } from '../clients/redirect-uri';
 interface ParsedRequest {
   params: Params;
   repeated: ReadonlySet<string>;
+  /** Every `resource` value, in order (RFC 8707 §2: the one parameter that may repeat). */
+  resources: string[];
 }
 
 /** An error that must be shown to the user, because the redirect URI is not (yet) trusted. */
@@ -50,11 +53,14 @@ function unknownClientOrRedirect(): PageError {
 function fromPairs(pairs: Iterable<[string, string]>): ParsedRequest {
   const params: Record<string, string> = Object.create(null);
   const repeated = new Set<string>();
+  const resources: string[] = [];
   for (const [name, value] of pairs) {
-    if (Object.prototype.hasOwnProperty.call(params, name)) repeated.add(name);
+    if (name === 'resource') {
+      if (value !== '') resources.push(value);
+    } else if (Object.prototype.hasOwnProperty.call(params, name)) repeated.add(name);
     else if (value !== '') params[name] = value;
   }
-  return { params, repeated };
+  return { params, repeated, resources };
 }
 
 async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: number): Promise<ParsedRequest> {
@@ -66,7 +72,8 @@ async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: n
   if (req.method !== 'POST') throw new PageError('invalid_request', 'The authorization endpoint accepts only GET and POST.', 405, { Allow: 'GET, POST' });
   try {
     // The form parser refuses a repeated field itself, before the client is known.
-    return fromPairs(Object.entries(await readParams(req, maxBodyBytes, bodyTimeoutMs)));
+    const params = await readParams(req, maxBodyBytes, bodyTimeoutMs);
+    return fromPairs(Object.keys(params).flatMap((name) => allValues(params, name).map((value): [string, string] => [name, value])));
   } catch (err) {
     if (err instanceof OAuthError) throw new PageError(err.error, err.message, err.status, err.headers);
     throw err;
@@ -82,7 +89,7 @@ const NOT_RESUMED = new Set(['password', 'client_secret', 'code', 'code_verifier
  * re-authentication, without what asked for it (`prompt=login`, `max_age`): the resumed
  * request comes after the new sign-in and must not ask for another one.
  */
-function resumeUrl(req: Request, params: Params, reauthenticated = false): string {
+function resumeUrl(req: Request, params: Params, resources: readonly string[], reauthenticated = false): string {
   const url = req.originalUrl ?? req.url ?? '/';
   const q = url.indexOf('?');
   const entries = Object.entries(params).filter(([name]) => !NOT_RESUMED.has(name) && !(reauthenticated && name === 'max_age'));
@@ -91,6 +98,7 @@ function resumeUrl(req: Request, params: Params, reauthenticated = false): strin
       ? entries.map(([name, value]): [string, string] => [name, name === 'prompt' ? value.split(' ').filter((p) => p !== 'login').join(' ') : value]).filter(([, value]) => value !== '')
       : entries,
   );
+  for (const resource of resources) query.append('resource', resource);
   return `${q === -1 ? url : url.slice(0, q)}?${query.toString()}`;
 }
 
@@ -180,8 +188,10 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     if (responseType === undefined) throw new InvalidRequest('The "response_type" parameter is required; use response_type=code.');
     if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.');
     if (!client.grants.includes('authorization_code')) throw new UnauthorizedClient('This client may not use the authorization code flow.');
+    // RFC 8707 §2: every resource known and allowed for this client, else invalid_target.
+    const resources = Object.freeze(requestedResources(options.resources, client, parsed.resources));
     // Frozen: the hooks see what will be granted but cannot change it.
-    const scopes = Object.freeze(grantScopes(client, parseScope(params.scope)));
+    const scopes = Object.freeze(grantScopesFor(options.resources, client, parseScope(params.scope), resources));
     const pkce = pkceChallenge(ctx, client, params);
     // OpenID Connect: a request with the openid scope (OIDC Core §3.1.2.1).
     let oidc: OidcAuthorizeRequest | undefined;
@@ -196,9 +206,10 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     const info: AuthorizeRequestInfo = {
       client,
       scopes,
+      resources,
       redirectUri,
       state: params.state,
-      resumeUrl: resumeUrl(req, params, login),
+      resumeUrl: resumeUrl(req, params, parsed.resources, login),
       params: Object.freeze(params),
       prompt,
       reauthenticate: login,
@@ -207,7 +218,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       uiLocales: oidc?.uiLocales ?? [],
       acrValues: oidc?.acrValues ?? [],
     };
-    const signedIn = await signIn(hooks, req, res, info, () => ({ ...info, reauthenticate: true, resumeUrl: resumeUrl(req, params, true) }), logger);
+    const signedIn = await signIn(hooks, req, res, info, () => ({ ...info, reauthenticate: true, resumeUrl: resumeUrl(req, params, parsed.resources, true) }), logger);
     if (signedIn === 'responded') return;
     const { user } = signedIn;
     if (oidc && ctx.openid) await ctx.openid.checkRequestedSubject(client, oidc, user.id);
@@ -239,6 +250,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     };
     // Only a redirect_uri that was sent must be sent again at the token endpoint (RFC 6749 §4.1.3).
     if (params.redirect_uri !== undefined) record.redirectUri = params.redirect_uri;
+    if (resources.length > 0) record.resources = [...resources];
     if (pkce.challenge !== undefined) {
       record.codeChallenge = pkce.challenge;
       record.codeChallengeMethod = pkce.method;

@@ -37,6 +37,8 @@ export interface EndpointPaths {
   introspection: string;
   /** Only when there is a public key to publish. */
   jwks?: string;
+  /** Only when dynamic client registration (RFC 7591) is on. */
+  registration?: string;
 }
 
 /** The metadata document (RFC 8414 §2, plus RFC 9207 and RFC 7636 members). */
@@ -56,6 +58,10 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint_auth_methods_supported: string[];
   code_challenge_methods_supported?: string[];
   authorization_response_iss_parameter_supported?: boolean;
+  /** RFC 8414 §2 / RFC 7591 §3. */
+  registration_endpoint?: string;
+  /** draft-ietf-oauth-client-id-metadata-document: https client_id URLs are resolved. */
+  client_id_metadata_document_supported?: boolean;
 }
 
 // What `authenticateClient` accepts. Introspection refuses `none` (RFC 7662 §2.1 requires
@@ -94,6 +100,7 @@ export function buildMetadata(
     introspection_endpoint: base + endpoints.introspection,
     introspection_endpoint_auth_methods_supported: [...CONFIDENTIAL_AUTH],
   };
+  if (endpoints.registration !== undefined) doc.registration_endpoint = base + endpoints.registration;
   if (authorize !== undefined) {
     doc.code_challenge_methods_supported = options.pkce.allowPlain ? ['S256', 'plain'] : ['S256'];
     doc.authorization_response_iss_parameter_supported = true;

@@ -2,6 +2,7 @@ import { InvalidGrant, InvalidRequest } from '../core/errors';
 import { isValidVerifier, verifierMatches } from '../core/pkce';
 import { hashToken } from '../core/crypto';
 import { redeem, refuseReplay } from './redeem';
+import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
 import type { Grant } from './types';
 import { nowSeconds } from '../core/clock';
 import { isRegisteredRedirectUri } from '../clients/redirect-uri';
@@ -53,18 +54,25 @@ export const authorizationCodeGrant: Grant = {
       throw new InvalidGrant('A code_verifier was sent, but the authorization request had no code_challenge.');
     }
 
+    // RFC 8707 §2.2: the token may be for fewer of the code's resources, never for others.
+    const registry = ctx.options.resources;
+    const resources = narrowResources(record.resources, resourcesOf(registry, client, params));
+
     // The user is not looked up again: it came from the app's own sign-in moments ago, and the
     // user store (if any) serves the password grant and need not know the app's session users.
     const request = {
       client,
       sub: record.sub,
       userId: record.userId,
-      scope: record.scope,
+      scope: scopesWithin(registry, record.scope, resources),
+      refreshScope: record.scope,
       familyId: record.familyId,
       refreshToken: client.grants.includes('refresh_token'),
       openid: record.openid,
       // UserInfo needs the claims the request asked for one by one (OIDC Core §5.5).
       extraClaims: record.openid?.userinfoClaims ? { userinfo_claims: record.openid.userinfoClaims } : undefined,
+      resources,
+      refreshResources: record.resources,
     };
     return redeem(ctx, client, record, request, INVALID);
   },

@@ -1,5 +1,6 @@
 import { UnauthorizedClient } from '../core/errors';
-import { grantScopes, parseScope } from '../core/scopes';
+import { parseScope } from '../core/scopes';
+import { grantScopesFor, resourcesOf } from '../resources/indicators';
 import type { Grant } from './types';
 
 /**
@@ -10,7 +11,9 @@ export const clientCredentialsGrant: Grant = {
   type: 'client_credentials',
   async handle(ctx, params, { client, method }) {
     if (method === 'none') throw new UnauthorizedClient('The client_credentials grant is only for confidential clients (RFC 6749 §4.4).');
-    const scope = grantScopes(client, parseScope(params.scope));
-    return ctx.issuer.issue({ client, sub: client.id, scope, refreshToken: false });
+    const registry = ctx.options.resources;
+    const resources = resourcesOf(registry, client, params);
+    const scope = grantScopesFor(registry, client, parseScope(params.scope), resources);
+    return ctx.issuer.issue({ client, sub: client.id, scope, refreshToken: false, resources });
   },
 };

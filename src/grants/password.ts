@@ -1,7 +1,8 @@
 import type { ServerContext } from '../endpoints/context';
 import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../core/errors';
 import { REASON } from './password-options';
-import { grantScopes, parseScope } from '../core/scopes';
+import { parseScope } from '../core/scopes';
+import { grantScopesFor, resourcesOf } from '../resources/indicators';
 import type { Grant } from './types';
 
 // Clients come from a store, so they are not known at start-up: each is named once, the first
@@ -45,12 +46,14 @@ export const passwordGrant: Grant = {
     const username = params.username as string;
     const password = params.password as string;
     // Scope before the password: a bad scope costs no hash and counts no failure.
-    const scope = grantScopes(client, parseScope(params.scope));
+    const registry = ctx.options.resources;
+    const resources = resourcesOf(registry, client, params);
+    const scope = grantScopesFor(registry, client, parseScope(params.scope), resources);
     const user = await guard.check(async () => {
       const found = await users.authenticate(username, password);
       if (!found) throw new InvalidGrant('The username or password is incorrect.');
       return found;
     });
-    return ctx.issuer.issue({ client, sub: user.id, userId: user.id, scope, refreshToken: client.grants.includes('refresh_token') });
+    return ctx.issuer.issue({ client, sub: user.id, userId: user.id, scope, refreshToken: client.grants.includes('refresh_token'), resources });
   },
 };

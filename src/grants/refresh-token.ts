@@ -2,6 +2,7 @@ import { InvalidGrant, InvalidRequest } from '../core/errors';
 import { narrowScopes, parseScope } from '../core/scopes';
 import { hashToken } from '../core/crypto';
 import { redeem, refuseReplay } from './redeem';
+import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
 import type { Grant } from './types';
 
 const INVALID = 'The refresh token is invalid, expired or revoked.';
@@ -24,7 +25,11 @@ export const refreshTokenGrant: Grant = {
     const record = await ctx.tokens.find('refresh_token', id);
     if (!record || record.clientId !== client.id) throw new InvalidGrant(INVALID);
     await refuseReplay(ctx, client, record, INVALID);
-    const scope = narrowScopes(record.scope, parseScope(params.scope));
+    const registry = ctx.options.resources;
+    // RFC 8707 §2.2 (and the MCP clients that send `resource` again on every refresh).
+    const resources = narrowResources(record.resources, resourcesOf(registry, client, params));
+    const requested = parseScope(params.scope);
+    const scope = scopesWithin(registry, narrowScopes(record.scope, requested), resources, requested !== undefined && requested.length > 0);
     if (record.userId !== undefined && ctx.users?.findUser && !(await ctx.users.findUser(record.userId))) {
       await ctx.issuer.revokeFamily(record.familyId, client);
       throw new InvalidGrant(INVALID);
@@ -39,6 +44,8 @@ export const refreshTokenGrant: Grant = {
       refreshToken: true,
       openid: record.openid,
       extraClaims: record.openid?.userinfoClaims ? { userinfo_claims: record.openid.userinfoClaims } : undefined,
+      resources,
+      refreshResources: record.resources,
     };
     return redeem(ctx, client, record, request, INVALID);
   },

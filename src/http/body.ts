@@ -36,13 +36,44 @@ function deadline(ms: number, fail: () => void): () => void {
   return () => clearTimeout(timer);
 }
 
+/** Parameters a client may repeat: `resource` (RFC 8707 §2). Every other repeat is refused. */
+const REPEATABLE = new Set(['resource']);
+// The second and later values of a repeatable parameter, beside the params object (whose
+// type stays one string per name for every other reader).
+const repeats = new WeakMap<object, Map<string, string[]>>();
+
+function valueCount(params: Record<string, string>): number {
+  let count = Object.keys(params).length;
+  for (const more of repeats.get(params)?.values() ?? []) count += more.length;
+  return count;
+}
+
 /** Add one parameter, refusing a repeat (RFC 6749 §3.2: parameters MUST NOT be included more than once). */
 function add(params: Record<string, string>, name: string, value: string): void {
-  if (Object.prototype.hasOwnProperty.call(params, name)) {
+  const repeated = Object.prototype.hasOwnProperty.call(params, name);
+  if (repeated && !REPEATABLE.has(name)) {
     throw new InvalidRequest(`The "${printable(name)}" parameter is included more than once.`);
   }
-  if (Object.keys(params).length >= MAX_FIELDS) throw new InvalidRequest('The request has too many parameters.');
-  params[name] = value;
+  if (valueCount(params) >= MAX_FIELDS) throw new InvalidRequest('The request has too many parameters.');
+  if (!repeated) {
+    params[name] = value;
+    return;
+  }
+  let more = repeats.get(params);
+  if (more === undefined) repeats.set(params, (more = new Map()));
+  const list = more.get(name);
+  if (list === undefined) more.set(name, [value]);
+  else list.push(value);
+}
+
+/**
+ * Every value of a parameter a client may repeat (`resource`, RFC 8707 §2), in the order
+ * sent; `[]` when absent. For any other name, its one value.
+ */
+export function allValues(params: Params, name: string): string[] {
+  if (!Object.prototype.hasOwnProperty.call(params, name)) return [];
+  const more = repeats.get(params)?.get(name);
+  return more === undefined ? [params[name] as string] : [params[name] as string, ...more];
 }
 
 /** A parameter name safe to quote in an error: printable ASCII only, bounded length. */
@@ -64,6 +95,10 @@ function fromParsedBody(body: unknown): Record<string, string> {
   for (const name of Object.keys(body)) {
     const value = (body as Record<string, unknown>)[name];
     // Body parsers turn repeated fields into arrays and `a[b]=c` into objects.
+    if (Array.isArray(value) && REPEATABLE.has(name) && value.length > 0 && value.every((v) => typeof v === 'string')) {
+      for (const v of value as string[]) add(params, name, v);
+      continue;
+    }
     if (Array.isArray(value)) throw new InvalidRequest(`The "${printable(name)}" parameter is included more than once.`);
     if (typeof value !== 'string') throw new InvalidRequest(`The "${printable(name)}" parameter must be a plain string.`);
     add(params, name, value);
@@ -182,6 +217,28 @@ export async function readParams(req: Request, maxBytes: number, timeoutMs = DEF
   }
   if (alreadyRead) return fromParsedBody(req.body ?? {});
   return type === FORM ? readForm(req, maxBytes, timeoutMs) : readMultipart(req, maxBytes, timeoutMs);
+}
+
+/**
+ * A JSON request body (`application/json`), for endpoints whose RFC speaks JSON (client
+ * registration, RFC 7591 §3.1). Same size and time limits as {@link readParams}; a missing or
+ * malformed body is an {@link InvalidRequest}.
+ */
+export async function readJson(req: Request, maxBytes: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<unknown> {
+  if (mediaType(req) !== 'application/json') {
+    req.resume();
+    throw new InvalidRequest('The Content-Type must be application/json.');
+  }
+  if (req._body === true || req.readableEnded) {
+    if (req.body !== undefined && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) return req.body;
+    throw new InvalidRequest('The request body was already read and is not JSON.');
+  }
+  const raw = await readRaw(req, maxBytes, timeoutMs);
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new InvalidRequest('The request body is not valid JSON.');
+  }
 }
 
 /**

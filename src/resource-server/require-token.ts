@@ -14,6 +14,10 @@ import { checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, i
 import type { SigningAlgorithm } from '../tokens/keys';
 import { isJwt } from '../tokens/jwt';
 import { IssuerDiscovery } from './discovery';
+import type { ServerResponse } from 'node:http';
+import type { Request } from '../http/body';
+import { isResourceUri } from '../resources/indicators';
+import { buildResourceMetadata, resourceMetadataMiddleware, resourceMetadataUrl } from '../endpoints/resource-metadata';
 import { introspectionValidator } from './introspection-validator';
 import { jwksKeySource } from './jwks-keys';
 import { jwtValidator, secretKeySource } from './jwt-validator';
@@ -44,8 +48,15 @@ export interface IntrospectionOptions {
 export interface ResourceServerOptions extends RequireTokenOptions {
   /** The issuer identifier, exactly as the authorization server's `issuer` option. */
   issuer: string;
-  /** The audience this resource server accepts: the authorization server's `audience` option. */
-  audience: string | readonly string[];
+  /**
+   * The audience this resource server accepts: the authorization server's `audience` option.
+   * Default with `resource`: the resource URI (tokens requested for it, RFC 8707).
+   */
+  audience?: string | readonly string[];
+  /** `resource_name` of the metadata served when `resource` is given (RFC 9728 §2). */
+  resourceName?: string;
+  /** `scopes_supported` of that metadata. Default: the guard's `scope`. */
+  scopesSupported?: string[];
   /** The issuer's JWKS URL. Default: `jwks_uri` from the issuer's metadata (RFC 8414). */
   jwksUri?: string;
   /** The HS256 secret shared with the issuer, instead of a JWKS (at least 32 bytes). */
@@ -79,6 +90,14 @@ export interface ResourceServerOptions extends RequireTokenOptions {
 export interface ResourceGuard extends Middleware {
   /** Another guard with other route options (e.g. another scope), sharing this one's keys and cache. */
   with(options?: RequireTokenOptions): Middleware;
+  /**
+   * With the `resource` option: a middleware for the root of this host serving the resource's
+   * RFC 9728 metadata at `/.well-known/oauth-protected-resource{path}`; every challenge of
+   * this guard names it (§5.1). Without `resource`: passes every request on.
+   */
+  readonly metadata: (req: Request, res: ServerResponse, next: (err?: unknown) => void) => void;
+  /** The metadata document's URL, with the `resource` option. */
+  readonly metadataUrl: string | undefined;
 }
 
 const ASYMMETRIC: readonly SigningAlgorithm[] = ['ES256', 'ES384', 'RS256', 'PS256'];
@@ -103,6 +122,9 @@ const OPTION_NAMES = [
   'allowBody',
   'allowQuery',
   'realm',
+  'resource',
+  'resourceName',
+  'scopesSupported',
 ] as const;
 type Unlisted = Exclude<keyof ResourceServerOptions, (typeof OPTION_NAMES)[number]>;
 const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -118,7 +140,7 @@ const seconds = (name: string, value: unknown, fallback: number, allowZero = fal
 function checkAudience(audience: unknown): readonly string[] {
   if (typeof audience === 'string' && audience !== '') return [audience];
   if (Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string' && a !== '')) return [...audience];
-  fail('ERR_TOKENGATE_TYPE', 'audience is required: the `audience` option of the authorization server (by default its issuer).');
+  fail('ERR_TOKENGATE_TYPE', 'audience is required: the `audience` option of the authorization server (by default its issuer), or give `resource`.');
 }
 
 function checkSecret(secret: ResourceServerOptions['secret']): void {
@@ -154,7 +176,9 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
   if (!isPlainObject(options)) configError('ERR_TOKENGATE_OPTIONS_REQUIRED', 'requireToken(options): options with at least { issuer, audience } are required.');
   checkKnownKeys(AT, options, OPTION_NAMES);
   const issuer = checkHttpsUrl(`${AT}.issuer`, options.issuer, { issuer: true });
-  const audience = checkAudience(options.audience);
+  const resource = options.resource;
+  if (resource !== undefined && (typeof resource !== 'string' || !isResourceUri(resource))) fail('ERR_TOKENGATE_RESOURCE', `resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(resource)}).`);
+  const audience = checkAudience(options.audience ?? resource);
   const logger = checkLogger(`${AT}.logger`, options.logger ?? consoleLogger);
   if (options.jwksUri !== undefined && options.secret !== undefined) fail('ERR_TOKENGATE_CONFLICT', 'jwksUri and options.secret: give jwksUri or secret, not both.');
   if (options.jwksUri !== undefined) checkHttpsUrl(`${AT}.jwksUri`, options.jwksUri);
@@ -219,7 +243,19 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
     logger,
   };
   const { scope, allowBody, allowQuery, realm } = options;
-  const guard = createGuard(context, { scope, allowBody, allowQuery, realm }) as ResourceGuard;
-  Object.defineProperty(guard, 'with', { value: (routeOptions?: RequireTokenOptions) => createGuard(context, routeOptions) });
+  let metadataUrl: string | undefined;
+  let metadata: ResourceGuard['metadata'] = (_req, _res, next) => next();
+  if (resource !== undefined) {
+    metadataUrl = resourceMetadataUrl(resource);
+    const scopes = options.scopesSupported ?? (scope === undefined ? [] : typeof scope === 'string' ? scope.split(' ').filter((s) => s !== '') : [...scope]);
+    const bearerMethods = ['header', ...(allowBody ? ['body'] : []), ...(allowQuery ? ['query'] : [])];
+    metadata = resourceMetadataMiddleware(buildResourceMetadata({ resource, issuer, scopes, name: options.resourceName, bearerMethods }), logger);
+  }
+  const guard = createGuard(context, { scope, allowBody, allowQuery, realm, resource }, metadataUrl) as ResourceGuard;
+  Object.defineProperties(guard, {
+    with: { value: (routeOptions?: RequireTokenOptions) => createGuard(context, { resource, ...routeOptions }, metadataUrl) },
+    metadata: { value: metadata },
+    metadataUrl: { value: metadataUrl },
+  });
   return guard;
 }

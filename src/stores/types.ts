@@ -8,6 +8,39 @@
 /** The grant types a client may be allowed to use. */
 export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'authorization_code';
 
+/** The token endpoint authentication methods a registered client may use. */
+export type RegisteredAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+
+/** Client metadata as registered (RFC 7591 §2), snake_case as on the wire: what is stored, echoed and shown to the consent hook. */
+export interface ClientMetadata {
+  redirect_uris: string[];
+  token_endpoint_auth_method: RegisteredAuthMethod;
+  grant_types: string[];
+  response_types: string[];
+  scope: string;
+  client_name?: string;
+  client_uri?: string;
+  logo_uri?: string;
+  tos_uri?: string;
+  policy_uri?: string;
+  contacts?: string[];
+  software_id?: string;
+  software_version?: string;
+}
+
+/** What the registration endpoint keeps about a client it registered (RFC 7591, RFC 7592). */
+export interface ClientRegistration {
+  /** The metadata as registered, echoed on read (RFC 7592 §2.1) and shown to the consent hook. */
+  metadata: ClientMetadata;
+  /**
+   * SHA-256 of the registration access token ({@link hashToken}); the token itself is never
+   * stored. Absent for a client described by a client ID metadata document (nothing to manage).
+   */
+  accessTokenHash?: string;
+  /** `client_id_issued_at`, seconds since the epoch. */
+  issuedAt: number;
+}
+
 /**
  * A registered client as the {@link ClientStore} returns it.
  *
@@ -65,6 +98,13 @@ export interface Client {
   requireAuthTime?: boolean;
   /** `max_age` applied when the client's request has none (`default_max_age`), in seconds. */
   defaultMaxAge?: number;
+  /**
+   * The resources (RFC 8707) this client may ask tokens for, among the server's
+   * `options.resources`. Default: any of them.
+   */
+  resources?: readonly string[];
+  /** Set for a client that registered itself (RFC 7591): its metadata and management credential. */
+  registration?: ClientRegistration;
 }
 
 /**
@@ -86,6 +126,17 @@ export interface ClientStore {
    * - May be eventually consistent: a client registered a moment ago may not be found yet.
    */
   findClient(clientId: string): Promise<Client | undefined>;
+  /**
+   * Optional, for dynamic client registration (RFC 7591): store a new client, as a copy.
+   * Rejects when the id exists. The client arrives with `secretHash` and
+   * `registration.accessTokenHash` already hashed; store them as they are. Without this
+   * method (and the two below) the registration endpoint stays off.
+   */
+  registerClient?(client: Client): Promise<void>;
+  /** Optional (RFC 7592 §2.2): replace an existing client, as a copy; rejects when there is none. */
+  updateClient?(client: Client): Promise<void>;
+  /** Optional (RFC 7592 §2.3): remove a client; `true` if it existed. `findClient` no longer finds it once this resolves. */
+  deleteClient?(clientId: string): Promise<boolean>;
 }
 
 /** A user as the {@link UserStore} returns it: an `id` (the token's `sub`) and anything else the app keeps. */
@@ -156,6 +207,12 @@ export interface TokenRecord {
   codeChallenge?: string;
   /** Authorization codes: the PKCE `code_challenge_method`. */
   codeChallengeMethod?: 'S256' | 'plain';
+  /**
+   * The resources (RFC 8707) granted: for a code and a refresh token, those a later token
+   * request may narrow to (never widen, §2.2); for an opaque access token, its audience.
+   * Absent: the server's default audience.
+   */
+  resources?: string[];
   /**
    * OpenID Connect: how the user signed in and what the client asked for, kept on the code
    * and carried to the refresh tokens of its family (without the nonce) so that a refresh

@@ -4,8 +4,9 @@
  */
 import type { MemoryClientInput } from '../stores/memory/clients';
 import type { Client, ClientStore } from '../stores/types';
-import { randomToken, verifyClientSecret } from '../core/crypto';
-import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type KitTestApi } from './harness';
+import { hashClientSecret, hashToken, randomToken, verifyClientSecret } from '../core/crypto';
+import { deletionKillsTokens } from './client-deletion';
+import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type ItFn, type KitTestApi } from './harness';
 
 /** A client as the kit hands it to {@link ClientStoreHarness.create}: a {@link Client} with its plain `secret`. */
 export type ClientFixture = MemoryClientInput;
@@ -139,5 +140,123 @@ export function describeClientStore(name: string, harness: ClientStoreHarness): 
         r.check(findLeak(strings, carelessForms(fixture.secret, false)) === undefined, `the plain secret of ${show(fixture.id)} (or its hex/base64) is in the stored data; store hashClientSecret(secret)`);
       }
     });
+
+    registrationRules(it, store, harness);
+  });
+}
+
+/** A client as the registration endpoint hands it to `registerClient`: hashes only. */
+function registered(): { client: Client; secret: string; accessToken: string } {
+  const secret = randomToken();
+  const accessToken = randomToken();
+  const id = `tgc_${marker('kit-reg')}`;
+  const client: Client = {
+    id,
+    secretHash: hashClientSecret(secret),
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: ['tools:read', 'tools:call'],
+    redirectUris: ['http://127.0.0.1/callback', 'com.example.app:/cb'],
+    resources: ['https://mcp.example.com/mcp'],
+    registration: {
+      metadata: {
+        redirect_uris: ['http://127.0.0.1/callback', 'com.example.app:/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        scope: 'tools:read tools:call',
+        client_name: 'Kit agent ünïcødé',
+        logo_uri: 'https://agent.example/logo.png',
+      },
+      accessTokenHash: hashToken(accessToken),
+      issuedAt: 1_700_000_000,
+    },
+  };
+  return { client, secret, accessToken };
+}
+
+type Writable = Required<Pick<ClientStore, 'registerClient' | 'updateClient' | 'deleteClient'>> & ClientStore;
+
+/**
+ * The optional write methods of dynamic registration (RFC 7591/7592). A store without them
+ * (registration off) passes these rules by having none of them; one with some but not all
+ * fails, since the server then cannot turn registration on.
+ */
+function registrationRules(it: ItFn, store: () => Promise<ClientStore>, harness: ClientStoreHarness): void {
+  async function writable(): Promise<Writable | undefined> {
+    const s = await store();
+    const present = (['registerClient', 'updateClient', 'deleteClient'] as const).filter((m) => typeof s[m] === 'function');
+    const r = rule('ClientStore.registerClient', 'all three write methods or none');
+    r.check(present.length === 0 || present.length === 3, `the store has ${present.join(', ')} but not all of registerClient, updateClient, deleteClient; registration needs all three`);
+    return present.length === 3 ? (s as Writable) : undefined;
+  }
+
+  it('ClientStore.registerClient — a registered client is found by findClient with every field, as a copy', async () => {
+    const s = await writable();
+    if (!s) return;
+    const r = rule('ClientStore.registerClient', 'registered clients round-trip');
+    const { client } = registered();
+    const original = copy(client);
+    await s.registerClient(client);
+    (client.scopes as string[]).push('admin');
+    r.equal(await s.findClient(original.id), original, 'findClient right after registerClient (the caller changed its object afterwards)');
+  });
+
+  it('ClientStore.registerClient — refuses an id that exists and keeps the first', async () => {
+    const s = await writable();
+    if (!s) return;
+    const r = rule('ClientStore.registerClient', 'never overwrites');
+    const { client } = registered();
+    await s.registerClient(client);
+    const second = { ...client, scopes: ['other'] };
+    const refused = await s.registerClient(second).then(() => false, () => true);
+    r.check(refused, 'a second registerClient with the same id resolved; it must reject');
+    r.equal((await s.findClient(client.id))?.scopes, client.scopes, 'the first client after the refused second one');
+  });
+
+  it('ClientStore.updateClient — replaces the client; an unknown id rejects', async () => {
+    const s = await writable();
+    if (!s) return;
+    const r = rule('ClientStore.updateClient', 'replaces');
+    const { client } = registered();
+    await s.registerClient(client);
+    const changed: Client = { ...client, redirectUris: ['https://new.example/cb'], registration: { ...(client.registration as NonNullable<Client['registration']>), metadata: { ...(client.registration as NonNullable<Client['registration']>).metadata, client_name: 'Renamed' } } };
+    delete changed.secretHash;
+    await s.updateClient(changed);
+    r.equal(await s.findClient(client.id), changed, 'findClient after updateClient (a secret removed stays removed)');
+    const unknown = await s.updateClient({ ...client, id: `tgc_${marker('nobody')}` }).then(() => false, () => true);
+    r.check(unknown, 'updateClient of an id that was never registered resolved; it must reject');
+  });
+
+  it('ClientStore.deleteClient — removes the client: findClient no longer finds it; true once, then false', async () => {
+    const s = await writable();
+    if (!s) return;
+    const r = rule('ClientStore.deleteClient', 'really removes');
+    const { client } = registered();
+    await s.registerClient(client);
+    r.check((await s.deleteClient(client.id)) === true, 'deleteClient of a registered client must resolve true');
+    r.check((await s.findClient(client.id)) === undefined, 'findClient still found a deleted client');
+    r.check((await s.deleteClient(client.id)) === false, 'a second deleteClient must resolve false');
+    const odd = await r.noThrow(() => s.deleteClient('nul\u0000byte'), 'deleteClient of an odd id');
+    r.check(odd === false, 'deleteClient of an odd id must resolve false');
+  });
+
+  it('ClientStore.deleteClient — through a server: a registered client gets tokens, and once deleted they stop working (RFC 7592 §2.3)', async () => {
+    const s = await writable();
+    if (!s) return;
+    await deletionKillsTokens(s);
+  });
+
+  it('ClientStore storage — a registered client\'s secret and registration access token are never stored in plain text', async () => {
+    const s = await writable();
+    if (!s) return;
+    const r = rule('ClientStore.registerClient', 'stores hashes, never secrets');
+    const { client, secret, accessToken } = registered();
+    await s.registerClient(client);
+    const strings = dumpStrings(await harness.dump());
+    r.check(strings.some((x) => x.includes(client.id)), `dump() does not contain the registered client id ${show(client.id)}; it must return what the store wrote`);
+    r.check(findLeak(strings, carelessForms(secret, false)) === undefined, 'the plain client secret of a registered client is in the stored data');
+    r.check(findLeak(strings, carelessForms(accessToken, false)) === undefined, 'the plain registration access token is in the stored data');
+    const found = await s.findClient(client.id);
+    r.check(found !== undefined && verifyClientSecret(secret, found.secretHash), 'the stored secretHash of a registered client does not verify its secret');
   });
 }

@@ -77,6 +77,8 @@ export function mint(kind: TokenKind, over: Partial<TokenRecord> = {}): Minted {
     scope: ['read', 'write'],
     issuedAt: now,
     expiresAt: now + 600,
+    // RFC 8707: the granted resources (a code's, a refresh family's, an opaque token's aud).
+    resources: ['https://mcp.example.com/mcp', 'https://api.example.com/'],
   };
   if (kind === 'authorization_code') {
     record.redirectUri = 'https://client.example/cb?x=1';

@@ -8,6 +8,7 @@ import type { Client, OpenIdGrant, TokenRecord, TokenStore } from '../stores/typ
 import { hashToken, randomToken } from '../core/crypto';
 import { JwtSigner, type AccessTokenClaims } from './jwt';
 import { nowSeconds } from '../core/clock';
+import { audienceOf } from '../resources/indicators';
 
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -38,6 +39,10 @@ export interface IssueRequest {
   openid?: OpenIdGrant;
   /** Private claims added to a JWT access token (never overriding the RFC 9068 ones). */
   extraClaims?: Record<string, unknown>;
+  /** The resources (RFC 8707) the access token is for: its `aud`. Default: the server's audience. */
+  resources?: string[];
+  /** Resources of the refresh token when they differ from the access token's (a narrowed token keeps the grant's, RFC 8707 §2.2). */
+  refreshResources?: string[];
 }
 
 // The nonce binds the code's ID token to one authorization request; refreshed ID tokens must not repeat it (OIDC Core §12.2).
@@ -76,7 +81,7 @@ export class TokenIssuer {
         ...request.extraClaims,
         iss: this.options.issuer,
         sub,
-        aud: this.options.audience as string | string[],
+        aud: audienceOf(request.resources, this.options.audience),
         client_id: client.id,
         scope: scopeString,
         jti: randomToken(16),
@@ -94,14 +99,20 @@ export class TokenIssuer {
     const saves: Promise<void>[] = [];
     const base: Omit<TokenRecord, 'kind' | 'id' | 'expiresAt'> = { familyId, clientId: client.id, sub, userId: request.userId, scope, issuedAt: now };
     if (request.openid) base.openid = withoutNonce(request.openid);
+    const resources = request.resources !== undefined && request.resources.length > 0 ? request.resources : undefined;
     if (!this.signer) {
-      saves.push(this.tokens.save({ ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn }));
+      const access: TokenRecord = { ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn };
+      if (resources) access.resources = resources;
+      saves.push(this.tokens.save(access));
     }
     if (request.refreshToken) {
       refreshToken = randomToken();
       const lifetime = client.refreshTokenLifetime ?? this.options.refreshTokenLifetime;
       const refreshScope = request.refreshScope ?? scope;
-      saves.push(this.tokens.save({ ...base, scope: refreshScope, kind: 'refresh_token', id: hashToken(refreshToken), expiresAt: now + lifetime }));
+      const refresh: TokenRecord = { ...base, scope: refreshScope, kind: 'refresh_token', id: hashToken(refreshToken), expiresAt: now + lifetime };
+      const refreshResources = request.refreshResources ?? resources;
+      if (refreshResources && refreshResources.length > 0) refresh.resources = refreshResources;
+      saves.push(this.tokens.save(refresh));
     }
     await Promise.all(saves);
 

@@ -9,6 +9,7 @@ import { InvalidToken } from '../core/errors';
 import { hashToken } from '../core/crypto';
 import { isJwt } from './jwt';
 import { verifyLiveJwt } from './verify-access';
+import { clientRevocationId } from '../registration/client-revocation';
 
 /** The token type hints RFC 7009 §2.1 and RFC 7662 §2.1 register. */
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -65,6 +66,9 @@ export async function findToken(ctx: ServerContext, token: string, hint: string 
   for (const kind of order) {
     const record = await ctx.tokens.find(kind, id);
     if (record === undefined) continue;
+    // Tokens of a deleted registered client (RFC 7592 §2.3) are revoked as a whole.
+    const client = clientRevocationId(record.clientId);
+    if (client !== undefined && (await ctx.tokens.isRevoked([client]))) return undefined;
     return {
       kind,
       id: record.id,
@@ -74,7 +78,7 @@ export async function findToken(ctx: ServerContext, token: string, hint: string 
       scope: record.scope.join(' '),
       issuedAt: record.issuedAt,
       expiresAt: record.expiresAt,
-      audience: kind === 'access_token' ? ctx.options.audience : undefined,
+      audience: kind === 'access_token' ? (record.resources ?? ctx.options.audience) : undefined,
       consumed: record.consumedAt !== undefined,
     };
   }

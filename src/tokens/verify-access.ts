@@ -7,6 +7,7 @@
 import { InvalidToken } from '../core/errors';
 import type { TokenStore } from '../stores/types';
 import type { AccessTokenClaims, JwtVerifier } from './jwt';
+import { clientRevocationId } from '../registration/client-revocation';
 import type { RevokedIds } from './revoked-ids';
 
 /** A live JWT access token: its claims and the ids a revocation may name. */
@@ -30,6 +31,9 @@ export function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: 
     return Promise.reject(err);
   }
   const revocationIds = claims.fid === undefined ? [claims.jti] : [claims.jti, claims.fid];
+  // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.
+  const client = clientRevocationId(claims.client_id);
+  if (client !== undefined) revocationIds.push(client);
   if (heard?.has(revocationIds)) return Promise.reject(new InvalidToken('The access token has been revoked.'));
   return tokens.isRevoked(revocationIds).then((revoked) => {
     if (revoked) throw new InvalidToken('The access token has been revoked.');

@@ -1,6 +1,8 @@
 import { hashClientSecret } from '../../core/crypto';
+import { configError } from '../../core/config';
 import type { Client, ClientStore, GrantType } from '../types';
 import { TokengateConfigError } from '../../core/config';
+import { TemporarilyUnavailable } from '../../core/errors';
 
 /** A client as given to {@link memoryStores}: like {@link Client}, with the plain `secret`. */
 export interface MemoryClientInput extends Omit<Client, 'secretHash' | 'grants'> {
@@ -44,8 +46,25 @@ function checkOpenIdFields(input: MemoryClientInput): void {
   if (defaultMaxAge !== undefined && !(Number.isInteger(defaultMaxAge) && defaultMaxAge >= 0)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}": defaultMaxAge must be whole seconds, 0 or more.`);
 }
 
+/** Options of {@link memoryClientStore}. */
+export interface MemoryClientStoreOptions {
+  /**
+   * Most clients kept from dynamic registration (RFC 7591); past it, registration answers 503
+   * until some are deleted. Bounds the memory a flood of registrations can take. Default 10 000.
+   */
+  maxRegistered?: number;
+}
+
+/** A deep, frozen copy: later changes to the caller's object must not reach the store. */
+function frozenCopy(client: Client): Client {
+  return Object.freeze(structuredClone(client));
+}
+
 /** The in-memory {@link ClientStore}, with a helper for tests. */
 export interface MemoryClientStore extends ClientStore {
+  registerClient(client: Client): Promise<void>;
+  updateClient(client: Client): Promise<void>;
+  deleteClient(clientId: string): Promise<boolean>;
   /** Every client as held (secrets as hashes). For tests, e.g. `tokengate/testing`'s `describeClientStore`. */
   dump(): Client[];
 }
@@ -54,8 +73,11 @@ export interface MemoryClientStore extends ClientStore {
  * An in-memory {@link ClientStore}. Secrets are hashed at construction; the plain values are
  * not kept.
  */
-export function memoryClientStore(clients: readonly MemoryClientInput[]): MemoryClientStore {
+export function memoryClientStore(clients: readonly MemoryClientInput[], options: MemoryClientStoreOptions = {}): MemoryClientStore {
   const byId = new Map<string, Client>();
+  const registered = new Set<string>();
+  const maxRegistered = options.maxRegistered ?? 10_000;
+  if (!Number.isInteger(maxRegistered) || maxRegistered < 0) configError('ERR_TOKENGATE_NUMBER', 'memoryClientStore: options.maxRegistered must be a whole number ≥ 0.');
   for (const input of clients) {
     if (byId.has(input.id)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client id "${input.id}" is listed twice; ids must be unique.`);
     checkRedirectUris(input);
@@ -72,6 +94,20 @@ export function memoryClientStore(clients: readonly MemoryClientInput[]): Memory
     },
     dump() {
       return [...byId.values()];
+    },
+    async registerClient(client) {
+      if (byId.has(client.id)) throw new Error('memoryClientStore.registerClient: a client with this id already exists.');
+      if (registered.size >= maxRegistered) throw new TemporarilyUnavailable('Client registration is full on this server; try again later.');
+      byId.set(client.id, frozenCopy(client));
+      registered.add(client.id);
+    },
+    async updateClient(client) {
+      if (!byId.has(client.id)) throw new Error('memoryClientStore.updateClient: there is no client with this id.');
+      byId.set(client.id, frozenCopy(client));
+    },
+    async deleteClient(clientId) {
+      registered.delete(clientId);
+      return byId.delete(clientId);
     },
   };
 }

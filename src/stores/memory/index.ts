@@ -6,7 +6,7 @@ import { memoryUserStore, type MemoryUserInput } from './users';
 export { memoryClientStore, memoryTokenStore, memoryUserStore };
 export type { MemoryClientInput, MemoryUserInput };
 export type { MemoryTokenStoreOptions, MemoryTokenStore } from './tokens';
-export type { MemoryClientStore } from './clients';
+export type { MemoryClientStore, MemoryClientStoreOptions } from './clients';
 export type { MemoryUserStore } from './users';
 
 /** What {@link memoryStores} takes: the clients and (for the password grant) users to serve. */
@@ -15,6 +15,8 @@ export interface MemoryStoresInput {
   clients: readonly MemoryClientInput[];
   /** Users, with plain passwords that are hashed with scrypt at construction. Omit them and there is no user store (no password grant). */
   users?: readonly MemoryUserInput[];
+  /** Most dynamically registered clients kept (RFC 7591); see {@link MemoryClientStoreOptions}. Default 10 000. */
+  maxRegisteredClients?: number;
 }
 
 /**
@@ -36,7 +38,7 @@ export function memoryStores(input: MemoryStoresInput): { clients: ClientStore; 
   // No users given means no user store: the password grant stays off (and unadvertised), and
   // users of the authorization code flow come from the app's own session, not from here.
   const stores: { clients: ClientStore; users?: UserStore; tokens: TokenStore } = {
-    clients: memoryClientStore(input.clients),
+    clients: memoryClientStore(input.clients, { maxRegistered: input.maxRegisteredClients }),
     tokens: memoryTokenStore(),
   };
   if (input.users !== undefined) stores.users = memoryUserStore(input.users);

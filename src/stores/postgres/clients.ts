@@ -27,6 +27,30 @@ export interface PostgresClientStore extends ClientStore {
   saveClient(client: PostgresClientInput): Promise<void>;
   /** Remove a client; `true` if it existed. Its tokens stay until they expire or are revoked. */
   deleteClient(clientId: string): Promise<boolean>;
+  /** Dynamic registration (RFC 7591): insert a client whose secret is already hashed; rejects when the id exists. */
+  registerClient(client: Client): Promise<void>;
+  /** RFC 7592 update: replace an existing client (secret already hashed); rejects when there is none. */
+  updateClient(client: Client): Promise<void>;
+}
+
+// Columns of a Client that has its secret hashed already (registration); other fields,
+// `registration` included, go to `metadata`.
+const HASHED_COLUMNS = new Set(['id', 'secretHash', 'grants', 'scopes', 'defaultScopes', 'redirectUris', 'accessTokenLifetime', 'refreshTokenLifetime']);
+
+function rowValues(c: Client): unknown[] {
+  const metadata: Record<string, unknown> = {};
+  for (const [k, value] of Object.entries(c)) if (!HASHED_COLUMNS.has(k) && value !== undefined) metadata[k] = value;
+  return [
+    c.id,
+    c.secretHash ?? null,
+    [...c.grants],
+    [...c.scopes],
+    c.defaultScopes === undefined ? null : [...c.defaultScopes],
+    c.redirectUris === undefined ? null : [...c.redirectUris],
+    c.accessTokenLifetime ?? null,
+    c.refreshTokenLifetime ?? null,
+    JSON.stringify(metadata),
+  ];
 }
 
 interface ClientRow {
@@ -111,6 +135,30 @@ export function postgresClientStore(options: PostgresStoreOptions): PostgresClie
           ],
         ),
       );
+    },
+
+    async registerClient(c) {
+      if (!c || typeof c.id !== 'string' || c.id === '' || !storable(c.id)) throw new Error('postgresClientStore.registerClient: a client needs a non-empty id without NUL.');
+      const { rowCount } = await guarded(() =>
+        pool.query(
+          `INSERT INTO tokengate_clients (id, secret_hash, grants, scopes, default_scopes, redirect_uris, access_token_lifetime, refresh_token_lifetime, metadata)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+          rowValues(c),
+        ),
+      );
+      if ((rowCount ?? 0) === 0) throw new Error('postgresClientStore.registerClient: a client with this id already exists.');
+    },
+
+    async updateClient(c) {
+      if (!c || typeof c.id !== 'string' || !storable(c.id)) throw new Error('postgresClientStore.updateClient: there is no client with this id.');
+      const { rowCount } = await guarded(() =>
+        pool.query(
+          `UPDATE tokengate_clients SET secret_hash = $2, grants = $3, scopes = $4, default_scopes = $5, redirect_uris = $6,
+             access_token_lifetime = $7, refresh_token_lifetime = $8, metadata = $9, updated_at = now() WHERE id = $1`,
+          rowValues(c),
+        ),
+      );
+      if ((rowCount ?? 0) === 0) throw new Error('postgresClientStore.updateClient: there is no client with this id.');
     },
 
     async deleteClient(clientId) {
