@@ -4,7 +4,7 @@
 const express = require('express');
 const { oauthServer, memoryStores } = require('tokengate');
 const pages = require('./pages');
-const { sessionStore, authorizeHooks, signInPages } = require('./session');
+const { sessionStore, sameString, authorizeHooks, signInPages } = require('./session');
 
 const CLIENT_NAMES = { 'demo-spa': 'Demo single-page app', 'demo-tv': 'Demo TV app' };
 
@@ -52,6 +52,7 @@ function createDemo({ issuer }) {
 
   signInPages(app, { sessions, users: stores.users });
 
+  const form = express.urlencoded({ extended: false, limit: '4kb' });
   // The device verification page (RFC 8628 §3.3): sign in, enter (or confirm) the code shown
   // on the device, see who asks for what, approve or deny. oauth.device does the rest,
   // including the limits on wrong codes.
