@@ -16,6 +16,7 @@ import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/o
 import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources/indicators';
 import type { RegistrationOptions } from './registration/options';
 import type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
+import { resolveDpop, type DpopOptions, type ResolvedDpop } from './dpop/options';
 
 export type { Logger };
 export { consoleLogger };
@@ -133,6 +134,8 @@ export interface ServerOptions {
    * treated as a public client. `true` for the defaults. Default: off.
    */
   clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentOptions;
+  /** DPoP (RFC 9449): proof algorithms, lifetime, nonces, public origins (see docs/dpop.md). Proofs are always accepted. */
+  dpop?: DpopOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -160,6 +163,7 @@ export interface ResolvedOptions {
   readonly scopesSupported: readonly string[] | undefined;
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
+  readonly dpop: ResolvedDpop;
   readonly cors: CorsPolicy | undefined;
   readonly passwordGrant: ResolvedPasswordGrantOptions;
   /** OpenID Connect, when on. */
@@ -199,6 +203,7 @@ export const SERVER_OPTION_NAMES = [
   'resources',
   'registration',
   'clientIdMetadataDocuments',
+  'dpop',
 ] as const;
 // A new option must be listed above (or it would be refused as unknown): checked at compile time.
 type Unlisted = Exclude<keyof ServerOptions, (typeof SERVER_OPTION_NAMES)[number]>;
@@ -367,5 +372,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     passwordGrant: resolvePasswordGrant(options.passwordGrant, logger),
     openid: oidc?.openid,
     resources: resolveResources(options.resources),
+    dpop: resolveDpop('oauthServer', options.dpop, [new URL(issuer).origin]),
   });
 }

@@ -24,6 +24,7 @@ import type { Handler, Middleware, Next, Request } from './core/http';
 import type { ResetTarget } from './limits/brute-force';
 import { resolveOptions, type ServerOptions } from './options';
 import { memoryTokenStore } from './stores/memory/tokens';
+import { memoryReplayStore } from './stores/memory/replay';
 import type { Stores, TokenStore } from './stores/types';
 import { TokenIssuer } from './tokens/issue';
 import { JwtVerifier } from './tokens/jwt';
@@ -102,6 +103,9 @@ function checkStores(stores: Stores): void {
   const methods = ['save', 'find', 'consume', 'revoke', 'isRevoked', 'onRevoke'] as const;
   const missing = stores.tokens && methods.filter((m) => typeof (stores.tokens as unknown as Record<string, unknown>)[m] !== 'function');
   if (missing && missing.length > 0) throw new TokengateConfigError('ERR_TOKENGATE_STORE', `oauthServer: stores.tokens is missing ${missing.join(', ')}; see the TokenStore interface.`);
+  if (stores.replay !== undefined && typeof stores.replay?.use !== 'function') {
+    throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer: stores.replay must implement use(id, expiresAt); see the ReplayStore interface (redisReplayStore, postgresReplayStore).');
+  }
 }
 
 /**
@@ -130,6 +134,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const clientScopes = [...new Set([...(resolved.scopesSupported ?? []), ...[...resolved.resources.values()].flatMap((r) => r.scopes ?? [])])];
   const documents = resolveMetadataDocuments(options.clientIdMetadataDocuments);
   const clients = documents ? withMetadataDocuments(stores.clients, documents, clientScopes, resolved.logger) : stores.clients;
+  const replay = stores.replay ?? memoryReplayStore();
   const ctx: ServerContext = Object.freeze({
     options: resolved,
     clients,
@@ -141,6 +146,8 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     heardRevocations: new RevokedIds(),
     openid,
     tokenResponseExtensions: openid ? [openid.extendTokenResponse] : [],
+    replay,
+    dpop: Object.freeze({ ...resolved.dpop, replay }),
   });
 
   const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined });
@@ -198,6 +205,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     maxBodyBytes: resolved.maxBodyBytes,
     bodyTimeoutMs: resolved.bodyTimeoutMs,
     logger: resolved.logger,
+    dpop: ctx.dpop,
     ...(resolved.resources.size > 0 && { audience: Object.freeze(defaultAudience) }),
   };
   const guardFor = (guardOptions?: RequireTokenOptions, resourceMetadata?: string): Middleware => {

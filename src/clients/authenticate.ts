@@ -19,6 +19,8 @@ export { BUILT_IN_METHODS, type ClientAuthMethod, type ClientAuthMethodName, typ
 export interface AuthenticatedClient {
   client: Client;
   method: ClientAuthMethodName;
+  /** RFC 7638 thumbprint of the key of the request's DPoP proof (RFC 9449), when it sent a valid one. */
+  dpopJkt?: string;
 }
 
 /** What the pipeline needs from its server. */

@@ -4,7 +4,9 @@
  */
 import type { OpenIdProvider } from '../oidc/provider';
 import type { ResolvedOptions } from '../options';
-import type { ClientStore, TokenStore, UserStore } from '../stores/types';
+import type { ClientStore, ReplayStore, TokenStore, UserStore } from '../stores/types';
+import type { DpopSettings } from '../dpop/proof';
+import type { ResolvedDpop } from '../dpop/options';
 import type { TokenIssuer, TokenResponseExtension } from '../tokens/issue';
 import type { JwtVerifier } from '../tokens/jwt';
 import type { RevokedIds } from '../tokens/revoked-ids';
@@ -25,4 +27,8 @@ export interface ServerContext {
   readonly openid?: OpenIdProvider;
   /** What adds members to code and refresh token responses (e.g. the ID token). */
   readonly tokenResponseExtensions?: readonly TokenResponseExtension[];
+  /** Single-use ids (DPoP proof and client assertion `jti`s). */
+  readonly replay: ReplayStore;
+  /** How DPoP proofs are checked (RFC 9449). */
+  readonly dpop: DpopSettings & ResolvedDpop;
 }

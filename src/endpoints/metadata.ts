@@ -62,6 +62,8 @@ export interface AuthorizationServerMetadata {
   registration_endpoint?: string;
   /** draft-ietf-oauth-client-id-metadata-document: https client_id URLs are resolved. */
   client_id_metadata_document_supported?: boolean;
+  /** DPoP proof algorithms accepted (RFC 9449 §5.1). */
+  dpop_signing_alg_values_supported?: string[];
 }
 
 // What `authenticateClient` accepts. Introspection refuses `none` (RFC 7662 §2.1 requires
@@ -99,6 +101,7 @@ export function buildMetadata(
     revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH],
     introspection_endpoint: base + endpoints.introspection,
     introspection_endpoint_auth_methods_supported: [...CONFIDENTIAL_AUTH],
+    dpop_signing_alg_values_supported: [...options.dpop.algorithms],
   };
   if (endpoints.registration !== undefined) doc.registration_endpoint = base + endpoints.registration;
   if (authorize !== undefined) {
