@@ -38,6 +38,8 @@ describe.each(FRAMEWORKS)('metadata under %s (RFC 8414)', (framework) => {
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint: `${ISSUER}/oauth/introspect`,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      // RFC 9449 §5.1: DPoP proofs are always accepted.
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA'],
     });
     expect(res.body.grant_types_supported).toHaveLength(3);
     expect(res.body.grant_types_supported).not.toContain('authorization_code');
