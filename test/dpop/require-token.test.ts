@@ -157,3 +157,17 @@ describe('the origin of htu at a resource: configured, or a trusted proxy, never
     expectChallenge(await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: 'https://api.example.org/api/me', accessToken: token })), 'invalid_dpop_proof');
   });
 });
+
+test('with nonces on, a resource answers a proof without one 401 use_dpop_nonce and a DPoP-Nonce header, and accepts it with one (RFC 9449 §9)', async () => {
+  const { app } = buildApp('express5', { dpop: { nonce: { secret: 'a-nonce-secret-of-at-least-32-bytes!!' } } });
+  const key = dpopKey();
+  const first = await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).set('DPoP', proof(key, { htu: HTU })).type('form').send({ grant_type: 'client_credentials', scope: 'read' });
+  const nonce = first.headers['dpop-nonce'] as string;
+  const issued = await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).set('DPoP', proof(key, { htu: HTU, nonce })).type('form').send({ grant_type: 'client_credentials', scope: 'read' });
+  const token = issued.body.access_token as string;
+  const without = await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: ME, accessToken: token }));
+  expectChallenge(without, 'use_dpop_nonce');
+  expect(without.headers['dpop-nonce']).toEqual(expect.any(String));
+  const withNonce = await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: ME, accessToken: token, nonce: without.headers['dpop-nonce'] as string }));
+  expect(withNonce.status).toBe(200);
+});
