@@ -17,6 +17,7 @@ import { resolveResources, type ResourceOptions, type ResourceRegistry } from '.
 import type { RegistrationOptions } from './registration/options';
 import type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
 import { resolveDpop, type DpopOptions, type ResolvedDpop } from './dpop/options';
+import { resolveClientAssertions, type ClientAssertionOptions, type ResolvedClientAssertions } from './clients/assertion-options';
 
 export type { Logger };
 export { consoleLogger };
@@ -136,6 +137,8 @@ export interface ServerOptions {
   clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentOptions;
   /** DPoP (RFC 9449): proof algorithms, lifetime, nonces, public origins (see docs/dpop.md). Proofs are always accepted. */
   dpop?: DpopOptions;
+  /** private_key_jwt / client_secret_jwt (RFC 7523): accepted algorithms, assertion lifetime, jwks_uri fetching (see docs/client-authentication.md). */
+  clientAssertions?: ClientAssertionOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -164,6 +167,7 @@ export interface ResolvedOptions {
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
   readonly dpop: ResolvedDpop;
+  readonly clientAssertions: ResolvedClientAssertions;
   readonly cors: CorsPolicy | undefined;
   readonly passwordGrant: ResolvedPasswordGrantOptions;
   /** OpenID Connect, when on. */
@@ -204,6 +208,7 @@ export const SERVER_OPTION_NAMES = [
   'registration',
   'clientIdMetadataDocuments',
   'dpop',
+  'clientAssertions',
 ] as const;
 // A new option must be listed above (or it would be refused as unknown): checked at compile time.
 type Unlisted = Exclude<keyof ServerOptions, (typeof SERVER_OPTION_NAMES)[number]>;
@@ -373,5 +378,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     openid: oidc?.openid,
     resources: resolveResources(options.resources),
     dpop: resolveDpop('oauthServer', options.dpop, [new URL(issuer).origin]),
+    clientAssertions: resolveClientAssertions(options.clientAssertions),
   });
 }

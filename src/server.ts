@@ -25,6 +25,10 @@ import type { ResetTarget } from './limits/brute-force';
 import { resolveOptions, type ServerOptions } from './options';
 import { memoryTokenStore } from './stores/memory/tokens';
 import { memoryReplayStore } from './stores/memory/replay';
+import { clientKeySource } from './clients/client-keys';
+import { safeJwksFetcher } from './clients/jwks-fetch';
+import { clientAssertionMethod } from './clients/assertion-method';
+import { BUILT_IN_METHODS } from './clients/methods';
 import type { Stores, TokenStore } from './stores/types';
 import { TokenIssuer } from './tokens/issue';
 import { JwtVerifier } from './tokens/jwt';
@@ -135,6 +139,17 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const documents = resolveMetadataDocuments(options.clientIdMetadataDocuments);
   const clients = documents ? withMetadataDocuments(stores.clients, documents, clientScopes, resolved.logger) : stores.clients;
   const replay = stores.replay ?? memoryReplayStore();
+  const assertions = Object.freeze({
+    issuer: resolved.issuer,
+    tokenEndpoint: resolved.issuer.replace(/\/+$/, '') + resolved.tokenPath,
+    replay,
+    logger: resolved.logger,
+    ...resolved.clientAssertions,
+    keys: clientKeySource(resolved.clientAssertions.fetchJwks ?? safeJwksFetcher(), {
+      maxAgeMs: resolved.clientAssertions.jwksMaxAgeMs,
+      minRefetchMs: resolved.clientAssertions.jwksRefetchIntervalMs,
+    }),
+  });
   const ctx: ServerContext = Object.freeze({
     options: resolved,
     clients,
@@ -148,6 +163,10 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     tokenResponseExtensions: openid ? [openid.extendTokenResponse] : [],
     replay,
     dpop: Object.freeze({ ...resolved.dpop, replay }),
+    assertions,
+    // The client assertion (private_key_jwt, client_secret_jwt) comes first: a request that also
+    // sends a secret is then refused as two methods, not read as the secret alone.
+    methods: Object.freeze([clientAssertionMethod(assertions), ...BUILT_IN_METHODS]),
   });
 
   const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined });

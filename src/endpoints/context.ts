@@ -10,6 +10,8 @@ import type { ResolvedDpop } from '../dpop/options';
 import type { TokenIssuer, TokenResponseExtension } from '../tokens/issue';
 import type { JwtVerifier } from '../tokens/jwt';
 import type { RevokedIds } from '../tokens/revoked-ids';
+import type { AssertionSettings } from '../clients/assertion';
+import type { ClientAuthMethod } from '../clients/methods';
 
 /** The resolved options, stores and token machinery of one server. */
 export interface ServerContext {
@@ -31,4 +33,8 @@ export interface ServerContext {
   readonly replay: ReplayStore;
   /** How DPoP proofs are checked (RFC 9449). */
   readonly dpop: DpopSettings & ResolvedDpop;
+  /** How client assertions are checked (private_key_jwt, client_secret_jwt). */
+  readonly assertions: AssertionSettings;
+  /** The client authentication methods, in the order the pipeline tries them. */
+  readonly methods: readonly ClientAuthMethod[];
 }

@@ -110,6 +110,29 @@ export interface Client {
    * tokens are DPoP-bound; one without gets `invalid_dpop_proof`. Default false (DPoP optional).
    */
   dpopBound?: boolean;
+  /**
+   * How this client authenticates (RFC 7591 §2 `token_endpoint_auth_method`). When set, only
+   * this method is accepted. Default: whatever the client's credentials allow (a secret: basic or
+   * post; none: a public client).
+   */
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
+  /**
+   * The one JWS `alg` this client signs its client assertions with (RFC 7591 §2
+   * `token_endpoint_auth_signing_alg`), e.g. `ES256` for private_key_jwt or `HS256` for
+   * client_secret_jwt. Default: the `alg` of the matching JWK, else any accepted alg that fits
+   * the key (never `none`, never HMAC with a public key).
+   */
+  tokenEndpointAuthSigningAlg?: string;
+  /** private_key_jwt: the client's public keys, inline (RFC 7591 §2 `jwks`). */
+  jwks?: { keys: readonly Readonly<Record<string, unknown>>[] };
+  /** private_key_jwt: where the client publishes its public keys (RFC 7591 §2 `jwks_uri`), fetched SSRF-safe and cached. */
+  jwksUri?: string;
+  /**
+   * client_secret_jwt only: the client secret in recoverable form, because an HMAC (RFC 7523
+   * §2.2, HS256) can only be checked with the secret itself, not with its hash. Keep it
+   * encrypted at rest in your database; prefer private_key_jwt, which stores no secret at all.
+   */
+  jwtSecret?: string;
 }
 
 /**
