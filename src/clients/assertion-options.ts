@@ -17,7 +17,11 @@ import { TokengateConfigError } from '../core/config';
 export interface ClientAssertionOptions {
   /** Asymmetric algorithms accepted for private_key_jwt. Default ES256, ES384, ES512, RS256, PS256, EdDSA. */
   algorithms?: AsymmetricJwsAlgorithm[];
-  /** Longest accepted time (seconds) from now to an assertion's `exp`. Default 300. */
+  /**
+   * Longest accepted time (seconds) from now to an assertion's `exp`. Default 3600, the
+   * default lifetime of common clients (Authlib); the `jti` is remembered that long, so an
+   * assertion is still usable once only. Lower it if all your clients sign short-lived ones.
+   */
   maxLifetime?: number;
   /** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. Default 5. */
   clockTolerance?: number;
@@ -63,7 +67,7 @@ export function resolveClientAssertions(options: ClientAssertionOptions | undefi
   if (o.fetchJwks !== undefined && typeof o.fetchJwks !== 'function') fail('fetchJwks must be a function (url) => Promise<JWK Set>.');
   return Object.freeze({
     algorithms: Object.freeze([...new Set(algorithms)]),
-    maxLifetime: seconds('maxLifetime', o.maxLifetime, 300, 3600),
+    maxLifetime: seconds('maxLifetime', o.maxLifetime, 3600, 86_400),
     clockTolerance: seconds('clockTolerance', o.clockTolerance, 5, 300),
     fetchJwks: o.fetchJwks,
     jwksMaxAgeMs: seconds('jwksMaxAge', o.jwksMaxAge, 300, 86_400) * 1000,
