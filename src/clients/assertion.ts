@@ -113,6 +113,8 @@ export async function verifyClientAssertion(
 ): Promise<'private_key_jwt' | 'client_secret_jwt'> {
   const registered = client.tokenEndpointAuthMethod;
   const alg = jws.header.alg;
+  // RFC 7515 §4.1.11: no JWS extension is understood here.
+  if (jws.header.crit !== undefined) refuse('The client_assertion has a critical header parameter this server does not understand (RFC 7515 §4.1.11).');
   let method: 'private_key_jwt' | 'client_secret_jwt';
   if (isHmac(alg)) {
     // client_secret_jwt: only for a client that registered it and whose secret is recoverable;

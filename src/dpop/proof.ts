@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import { InvalidDpopProof, UseDpopNonce } from '../core/errors';
 import { decodeJws, importPublicJwk, isAsymmetricAlgorithm, keyFitsAlgorithm, verifyJws, type AsymmetricJwsAlgorithm } from '../jose/jws';
 import { jwkThumbprint } from '../jose/thumbprint';
+import { refuseCriticalExtensions } from '../tokens/jwt';
 import type { ReplayStore } from '../stores/types';
 import { nowSeconds } from '../core/clock';
 import type { NonceSource } from './nonce';
@@ -68,6 +69,11 @@ function headerKey(header: Readonly<Record<string, unknown>>, encoded: string, s
   }
   // RFC 9449 §4.3 points 4-7: typ, an accepted asymmetric alg, a public jwk that fits it.
   if (header.typ !== 'dpop+jwt') fail('The DPoP proof must have typ "dpop+jwt".');
+  try {
+    refuseCriticalExtensions(header);
+  } catch {
+    fail('The DPoP proof has a critical header parameter this server does not understand (RFC 7515 §4.1.11).');
+  }
   const alg = header.alg;
   if (!isAsymmetricAlgorithm(alg) || !settings.algorithms.includes(alg)) {
     fail(`The DPoP proof alg must be one of ${settings.algorithms.join(', ')}.`);

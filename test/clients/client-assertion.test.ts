@@ -109,6 +109,10 @@ describe.each(FRAMEWORKS)('private_key_jwt under %s (RFC 7523 §2.2)', (framewor
     expectInvalidClient(await tokenWith(app, assertion(dpopKey(), 'unknown-kid', 'machine')));
   });
 
+  test('an assertion with a crit header is refused (RFC 7515 §4.1.11)', async () => {
+    expectInvalidClient(await tokenWith(app, assertion(es, 'es-1', 'machine', {}, { crit: ['exp'], exp: 1 })), /critical header/);
+  });
+
   test('the alg is pinned to the client\'s registered token_endpoint_auth_signing_alg (RFC 7591 §2)', async () => {
     expect((await tokenWith(app, assertion(rsa, 'rsa-1', 'machine'))).status).toBe(200);
     expect((await tokenWith(app, assertion(es, 'es-1', 'pinned'))).status).toBe(200);

@@ -60,6 +60,10 @@ describe.each(FRAMEWORKS)('DPoP proofs at the token endpoint under %s', (framewo
     expectProofError(await tokenRequest(app, CC, proof(key, { htu: HTU, header: { typ: 'JWT' } })), /typ "dpop\+jwt"/);
   });
 
+  test('a proof with a crit header is refused: no JWS extension is understood (RFC 7515 §4.1.11)', async () => {
+    expectProofError(await tokenRequest(app, CC, proof(key, { htu: HTU, header: { crit: ['exp'], exp: 1 } })), /critical header/);
+  });
+
   test('alg none, a symmetric alg, or one not accepted is refused (RFC 9449 §4.3 point 5)', async () => {
     const none = `${Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'none', jwk: key.publicJwk })).toString('base64url')}.${Buffer.from(JSON.stringify({ jti: 'x', htm: 'POST', htu: HTU, iat: Math.floor(Date.now() / 1000) })).toString('base64url')}.`;
     expectProofError(await tokenRequest(app, CC, none), /compact JWS|alg/);
@@ -131,7 +135,8 @@ describe.each(FRAMEWORKS)('DPoP proofs at the token endpoint under %s', (framewo
 });
 
 describe('DPoP-bound refresh tokens (RFC 9449 §5)', () => {
-  const { app } = buildApp('express5');
+  // A public client with a refresh token: simplest to get through the password grant, opted in.
+  const { app } = buildApp('express5', { passwordGrant: { allowPublicClients: true } });
   const key = dpopKey();
 
   async function publicTokens(): Promise<{ access_token: string; refresh_token: string; token_type: string }> {
