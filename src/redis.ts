@@ -12,6 +12,7 @@
  * ```
  * @packageDocumentation
  */
+export { redisReplayStore, type RedisReplayStoreOptions } from './stores/redis/replay';
 export { redisTokenStore, type RedisTokenStore, type RedisTokenStoreOptions, type RedisClient } from './stores/redis';
 export { redisDeviceStore, type RedisDeviceStoreOptions } from './device/redis-store';
 export { redisClientStore, type RedisClientStore, type RedisClientStoreOptions } from './stores/redis/clients';

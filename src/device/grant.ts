@@ -10,6 +10,7 @@ import { nowSeconds } from '../core/clock';
 import { hashToken } from '../core/crypto';
 import { DEVICE_CODE_GRANT } from './endpoint';
 import type { DeviceStore } from './types';
+import { dpopBinding } from '../dpop/binding';
 
 const INVALID = 'The device code is invalid, was already used, or was issued to another client.';
 const pending = (code: string, text: string): OAuthError => new OAuthError(code, text, 400);
@@ -18,7 +19,8 @@ const pending = (code: string, text: string): OAuthError => new OAuthError(code,
 export function deviceCodeGrant(devices: DeviceStore): Grant {
   return {
     type: DEVICE_CODE_GRANT as GrantType,
-    async handle(ctx, params, { client }) {
+    async handle(ctx, params, auth) {
+      const { client } = auth;
       const deviceCode = params.device_code;
       if (deviceCode === undefined || deviceCode === '') throw new InvalidRequest('The "device_code" parameter is required (RFC 8628 §3.4).');
       const id = hashToken(deviceCode);
@@ -41,6 +43,7 @@ export function deviceCodeGrant(devices: DeviceStore): Grant {
         userId: decided.userId,
         scope: decided.scope,
         refreshToken: client.grants.includes('refresh_token'),
+        ...dpopBinding(auth),
       });
     },
   };

@@ -4,6 +4,7 @@ import { hashToken } from '../core/crypto';
 import { rotate } from './redeem';
 import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
 import type { Grant } from './types';
+import { checkBoundRecord, dpopBinding } from '../dpop/binding';
 
 const INVALID = 'The refresh token is invalid, expired or revoked.';
 
@@ -19,7 +20,8 @@ const INVALID = 'The refresh token is invalid, expired or revoked.';
  */
 export const refreshTokenGrant: Grant = {
   type: 'refresh_token',
-  async handle(ctx, params, { client }) {
+  async handle(ctx, params, auth) {
+    const { client } = auth;
     const presented = params.refresh_token;
     if (presented === undefined || presented === '') throw new InvalidRequest('The "refresh_token" parameter is required.');
     const id = hashToken(presented);
@@ -27,6 +29,8 @@ export const refreshTokenGrant: Grant = {
     // Another client's attempt neither burns the token nor counts as its replay: it cannot
     // be answered, and revoking on it would let any client log a user out.
     if (!record || record.clientId !== client.id) throw new InvalidGrant(INVALID);
+    // RFC 9449 §5: a bound refresh token needs a proof from its key; no proof or another key is invalid_grant.
+    checkBoundRecord(record, auth, INVALID);
     const registry = ctx.options.resources;
     // RFC 8707 §2.2 (and the MCP clients that send `resource` again on every refresh).
     const resources = narrowResources(record.resources, resourcesOf(registry, client, params));
@@ -48,7 +52,8 @@ export const refreshTokenGrant: Grant = {
       extraClaims: record.openid?.userinfoClaims ? { userinfo_claims: record.openid.userinfoClaims } : undefined,
       resources,
       refreshResources: record.resources,
+      ...dpopBinding(auth),
     };
-    return rotate(ctx, client, presented, record, request, {}, INVALID);
+    return rotate(ctx, client, presented, record, request, { jkt: auth.dpopJkt }, INVALID);
   },
 };

@@ -12,6 +12,7 @@ import { printable, type Params } from '../http/body';
 import { parseScope } from '../core/scopes';
 import { findToken } from '../tokens/lookup';
 import type { Grant } from './types';
+import { dpopBinding } from '../dpop/binding';
 
 export { InvalidTarget, checkTokenExchange, type ActClaim, type ExchangeToken, type TokenExchangeDecision, type TokenExchangeOptions, type TokenExchangeRequest } from './token-exchange-options';
 
@@ -67,7 +68,8 @@ async function validate(ctx: ServerContext, options: TokenExchangeOptions, token
 export function tokenExchangeGrant(options: TokenExchangeOptions): Grant {
   return {
     type: TOKEN_EXCHANGE_GRANT,
-    async handle(ctx, params, { client }) {
+    async handle(ctx, params, auth) {
+      const { client } = auth;
       const { subject_token: subjectToken, subject_token_type: subjectType, actor_token: actorToken, actor_token_type: actorType } = params;
       if (!subjectToken) throw new InvalidRequest('The "subject_token" parameter is required (RFC 8693 §2.1).');
       if (!subjectType) throw new InvalidRequest('The "subject_token_type" parameter is required (RFC 8693 §2.1).');
@@ -106,6 +108,7 @@ export function tokenExchangeGrant(options: TokenExchangeOptions): Grant {
         refreshToken: false,
         audience: audience.length === 0 ? undefined : audience.length === 1 ? audience[0] : audience,
         extraClaims: act === undefined ? undefined : { act },
+        ...dpopBinding(auth),
       });
       return { ...response, issued_token_type: ACCESS_TOKEN_TYPE };
     },

@@ -31,6 +31,12 @@ export interface FoundToken {
   consumed: boolean;
   /** A delegated access token's `act` claim (RFC 8693 §4.1). */
   act?: unknown;
+  /** The DPoP key thumbprint the token is bound to (RFC 9449 §6). */
+  jkt?: string;
+}
+
+function boundJkt(jkt: unknown): { jkt?: string } {
+  return typeof jkt === 'string' ? { jkt } : {};
 }
 
 async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | undefined> {
@@ -54,6 +60,7 @@ async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | 
     audience: claims.aud,
     consumed: false,
     ...(claims.act === undefined ? {} : { act: claims.act }),
+    ...boundJkt((claims.cnf as { jkt?: unknown } | undefined)?.jkt),
   };
 }
 
@@ -84,6 +91,7 @@ export async function findToken(ctx: ServerContext, token: string, hint: string 
       audience: kind === 'access_token' ? (record.resources ?? ctx.options.audience) : undefined,
       consumed: record.consumedAt !== undefined,
       ...((record as { act?: unknown }).act === undefined ? {} : { act: (record as { act?: unknown }).act }),
+      ...boundJkt(record.jkt),
     };
   }
   return undefined;

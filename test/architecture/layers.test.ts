@@ -76,9 +76,11 @@ describe('subpath entries load only what they need (from dist/cjs)', () => {
 
   // Each entry also carries its device authorization store (RFC 8628): +2 modules (the store and device/types).
   test.each([
-    // redis 14: the token store's 10, redisClientStore (RFC 7591 registration) and the secret hashing it needs, and the device store with device/types.
-    ['redis', 14],
-    ['postgres', 16],
+    // redis 15: the token store's 10, redisClientStore (RFC 7591 registration) and the secret hashing it
+    // needs, the replay store (DPoP / client assertion jtis), and the device store with device/types.
+    ['redis', 15],
+    // +1 the replay store, +2 the device store and device/types.
+    ['postgres', 17],
   ])('tokengate/%s loads at most %i of the package modules, none of the server, and no other package', (entry, most) => {
     const { own, packages } = loadedBy(entry as string);
     expect(own.filter((m) => serverOnly.some((re) => re.test(m)))).toEqual([]);
