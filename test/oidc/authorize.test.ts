@@ -249,6 +249,17 @@ describe('hints and request parameters (OIDC Core §3.1.2.1, §5.5, §6)', () =>
     expect((await authorizeAs(app, rpRequest({ id_token_hint: pairwise.id_token as string }))).get('code')).toEqual(expect.any(String));
   });
 
+  test('an essential acr with values must be met by the sign-in, or the authentication failed (§5.5.1.1)', async () => {
+    const { app } = buildOidcApp();
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:loa:2', 'urn:example:loa:3'] } } });
+    const met = await tokensFor(app, rpRequest({ claims }), { [OIDC_HEADERS.acr]: 'urn:example:loa:3' });
+    expect(verifyIdToken(met.id_token as string).acr).toBe('urn:example:loa:3');
+    expect((await authorizeAs(app, rpRequest({ claims }), { [OIDC_HEADERS.acr]: 'urn:example:loa:1' })).get('error')).toBe('access_denied');
+    expect((await authorizeAs(app, rpRequest({ claims }))).get('error')).toBe('access_denied');
+    const voluntary = JSON.stringify({ id_token: { acr: { values: ['urn:example:loa:2'] } } });
+    expect((await authorizeAs(app, rpRequest({ claims: voluntary }))).get('code')).toEqual(expect.any(String));
+  });
+
   test('a nonce longer than 512 characters is invalid_request', async () => {
     const { app } = buildOidcApp();
     expect((await authorizeAs(app, rpRequest({ nonce: 'n'.repeat(513) }))).get('error')).toBe('invalid_request');
