@@ -100,6 +100,19 @@ const contenders = [
     sanity: { status: 200, bad: 401 },
   },
   {
+    id: 'dpop-hit',
+    label: 'requireToken() DPoP-bound JWT ES256, cache hit + one ES256 proof check per request',
+    group: 'get',
+    server: ['tokengate.js', 'dpop-hit'],
+    // Every request carries a proof never used before (single use, RFC 9449 §11.1): minted
+    // before each slice, presented once each.
+    request: { method: 'GET', path: '/', tokens: { file: '', as: /** @type {const} */ ('dpop'), order: /** @type {const} */ ('global-once') } },
+    ceiling: 'express-get',
+    peer: 'jwt-hit',
+    mint: true,
+    sanity: { status: 200, bad: 401, reuse: 401 },
+  },
+  {
     id: 'jwt-verify',
     label: 'requireToken() JWT ES256, cache off (verify every request)',
     group: 'get',

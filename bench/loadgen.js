@@ -14,6 +14,7 @@
 const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
 const autocannon = require('autocannon');
+const { dpopHeaders } = require('./servers/common');
 
 /**
  * What to send. `tokens.order` says how a pool of tokens is used:
@@ -23,7 +24,7 @@ const autocannon = require('autocannon');
  *   after the whole pool has been presented (cache misses);
  * - `global-once`: like `global-cycle` but never wrapping (single-use refresh tokens); past
  *   the end a request carries an unusable token, fails, and the slice is reported invalid.
- * @typedef {{ file: string, as: 'bearer' | 'refresh', order: 'per-connection' | 'global-cycle' | 'global-once' }} TokenSpec
+ * @typedef {{ file: string, as: 'bearer' | 'refresh' | 'dpop', order: 'per-connection' | 'global-cycle' | 'global-once' }} TokenSpec
  * @typedef {{ method: 'GET' | 'POST', path: string, headers?: Record<string, string>, body?: string, tokens?: TokenSpec }} RequestSpec
  * @typedef {{ type: 'run', id: number, port: number, serverPid: number, request: RequestSpec,
  *   connections: number, warmupSeconds: number, durationSeconds: number }} RunMessage
@@ -105,6 +106,8 @@ function autocannonRequests(spec, state) {
   const apply = (token) =>
     tokens.as === 'bearer'
       ? { ...base, headers: { ...base.headers, authorization: `Bearer ${token}` } }
+      : tokens.as === 'dpop'
+      ? { ...base, headers: { ...base.headers, ...dpopHeaders(token) } }
       : { ...base, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}` };
   if (tokens.order === 'per-connection') return pool.map(apply);
   const take = () => {

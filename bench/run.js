@@ -28,6 +28,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { contenders: allContenders, targets } = require('./contenders');
 const report = require('./lib/report');
+const { dpopHeaders } = require('./servers/common');
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(__dirname, 'results');
@@ -284,6 +285,7 @@ async function sanityCheck(running) {
   const withToken = (/** @type {string | undefined} */ t) => {
     if (!request.tokens || t === undefined) return request;
     if (request.tokens.as === 'bearer') return { ...request, headers: { ...request.headers, authorization: `Bearer ${t}` } };
+    if (request.tokens.as === 'dpop') return { ...request, headers: { ...request.headers, ...dpopHeaders(t) } };
     return { ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(t)}` };
   };
   const answer = await probeBytes(running.port, withToken(token));

@@ -16,6 +16,8 @@ import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/o
 import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources/indicators';
 import type { RegistrationOptions } from './registration/options';
 import type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
+import { resolveDpop, type DpopOptions, type ResolvedDpop } from './dpop/options';
+import { resolveClientAssertions, type ClientAssertionOptions, type ResolvedClientAssertions } from './clients/assertion-options';
 
 export type { Logger };
 export { consoleLogger };
@@ -133,6 +135,10 @@ export interface ServerOptions {
    * treated as a public client. `true` for the defaults. Default: off.
    */
   clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentOptions;
+  /** DPoP (RFC 9449): proof algorithms, lifetime, nonces, public origins (see docs/dpop.md). Proofs are always accepted. */
+  dpop?: DpopOptions;
+  /** private_key_jwt / client_secret_jwt (RFC 7523): accepted algorithms, assertion lifetime, jwks_uri fetching (see docs/client-authentication.md). */
+  clientAssertions?: ClientAssertionOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -160,6 +166,8 @@ export interface ResolvedOptions {
   readonly scopesSupported: readonly string[] | undefined;
   readonly bruteForce: BruteForceGuard | undefined;
   readonly bodyTimeoutMs: number;
+  readonly dpop: ResolvedDpop;
+  readonly clientAssertions: ResolvedClientAssertions;
   readonly cors: CorsPolicy | undefined;
   readonly passwordGrant: ResolvedPasswordGrantOptions;
   /** OpenID Connect, when on. */
@@ -199,6 +207,8 @@ export const SERVER_OPTION_NAMES = [
   'resources',
   'registration',
   'clientIdMetadataDocuments',
+  'dpop',
+  'clientAssertions',
 ] as const;
 // A new option must be listed above (or it would be refused as unknown): checked at compile time.
 type Unlisted = Exclude<keyof ServerOptions, (typeof SERVER_OPTION_NAMES)[number]>;
@@ -367,5 +377,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     passwordGrant: resolvePasswordGrant(options.passwordGrant, logger),
     openid: oidc?.openid,
     resources: resolveResources(options.resources),
+    dpop: resolveDpop('oauthServer', options.dpop, [new URL(issuer).origin]),
+    clientAssertions: resolveClientAssertions(options.clientAssertions),
   });
 }

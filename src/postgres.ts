@@ -14,6 +14,7 @@
  * ```
  * @packageDocumentation
  */
+export { postgresReplayStore, type PostgresReplayStore } from './stores/postgres/replay';
 export {
   postgresStores,
   postgresClientStore,

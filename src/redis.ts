@@ -12,5 +12,6 @@
  * ```
  * @packageDocumentation
  */
+export { redisReplayStore, type RedisReplayStoreOptions } from './stores/redis/replay';
 export { redisTokenStore, type RedisTokenStore, type RedisTokenStoreOptions, type RedisClient } from './stores/redis';
 export { redisClientStore, type RedisClientStore, type RedisClientStoreOptions } from './stores/redis/clients';

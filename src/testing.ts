@@ -23,6 +23,7 @@
  * @packageDocumentation
  */
 export { describeTokenStore } from './testing/token-store';
+export { describeReplayStore, type ReplayStoreHarness } from './testing/replay-store';
 export type { TokenStoreHarness } from './testing/token-fixtures';
 export { describeClientStore, type ClientStoreHarness, type ClientFixture } from './testing/client-store';
 export { describeUserStore, type UserStoreHarness, type UserFixture } from './testing/user-store';

@@ -44,7 +44,7 @@ describe.each(FRAMEWORKS)('CORS under %s', (framework) => {
     expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     expect(res.headers['access-control-allow-methods']).toBe('POST');
-    expect(res.headers['access-control-allow-headers']).toBe('Authorization, Content-Type');
+    expect(res.headers['access-control-allow-headers']).toBe('Authorization, Content-Type, DPoP');
     expect(res.headers['access-control-max-age']).toBe('600');
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     expect(res.headers['vary']).toMatch(/\bOrigin\b/);
@@ -69,7 +69,7 @@ describe.each(FRAMEWORKS)('CORS under %s', (framework) => {
     const res = await request(app).post('/oauth/token').set('Origin', APP_ORIGIN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials' });
     expect(res.status).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
-    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Retry-After');
+    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Retry-After, DPoP-Nonce');
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     expect(res.headers['vary']).toMatch(/\bOrigin\b/);
   });

@@ -33,11 +33,17 @@ describe.each(FRAMEWORKS)('metadata under %s (RFC 8414)', (framework) => {
       // REQUIRED by RFC 8414 §2; without an authorization endpoint there is no response type.
       response_types_supported: [],
       grant_types_supported: expect.arrayContaining(['client_credentials', 'refresh_token', 'password']),
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none'],
       revocation_endpoint: `${ISSUER}/oauth/revoke`,
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none'],
       introspection_endpoint: `${ISSUER}/oauth/introspect`,
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'],
+      // RFC 7523 client assertions: the asymmetric algorithms and client_secret_jwt's HS256; never none.
+      token_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'HS256'],
+      revocation_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'HS256'],
+      introspection_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'HS256'],
+      // RFC 9449 §5.1: DPoP proofs are always accepted.
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA'],
     });
     expect(res.body.grant_types_supported).toHaveLength(3);
     expect(res.body.grant_types_supported).not.toContain('authorization_code');

@@ -101,6 +101,16 @@ const quietLogger = {
  * @param {string} file
  * @param {readonly string[]} tokens
  */
+/**
+ * The headers of a DPoP pool line, "<access token> <proof>" (RFC 9449 §7.1); a line without a
+ * proof (a forged token in the sanity check) is sent without one.
+ * @param {string} line
+ */
+function dpopHeaders(line) {
+  const space = line.indexOf(' ');
+  return space === -1 ? { authorization: `DPoP ${line}` } : { authorization: `DPoP ${line.slice(0, space)}`, dpop: line.slice(space + 1) };
+}
+
 function writePool(file, tokens) {
   fs.writeFileSync(file, tokens.join('\n'));
 }
@@ -153,4 +163,4 @@ function fixturePath(name) {
   return require('node:path').join(dir, `${name}-${process.pid}.txt`);
 }
 
-module.exports = { GET_BODY, CLIENT, USER, ISSUER, accessClaims, benchApp, sendTokenJson, readForm, quietLogger, serve, writePool, fixturePath };
+module.exports = { GET_BODY, CLIENT, USER, ISSUER, accessClaims, benchApp, sendTokenJson, readForm, quietLogger, serve, writePool, fixturePath, dpopHeaders };

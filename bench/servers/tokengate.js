@@ -12,6 +12,9 @@
  * Modes:
  * - `jwt-hit`: guarded GET; a pool of 1 000 JWTs, all of which stay in the cache (default size
  *   10 000), so every measured request is a cache hit.
+ * - `dpop-hit`: guarded GET with `requireDpop`; one DPoP-bound JWT (cached after its first
+ *   use) and, minted before each slice, one fresh proof per request (ES256, with `ath`), so
+ *   every measured request is a cache hit that still verifies its proof and records its `jti`.
  * - `jwt-verify`: guarded GET with the cache off (`cache: { max: 0 }`): every request verifies
  *   the signature and asks the store about revocation, and nothing is hashed or cached. Same
  *   20 000-token pool as `jwt-miss`; compared with the `floor-verify` contender.
@@ -38,7 +41,7 @@
  * @packageDocumentation
  */
 'use strict';
-const { generateKeyPairSync, randomBytes } = require('node:crypto');
+const { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } = require('node:crypto');
 const { oauthServer, memoryStores, hashToken } = require('tokengate');
 const { GET_BODY, CLIENT, USER, ISSUER, benchApp, quietLogger, serve, writePool, fixturePath } = require('./common');
 
@@ -75,6 +78,8 @@ const oauth = oauthServer(stores, {
   accessTokenFormat: opaque ? 'opaque' : 'jwt',
   // Verify every request: no cache, so not even a cache key is computed.
   ...(mode === 'jwt-verify' ? { cache: { max: 0 } } : {}),
+  // Proofs are minted before a slice and used during it: accept them for its length.
+  ...(mode === 'dpop-hit' ? { dpop: { proofLifetime: 600 } } : {}),
   logger: quietLogger,
 });
 
@@ -122,8 +127,39 @@ async function mintRefreshTokens(count) {
   return tokens;
 }
 
+/**
+ * A DPoP client (RFC 9449): its key, one access token bound to it, and `count` proofs for
+ * `GET ${ISSUER}/` carrying that token's `ath`, as pool lines "<token> <proof>".
+ */
+async function dpopClient() {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const jkt = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
+  const client = await stores.clients.findClient(CLIENT.id);
+  if (!client) throw new Error('bench: the bench client is missing');
+  const token = (await oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, jkt })).access_token;
+  const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk })).toString('base64url');
+  const ath = createHash('sha256').update(token).digest('base64url');
+  /** @param {number} count */
+  return (count) => {
+    const iat = Math.floor(Date.now() / 1000);
+    return Array.from({ length: count }, () => {
+      const input = `${header}.${Buffer.from(JSON.stringify({ jti: randomUUID(), htm: 'GET', htu: `${ISSUER}/`, iat, ath })).toString('base64url')}`;
+      return `${token} ${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+    });
+  };
+}
+
 async function main() {
   const app = benchApp();
+  if (mode === 'dpop-hit') {
+    const mint = await dpopClient();
+    app.get('/', oauth.requireToken({ scope: 'read', requireDpop: true }), (_req, res) => {
+      res.json(GET_BODY);
+    });
+    serve(app, { mint });
+    return;
+  }
   if (mode === 'token' || mode === 'refresh') {
     app.use(oauth);
     serve(app, mode === 'refresh' ? { mint: mintRefreshTokens } : {});

@@ -30,6 +30,8 @@ export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audien
         scope: record.scope.join(' '),
         iat: record.issuedAt,
         exp: record.expiresAt,
+        // RFC 9449 §6: the binding, as a JWT access token would carry it.
+        ...(record.jkt !== undefined && { cnf: { jkt: record.jkt } }),
       };
       const revocationIds = [record.id, record.familyId];
       // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.

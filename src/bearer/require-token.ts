@@ -6,6 +6,7 @@
 import { configError } from '../core/config';
 import type { ServerResponse } from 'node:http';
 import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from '../core/errors';
+import { checkBinding, dpopToken, isDpopScheme, resourceProof, type ResourceDpop } from '../dpop/resource';
 import type { Middleware, Next, Request } from '../core/http';
 import { hasAudience, isResourceUri } from '../resources/indicators';
 import { safeDescription } from '../http/description';
@@ -34,6 +35,11 @@ export interface RequireTokenOptions {
    * here. Default: the server's default audience.
    */
   resource?: string;
+  /**
+   * Accept only DPoP-bound tokens sent with the `DPoP` scheme and a proof (RFC 9449 §7); bearer
+   * tokens get a `DPoP` challenge. Default false: both are accepted, each under its own rules.
+   */
+  requireDpop?: boolean;
 }
 
 /** The middleware `requireToken()` returns: a Connect-style {@link Middleware} that sets `req.auth`. */
@@ -50,6 +56,8 @@ export interface GuardContext {
   logger: Logger;
   /** The audiences a token must name one of when the route names no `resource`; absent: not checked here (the validator already pins it). */
   audience?: readonly string[];
+  /** How DPoP proofs are checked (RFC 9449 §7). */
+  dpop: ResourceDpop;
 }
 
 function quote(value: string): string {
@@ -81,17 +89,22 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   const allowQuery = options.allowQuery === true;
   const extractOptions = { allowBody, allowQuery, maxBodyBytes: ctx.maxBodyBytes, bodyTimeoutMs: ctx.bodyTimeoutMs };
   const { cache, validate, logger } = ctx;
+  const dpopOnly = options.requireDpop === true;
+  // RFC 9449 §7.1: the DPoP challenge names the accepted proof algorithms.
+  const dpopScheme = `DPoP realm=${realm}, algs="${ctx.dpop.algorithms.join(' ')}"`;
 
   // RFC 9728 §5.1: every challenge points at the resource's metadata, so a client that has
   // only this URL finds the authorization server.
   const metadataParam = resourceMetadata === undefined ? '' : `, resource_metadata=${quote(resourceMetadata)}`;
 
   // RFC 6750 §3: the challenge names the realm; an error code only when a token was sent.
-  function fail(res: ServerResponse, err: unknown): void {
+  // RFC 9449 §7.1: a request with the DPoP scheme (or to a DPoP-only route) gets a DPoP challenge.
+  function fail(res: ServerResponse, err: unknown, dpop = dpopOnly): void {
     if (err instanceof OAuthError && err.status < 500) {
-      let challenge = `Bearer realm=${realm}${metadataParam}, error="${err.error}", error_description=${quote(err.message)}`;
+      const status = err.error === 'invalid_dpop_proof' || err.error === 'use_dpop_nonce' ? 401 : err.status;
+      let challenge = `${dpop ? dpopScheme : `Bearer realm=${realm}`}${metadataParam}, error="${err.error}", error_description=${quote(err.message)}`;
       if (err instanceof InsufficientScope) challenge += `, scope=${quote(err.requiredScope.join(' '))}`;
-      sendError(res, new OAuthError(err.error, err.message, err.status, { ...err.headers, 'WWW-Authenticate': challenge }), logger, 'requireToken');
+      sendError(res, new OAuthError(err.error, err.message, status, { ...err.headers, 'WWW-Authenticate': challenge }), logger, 'requireToken');
     } else {
       sendError(res, err, logger, 'requireToken');
     }
@@ -100,17 +113,18 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   // RFC 6750 §3.1: a request with no token gets the challenge without an error code.
   // The scope a token needs here, so a client that starts from nothing asks for it.
   const scopeParam = required.length > 0 && resourceMetadata !== undefined ? `, scope=${quote(required.join(' '))}` : '';
-  const missingChallenge = { 'WWW-Authenticate': `Bearer realm=${realm}${metadataParam}${scopeParam}` };
+  const missingChallenge = { 'WWW-Authenticate': `${dpopOnly ? dpopScheme : `Bearer realm=${realm}`}${metadataParam}${scopeParam}` };
   function missing(res: ServerResponse): void {
     sendJson(res, 401, { error_description: 'An access token is required.' }, missingChallenge);
   }
 
   function authorize(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: Next, token: string): void {
+    if (dpopOnly) return fail(res, new InvalidToken('This resource requires a DPoP-bound access token sent with the DPoP scheme (RFC 9449 §7).'));
     // With the cache off (`cache: { max: 0 }`) not even the key is computed.
     const key = cache.enabled ? cacheKey(token) : undefined;
     if (key !== undefined) {
       const hit = cache.get(key);
-      if (hit !== undefined) return finish(req, res, next, token, hit);
+      if (hit !== undefined) return finish(req, res, next, token, hit, undefined);
     }
     const generation = cache.generation;
     let pending: Promise<ValidatedToken>;
@@ -122,11 +136,28 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
     pending
       .then((validatedToken) => {
         if (key !== undefined) cache.set(key, validatedToken, generation);
-        finish(req, res, next, token, validatedToken);
+        finish(req, res, next, token, validatedToken, undefined);
       })
       // Also catches a throw from a raw (frameworkless) next(), which would otherwise be an
       // unhandled rejection; the token is scrubbed from whatever reaches the logger.
       .catch((err: unknown) => fail(res, withoutSecrets(err, [token])));
+  }
+
+  // RFC 9449 §7.1: the proof is checked on every request, cache hit or not (signature and jti);
+  // only the token's own validation is cached.
+  function authorizeDpop(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: (err?: unknown) => void, token: string): void {
+    resourceProof(ctx.dpop, req, token)
+      .then(async (jkt) => {
+        const key = cache.enabled ? cacheKey(token) : undefined;
+        let v = key === undefined ? undefined : cache.get(key);
+        if (v === undefined) {
+          const generation = cache.generation;
+          v = await validate(token);
+          if (key !== undefined) cache.set(key, v, generation);
+        }
+        finish(req, res, next, token, v, jkt);
+      })
+      .catch((err: unknown) => fail(res, withoutSecrets(err, [token]), true));
   }
 
   function finish(
@@ -135,9 +166,18 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
     next: Next,
     token: string,
     v: { sub: string; clientId: string; scope: readonly string[]; expiresAt: number; claims: Readonly<Record<string, unknown>> },
+    proofJkt: string | undefined,
   ): void {
     // RFC 8707 / RFC 9068 §4: the token must be meant for this resource.
     if (audience !== undefined && !hasAudience(v.claims.aud, audience)) return fail(res, new InvalidToken('The access token is not meant for this resource.'));
+    // A bound token needs its key's proof; a token sent with a proof must be bound to that key.
+    if (proofJkt !== undefined || v.claims.cnf !== undefined) {
+      try {
+        checkBinding(v.claims, proofJkt);
+      } catch (err) {
+        return fail(res, err, proofJkt !== undefined || dpopOnly);
+      }
+    }
     for (let i = 0; i < required.length; i++) {
       if (!v.scope.includes(required[i] as string)) return fail(res, new InsufficientScope(required));
     }
@@ -146,6 +186,16 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
   }
 
   return function requireToken(req, res, next) {
+    const header = req.headers.authorization;
+    if (isDpopScheme(header)) {
+      let token: string;
+      try {
+        token = dpopToken(header);
+      } catch (err) {
+        return fail(res, err, true);
+      }
+      return authorizeDpop(req, res, next, token);
+    }
     if (!allowBody && !allowQuery && !mayCarryOtherToken(req)) {
       // The hot path: header only, no promise until a cache miss.
       let token: string | undefined;

@@ -19,6 +19,8 @@ export { BUILT_IN_METHODS, type ClientAuthMethod, type ClientAuthMethodName, typ
 export interface AuthenticatedClient {
   client: Client;
   method: ClientAuthMethodName;
+  /** RFC 7638 thumbprint of the key of the request's DPoP proof (RFC 9449), when it sent a valid one. */
+  dpopJkt?: string;
 }
 
 /** What the pipeline needs from its server. */
@@ -49,7 +51,23 @@ export function readClientCredentials(ctx: ClientAuthContext, req: IncomingMessa
   return { credentials: method.read(req, params, challenge), challenge };
 }
 
-const isPublic = (client: Client | undefined): client is Client => client !== undefined && client.secretHash === undefined;
+/**
+ * A client that proves nothing when it authenticates: no secret, no keys, no other registered
+ * method. Only such a client may use `none`; a private_key_jwt client (no secret, but keys) may not.
+ */
+export function isPublicClient(client: Client | undefined): client is Client {
+  return (
+    client !== undefined &&
+    client.secretHash === undefined &&
+    client.jwks === undefined &&
+    client.jwksUri === undefined &&
+    client.jwtSecret === undefined &&
+    (client.tokenEndpointAuthMethod === undefined || client.tokenEndpointAuthMethod === 'none')
+  );
+}
+
+// RFC 7591 token_endpoint_auth_method: a client registered for one method may use only that one.
+const methodAllowed = (client: Client | undefined, method: string): boolean => client?.tokenEndpointAuthMethod === undefined || client.tokenEndpointAuthMethod === method;
 
 /**
  * Step 2: decide. A public client (no secret) that presents no proof is authenticated as
@@ -61,7 +79,7 @@ const isPublic = (client: Client | undefined): client is Client => client !== un
 export async function authenticateClient(ctx: ClientAuthContext, claim: ClientClaim, attempt?: Attempt): Promise<AuthenticatedClient> {
   const { credentials, challenge } = claim;
   const client = await ctx.clients.findClient(credentials.clientId);
-  if (isPublic(client)) {
+  if (isPublicClient(client)) {
     if (!credentials.proof) return { client, method: 'none' };
     throw new InvalidClient('Client authentication failed.', challenge);
   }
@@ -69,9 +87,11 @@ export async function authenticateClient(ctx: ClientAuthContext, claim: ClientCl
     await credentials.verify(client); // the same work as a wrong proof
     throw new InvalidClient('Client authentication failed.', challenge);
   }
-  const ok = attempt
-    ? await attempt.check({ kind: 'clientId', id: credentials.clientId }, async () => credentials.verify(client), ({ value, error }) => error === undefined && value === false)
-    : await credentials.verify(client);
+  const verify = async (): Promise<boolean> => (await credentials.verify(client)) && methodAllowed(client, credentials.method);
+  // A method may refuse with its own invalid_client description (e.g. an expired assertion):
+  // that is a failed proof too, and counts like a wrong secret.
+  const failed = ({ value, error }: { value?: boolean; error?: unknown }): boolean => (error === undefined && value === false) || error instanceof InvalidClient;
+  const ok = attempt ? await attempt.check({ kind: 'clientId', id: credentials.clientId }, verify, failed) : await verify();
   if (!ok || !client) throw new InvalidClient('Client authentication failed.', challenge);
   return { client, method: credentials.method };
 }

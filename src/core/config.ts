@@ -36,6 +36,8 @@ export const CONFIG_ERROR_CODES = Object.freeze({
   ERR_TOKENGATE_RESOURCE: 'Give resource URIs that are absolute and have no fragment (RFC 8707 §2), and guard only resources listed in options.resources.',
   ERR_TOKENGATE_REGISTRATION: 'Say who may register (open, initialAccessToken of at least 16 characters, or policy), and give a client store with registerClient, updateClient and deleteClient.',
   ERR_TOKENGATE_OPENID: 'Fix options.openid as the message says (see docs/openid-connect.md).',
+  ERR_TOKENGATE_CLIENT_ASSERTIONS: 'Fix options.clientAssertions as the message says: asymmetric algorithms, seconds in range, fetchJwks a function (see docs/client-authentication.md).',
+  ERR_TOKENGATE_DPOP: 'Fix options.dpop as the message says: asymmetric algorithms, seconds in range, a nonce secret of 32 bytes or more, origins such as "https://api.example.com" (see docs/dpop.md).',
 });
 
 /** A configuration error code: one of {@link CONFIG_ERROR_CODES}. */

@@ -160,3 +160,23 @@ export class InsufficientScope extends OAuthError {
 export function isOAuthError(value: unknown): value is OAuthError {
   return value instanceof OAuthError;
 }
+
+/**
+ * `invalid_dpop_proof` (RFC 9449 §5, §7.1): the DPoP proof is missing, malformed, replayed or
+ * does not match the request; 400 at the token endpoint, 401 at a resource.
+ */
+export class InvalidDpopProof extends OAuthError {
+  constructor(description: string, status = 400, headers: Record<string, string> = {}) {
+    super('invalid_dpop_proof', description, status, headers);
+  }
+}
+
+/**
+ * `use_dpop_nonce` (RFC 9449 §8, §9): the server requires a nonce in the DPoP proof; the
+ * `DPoP-Nonce` header carries the one to use.
+ */
+export class UseDpopNonce extends OAuthError {
+  constructor(nonce: string, status = 400, headers: Record<string, string> = {}) {
+    super('use_dpop_nonce', 'The DPoP proof must carry the nonce this server provides in the DPoP-Nonce header (RFC 9449 §8).', status, { ...headers, 'DPoP-Nonce': nonce });
+  }
+}

@@ -200,6 +200,11 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       const provider = ctx.openid;
       oidc = readOidcRequest(client, params, (token) => provider.verifyHint(token));
     }
+    // RFC 9449 §10: dpop_jkt binds the code to the key the client will prove at the token endpoint.
+    const dpopJkt = params.dpop_jkt;
+    if (dpopJkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(dpopJkt)) {
+      throw new InvalidRequest('dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (RFC 9449 §10, RFC 7638).');
+    }
 
     const prompt = oidc?.prompt ?? [];
     const login = prompt.includes('login');
@@ -256,6 +261,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       record.codeChallengeMethod = pkce.method;
     }
     if (oidc && ctx.openid) record.openid = ctx.openid.grantFor(client, oidc, signedIn);
+    if (dpopJkt !== undefined) record.jkt = dpopJkt;
     await tokens.save(record);
     if (responded(res)) return;
     redirect(req, res, addQuery(redirectUri, { code, state: params.state, iss: issuer }));

@@ -4,10 +4,14 @@
  */
 import type { OpenIdProvider } from '../oidc/provider';
 import type { ResolvedOptions } from '../options';
-import type { ClientStore, TokenStore, UserStore } from '../stores/types';
+import type { ClientStore, ReplayStore, TokenStore, UserStore } from '../stores/types';
+import type { DpopSettings } from '../dpop/proof';
+import type { ResolvedDpop } from '../dpop/options';
 import type { TokenIssuer, TokenResponseExtension } from '../tokens/issue';
 import type { JwtVerifier } from '../tokens/jwt';
 import type { RevokedIds } from '../tokens/revoked-ids';
+import type { AssertionSettings } from '../clients/assertion';
+import type { ClientAuthMethod } from '../clients/methods';
 
 /** The resolved options, stores and token machinery of one server. */
 export interface ServerContext {
@@ -25,4 +29,12 @@ export interface ServerContext {
   readonly openid?: OpenIdProvider;
   /** What adds members to code and refresh token responses (e.g. the ID token). */
   readonly tokenResponseExtensions?: readonly TokenResponseExtension[];
+  /** Single-use ids (DPoP proof and client assertion `jti`s). */
+  readonly replay: ReplayStore;
+  /** How DPoP proofs are checked (RFC 9449). */
+  readonly dpop: DpopSettings & ResolvedDpop;
+  /** How client assertions are checked (private_key_jwt, client_secret_jwt). */
+  readonly assertions: AssertionSettings;
+  /** The client authentication methods, in the order the pipeline tries them. */
+  readonly methods: readonly ClientAuthMethod[];
 }

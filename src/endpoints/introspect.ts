@@ -24,7 +24,9 @@ export interface IntrospectionResponse {
   /** Access tokens only. */
   aud?: string | string[];
   /** `Bearer` for access tokens; absent for refresh tokens, which are not sent as bearer tokens. */
-  token_type?: 'Bearer';
+  token_type?: 'Bearer' | 'DPoP';
+  /** The key a DPoP-bound token is bound to (RFC 9449 §6.2, RFC 7800). */
+  cnf?: { jkt: string };
   /** The JWT's `jti`, or for a stored token its id (a hash, never the token). */
   jti: string;
 }
@@ -46,7 +48,8 @@ function describe(ctx: ServerContext, token: FoundToken): IntrospectionResponse 
     jti: token.id,
   };
   if (token.kind === 'access_token') {
-    body.token_type = 'Bearer';
+    body.token_type = token.jkt === undefined ? 'Bearer' : 'DPoP';
+    if (token.jkt !== undefined) body.cnf = { jkt: token.jkt };
     if (token.audience !== undefined) body.aud = typeof token.audience === 'string' ? token.audience : [...token.audience];
   }
   return body;

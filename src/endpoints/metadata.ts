@@ -62,12 +62,18 @@ export interface AuthorizationServerMetadata {
   registration_endpoint?: string;
   /** draft-ietf-oauth-client-id-metadata-document: https client_id URLs are resolved. */
   client_id_metadata_document_supported?: boolean;
+  /** DPoP proof algorithms accepted (RFC 9449 §5.1). */
+  dpop_signing_alg_values_supported?: string[];
+  /** Client assertion algorithms (RFC 8414 §2, RFC 7523): private_key_jwt's and client_secret_jwt's HS256. */
+  token_endpoint_auth_signing_alg_values_supported: string[];
+  revocation_endpoint_auth_signing_alg_values_supported: string[];
+  introspection_endpoint_auth_signing_alg_values_supported: string[];
 }
 
 // What `authenticateClient` accepts. Introspection refuses `none` (RFC 7662 §2.1 requires
 // the caller to be authorized, and a public client proves nothing).
-const CLIENT_AUTH = ['client_secret_basic', 'client_secret_post', 'none'];
-const CONFIDENTIAL_AUTH = ['client_secret_basic', 'client_secret_post'];
+const CLIENT_AUTH = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none'];
+const CONFIDENTIAL_AUTH = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'];
 
 /**
  * The metadata document of a server. Everything in it is derived from the server's options
@@ -99,6 +105,10 @@ export function buildMetadata(
     revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH],
     introspection_endpoint: base + endpoints.introspection,
     introspection_endpoint_auth_methods_supported: [...CONFIDENTIAL_AUTH],
+    dpop_signing_alg_values_supported: [...options.dpop.algorithms],
+    token_endpoint_auth_signing_alg_values_supported: [...options.clientAssertions.algorithms, 'HS256'],
+    revocation_endpoint_auth_signing_alg_values_supported: [...options.clientAssertions.algorithms, 'HS256'],
+    introspection_endpoint_auth_signing_alg_values_supported: [...options.clientAssertions.algorithms, 'HS256'],
   };
   if (endpoints.registration !== undefined) doc.registration_endpoint = base + endpoints.registration;
   if (authorize !== undefined) {

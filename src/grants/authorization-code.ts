@@ -6,6 +6,7 @@ import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicat
 import type { Grant } from './types';
 import { nowSeconds } from '../core/clock';
 import { isRegisteredRedirectUri } from '../clients/redirect-uri';
+import { checkBoundRecord, dpopBinding } from '../dpop/binding';
 
 const INVALID = 'The authorization code is invalid, expired, revoked or was issued to another client.';
 
@@ -21,7 +22,8 @@ const INVALID = 'The authorization code is invalid, expired, revoked or was issu
  */
 export const authorizationCodeGrant: Grant = {
   type: 'authorization_code',
-  async handle(ctx, params, { client }) {
+  async handle(ctx, params, auth) {
+    const { client } = auth;
     const code = params.code;
     if (code === undefined || code === '') throw new InvalidRequest('The "code" parameter is required.');
     const verifier = params.code_verifier;
@@ -32,6 +34,8 @@ export const authorizationCodeGrant: Grant = {
     const record = await ctx.tokens.find('authorization_code', id);
     if (!record || record.clientId !== client.id || record.expiresAt <= nowSeconds()) throw new InvalidGrant(INVALID);
     await refuseReplay(ctx, client, record, INVALID);
+    // RFC 9449 §10: a code requested with dpop_jkt is redeemed only with a proof from that key.
+    checkBoundRecord(record, auth, 'The DPoP proof key does not match the dpop_jkt of the authorization request (RFC 9449 §10).');
 
     // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request, if it had one.
     const redirectUri = params.redirect_uri;
@@ -73,6 +77,7 @@ export const authorizationCodeGrant: Grant = {
       extraClaims: record.openid?.userinfoClaims ? { userinfo_claims: record.openid.userinfoClaims } : undefined,
       resources,
       refreshResources: record.resources,
+      ...dpopBinding(auth),
     };
     return redeem(ctx, client, record, request, INVALID);
   },

@@ -2,6 +2,7 @@ import { UnauthorizedClient } from '../core/errors';
 import { parseScope } from '../core/scopes';
 import { grantScopesFor, resourcesOf } from '../resources/indicators';
 import type { Grant } from './types';
+import { dpopBinding } from '../dpop/binding';
 
 /**
  * `client_credentials` (RFC 6749 §4.4): a confidential client gets a token for itself.
@@ -9,11 +10,12 @@ import type { Grant } from './types';
  */
 export const clientCredentialsGrant: Grant = {
   type: 'client_credentials',
-  async handle(ctx, params, { client, method }) {
+  async handle(ctx, params, auth) {
+    const { client, method } = auth;
     if (method === 'none') throw new UnauthorizedClient('The client_credentials grant is only for confidential clients (RFC 6749 §4.4).');
     const registry = ctx.options.resources;
     const resources = resourcesOf(registry, client, params);
     const scope = grantScopesFor(registry, client, parseScope(params.scope), resources);
-    return ctx.issuer.issue({ client, sub: client.id, scope, refreshToken: false, resources });
+    return ctx.issuer.issue({ client, sub: client.id, scope, refreshToken: false, resources, ...dpopBinding(auth) });
   },
 };

@@ -4,6 +4,7 @@ import { REASON } from './password-options';
 import { parseScope } from '../core/scopes';
 import { grantScopesFor, resourcesOf } from '../resources/indicators';
 import type { Grant } from './types';
+import { dpopBinding } from '../dpop/binding';
 
 // Clients come from a store, so they are not known at start-up: each is named once, the first
 // time it uses the grant in this process. Bounded: after this many the warnings stop.
@@ -34,7 +35,8 @@ export const passwordGrant: Grant = {
     if (password === undefined) throw new InvalidRequest('The "password" parameter is required.');
     parseScope(params.scope);
   },
-  async handle(ctx, params, { client, method }, guard) {
+  async handle(ctx, params, auth, guard) {
+    const { client, method } = auth;
     const users = ctx.users;
     if (!users) throw new UnsupportedGrantType('The password grant needs a user store; this server has none.');
     const isPublic = method === 'none';
@@ -54,6 +56,6 @@ export const passwordGrant: Grant = {
       if (!found) throw new InvalidGrant('The username or password is incorrect.');
       return found;
     });
-    return ctx.issuer.issue({ client, sub: user.id, userId: user.id, scope, refreshToken: client.grants.includes('refresh_token'), resources });
+    return ctx.issuer.issue({ client, sub: user.id, userId: user.id, scope, refreshToken: client.grants.includes('refresh_token'), resources, ...dpopBinding(auth) });
   },
 };

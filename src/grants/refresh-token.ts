@@ -4,6 +4,7 @@ import { hashToken } from '../core/crypto';
 import { redeem, refuseReplay } from './redeem';
 import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
 import type { Grant } from './types';
+import { checkBoundRecord, dpopBinding } from '../dpop/binding';
 
 const INVALID = 'The refresh token is invalid, expired or revoked.';
 
@@ -18,13 +19,16 @@ const INVALID = 'The refresh token is invalid, expired or revoked.';
  */
 export const refreshTokenGrant: Grant = {
   type: 'refresh_token',
-  async handle(ctx, params, { client }) {
+  async handle(ctx, params, auth) {
+    const { client } = auth;
     const presented = params.refresh_token;
     if (presented === undefined || presented === '') throw new InvalidRequest('The "refresh_token" parameter is required.');
     const id = hashToken(presented);
     const record = await ctx.tokens.find('refresh_token', id);
     if (!record || record.clientId !== client.id) throw new InvalidGrant(INVALID);
     await refuseReplay(ctx, client, record, INVALID);
+    // RFC 9449 §5: a bound refresh token needs a proof from its key; no proof or another key is invalid_grant.
+    checkBoundRecord(record, auth, INVALID);
     const registry = ctx.options.resources;
     // RFC 8707 §2.2 (and the MCP clients that send `resource` again on every refresh).
     const resources = narrowResources(record.resources, resourcesOf(registry, client, params));
@@ -46,6 +50,7 @@ export const refreshTokenGrant: Grant = {
       extraClaims: record.openid?.userinfoClaims ? { userinfo_claims: record.openid.userinfoClaims } : undefined,
       resources,
       refreshResources: record.resources,
+      ...dpopBinding(auth),
     };
     return redeem(ctx, client, record, request, INVALID);
   },

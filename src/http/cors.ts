@@ -30,9 +30,10 @@ export interface CorsOptions {
   maxAge?: number;
 }
 
-const ALLOW_HEADERS = 'Authorization, Content-Type';
-// So that a browser client can read the challenge of a 401 and the wait of a 429.
-const EXPOSE_HEADERS = 'WWW-Authenticate, Retry-After';
+// DPoP: browser clients send their proofs in the DPoP header (RFC 9449 §4.1).
+const ALLOW_HEADERS = 'Authorization, Content-Type, DPoP';
+// So that a browser client can read the challenge of a 401, the wait of a 429 and the DPoP nonce (RFC 9449 §8).
+const EXPOSE_HEADERS = 'WWW-Authenticate, Retry-After, DPoP-Nonce';
 const VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
 
 function checkOrigin(where: string, origin: unknown): string {

@@ -86,7 +86,7 @@ export function introspectionValidator(config: IntrospectionValidatorConfig): To
     // no audience, so it cannot pass for an access token here.
     if (iss !== undefined && iss !== issuer) throw new InvalidToken('The access token was not issued by the expected issuer.');
     if (!audienceMatches(aud, audience)) throw new InvalidToken('The access token is not meant for this resource server.');
-    if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) throw new InvalidToken('The token is not a bearer access token.');
+    if (tokenType !== undefined && (typeof tokenType !== 'string' || (tokenType.toLowerCase() !== 'bearer' && tokenType.toLowerCase() !== 'dpop'))) throw new InvalidToken('The token is not a bearer access token.');
     if (typeof exp !== 'number' || exp <= Date.now() / 1000) throw new InvalidToken('The access token has expired.');
     if (typeof sub !== 'string' || typeof clientId !== 'string' || (scope !== undefined && typeof scope !== 'string')) {
       throw new InvalidToken('The access token lacks required claims.');

@@ -11,6 +11,9 @@ import { createGuard, type GuardContext, type Middleware, type RequireTokenOptio
 import { InvalidToken } from '../core/errors';
 import { consoleLogger, type Logger } from '../core/logging';
 import { checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, isPlainObject, TokengateConfigError, type ConfigErrorCode } from '../core/config';
+import { resolveDpop, type DpopOptions } from '../dpop/options';
+import { memoryReplayStore } from '../stores/memory/replay';
+import type { ReplayStore } from '../stores/types';
 import type { SigningAlgorithm } from '../tokens/keys';
 import { isJwt } from '../tokens/jwt';
 import { IssuerDiscovery } from './discovery';
@@ -39,7 +42,7 @@ export interface IntrospectionOptions {
 
 /**
  * Options of the standalone {@link requireToken}: how to reach the issuer, plus the
- * per-route options of `oauth.requireToken()` (`scope`, `allowBody`, `allowQuery`, `realm`).
+ * per-route options of `oauth.requireToken()` (`scope`, `allowBody`, `allowQuery`, `realm`, `requireDpop`).
  *
  * Which tokens go where: with `secret` or `jwksUri` (or neither option nor `introspection`),
  * JWTs are verified locally; with `introspection`, opaque tokens (and, when there is no
@@ -84,6 +87,12 @@ export interface ResourceServerOptions extends RequireTokenOptions {
   maxBodyBytes?: number;
   /** Where the causes of 401s from an unreachable issuer go. Default: `console`. */
   logger?: Logger;
+  /**
+   * DPoP-bound tokens (RFC 9449 §7): how proofs are checked. `origin` defaults to the origins of
+   * the `audience` values that are URLs; `replay` (default in memory) must be shared
+   * (`redisReplayStore`, `postgresReplayStore`) when several instances serve the API.
+   */
+  dpop?: DpopOptions & { replay?: ReplayStore };
 }
 
 /** The middleware {@link requireToken} returns. */
@@ -125,6 +134,8 @@ const OPTION_NAMES = [
   'resource',
   'resourceName',
   'scopesSupported',
+  'requireDpop',
+  'dpop',
 ] as const;
 type Unlisted = Exclude<keyof ResourceServerOptions, (typeof OPTION_NAMES)[number]>;
 const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -234,7 +245,11 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
   };
 
   const cacheMax = checkNumber(`${AT}.cache.max`, options.cache?.max, 10_000, { integer: true });
+  const dpop = resolveDpop('requireToken', options.dpop, audience.filter((a) => /^https?:\/\//.test(a)));
+  const replay = options.dpop?.replay ?? memoryReplayStore();
+  if (typeof replay?.use !== 'function') throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'requireToken: dpop.replay must implement use(id, expiresAt); see the ReplayStore interface.');
   const context: GuardContext = {
+    dpop: Object.freeze({ ...dpop, replay }),
     validate,
     // Introspected answers are reused for at most maxStaleness; verified JWTs until their exp.
     cache: new TokenCache(cacheMax, maxStaleness),
@@ -251,7 +266,7 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
     const bearerMethods = ['header', ...(allowBody ? ['body'] : []), ...(allowQuery ? ['query'] : [])];
     metadata = resourceMetadataMiddleware(buildResourceMetadata({ resource, issuer, scopes, name: options.resourceName, bearerMethods }), logger);
   }
-  const guard = createGuard(context, { scope, allowBody, allowQuery, realm, resource }, metadataUrl) as ResourceGuard;
+  const guard = createGuard(context, { scope, allowBody, allowQuery, realm, resource, requireDpop: options.requireDpop }, metadataUrl) as ResourceGuard;
   Object.defineProperties(guard, {
     with: { value: (routeOptions?: RequireTokenOptions) => createGuard(context, { resource, ...routeOptions }, metadataUrl) },
     metadata: { value: metadata },

@@ -105,6 +105,34 @@ export interface Client {
   resources?: readonly string[];
   /** Set for a client that registered itself (RFC 7591): its metadata and management credential. */
   registration?: ClientRegistration;
+  /**
+   * Every token request of this client must carry a DPoP proof (RFC 9449 §5), so all its access
+   * tokens are DPoP-bound; one without gets `invalid_dpop_proof`. Default false (DPoP optional).
+   */
+  dpopBound?: boolean;
+  /**
+   * How this client authenticates (RFC 7591 §2 `token_endpoint_auth_method`). When set, only
+   * this method is accepted. Default: whatever the client's credentials allow (a secret: basic or
+   * post; none: a public client).
+   */
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
+  /**
+   * The one JWS `alg` this client signs its client assertions with (RFC 7591 §2
+   * `token_endpoint_auth_signing_alg`), e.g. `ES256` for private_key_jwt or `HS256` for
+   * client_secret_jwt. Default: the `alg` of the matching JWK, else any accepted alg that fits
+   * the key (never `none`, never HMAC with a public key).
+   */
+  tokenEndpointAuthSigningAlg?: string;
+  /** private_key_jwt: the client's public keys, inline (RFC 7591 §2 `jwks`). */
+  jwks?: { keys: readonly Readonly<Record<string, unknown>>[] };
+  /** private_key_jwt: where the client publishes its public keys (RFC 7591 §2 `jwks_uri`), fetched SSRF-safe and cached. */
+  jwksUri?: string;
+  /**
+   * client_secret_jwt only: the client secret in recoverable form, because an HMAC (RFC 7523
+   * §2.2, HS256) can only be checked with the secret itself, not with its hash. Keep it
+   * encrypted at rest in your database; prefer private_key_jwt, which stores no secret at all.
+   */
+  jwtSecret?: string;
 }
 
 /**
@@ -213,6 +241,12 @@ export interface TokenRecord {
    * Absent: the server's default audience.
    */
   resources?: string[];
+  /**
+   * DPoP key binding (RFC 9449): the RFC 7638 thumbprint of the key an opaque access token or
+   * a public client's refresh token is bound to (§5, §6), or of the `dpop_jkt` an
+   * authorization code was requested with (§10). Only a proof signed by that key may use it.
+   */
+  jkt?: string;
   /**
    * OpenID Connect: how the user signed in and what the client asked for, kept on the code
    * and carried to the refresh tokens of its family (without the nonce) so that a refresh
@@ -384,4 +418,24 @@ export interface Stores {
   users?: UserStore;
   /** Tokens; defaults to an in-memory store. */
   tokens?: TokenStore;
+  /** Single-use `jti`s of DPoP proofs and client assertions; defaults to an in-memory store (one instance only). */
+  replay?: ReplayStore;
+}
+
+/**
+ * Where single-use identifiers are remembered until they expire: the `jti` of DPoP proofs
+ * (RFC 9449 §11.1) and of client assertions (RFC 7523 §3). Shared between instances (Redis,
+ * PostgreSQL), it refuses a proof replayed at another instance.
+ *
+ * `describeReplayStore` from `tokengate/testing` checks every rule below.
+ */
+export interface ReplayStore {
+  /**
+   * Record `id` as used until `expiresAt` (seconds since the epoch). **Atomic**: of any number
+   * of concurrent calls with one id, across processes for a shared store, exactly one resolves
+   * `true` (first use); every other call until `expiresAt` resolves `false` (a replay). After
+   * `expiresAt` the id may be forgotten. Rejects when the store cannot answer: callers then
+   * refuse the request (fail closed), never accept it.
+   */
+  use(id: string, expiresAt: number): Promise<boolean>;
 }

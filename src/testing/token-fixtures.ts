@@ -79,6 +79,8 @@ export function mint(kind: TokenKind, over: Partial<TokenRecord> = {}): Minted {
     expiresAt: now + 600,
     // RFC 8707: the granted resources (a code's, a refresh family's, an opaque token's aud).
     resources: ['https://mcp.example.com/mcp', 'https://api.example.com/'],
+    // A DPoP key binding (RFC 9449 §5, §6, §10): every kind may carry one.
+    jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I',
   };
   if (kind === 'authorization_code') {
     record.redirectUri = 'https://client.example/cb?x=1';

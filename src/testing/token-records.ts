@@ -7,7 +7,7 @@ import type { TokenRecord } from '../stores/types';
 import { carelessForms, copy, defined, dumpStrings, findLeak, nowSeconds, rule, show, sleepPast } from './harness';
 import { KINDS, SINGLE_USE, mint, oddIds, type TokenKit } from './token-fixtures';
 
-const OPTIONAL: readonly (keyof TokenRecord)[] = ['userId', 'consumedAt', 'redirectUri', 'codeChallenge', 'codeChallengeMethod', 'resources'];
+const OPTIONAL: readonly (keyof TokenRecord)[] = ['userId', 'consumedAt', 'redirectUri', 'codeChallenge', 'codeChallengeMethod', 'resources', 'jkt'];
 
 /** Register the record rules. */
 export function recordRules({ it, store, harness }: TokenKit): void {
@@ -38,6 +38,7 @@ export function recordRules({ it, store, harness }: TokenKit): void {
     const { record } = mint('refresh_token', { scope: [] });
     delete record.userId;
     delete record.resources;
+    delete record.jkt;
     await s.save(record);
     const found = await s.find('refresh_token', record.id);
     if (!found) throw r.fail('a just-saved record was not found');

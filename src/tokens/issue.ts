@@ -13,7 +13,8 @@ import { audienceOf } from '../resources/indicators';
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` for a token bound to a DPoP key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   refresh_token?: string;
   scope: string;
@@ -43,6 +44,10 @@ export interface IssueRequest {
   resources?: string[];
   /** Resources of the refresh token when they differ from the access token's (a narrowed token keeps the grant's, RFC 8707 §2.2). */
   refreshResources?: string[];
+  /** Bind the access token to this DPoP key thumbprint (RFC 9449 §6: `cnf.jkt`, or the opaque record's `jkt`). */
+  jkt?: string;
+  /** Bind the refresh token to {@link IssueRequest.jkt} as well (public clients, RFC 9449 §5). */
+  bindRefresh?: boolean;
 }
 
 // The nonce binds the code's ID token to one authorization request; refreshed ID tokens must not repeat it (OIDC Core §12.2).
@@ -90,6 +95,7 @@ export class TokenIssuer {
       };
       // Only tokens of a revocable grant need the family id; client_credentials stay lean.
       if (request.refreshToken || request.familyId !== undefined) claims.fid = familyId;
+      if (request.jkt !== undefined) claims.cnf = { jkt: request.jkt };
       accessToken = this.signer.sign(claims);
     } else {
       accessToken = randomToken();
@@ -103,6 +109,7 @@ export class TokenIssuer {
     if (!this.signer) {
       const access: TokenRecord = { ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn };
       if (resources) access.resources = resources;
+      if (request.jkt !== undefined) access.jkt = request.jkt;
       saves.push(this.tokens.save(access));
     }
     if (request.refreshToken) {
@@ -112,11 +119,12 @@ export class TokenIssuer {
       const refresh: TokenRecord = { ...base, scope: refreshScope, kind: 'refresh_token', id: hashToken(refreshToken), expiresAt: now + lifetime };
       const refreshResources = request.refreshResources ?? resources;
       if (refreshResources && refreshResources.length > 0) refresh.resources = refreshResources;
+      if (request.bindRefresh === true && request.jkt !== undefined) refresh.jkt = request.jkt;
       saves.push(this.tokens.save(refresh));
     }
     await Promise.all(saves);
 
-    const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: scopeString };
+    const response: TokenResponse = { access_token: accessToken, token_type: request.jkt === undefined ? 'Bearer' : 'DPoP', expires_in: expiresIn, scope: scopeString };
     if (refreshToken !== undefined) response.refresh_token = refreshToken;
     return response;
   }

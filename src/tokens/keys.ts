@@ -3,8 +3,9 @@
  * or string secret on every call, which costs more than the signature itself).
  * @packageDocumentation
  */
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
 import { checkKnownKeys, isPlainObject, TokengateConfigError } from '../core/config';
+import { jwkThumbprint } from '../jose/thumbprint';
 
 /** Signature algorithms tokengate signs and verifies with. */
 export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'HS256';
@@ -63,13 +64,6 @@ function importPublic(material: KeyMaterial): KeyObject {
   return createPublicKey({ key: material, format: 'jwk' });
 }
 
-function thumbprint(jwk: JsonWebKey): string {
-  // RFC 7638: the required members, in lexicographic order, no white space.
-  const members: Record<string, string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], oct: ['k', 'kty'] };
-  const names = members[jwk.kty as string] ?? [];
-  const canonical = JSON.stringify(Object.fromEntries(names.map((n) => [n, (jwk as Record<string, unknown>)[n]])));
-  return createHash('sha256').update(canonical).digest('base64url');
-}
 
 function checkKeyType(alg: SigningAlgorithm, key: KeyObject, where: string): void {
   const type = key.asymmetricKeyType;
@@ -95,7 +89,7 @@ export function resolveKey(input: KeyInput, index: number): ResolvedKey {
     if (input.secret === undefined) throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: HS256 needs a \`secret\` (32 bytes or more).`);
     const key = input.secret instanceof KeyObject ? input.secret : createSecretKey(Buffer.from(input.secret));
     if ((key.symmetricKeySize ?? 0) < 32) throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: the HS256 secret must be at least 32 bytes.`);
-    const kid = input.kid ?? thumbprint(key.export({ format: 'jwk' })).slice(0, 16);
+    const kid = input.kid ?? jwkThumbprint(key.export({ format: 'jwk' })).slice(0, 16);
     return Object.freeze({ kid, alg: input.alg, signKey: input.verifyOnly ? undefined : key, verifyKey: key });
   }
 
@@ -107,7 +101,7 @@ export function resolveKey(input: KeyInput, index: number): ResolvedKey {
   const verifyKey = signKey ? createPublicKey(signKey) : importPublic(input.publicKey as KeyMaterial);
   checkKeyType(input.alg, verifyKey, where);
   const jwk = verifyKey.export({ format: 'jwk' });
-  const kid = input.kid ?? thumbprint(jwk);
+  const kid = input.kid ?? jwkThumbprint(jwk);
   return Object.freeze({
     kid,
     alg: input.alg,

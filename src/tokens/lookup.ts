@@ -29,6 +29,12 @@ export interface FoundToken {
   audience: string | readonly string[] | undefined;
   /** A refresh token already rotated away: it can no longer be used. */
   consumed: boolean;
+  /** The DPoP key thumbprint the token is bound to (RFC 9449 §6). */
+  jkt?: string;
+}
+
+function boundJkt(jkt: unknown): { jkt?: string } {
+  return typeof jkt === 'string' ? { jkt } : {};
 }
 
 async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | undefined> {
@@ -51,6 +57,7 @@ async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | 
     expiresAt: claims.exp,
     audience: claims.aud,
     consumed: false,
+    ...boundJkt((claims.cnf as { jkt?: unknown } | undefined)?.jkt),
   };
 }
 
@@ -80,6 +87,7 @@ export async function findToken(ctx: ServerContext, token: string, hint: string 
       expiresAt: record.expiresAt,
       audience: kind === 'access_token' ? (record.resources ?? ctx.options.audience) : undefined,
       consumed: record.consumedAt !== undefined,
+      ...boundJkt(record.jkt),
     };
   }
   return undefined;

@@ -36,6 +36,14 @@ export function fuzzParams(seed: number, runs: number): fc.Parameters<unknown> {
   return { numRuns: Math.round(runs * MULTIPLIER), ...(fixed === undefined ? {} : { seed: fixed }), endOnFailure: false, interruptAfterTimeLimit: LONG_RUN ? undefined : 60_000, reporter: fuzzReporter };
 }
 
+/**
+ * A minimum count that scales with the run size: a floor stated for the default run
+ * (FUZZ_MULTIPLIER=1) becomes proportionally smaller in a shortened run, never larger.
+ */
+export function scaled(count: number): number {
+  return Math.floor(count * Math.min(1, MULTIPLIER));
+}
+
 /** Jest timeout for a fuzz property: generous in long runs. */
 export const FUZZ_TIMEOUT = LONG_RUN ? 3_600_000 : 60_000;
 

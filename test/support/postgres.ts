@@ -15,6 +15,12 @@ import { join } from 'node:path';
 
 export const MIGRATION = join(__dirname, '../../migrations/postgres/001_tokengate.sql');
 
+/** Every migration file, in order (001, 002, ...), as one script: the schema a deployment has. */
+export function allMigrations(): Buffer {
+  const dir = join(__dirname, '../../migrations/postgres');
+  return Buffer.concat(readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => readFileSync(join(dir, f))));
+}
+
 /** A running server: connect with `new Pool(server.config)`. */
 export interface PgServer {
   config: { host: string; port: number; user: string; database: string };
@@ -85,7 +91,7 @@ export function startPostgres(): PgServer | { error: string } {
         run(join(bin, 'pg_ctl'), ['start', '-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', settings.join(' ')], asUser);
         started = true;
         // The migration goes in on stdin: the server's user may not be able to read our tree.
-        run(join(bin, 'psql'), ['-h', dir, '-p', String(port), '-U', 'tokengate', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q'], { ...asUser, input: readFileSync(MIGRATION) });
+        run(join(bin, 'psql'), ['-h', dir, '-p', String(port), '-U', 'tokengate', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q'], { ...asUser, input: allMigrations() });
         process.once('exit', stop); // if the worker dies before afterAll
         return { config: { host: '127.0.0.1', port, user: 'tokengate', database: 'postgres' }, stop };
       } catch (err) {

@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { memoryClientStore, memoryUserStore, oauthServer, type KeyInput, type Logger } from '../../src';
-import { redisTokenStore } from '../../src/redis';
+import { redisReplayStore, redisTokenStore } from '../../src/redis';
 import { CLIENTS, USERS } from './spine';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -31,6 +31,8 @@ const logger: Logger = process.env.TOKENGATE_TEST_VERBOSE
 const client = new Redis(process.env.REDIS_URL as string, { retryStrategy: (times) => Math.min(times * 100, 1000) });
 client.on('error', () => undefined); // reported through the store's 503s and the logger
 const tokens = redisTokenStore({ client, logger });
+// DPoP proof jtis shared too, so a proof replayed at the other instance is refused.
+const replay = redisReplayStore({ client });
 const clients = memoryClientStore(CLIENTS);
 const users = memoryUserStore(USERS);
 
@@ -40,8 +42,8 @@ server.listen(port, '127.0.0.1', () => {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Both instances must share the issuer for each other's JWTs: the test passes it via ISSUER.
   const base = process.env.ISSUER ?? issuer;
-  const jwt = oauthServer({ clients, users, tokens }, { issuer: base, keys, logger });
-  const opaque = oauthServer({ clients, users, tokens }, { issuer: `${base}/opaque`, keys, logger, accessTokenFormat: 'opaque' });
+  const jwt = oauthServer({ clients, users, tokens, replay }, { issuer: base, keys, logger });
+  const opaque = oauthServer({ clients, users, tokens, replay }, { issuer: `${base}/opaque`, keys, logger, accessTokenFormat: 'opaque' });
   const me = (req: http.IncomingMessage & { auth?: { sub: string; clientId: string } }, res: http.ServerResponse): void => {
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ instance: name, sub: req.auth?.sub, client_id: req.auth?.clientId }));

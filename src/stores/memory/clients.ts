@@ -6,7 +6,11 @@ import { TemporarilyUnavailable } from '../../core/errors';
 
 /** A client as given to {@link memoryStores}: like {@link Client}, with the plain `secret`. */
 export interface MemoryClientInput extends Omit<Client, 'secretHash' | 'grants'> {
-  /** The client secret; hashed at construction and then dropped. Omit for a public client. */
+  /**
+   * The client secret; hashed at construction and then dropped. Omit for a public client. A
+   * client with `tokenEndpointAuthMethod: 'client_secret_jwt'` also keeps it as `jwtSecret`,
+   * since HMAC assertions can only be verified with the secret itself.
+   */
   secret?: string;
   /** The grants this client may use. */
   grants: readonly GrantType[];
@@ -86,6 +90,7 @@ export function memoryClientStore(clients: readonly MemoryClientInput[], options
     if (input.redirectUris !== undefined) client.redirectUris = Object.freeze([...input.redirectUris]);
     if (input.postLogoutRedirectUris !== undefined) client.postLogoutRedirectUris = Object.freeze([...input.postLogoutRedirectUris]);
     if (secret !== undefined) client.secretHash = hashClientSecret(secret);
+    if (secret !== undefined && input.tokenEndpointAuthMethod === 'client_secret_jwt') client.jwtSecret = secret;
     byId.set(input.id, Object.freeze(client));
   }
   return {

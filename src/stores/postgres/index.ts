@@ -2,9 +2,11 @@
  * The PostgreSQL stores: clients, users and tokens over one `pg` pool.
  * @packageDocumentation
  */
+import type { PgPool } from './pool';
 import { postgresClientStore, type PostgresClientStore, type PostgresStoreOptions } from './clients';
 import { postgresTokenStore, type PostgresTokenStore, type PostgresTokenStoreOptions } from './tokens';
 import { postgresUserStore, type PostgresUserStore } from './users';
+import { postgresReplayStore, type PostgresReplayStore } from './replay';
 
 export { postgresClientStore, postgresTokenStore, postgresUserStore };
 export type { PostgresClientStore, PostgresClientInput, PostgresStoreOptions } from './clients';
@@ -30,7 +32,9 @@ export function postgresStores(options: PostgresTokenStoreOptions): {
   clients: PostgresClientStore;
   users: PostgresUserStore;
   tokens: PostgresTokenStore;
+  /** Single-use DPoP proof and client assertion ids (needs `002_replay.sql`). */
+  replay: PostgresReplayStore;
 } {
   const base: PostgresStoreOptions = { pool: options?.pool };
-  return { clients: postgresClientStore(base), users: postgresUserStore(base), tokens: postgresTokenStore(options) };
+  return { clients: postgresClientStore(base), users: postgresUserStore(base), tokens: postgresTokenStore(options), replay: postgresReplayStore(base as { pool: PgPool }) };
 }
