@@ -200,7 +200,7 @@ describe('authorization_code grant rules (RFC 6749 §4.1.3, RFC 7636 §4.6)', ()
     expect(decodeJwt(res.body.access_token).payload.sub).toBe('user-from-session-only');
   });
 
-  test('the README set-up: memoryStores({ clients }) with no users, the user from the session', async () => {
+  test('the documented set-up: memoryStores({ clients }) with no users, the user from the session', async () => {
     const { app: bare } = buildCodeApp('express5', {}, memoryStores({ clients: CLIENTS }));
     const { params, verifier } = spaRequest();
     const code = await obtainCode(bare, params, 'user-bob');

@@ -54,7 +54,7 @@ describe('client registrations for the code flow are validated at start-up (RFC 
 
 // Compiled by `npm run lint`: the issue's own example type-checks as written, with the hooks'
 // req/res left to the framework's types.
-test('the documented hooks compile and are accepted as they are written in the README', () => {
+test('the documented hooks compile and are accepted as they are written in the docs', () => {
   const oauth = oauthServer(stores(), {
     issuer: ISSUER,
     logger: quiet,

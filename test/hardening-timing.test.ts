@@ -75,7 +75,7 @@ async function compare(app: http.RequestListener, a: Request, b: Request, pairs:
 }
 
 function report(name: string, c: Comparison): void {
-  // Kept in the test output: the figures behind the README's numbers.
+  // Kept in the test output: the figures behind docs/security.md's numbers.
   process.stdout.write(
     `${name}: median ${c.medianA.toFixed(3)} ms vs ${c.medianB.toFixed(3)} ms, paired difference ${c.pairedDifference.toFixed(3)} ms (bound ${c.bound.toFixed(3)} ms)\n`,
   );

@@ -3,8 +3,8 @@
  * package's `exports` to one module instance, with types for both.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
 
 const root = join(__dirname, '..');
 const pkg = require('../package.json') as { exports: Record<string, unknown> };
@@ -40,5 +40,22 @@ describe('package exports (dual ESM/CJS)', () => {
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(out.trim()).toBe('ok');
+  });
+  test('the packed package ships the source of every source map, and its LICENSE', () => {
+    // `npm pack --dry-run` lists exactly what `npm publish` would upload (`files` + npm's defaults).
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const packed = new Set((JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    expect(packed.has('LICENSE')).toBe(true);
+    const maps = [...packed].filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    const missing: string[] = [];
+    for (const map of maps) {
+      const { sources } = JSON.parse(readFileSync(join(root, map), 'utf8')) as { sources: string[] };
+      for (const source of sources) {
+        const target = posix.normalize(posix.join(dirname(map), source));
+        if (!packed.has(target)) missing.push(`${map} -> ${target}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * one token over both give exactly one success, a revocation on A reaches B's cache, and when
  * Redis is killed both answer 503 JSON without crashing and recover when it returns.
  *
- * The latencies printed here are what the README's "Running several instances" reports; the
+ * The latencies printed here are what docs/scale-out.md reports; the
  * assertions only check behaviour, with bounds loose enough for a busy 2-core machine.
  */
 import { fork, type ChildProcess } from 'node:child_process';
