@@ -10,6 +10,7 @@
  * const tokens = redisTokenStore({ client: new Redis(process.env.REDIS_URL) });
  * app.use(oauthServer({ clients, users, tokens }, { issuer, keys }));
  * ```
+ * @module tokengate/redis
  * @packageDocumentation
  */
 export { redisTokenStore, type RedisTokenStore, type RedisTokenStoreOptions, type RedisClient } from './stores/redis';
