@@ -83,7 +83,9 @@ test('docs/discovery.md: metadata, JWKS, introspection, and revoking the refresh
   const out = paste([gettingStarted[0] as string, gettingStarted[2] as string, ...shellBlocks('docs/discovery.md')], base);
   const lines = (out[2] as string).split('\n');
   expect(JSON.parse(lines[0] as string)).toMatchObject({ issuer: base, token_endpoint: `${base}/oauth/token` });
-  expect(JSON.parse(lines[1] as string).keys).toHaveLength(1);
+  const { keys } = JSON.parse(lines[1] as string) as { keys: { kid?: string; alg?: string; use?: string }[] };
+  expect(keys.length).toBeGreaterThan(0);
+  for (const key of keys) expect(key).toMatchObject({ kid: expect.any(String), alg: expect.any(String), use: 'sig' });
   expect(JSON.parse(lines[2] as string)).toMatchObject({ active: true, sub: 'user-alice' });
   expect(out[2]).toContain('HTTP/1.1 200 OK');
   expect(lines.at(-2)).toBe('{"active":false}');
