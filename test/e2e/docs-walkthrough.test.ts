@@ -3,9 +3,10 @@
  * runs, in order, in one bash against the demo (`examples/basic/server.js`, what `npm start`
  * runs), and each block's output is what the page says it is.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startDemo, type DemoProcess } from '../support/demo';
 
 const root = join(__dirname, '..', '..');
 /** Blocks that set the reader's machine up (clone, install, keys) are not part of a walkthrough. */
@@ -23,34 +24,15 @@ function paste(blocks: string[], base: string): string[] {
   return out.split(/^@@block \d+\n/m).slice(1);
 }
 
-let demo: ChildProcess | undefined;
+let demo: DemoProcess;
 let base = '';
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist', 'cjs', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first (`npm test` does).');
-  demo = spawn(process.execPath, [join(root, 'examples', 'basic', 'server.js')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const child = demo;
-  base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the demo printed no URL; output so far:\n${out}`)), 15_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/localhost:\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`the demo exited (${code}):\n${out}`)));
-  });
+  demo = await startDemo();
+  base = demo.url;
 }, 30_000);
 
-afterAll(async () => {
-  if (!demo || demo.exitCode !== null) return;
-  const exited = new Promise((resolve) => demo!.once('exit', resolve));
-  demo.kill();
-  await exited;
-});
+afterAll(() => demo?.stop());
 
 test.each(['README.md', 'docs/getting-started.md', 'docs/discovery.md'])('%s: no shell block holds a comment (zsh, the macOS default, would run it)', (page) => {
   for (const block of shellBlocks(page)) expect(block.split('\n').filter((line) => /^\s*#|\s#\s/.test(line))).toEqual([]);
