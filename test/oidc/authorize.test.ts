@@ -21,8 +21,8 @@ import {
   tokensFor,
   verifyIdToken,
 } from '../support/oidc';
+import { nowSeconds as now } from '../support/seconds';
 
-const now = (): number => Math.floor(Date.now() / 1000);
 
 describe.each(FRAMEWORKS)('prompt=none under %s (OIDC Core §3.1.2.1, §3.1.2.6)', (framework) => {
   test('nobody signed in: login_required goes back to the client with state and iss; no login page', async () => {
