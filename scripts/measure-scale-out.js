@@ -1,4 +1,4 @@
-// Measures what the README's "Running several instances" reports, on this machine: a
+// Measures what docs/scale-out.md ("Running several instances") reports, on this machine: a
 // throwaway redis-server and two instances of examples/redis/server.js (the built package).
 //
 //   npm run build && node scripts/measure-scale-out.js [rounds]

@@ -1,6 +1,7 @@
 /**
  * Opt-in typing of `req.auth` for Express: `import 'tokengate/express';` once in the app.
  * Routes behind `requireToken()` can then read `req.auth.sub` without a cast.
+ * @module tokengate/express
  * @packageDocumentation
  */
 import type { AuthInfo } from './bearer/auth-info';

@@ -11,6 +11,7 @@
  * app.use(oauth);
  * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(req.auth));
  * ```
+ * @module tokengate
  * @packageDocumentation
  */
 export { oauthServer, type OAuthServer } from './server';

@@ -12,6 +12,7 @@
  * const stores = postgresStores({ pool: new Pool({ connectionString: process.env.DATABASE_URL }) });
  * app.use(oauthServer(stores, { issuer: 'https://auth.example.com', keys }));
  * ```
+ * @module tokengate/postgres
  * @packageDocumentation
  */
 export { postgresReplayStore, type PostgresReplayStore } from './stores/postgres/replay';

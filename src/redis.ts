@@ -10,6 +10,7 @@
  * const tokens = redisTokenStore({ client: new Redis(process.env.REDIS_URL) });
  * app.use(oauthServer({ clients, users, tokens }, { issuer, keys }));
  * ```
+ * @module tokengate/redis
  * @packageDocumentation
  */
 export { redisReplayStore, type RedisReplayStoreOptions } from './stores/redis/replay';

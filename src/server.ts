@@ -72,7 +72,11 @@ export interface OAuthServer {
   protectedResource(options: ProtectedResourceOptions): ProtectedResource;
   /** The token store in use (the in-memory default when none was given). */
   readonly tokens: TokenStore;
-  /** The validated options. */
+  /**
+   * The validated options and the stores, as the endpoints share them. Not a public API: for
+   * tokengate's own tests and tools.
+   * @internal
+   */
   readonly context: ServerContext;
   /** The RFC 8414 metadata document this server serves, built from what it mounted. */
   readonly metadata: AuthorizationServerMetadata;

@@ -20,6 +20,7 @@
  *   dump: () => db.rows('clients'),
  * });
  * ```
+ * @module tokengate/testing
  * @packageDocumentation
  */
 export { describeTokenStore } from './testing/token-store';

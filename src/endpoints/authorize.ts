@@ -226,7 +226,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     const signedIn = await signIn(hooks, req, res, info, () => ({ ...info, reauthenticate: true, resumeUrl: resumeUrl(req, params, parsed.resources, true) }), logger);
     if (signedIn === 'responded') return;
     const { user } = signedIn;
-    if (oidc && ctx.openid) await ctx.openid.checkRequestedSubject(client, oidc, user.id);
+    if (oidc && ctx.openid) await ctx.openid.checkRequestedSubject(client, oidc, user.id, signedIn);
     if (hooks.consent) {
       const approved = await hooks.consent(req, res, { ...info, user });
       if (responded(res)) {

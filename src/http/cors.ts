@@ -13,7 +13,7 @@ import { checkKnownKeys, TokengateConfigError } from '../core/config';
  * `options.cors`: which origins may call the token, revocation and metadata endpoints from a
  * browser.
  *
- * @example A SPA (public client `spa`) on its own origin, with the code flow and PKCE
+ * @example A SPA (public client "spa") on its own origin, with the code flow and PKCE
  * ```ts
  * oauthServer(stores, { issuer, cors: { clients: { spa: ['https://app.example.com'] } } });
  * ```

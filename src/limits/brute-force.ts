@@ -398,7 +398,7 @@ export class Attempt {
   }
 }
 
-/** Which counters {@link BruteForceGuard.reset} clears. */
+/** Which counters {@link OAuthServer.resetLimits} clears. */
 export interface ResetTarget {
   /** Clears the username's global slow-down; with `address`, also that (username, address) counter. */
   username?: string;

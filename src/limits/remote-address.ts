@@ -9,7 +9,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 /**
  * Returns the client's address for a request, or `undefined` when it is unknown.
  *
- * @example Connect behind one reverse proxy on the same host, with `proxy-addr`
+ * @example Connect behind one reverse proxy on the same host, with proxy-addr
  * ```ts
  * import proxyaddr from 'proxy-addr';
  * const trust = proxyaddr.compile('loopback');

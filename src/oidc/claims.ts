@@ -32,6 +32,8 @@ export interface ClaimsRequest {
   essential: string[];
   /** The `sub` value the ID token must have, when the request names one (§3.1.2.2). */
   subject?: string;
+  /** The `acr` values one of which an essential `acr` request requires (§5.5.1.1). */
+  essentialAcr?: string[];
 }
 
 const MAX_CLAIMS = 64;
@@ -75,6 +77,12 @@ export function parseClaimsParameter(raw: string | undefined): ClaimsRequest | u
   const request: ClaimsRequest = { idToken: member(p.id_token, 'id_token', essential), userinfo: member(p.userinfo, 'userinfo', essential), essential: [] };
   if (request.idToken.length + request.userinfo.length > MAX_CLAIMS) throw new InvalidRequest(`The "claims" parameter asks for more than ${MAX_CLAIMS} claims.`);
   request.essential = [...essential];
+  const acr = (p.id_token as Record<string, { essential?: unknown; value?: unknown; values?: unknown } | null> | undefined)?.acr;
+  if (acr?.essential === true && (acr.value !== undefined || acr.values !== undefined)) {
+    const wanted = acr.values !== undefined ? (acr.values as unknown[]) : [acr.value];
+    if (!wanted.every((v) => typeof v === 'string')) throw new InvalidRequest('The "claims" parameter\'s id_token.acr values must be strings (OIDC Core §5.5.1.1).');
+    request.essentialAcr = wanted as string[];
+  }
   const sub = (p.id_token as Record<string, { value?: unknown } | null> | undefined)?.sub?.value;
   if (sub !== undefined) {
     if (typeof sub !== 'string') throw new InvalidRequest('The "claims" parameter\'s id_token.sub.value must be a string (OIDC Core §5.5.1).');

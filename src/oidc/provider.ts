@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { nowSeconds } from '../core/clock';
-import { UnauthorizedClient } from '../core/errors';
+import { AccessDenied, UnauthorizedClient } from '../core/errors';
 import type { TokenResponseExtension } from '../tokens/issue';
 import type { Client, ClientStore, OpenIdGrant, User, UserStore } from '../stores/types';
 import type { ResolvedKey } from '../tokens/keys';
@@ -53,7 +53,12 @@ export class OpenIdProvider {
    * §3.1.2.2: a request for an ID token with a specific `sub` gets a positive answer only for
    * that user; anyone else signed in is `login_required`, never their tokens.
    */
-  async checkRequestedSubject(client: Client, request: OidcAuthorizeRequest, userId: string): Promise<void> {
+  async checkRequestedSubject(client: Client, request: OidcAuthorizeRequest, userId: string, facts: SignInFacts): Promise<void> {
+    // §5.5.1.1: an essential acr with values must be met, or the authentication has failed.
+    const acr = request.claims?.essentialAcr;
+    if (acr !== undefined && (facts.acr === undefined || !acr.includes(facts.acr))) {
+      throw new AccessDenied('The sign-in did not meet the authentication context class (acr) the request requires.');
+    }
     if (request.claims?.subject !== undefined && request.claims.subject !== this.subject(client, userId)) {
       throw new LoginRequired('The signed-in user is not the subject the request asked for.');
     }

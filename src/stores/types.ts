@@ -190,8 +190,8 @@ export interface UserStore {
   /**
    * The user whose username and password match, or `undefined`.
    *
-   * - Passwords are stored only as slow, salted hashes ({@link hashPassword} and
-   *   {@link verifyPassword}, bcrypt or argon2), never in plain text or as a fast hash.
+   * - Passwords are stored only as slow, salted hashes ({@link tokengate!hashPassword} and
+   *   {@link tokengate!verifyPassword}, bcrypt or argon2), never in plain text or as a fast hash.
    * - Must take about as long for an unknown username as for a wrong password (verify against
    *   a dummy hash), so that timing does not tell which usernames exist.
    * - Must not block the event loop: async `scrypt`, `bcrypt` or `argon2`, not the `Sync` ones.

@@ -21,8 +21,8 @@ import {
   tokensFor,
   verifyIdToken,
 } from '../support/oidc';
+import { nowSeconds as now } from '../support/seconds';
 
-const now = (): number => Math.floor(Date.now() / 1000);
 
 describe.each(FRAMEWORKS)('prompt=none under %s (OIDC Core §3.1.2.1, §3.1.2.6)', (framework) => {
   test('nobody signed in: login_required goes back to the client with state and iss; no login page', async () => {
@@ -247,6 +247,17 @@ describe('hints and request parameters (OIDC Core §3.1.2.1, §5.5, §6)', () =>
     // A pairwise hint names the user as its own audience sees them.
     const pairwise = await tokensFor(app, rpRequest({ client_id: 'rp-pairwise', redirect_uri: 'https://a.pairwise.example/cb' }));
     expect((await authorizeAs(app, rpRequest({ id_token_hint: pairwise.id_token as string }))).get('code')).toEqual(expect.any(String));
+  });
+
+  test('an essential acr with values must be met by the sign-in, or the authentication failed (§5.5.1.1)', async () => {
+    const { app } = buildOidcApp();
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:loa:2', 'urn:example:loa:3'] } } });
+    const met = await tokensFor(app, rpRequest({ claims }), { [OIDC_HEADERS.acr]: 'urn:example:loa:3' });
+    expect(verifyIdToken(met.id_token as string).acr).toBe('urn:example:loa:3');
+    expect((await authorizeAs(app, rpRequest({ claims }), { [OIDC_HEADERS.acr]: 'urn:example:loa:1' })).get('error')).toBe('access_denied');
+    expect((await authorizeAs(app, rpRequest({ claims }))).get('error')).toBe('access_denied');
+    const voluntary = JSON.stringify({ id_token: { acr: { values: ['urn:example:loa:2'] } } });
+    expect((await authorizeAs(app, rpRequest({ claims: voluntary }))).get('code')).toEqual(expect.any(String));
   });
 
   test('a nonce longer than 512 characters is invalid_request', async () => {

@@ -22,8 +22,8 @@ import {
   tokensFor,
   verifyIdToken,
 } from '../support/oidc';
+import { nowSeconds as now } from '../support/seconds';
 
-const now = (): number => Math.floor(Date.now() / 1000);
 
 describe.each(FRAMEWORKS)('ID token on the code exchange under %s', (framework) => {
   test('an ID token with iss, sub, aud, exp, iat comes with the access token when openid is granted (OIDC Core §2, §3.1.3.3)', async () => {

@@ -7,6 +7,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import type { LogoutInfo } from '../../src';
 import { buildOidcApp, FRAMEWORKS, ISSUER, KEYS, RP_LOGOUT, rpRequest, tokensFor } from '../support/oidc';
+import { nowSeconds } from '../support/seconds';
 
 const LOGOUT = '/oauth/logout';
 
@@ -100,7 +101,7 @@ describe('end-session rules (RP-Initiated Logout §2, §3)', () => {
 
   test('an expired id_token_hint is still accepted (§2: the OP SHOULD accept it)', async () => {
     const { app, seen } = appWithLogout();
-    const now = Math.floor(Date.now() / 1000);
+    const now = nowSeconds();
     const expired = jwt.sign({ iss: ISSUER, sub: 'user-alice', aud: 'rp', iat: now - 7200, exp: now - 3600 }, rsaPrivate, { algorithm: 'RS256', keyid: 'rs-1', header: { alg: 'RS256', typ: 'JWT' } });
     const res = await request(app).get(LOGOUT).query({ id_token_hint: expired, post_logout_redirect_uri: RP_LOGOUT });
     expect(res.status).toBe(302);

@@ -1,6 +1,6 @@
 /**
  * The memory token store keeps records in columns (binary ids, interned strings, families as
- * indices). Beyond the store contract (test/store-kit-memory.test.ts), these are the ways a
+ * indices). Beyond the store contract (test/stores/memory-store-kit.test.ts), these are the ways a
  * compact layout could lose or mix up data: ids of any shape, fields it has no column for,
  * slots reused after a removal, families spread over many records, the index growing and
  * shrinking.

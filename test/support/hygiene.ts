@@ -12,7 +12,7 @@
  * 5. An error response never holds a stack trace or an issued token.
  *
  * `hygiene-setup.ts` feeds it every exchange of every server in the test process and every
- * log line of the test run; `test/hardening-hygiene.test.ts` checks the rules themselves.
+ * log line of the test run; `test/security/hygiene.test.ts` checks the rules themselves.
  */
 import { appendFileSync } from 'node:fs';
 

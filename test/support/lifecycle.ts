@@ -36,7 +36,7 @@ export const signing = (k: { kid: string; privatePem: string }): KeyInput => ({ 
 export const verifyOnly = (k: { kid: string; publicPem: string }): KeyInput => ({ kid: k.kid, alg: 'ES256', publicKey: k.publicPem });
 
 /** Password-grant tokens for alice, issued to `client`. */
-export async function passwordTokens(app: App, client = WEB, scope = 'read write', path = '/oauth/token'): Promise<{ access_token: string; refresh_token: string }> {
+export async function passwordTokens(app: App, client = WEB, scope = 'read write', path = '/oauth/token'): Promise<{ access_token: string; refresh_token: string; scope: string }> {
   const res = await request(app).post(path).set('Authorization', client).type('form').send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope });
   if (res.status !== 200) throw new Error(`password grant failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
@@ -49,9 +49,9 @@ export async function clientToken(app: App, client = WEB, scope = 'read'): Promi
   return res.body.access_token;
 }
 
-/** Refresh with `refreshToken` as `client`. */
-export function refresh(app: App, refreshToken: string, client = WEB) {
-  return request(app).post('/oauth/token').set('Authorization', client).type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken });
+/** Refresh with `refreshToken` as `client`; `extra` adds parameters (e.g. a narrower `scope`). */
+export function refresh(app: App, refreshToken: string, client = WEB, extra: Record<string, string> = {}) {
+  return request(app).post('/oauth/token').set('Authorization', client).type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
 }
 
 /** POST /oauth/revoke. */

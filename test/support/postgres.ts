@@ -12,6 +12,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports';
 
 export const MIGRATION = join(__dirname, '../../migrations/postgres/001_tokengate.sql');
 
@@ -47,14 +48,6 @@ function runAs(): { uid: number; gid: number } | undefined {
     if (id.status === 0 && gid.status === 0) return { uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
   }
   return undefined;
-}
-
-function freePort(): number {
-  const script = "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
-  const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-  const port = Number(out.stdout);
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`could not find a free port: ${out.stderr}`);
-  return port;
 }
 
 function run(bin: string, args: string[], options: SpawnSyncOptions): void {

@@ -8,9 +8,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from './ports';
 
 /** The `redis-server` executable on PATH, or `undefined`. */
 export function redisServerBinary(): string | undefined {
@@ -41,14 +41,6 @@ export function describeWithRedis(name: string, body: () => void): void {
   }
   console.warn(`\n*** SKIPPED "${name}": no redis-server on PATH. Install it (apt-get install redis-server) to run these tests. ***\n`);
   describe.skip(name, body);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A running redis-server under the test's control. */
@@ -110,7 +102,7 @@ export async function startRedis(): Promise<TestRedis> {
   let child: ChildProcess | undefined;
   // Another process may take the port between our probe and redis's bind: try a few.
   for (let attempt = 0; child === undefined; attempt++) {
-    port = await freePort();
+    port = freePort();
     try {
       child = await launch(binary, port, dir);
     } catch (err) {

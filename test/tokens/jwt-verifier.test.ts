@@ -1,7 +1,7 @@
 /**
  * The access-token verifier behind `requireToken`, introspection and revocation: compact JWS
  * decoded once and checked with node:crypto, the algorithm pinned to the key the `kid` names.
- * These are the rules it must keep beyond the round trips of test/jwt-signing.test.ts.
+ * These are the rules it must keep beyond the round trips of test/tokens/jwt-signing.test.ts.
  */
 import { createSecretKey, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import jwt from 'jsonwebtoken';

@@ -1,5 +1,5 @@
 // Type-level test (checked by `npm run lint`): after the opt-in import, `req.auth` is typed on
-// Express requests, as the README's first example uses it.
+// Express requests, as the README's quick start uses it.
 import express from 'express';
 import '../../src/express';
 import { oauthServer, memoryStores } from '../../src';

@@ -62,7 +62,7 @@ export interface RedisTokenStoreOptions {
 export interface RedisTokenStore extends TokenStore {
   /**
    * Resolve once Redis answers commands and the revocation channel is live (opening it if no
-   * listener has yet); reject with {@link TemporarilyUnavailable} after `waitMs` (default
+   * listener has yet); reject with {@link tokengate!TemporarilyUnavailable} after `waitMs` (default
    * 10 000). Optional: the store works without it, but a readiness probe or a test can use it.
    */
   ready(waitMs?: number): Promise<void>;
@@ -103,7 +103,7 @@ function toRecord(json: string, consumedAt: string | null): TokenRecord {
  * - Revocations are published on `{prefix}:revoked`; every store's `onRevoke` listeners hear
  *   them (this process's at once, others' within a Redis round trip). When the subscription
  *   drops, listeners get `{ reset: 'lost' }`, and `{ reset: 'restored' }` once it is back.
- * - When Redis is unreachable, operations throw {@link TemporarilyUnavailable} within
+ * - When Redis is unreachable, operations throw {@link tokengate!TemporarilyUnavailable} within
  *   `timeoutMs` (at once while reconnecting); the app answers 503 and recovers by itself as
  *   ioredis reconnects.
  *
