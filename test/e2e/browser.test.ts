@@ -150,7 +150,7 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
 
   test('device flow (RFC 8628): openid-client on the device, approval on the demo\'s verification page, tokens by polling', async () => {
     await context.clearCookies();
-    const device = spawn(process.execPath, [join(__dirname, 'fixtures/openid-client-device.mjs'), JSON.stringify({ issuer: base, clientId: 'demo-tv', scope: 'read' })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const device = spawn(process.execPath, [join(__dirname, '../fixtures/openid-client-device.mjs'), JSON.stringify({ issuer: base, clientId: 'demo-tv', scope: 'read' })], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Record<string, unknown>[] = [];
     let buffered = '';
     const waiters: (() => void)[] = [];
@@ -162,8 +162,16 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
         waiters.splice(0).forEach((w) => w());
       }
     });
+    let exited = false;
+    device.on('exit', () => {
+      exited = true;
+      waiters.splice(0).forEach((w) => w());
+    });
     const line = async (n: number): Promise<Record<string, unknown>> => {
-      while (lines.length <= n) await new Promise<void>((resolve) => waiters.push(resolve));
+      while (lines.length <= n) {
+        if (exited) throw new Error(`the device client exited after ${lines.length} lines: ${JSON.stringify(lines)}`);
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
       return lines[n] as Record<string, unknown>;
     };
     try {
