@@ -18,7 +18,7 @@ export { oauthServer, type OAuthServer } from './server';
 export type { ServerOptions, CacheOptions } from './options';
 export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent } from './core/logging';
 export type { ResourceOptions } from './resources/indicators';
-export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget } from './limits/brute-force';
+export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget, type SlowdownRule } from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
 export type { PasswordGrantOptions } from './grants/password-options';
@@ -33,6 +33,13 @@ export type { ProtectedResource, ProtectedResourceOptions } from './bearer/prote
 export type { ProtectedResourceMetadata } from './endpoints/resource-metadata';
 export type { DpopOptions } from './dpop/options';
 export type { AsymmetricJwsAlgorithm } from './jose/jws';
+// Option types that ServerOptions and the store factories refer to, so the API reference links them.
+export type { ClientAssertionOptions } from './clients/assertion-options';
+export type { JwksFetcher } from './clients/client-keys';
+export type { FetchFunction } from './http/outbound-fetch';
+export type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
+export type { RegistrationOptions, RegistrationPolicyResult } from './registration/options';
+export type { MemoryClientStoreOptions } from './stores/memory/clients';
 export { memoryReplayStore, type MemoryReplayStoreOptions } from './stores/memory/replay';
 export type { AuthInfo } from './bearer/auth-info';
 export { requireToken, type ResourceServerOptions, type IntrospectionOptions, type ResourceGuard } from './resource-server/require-token';

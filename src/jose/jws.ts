@@ -10,7 +10,7 @@ import { createPublicKey, timingSafeEqual, createHmac, verify as verifySignature
 /** Asymmetric JWS algorithms (RFC 7518 §3, RFC 8037 §3.1) accepted for client-held keys. */
 export const ASYMMETRIC_JWS_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'] as const;
 
-/** One of {@link ASYMMETRIC_JWS_ALGORITHMS}. */
+/** An asymmetric JWS algorithm: ES256/384/512, RS256/384/512, PS256/384/512 or EdDSA. */
 export type AsymmetricJwsAlgorithm = (typeof ASYMMETRIC_JWS_ALGORITHMS)[number];
 
 /** A compact JWS split into its parts; nothing is verified yet. */

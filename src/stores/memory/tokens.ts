@@ -251,7 +251,7 @@ function deepFreeze<T>(value: T): T {
  * is what makes `consume` atomic here; revocation listeners are called synchronously, so a
  * `requireToken` cache sees a revocation before `revoke` resolves.
  *
- * Records are kept compactly (see {@link RecordTable}): a million live refresh tokens take
+ * Records are kept compactly (in columns, see `RecordTable` in the source): a million live refresh tokens take
  * about a tenth of the heap an object per record would, and add nothing to every garbage
  * collection's work, so cache hits in the same process do not slow down as the store grows.
  * Expired records are dropped lazily on access and by one background sweep that looks at a
