@@ -73,7 +73,7 @@ export interface ServerOptions {
    * again, before it used the successor, is answered like the first time (a fresh access
    * token and the same successor refresh token: derived, not a second one) instead of having
    * its grant revoked. Default 0: strict rotation, except that a retry within
-   * {@link REFRESH_RETRY_SECONDS} seconds whose first attempt never saved the successor (its
+   * `REFRESH_RETRY_SECONDS` (10) seconds whose first attempt never saved the successor (its
    * reply was lost after the store rotated the token) completes that attempt.
    * See docs/refresh-rotation.md.
    */
