@@ -39,8 +39,18 @@ const FORM = 'application/x-www-form-urlencoded';
 
 const GET_TOKENS = { file: '', as: /** @type {const} */ ('bearer'), order: /** @type {const} */ ('per-connection') };
 const MISS_TOKENS = { file: '', as: /** @type {const} */ ('bearer'), order: /** @type {const} */ ('global-cycle') };
-const CC = { method: /** @type {const} */ ('POST'), path: '/oauth/token', headers: { 'content-type': FORM, authorization: BASIC }, body: 'grant_type=client_credentials&scope=read' };
-const REFRESH = { method: /** @type {const} */ ('POST'), path: '/oauth/token', headers: { 'content-type': FORM, authorization: BASIC }, tokens: { file: '', as: /** @type {const} */ ('refresh'), order: /** @type {const} */ ('global-once') } };
+const CC = {
+  method: /** @type {const} */ ('POST'),
+  path: '/oauth/token',
+  headers: { 'content-type': FORM, authorization: BASIC },
+  body: 'grant_type=client_credentials&scope=read',
+};
+const REFRESH = {
+  method: /** @type {const} */ ('POST'),
+  path: '/oauth/token',
+  headers: { 'content-type': FORM, authorization: BASIC },
+  tokens: { file: '', as: /** @type {const} */ ('refresh'), order: /** @type {const} */ ('global-once') },
+};
 
 /**
  * Every contender, in table order. To add a row for a new hot-path feature: give it a mode in
@@ -106,7 +116,11 @@ const contenders = [
     server: ['tokengate.js', 'dpop-hit'],
     // Every request carries a proof never used before (single use, RFC 9449 §11.1): minted
     // before each slice, presented once each.
-    request: { method: 'GET', path: '/', tokens: { file: '', as: /** @type {const} */ ('dpop'), order: /** @type {const} */ ('global-once') } },
+    request: {
+      method: 'GET',
+      path: '/',
+      tokens: { file: '', as: /** @type {const} */ ('dpop'), order: /** @type {const} */ ('global-once') },
+    },
     ceiling: 'express-get',
     peer: 'jwt-hit',
     mint: true,
@@ -194,7 +208,12 @@ const contenders = [
     label: 'Express + URLSearchParams form read, fixed token JSON (ceiling)',
     group: 'post',
     server: ['express.js', 'post'],
-    request: { method: 'POST', path: '/oauth/token', headers: { 'content-type': FORM }, body: 'grant_type=client_credentials&scope=read' },
+    request: {
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { 'content-type': FORM },
+      body: 'grant_type=client_credentials&scope=read',
+    },
     sanity: { status: 200 },
   },
   {
@@ -202,7 +221,12 @@ const contenders = [
     label: 'ceiling + one raw node:crypto ES256 sign (floor of an ES256 token endpoint)',
     group: 'post',
     server: ['express.js', 'floor-sign'],
-    request: { method: 'POST', path: '/oauth/token', headers: { 'content-type': FORM }, body: 'grant_type=client_credentials&scope=read' },
+    request: {
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { 'content-type': FORM },
+      body: 'grant_type=client_credentials&scope=read',
+    },
     ceiling: 'express-post',
     sanity: { status: 200 },
   },
@@ -272,19 +296,102 @@ const contenders = [
  * @type {readonly Target[]}
  */
 const targets = [
-  { id: 'jwt-verify-floor', scenario: 'cache off (verify every request) vs the floor: bare + one raw ES256 verify', kind: 'ratio', of: 'jwt-verify', to: 'floor-verify', min: 0.95 },
-  { id: 'jwt-miss-floor', scenario: 'cache miss (cache on) vs the floor: bare + one raw ES256 verify', kind: 'ratio', of: 'jwt-miss', to: 'floor-verify', min: 0.95 },
-  { id: 'jwt-hit-lean', scenario: 'cache hit, JWT vs the lean guard', kind: 'ratio', of: 'jwt-hit', to: 'lean-guard', min: 0.98 },
-  { id: 'jwt-hit-peer', scenario: "cache hit, JWT vs the peer's authenticate()", kind: 'ratio', of: 'jwt-hit', to: 'peer-authenticate', min: 1.1 },
-  { id: 'opaque-hit-peer', scenario: "cache hit, opaque vs the peer's authenticate()", kind: 'ratio', of: 'opaque-hit', to: 'peer-authenticate', min: 1.1 },
-  { id: 'growth', scenario: 'growth, memory store: cache hits with 1M live tokens vs 1k', kind: 'ratio', of: 'opaque-hit-1m', to: 'opaque-hit', min: 0.9 },
-  { id: 'growth-redis', scenario: 'growth, Redis store: cache hits with 1M live tokens vs 1k (for comparison)', kind: 'ratio', of: 'opaque-hit-redis-1m', to: 'opaque-hit-redis' },
-  { id: 'store-heap', scenario: 'memory store: heap (V8 heap + array buffers) per million live refresh-token records', kind: 'store', maxMBPerMillion: 150 },
-  { id: 'token-cc-floor', scenario: 'token endpoint client_credentials ES256 vs the floor: ceiling + one raw ES256 sign', kind: 'ratio', of: 'token-cc', to: 'floor-sign' },
-  { id: 'token-cc-peer', scenario: "token endpoint client_credentials vs the peer's token() (both hash the secret and sign ES256)", kind: 'ratio', of: 'token-cc', to: 'peer-token' },
-  { id: 'refresh-peer', scenario: "token endpoint refresh_token with rotation vs the peer's", kind: 'ratio', of: 'refresh', to: 'peer-refresh' },
-  { id: 'memory-jwt', scenario: 'LRU cache memory per cached token at 100k (JWT)', kind: 'memory', format: 'jwt', maxBytes: 600 },
-  { id: 'memory-opaque', scenario: 'LRU cache memory per cached token at 100k (opaque)', kind: 'memory', format: 'opaque', maxBytes: 600 },
+  {
+    id: 'jwt-verify-floor',
+    scenario: 'cache off (verify every request) vs the floor: bare + one raw ES256 verify',
+    kind: 'ratio',
+    of: 'jwt-verify',
+    to: 'floor-verify',
+    min: 0.95,
+  },
+  {
+    id: 'jwt-miss-floor',
+    scenario: 'cache miss (cache on) vs the floor: bare + one raw ES256 verify',
+    kind: 'ratio',
+    of: 'jwt-miss',
+    to: 'floor-verify',
+    min: 0.95,
+  },
+  {
+    id: 'jwt-hit-lean',
+    scenario: 'cache hit, JWT vs the lean guard',
+    kind: 'ratio',
+    of: 'jwt-hit',
+    to: 'lean-guard',
+    min: 0.98,
+  },
+  {
+    id: 'jwt-hit-peer',
+    scenario: "cache hit, JWT vs the peer's authenticate()",
+    kind: 'ratio',
+    of: 'jwt-hit',
+    to: 'peer-authenticate',
+    min: 1.1,
+  },
+  {
+    id: 'opaque-hit-peer',
+    scenario: "cache hit, opaque vs the peer's authenticate()",
+    kind: 'ratio',
+    of: 'opaque-hit',
+    to: 'peer-authenticate',
+    min: 1.1,
+  },
+  {
+    id: 'growth',
+    scenario: 'growth, memory store: cache hits with 1M live tokens vs 1k',
+    kind: 'ratio',
+    of: 'opaque-hit-1m',
+    to: 'opaque-hit',
+    min: 0.9,
+  },
+  {
+    id: 'growth-redis',
+    scenario: 'growth, Redis store: cache hits with 1M live tokens vs 1k (for comparison)',
+    kind: 'ratio',
+    of: 'opaque-hit-redis-1m',
+    to: 'opaque-hit-redis',
+  },
+  {
+    id: 'store-heap',
+    scenario: 'memory store: heap (V8 heap + array buffers) per million live refresh-token records',
+    kind: 'store',
+    maxMBPerMillion: 150,
+  },
+  {
+    id: 'token-cc-floor',
+    scenario: 'token endpoint client_credentials ES256 vs the floor: ceiling + one raw ES256 sign',
+    kind: 'ratio',
+    of: 'token-cc',
+    to: 'floor-sign',
+  },
+  {
+    id: 'token-cc-peer',
+    scenario: "token endpoint client_credentials vs the peer's token() (both hash the secret and sign ES256)",
+    kind: 'ratio',
+    of: 'token-cc',
+    to: 'peer-token',
+  },
+  {
+    id: 'refresh-peer',
+    scenario: "token endpoint refresh_token with rotation vs the peer's",
+    kind: 'ratio',
+    of: 'refresh',
+    to: 'peer-refresh',
+  },
+  {
+    id: 'memory-jwt',
+    scenario: 'LRU cache memory per cached token at 100k (JWT)',
+    kind: 'memory',
+    format: 'jwt',
+    maxBytes: 600,
+  },
+  {
+    id: 'memory-opaque',
+    scenario: 'LRU cache memory per cached token at 100k (opaque)',
+    kind: 'memory',
+    format: 'opaque',
+    maxBytes: 600,
+  },
 ];
 
 module.exports = { contenders, targets };

@@ -16,7 +16,9 @@ import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { memoryStores, oauthServer } from '../dist/esm/index.mjs';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, n: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '5' }, n: { type: 'string', default: '200' } },
+});
 const ROUNDS = Number(values.rounds);
 const N = Number(values.n);
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
@@ -28,11 +30,21 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function start(openid) {
   const clients = [
     { id: 'rp', secret: SECRET, grants: ['authorization_code'], scopes: ['openid', 'read'], redirectUris: [REDIRECT] },
-    { id: 'rp-es', secret: SECRET, grants: ['authorization_code'], scopes: ['openid', 'read'], redirectUris: [REDIRECT], idTokenSignedResponseAlg: 'ES256' },
+    {
+      id: 'rp-es',
+      secret: SECRET,
+      grants: ['authorization_code'],
+      scopes: ['openid', 'read'],
+      redirectUris: [REDIRECT],
+      idTokenSignedResponseAlg: 'ES256',
+    },
   ];
   const oauth = oauthServer(memoryStores({ clients }), {
     issuer: 'http://127.0.0.1',
-    keys: [{ alg: 'ES256', privateKey: ec }, { alg: 'RS256', privateKey: rsa }],
+    keys: [
+      { alg: 'ES256', privateKey: ec },
+      { alg: 'RS256', privateKey: rsa },
+    ],
     bruteForce: false,
     logger: { warn() {}, error: (m, d) => console.error(m, d) },
     authorize: { authenticate: () => ({ user: { id: 'user-1' }, authTime: Math.floor(Date.now() / 1000) }) },
@@ -48,24 +60,46 @@ async function exchanges(base, clientId, scope, n) {
   const times = [];
   for (let i = 0; i < n; i++) {
     const verifier = randomBytes(32).toString('base64url');
-    const query = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope, nonce: 'n', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      scope,
+      nonce: 'n',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
     const authorized = await fetch(`${base}/oauth/authorize?${query}`, { redirect: 'manual' });
     const code = new URL(authorized.headers.get('location')).searchParams.get('code');
     const t0 = process.hrtime.bigint();
     const res = await fetch(`${base}/oauth/token`, {
       method: 'POST',
       headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+      }),
     });
     const body = await res.json();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    if (!body.access_token || (scope.includes('openid') && !body.id_token)) throw new Error(`unexpected answer: ${res.status}`);
+    if (!body.access_token || (scope.includes('openid') && !body.id_token))
+      throw new Error(`unexpected answer: ${res.status}`);
   }
   return median(times);
 }
 
 function signing(key, alg, n) {
-  const claims = { iss: 'https://auth.example.com', sub: 'user-1', aud: 'rp', exp: 2e9, iat: 1.9e9, nonce: 'n', at_hash: 'x'.repeat(22) };
+  const claims = {
+    iss: 'https://auth.example.com',
+    sub: 'user-1',
+    aud: 'rp',
+    exp: 2e9,
+    iat: 1.9e9,
+    nonce: 'n',
+    at_hash: 'x'.repeat(22),
+  };
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) jwt.sign(claims, key, { algorithm: alg, keyid: 'k' });
   return Number(process.hrtime.bigint() - t0) / n / 1e3;
@@ -89,4 +123,5 @@ plain.server.close();
 oidc.server.close();
 console.log(`median of ${ROUNDS} rounds (each the median of ${N} sequential exchanges):`);
 for (const [name, xs] of Object.entries(results)) console.log(`  ${name.padEnd(48)} ${median(xs).toFixed(2)} ms`);
-for (const [alg, xs] of Object.entries(signs)) console.log(`  ${`jsonwebtoken sign, ${alg} (per token)`.padEnd(48)} ${median(xs).toFixed(0)} µs`);
+for (const [alg, xs] of Object.entries(signs))
+  console.log(`  ${`jsonwebtoken sign, ${alg} (per token)`.padEnd(48)} ${median(xs).toFixed(0)} µs`);

@@ -29,7 +29,8 @@ async function main() {
   const limiters = [];
   const oauth = oauthServer(
     {
-      clients: memoryStores({ clients: [{ id: 'app', secret: 'app-secret', grants: ['password'], scopes: ['read'] }] }).clients,
+      clients: memoryStores({ clients: [{ id: 'app', secret: 'app-secret', grants: ['password'], scopes: ['read'] }] })
+        .clients,
       // A user store that answers at once: this measures the limits, not scrypt.
       users: { authenticate: async () => undefined },
     },
@@ -57,7 +58,19 @@ async function main() {
   const post = (fields, address) =>
     new Promise((resolve, reject) => {
       const body = new URLSearchParams(fields).toString();
-      const req = http.request({ port, host: '127.0.0.1', path: '/oauth/token', method: 'POST', agent, headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body), Authorization: auth, 'X-Bench-Address': address } });
+      const req = http.request({
+        port,
+        host: '127.0.0.1',
+        path: '/oauth/token',
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'Content-Length': Buffer.byteLength(body),
+          Authorization: auth,
+          'X-Bench-Address': address,
+        },
+      });
       req.on('response', (res) => (res.resume(), res.on('end', () => resolve(res.statusCode))));
       req.on('error', reject);
       req.end(body);
@@ -74,12 +87,30 @@ async function main() {
     }
     const seconds = (Date.now() - started) / 1000;
     const after = await settle();
-    console.log(JSON.stringify({ flood: name, requests: count, seconds, statuses, limiterEntries: entries(), heapGrowthMB: +((after - before) / 1048576).toFixed(1) }));
+    console.log(
+      JSON.stringify({
+        flood: name,
+        requests: count,
+        seconds,
+        statuses,
+        limiterEntries: entries(),
+        heapGrowthMB: +((after - before) / 1048576).toFixed(1),
+      }),
+    );
   }
 
-  await run('password grant without a password, a new username each', (i) => [{ grant_type: 'password', username: `flood-${i}@example.com` }, `10.0.${(i >> 8) & 255}.${i & 255}`]);
-  await run('password grant with a scope the client may not have', (i) => [{ grant_type: 'password', username: `scope-${i}@example.com`, password: 'x', scope: 'admin' }, `10.1.${(i >> 8) & 255}.${i & 255}`]);
-  await run('wrong passwords (real failures), a new username each, 65 536 addresses', (i) => [{ grant_type: 'password', username: `wrong-${i}@example.com`, password: 'x' }, `10.2.${(i >> 8) & 255}.${i & 255}`]);
+  await run('password grant without a password, a new username each', (i) => [
+    { grant_type: 'password', username: `flood-${i}@example.com` },
+    `10.0.${(i >> 8) & 255}.${i & 255}`,
+  ]);
+  await run('password grant with a scope the client may not have', (i) => [
+    { grant_type: 'password', username: `scope-${i}@example.com`, password: 'x', scope: 'admin' },
+    `10.1.${(i >> 8) & 255}.${i & 255}`,
+  ]);
+  await run('wrong passwords (real failures), a new username each, 65 536 addresses', (i) => [
+    { grant_type: 'password', username: `wrong-${i}@example.com`, password: 'x' },
+    `10.2.${(i >> 8) & 255}.${i & 255}`,
+  ]);
   agent.destroy();
   server.close();
 }

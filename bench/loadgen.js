@@ -11,8 +11,8 @@
  * @packageDocumentation
  */
 'use strict';
-const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const autocannon = require('autocannon');
 const { dpopHeaders } = require('./servers/common');
 
@@ -50,7 +50,10 @@ const poolCache = new Map();
 function readPool(file, keep) {
   let pool = poolCache.get(file);
   if (!pool) {
-    pool = fs.readFileSync(file, 'utf8').split('\n').filter((t) => t !== '');
+    pool = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((t) => t !== '');
     if (keep) poolCache.set(file, pool);
   }
   return pool;
@@ -107,8 +110,8 @@ function autocannonRequests(spec, state) {
     tokens.as === 'bearer'
       ? { ...base, headers: { ...base.headers, authorization: `Bearer ${token}` } }
       : tokens.as === 'dpop'
-      ? { ...base, headers: { ...base.headers, ...dpopHeaders(token) } }
-      : { ...base, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}` };
+        ? { ...base, headers: { ...base.headers, ...dpopHeaders(token) } }
+        : { ...base, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}` };
   if (tokens.order === 'per-connection') return pool.map(apply);
   const take = () => {
     const i = state.next++;
@@ -171,7 +174,7 @@ function quantile(sorted, q) {
 async function runSlice(msg) {
   const tokens = msg.request.tokens;
   const cycling = tokens?.order === 'global-cycle' ? tokens.file : undefined;
-  const state = { next: cycling === undefined ? 0 : cyclePosition.get(cycling) ?? 0 };
+  const state = { next: cycling === undefined ? 0 : (cyclePosition.get(cycling) ?? 0) };
   const startedAt = state.next;
   if (msg.warmupSeconds > 0) await cannon(msg, msg.warmupSeconds, state);
   const cpuBefore = serverCpuMicros(msg.serverPid);
@@ -190,7 +193,8 @@ async function runSlice(msg) {
     timeouts: result.timeouts,
     p50Ms: quantile(latencies, 0.5),
     p99Ms: quantile(latencies, 0.99),
-    serverCpuUsPerReq: cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? null : (cpuAfter - cpuBefore) / ok,
+    serverCpuUsPerReq:
+      cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? null : (cpuAfter - cpuBefore) / ok,
     serverRssBytes: serverRssBytes(msg.serverPid) ?? null,
     // Share of one core the load generator used: near 1 means it, not the server, was the limit.
     loadgenCpu: ownCpuSeconds / elapsed,

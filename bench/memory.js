@@ -66,7 +66,9 @@ async function main() {
   if (!client) throw new Error('bench: the bench client is missing');
   const tokens = new Array(count);
   for (let i = 0; i < count; i++) {
-    tokens[i] = (await issuing.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false })).access_token;
+    tokens[i] = (
+      await issuing.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false })
+    ).access_token;
   }
 
   // Count token-store lookups: validation asks the store (isRevoked for JWTs, find for opaque

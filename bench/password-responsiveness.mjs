@@ -37,7 +37,11 @@ const password = (i) => `password-${i}-correct-horse`;
 async function server(mode) {
   const { default: express } = await import('express');
   const { oauthServer, memoryStores } = await import('tokengate');
-  const users = Array.from({ length: USERS }, (_, i) => ({ id: `user-${i}`, username: `user${i}@example.com`, password: password(i) }));
+  const users = Array.from({ length: USERS }, (_, i) => ({
+    id: `user-${i}`,
+    username: `user${i}@example.com`,
+    password: password(i),
+  }));
   const stores = memoryStores({
     clients: [{ id: CLIENT.id, secret: CLIENT.secret, grants: ['password', 'client_credentials'], scopes: ['read'] }],
     users,
@@ -72,7 +76,9 @@ async function server(mode) {
     loop.enable();
     res.end();
   });
-  app.get('/stats', (_req, res) => res.json({ p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }));
+  app.get('/stats', (_req, res) =>
+    res.json({ p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }),
+  );
   // Warm up the password hashes (they are computed in the background at construction).
   await stores.users.authenticate(users[0].username, users[0].password);
   const srv = http.createServer(app);
@@ -99,18 +105,39 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 function call(port, method, path, { headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: body ? { ...headers, 'Content-Length': Buffer.byteLength(body) } : headers, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString(), ms: Number(process.hrtime.bigint() - start) / 1e6 }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: body ? { ...headers, 'Content-Length': Buffer.byteLength(body) } : headers,
+        agent,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode,
+            body: Buffer.concat(chunks).toString(),
+            ms: Number(process.hrtime.bigint() - start) / 1e6,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 function grantBody(i) {
-  return new URLSearchParams({ grant_type: 'password', username: `user${i}@example.com`, password: password(i), scope: 'read' }).toString();
+  return new URLSearchParams({
+    grant_type: 'password',
+    username: `user${i}@example.com`,
+    password: password(i),
+    scope: 'read',
+  }).toString();
 }
 
 const basicAuth = 'Basic ' + Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64');
@@ -143,10 +170,20 @@ async function passwordLoad(port, until) {
         const start = process.hrtime.bigint();
         const status = await new Promise((resolve, reject) => {
           const body = grantBody(i % USERS);
-          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/oauth/token', headers: { ...formHeaders, 'Content-Length': Buffer.byteLength(body) }, agent: loadAgent }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode));
-          });
+          const req = http.request(
+            {
+              host: '127.0.0.1',
+              port,
+              method: 'POST',
+              path: '/oauth/token',
+              headers: { ...formHeaders, 'Content-Length': Buffer.byteLength(body) },
+              agent: loadAgent,
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode));
+            },
+          );
           req.on('error', reject);
           req.end(body);
         });
@@ -160,7 +197,9 @@ async function passwordLoad(port, until) {
 }
 
 async function run(mode, seconds) {
-  const child = fork(fileURLToPath(import.meta.url), ['--server', mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--server', mode], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const port = await new Promise((resolve, reject) => {
     child.once('message', (m) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -177,7 +216,10 @@ async function run(mode, seconds) {
     await call(port, 'POST', '/stats/reset');
     const until = Date.now() + seconds * 1000;
     const started = Date.now();
-    const [load, busy] = await Promise.all([passwordLoad(port, until), sleep(500).then(() => probe(port, token, until))]);
+    const [load, busy] = await Promise.all([
+      passwordLoad(port, until),
+      sleep(500).then(() => probe(port, token, until)),
+    ]);
     const elapsed = (Date.now() - started) / 1000;
     const busyLoop = JSON.parse((await call(port, 'GET', '/stats')).body);
     return { mode, idle, idleLoop, load, busy, busyLoop, grantsPerSecond: load.grants.n / elapsed };
@@ -190,14 +232,23 @@ async function run(mode, seconds) {
 const f = (ms) => (Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : '-');
 
 function report(r) {
-  console.log(`\n== ${r.mode === 'async' ? "tokengate's memory store (async scrypt on the thread pool)" : 'contrast: a user store hashing with scryptSync on the event loop'} ==`);
-  console.log(`password grants: ${r.load.grants.n} in the run, ${r.grantsPerSecond.toFixed(1)}/s, latency p50 ${f(r.load.grants.p50)} p99 ${f(r.load.grants.p99)}; statuses ${JSON.stringify(r.load.statuses)}`);
+  console.log(
+    `\n== ${r.mode === 'async' ? "tokengate's memory store (async scrypt on the thread pool)" : 'contrast: a user store hashing with scryptSync on the event loop'} ==`,
+  );
+  console.log(
+    `password grants: ${r.load.grants.n} in the run, ${r.grantsPerSecond.toFixed(1)}/s, latency p50 ${f(r.load.grants.p50)} p99 ${f(r.load.grants.p99)}; statuses ${JSON.stringify(r.load.statuses)}`,
+  );
   console.log('                         idle p50   idle p99   | under 50 password grants: p50   p99      max');
-  const row = (name, idle, busy) => console.log(`${name.padEnd(24)} ${f(idle.p50).padStart(8)}   ${f(idle.p99).padStart(8)}   |                          ${f(busy.p50).padStart(8)} ${f(busy.p99).padStart(8)} ${f(busy.max).padStart(9)}   (n=${busy.n})`);
+  const row = (name, idle, busy) =>
+    console.log(
+      `${name.padEnd(24)} ${f(idle.p50).padStart(8)}   ${f(idle.p99).padStart(8)}   |                          ${f(busy.p50).padStart(8)} ${f(busy.p99).padStart(8)} ${f(busy.max).padStart(9)}   (n=${busy.n})`,
+    );
   row('GET /api/me (protected)', r.idle.protected, r.busy.protected);
   row('GET /bare (bare Express)', r.idle.bare, r.busy.bare);
   console.log(`ratio protected/bare p99 under load: ${(r.busy.protected.p99 / r.busy.bare.p99).toFixed(2)}`);
-  console.log(`server event-loop delay: idle p99 ${f(r.idleLoop.p99)}; under load p99 ${f(r.busyLoop.p99)}, max ${f(r.busyLoop.max)}`);
+  console.log(
+    `server event-loop delay: idle p99 ${f(r.idleLoop.p99)}; under load p99 ${f(r.busyLoop.p99)}, max ${f(r.busyLoop.max)}`,
+  );
   if (r.busy.errors || r.idle.errors) console.log(`probe errors: ${r.idle.errors + r.busy.errors}`);
 }
 
@@ -208,7 +259,9 @@ if (args[0] === '--server') {
   const seconds = Number(args[args.indexOf('--seconds') + 1] || 15) || 15;
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const { cpus } = await import('node:os');
-  console.log(`password responsiveness: ${CONCURRENCY} concurrent password grants for ${seconds} s; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`);
+  console.log(
+    `password responsiveness: ${CONCURRENCY} concurrent password grants for ${seconds} s; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`,
+  );
   for (const mode of ['async', 'blocking']) {
     if (only && only !== mode) continue;
     report(await run(mode, seconds));

@@ -29,7 +29,10 @@ const WARMUP_SECONDS = 3;
  * @param {{ functionName: string, url: string, lineNumber: number }} frame
  */
 function frameName(frame) {
-  const file = frame.url.replace(/^file:\/\//, '').replace(`${ROOT}/`, '').replace(/.*node_modules\//, '');
+  const file = frame.url
+    .replace(/^file:\/\//, '')
+    .replace(`${ROOT}/`, '')
+    .replace(/.*node_modules\//, '');
   return `${frame.functionName || '(anonymous)'} ${file}${frame.lineNumber >= 0 ? `:${frame.lineNumber + 1}` : ''}`;
 }
 
@@ -70,9 +73,20 @@ function summarise(profile, fromUs) {
       inclusive.set(frame, (inclusive.get(frame) ?? 0) + time);
     }
   }
-  const top = (/** @type {Map<string, number>} */ m, /** @type {(name: string) => boolean} */ keep, /** @type {number} */ n) =>
-    [...m].filter(([name]) => keep(name)).sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, t]) => `${((100 * t) / busy).toFixed(1).padStart(5)}%  ${name}`);
-  const ours = (/** @type {string} */ name) => /dist\/cjs\/|jsonwebtoken|jws|jwa|node:internal\/crypto|lru-cache|garbage collector|express\/lib\/application|router\/index.js:\d+$/.test(name) && !/\(root\)/.test(name);
+  const top = (
+    /** @type {Map<string, number>} */ m,
+    /** @type {(name: string) => boolean} */ keep,
+    /** @type {number} */ n,
+  ) =>
+    [...m]
+      .filter(([name]) => keep(name))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, t]) => `${((100 * t) / busy).toFixed(1).padStart(5)}%  ${name}`);
+  const ours = (/** @type {string} */ name) =>
+    /dist\/cjs\/|jsonwebtoken|jws|jwa|node:internal\/crypto|lru-cache|garbage collector|express\/lib\/application|router\/index.js:\d+$/.test(
+      name,
+    ) && !/\(root\)/.test(name);
   return { busySeconds: busy / 1e6, self: top(self, () => true, 25), inclusive: top(inclusive, ours, 40) };
 }
 
@@ -81,7 +95,10 @@ async function main() {
   const seconds = Number(process.argv[3] ?? 8);
   const contender = contenders.find((c) => c.id === id);
   if (!contender) throw new Error(`bench/profile.js: name a contender: ${contenders.map((c) => c.id).join(', ')}`);
-  if (contender.mint) throw new Error('bench/profile.js: single-use-token contenders are profiled through npm run bench (not supported here).');
+  if (contender.mint)
+    throw new Error(
+      'bench/profile.js: single-use-token contenders are profiled through npm run bench (not supported here).',
+    );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokengate-profile-'));
   const pin = (/** @type {string} */ cpu) => {
     try {
@@ -92,16 +109,43 @@ async function main() {
     }
   };
   const [file, ...serverArgs] = contender.server;
-  const serverCmd = [...pin('0'), process.execPath, '--expose-gc', '--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(__dirname, 'servers', file), serverArgs[0] ?? '', dir, ...serverArgs.slice(1)];
-  const server = spawn(/** @type {string} */ (serverCmd[0]), serverCmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const serverCmd = [
+    ...pin('0'),
+    process.execPath,
+    '--expose-gc',
+    '--cpu-prof',
+    `--cpu-prof-dir=${dir}`,
+    path.join(__dirname, 'servers', file),
+    serverArgs[0] ?? '',
+    dir,
+    ...serverArgs.slice(1),
+  ];
+  const server = spawn(/** @type {string} */ (serverCmd[0]), serverCmd.slice(1), {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ready = await new Promise((resolve) => server.once('message', resolve));
   const loadCmd = [...pin('1'), process.execPath, path.join(__dirname, 'loadgen.js')];
-  const loadgen = spawn(/** @type {string} */ (loadCmd[0]), loadCmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const loadgen = spawn(/** @type {string} */ (loadCmd[0]), loadCmd.slice(1), {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await new Promise((resolve) => loadgen.once('message', resolve));
-  const request = contender.request.tokens ? { ...contender.request, tokens: { ...contender.request.tokens, file: ready.pool } } : contender.request;
+  const request = contender.request.tokens
+    ? { ...contender.request, tokens: { ...contender.request.tokens, file: ready.pool } }
+    : contender.request;
   // Three seconds of warm-up: enough for the JIT, and for every connection to go through a
   // 1 000-token pool once, so a cache-hit contender is all hits when the profile counts.
-  loadgen.send({ type: 'run', id: 1, port: ready.port, serverPid: server.pid, request, connections: 10, warmupSeconds: WARMUP_SECONDS, durationSeconds: seconds });
+  loadgen.send({
+    type: 'run',
+    id: 1,
+    port: ready.port,
+    serverPid: server.pid,
+    request,
+    connections: 10,
+    warmupSeconds: WARMUP_SECONDS,
+    durationSeconds: seconds,
+  });
   const { slice } = await new Promise((resolve) => loadgen.on('message', (m) => m.type === 'result' && resolve(m)));
   loadgen.disconnect();
   const exited = new Promise((resolve) => server.once('exit', resolve));
@@ -111,7 +155,10 @@ async function main() {
   if (!profileFile) throw new Error('bench/profile.js: the server wrote no profile');
   // Leave out start-up and warm-up: count from the measured run (the load generator's start-up
   // is well under a second, so this errs on the side of leaving a little measured time out).
-  const summary = summarise(JSON.parse(fs.readFileSync(path.join(dir, profileFile), 'utf8')), ready.monotonicUs + (WARMUP_SECONDS + 1) * 1e6);
+  const summary = summarise(
+    JSON.parse(fs.readFileSync(path.join(dir, profileFile), 'utf8')),
+    ready.monotonicUs + (WARMUP_SECONDS + 1) * 1e6,
+  );
   fs.mkdirSync(RESULTS, { recursive: true });
   const rawOut = path.join(RESULTS, `profile-${id}.cpuprofile`);
   fs.copyFileSync(path.join(dir, profileFile), rawOut);

@@ -105,9 +105,10 @@ const children = new Set();
  */
 function startNode(cpu, argv, nodeFlags = [], env = process.env) {
   const command = [process.execPath, ...nodeFlags, ...argv];
-  const child = cpu === undefined
-    ? spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT, env })
-    : spawn('taskset', ['-c', cpu, ...command], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT, env });
+  const child =
+    cpu === undefined
+      ? spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT, env })
+      : spawn('taskset', ['-c', cpu, ...command], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT, env });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -199,7 +200,8 @@ function versionOf(name) {
 function gitCommit() {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
     return dirty ? `${head} + uncommitted src changes` : head;
   } catch {
     return 'unknown';
@@ -218,12 +220,25 @@ function gitCommit() {
  */
 function probeBytes(port, req) {
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers: req.headers }, (res) => {
-      let bytes = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`.length + 2;
-      for (let i = 0; i < res.rawHeaders.length; i += 2) bytes += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`.length;
-      res.on('data', (chunk) => (bytes += chunk.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, headers: res.rawHeaders.filter((_, i) => i % 2 === 0).map((h) => h.toLowerCase()).sort() }));
-    });
+    const r = http.request(
+      { host: '127.0.0.1', port, method: req.method, path: req.path, headers: req.headers },
+      (res) => {
+        let bytes = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`.length + 2;
+        for (let i = 0; i < res.rawHeaders.length; i += 2)
+          bytes += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`.length;
+        res.on('data', (chunk) => (bytes += chunk.length));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            bytes,
+            headers: res.rawHeaders
+              .filter((_, i) => i % 2 === 0)
+              .map((h) => h.toLowerCase())
+              .sort(),
+          }),
+        );
+      },
+    );
     r.on('error', reject);
     r.end(req.body);
   });
@@ -243,7 +258,12 @@ async function probe(port, req) {
 async function mint(running, count, tag) {
   const file = path.join(running.tmp, `${running.contender.id}-${tag}.txt`);
   running.child.send({ type: 'mint', count, file });
-  await nextMessage(running.child, (m) => m && m.type === 'minted' && m.file === file, 120_000, `${running.contender.id} mint`);
+  await nextMessage(
+    running.child,
+    (m) => m && m.type === 'minted' && m.file === file,
+    120_000,
+    `${running.contender.id} mint`,
+  );
   return file;
 }
 
@@ -255,7 +275,11 @@ async function mint(running, count, tag) {
 async function sliceRequest(running, tag) {
   const { contender } = running;
   if (!contender.request.tokens) return { request: contender.request, poolSize: Infinity };
-  if (!contender.mint) return { request: { ...contender.request, tokens: { ...contender.request.tokens, file: running.pool } }, poolSize: Infinity };
+  if (!contender.mint)
+    return {
+      request: { ...contender.request, tokens: { ...contender.request.tokens, file: running.pool } },
+      poolSize: Infinity,
+    };
   // Single-use tokens: enough for warm-up plus measurement at 1.5× the fastest rate any
   // contender of the group has reached so far (its ceiling runs first), or a generous first
   // guess. Running out shows as failed requests and is reported; tokens left over stay in
@@ -284,23 +308,27 @@ async function sanityCheck(running) {
   }
   const withToken = (/** @type {string | undefined} */ t) => {
     if (!request.tokens || t === undefined) return request;
-    if (request.tokens.as === 'bearer') return { ...request, headers: { ...request.headers, authorization: `Bearer ${t}` } };
+    if (request.tokens.as === 'bearer')
+      return { ...request, headers: { ...request.headers, authorization: `Bearer ${t}` } };
     if (request.tokens.as === 'dpop') return { ...request, headers: { ...request.headers, ...dpopHeaders(t) } };
     return { ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(t)}` };
   };
   const answer = await probeBytes(running.port, withToken(token));
   const status = answer.status;
-  if (status !== contender.sanity.status) throw new Error(`${contender.id}: a valid request got ${status}, expected ${contender.sanity.status}`);
+  if (status !== contender.sanity.status)
+    throw new Error(`${contender.id}: a valid request got ${status}, expected ${contender.sanity.status}`);
   running.responseBytes = answer.bytes;
   running.responseHeaders = answer.headers;
   if (contender.sanity.reuse !== undefined) {
     // Single use is real: the token just redeemed is refused the second time.
     const again = await probe(running.port, withToken(token));
-    if (again !== contender.sanity.reuse) throw new Error(`${contender.id}: a reused token got ${again}, expected ${contender.sanity.reuse}`);
+    if (again !== contender.sanity.reuse)
+      throw new Error(`${contender.id}: a reused token got ${again}, expected ${contender.sanity.reuse}`);
   }
   if (contender.sanity.bad !== undefined) {
     const forged = await probe(running.port, withToken('forged-token.abc.def'));
-    if (forged !== contender.sanity.bad) throw new Error(`${contender.id}: a forged token got ${forged}, expected ${contender.sanity.bad}`);
+    if (forged !== contender.sanity.bad)
+      throw new Error(`${contender.id}: a forged token got ${forged}, expected ${contender.sanity.bad}`);
   }
 }
 
@@ -357,10 +385,20 @@ async function main() {
     const out = {};
     for (const format of ['jwt', 'opaque']) {
       out[format] = await new Promise((resolve, reject) => {
-        const child = spawn(pinning ? 'taskset' : process.execPath, [...(pinning ? ['-c', pinning.loadgen, process.execPath] : []), '--expose-gc', path.join(__dirname, 'memory.js'), format, String(settings.memoryTokens)], {
-          cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+        const child = spawn(
+          pinning ? 'taskset' : process.execPath,
+          [
+            ...(pinning ? ['-c', pinning.loadgen, process.execPath] : []),
+            '--expose-gc',
+            path.join(__dirname, 'memory.js'),
+            format,
+            String(settings.memoryTokens),
+          ],
+          {
+            cwd: ROOT,
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
         children.add(child);
         let stdout = '';
         child.stdout.on('data', (d) => (stdout += d));
@@ -384,9 +422,27 @@ async function main() {
   const running = await Promise.all(
     contenders.map(async (contender) => {
       const [file, ...serverArgs] = contender.server;
-      const child = startNode(pinning?.server, [path.join(__dirname, 'servers', file), serverArgs[0] ?? '', tmp, ...serverArgs.slice(1)], ['--expose-gc'], env);
+      const child = startNode(
+        pinning?.server,
+        [path.join(__dirname, 'servers', file), serverArgs[0] ?? '', tmp, ...serverArgs.slice(1)],
+        ['--expose-gc'],
+        env,
+      );
       const ready = await nextMessage(child, (m) => m && m.type === 'ready', 900_000, `${contender.id} start-up`);
-      return { contender, child, pid: child.pid, port: ready.port, pool: ready.pool, tmp, bestRps: 0, nextWarmup: 0, nextDuration: 0, group: [], responseBytes: NaN, responseHeaders: [] };
+      return {
+        contender,
+        child,
+        pid: child.pid,
+        port: ready.port,
+        pool: ready.pool,
+        tmp,
+        bestRps: 0,
+        nextWarmup: 0,
+        nextDuration: 0,
+        group: [],
+        responseBytes: NaN,
+        responseHeaders: [],
+      };
     }),
   );
   for (const r of running) r.group = running.filter((other) => other.contender.group === r.contender.group);
@@ -402,7 +458,12 @@ async function main() {
   await nextMessage(loadgen, (m) => m && m.type === 'ready', 30_000, 'load generator start-up');
 
   let sliceId = 0;
-  const ourPids = () => [process.pid, loadgen.pid, ...running.map((r) => r.pid), ...(redisPid === undefined ? [] : [redisPid])];
+  const ourPids = () => [
+    process.pid,
+    loadgen.pid,
+    ...running.map((r) => r.pid),
+    ...(redisPid === undefined ? [] : [redisPid]),
+  ];
   /**
    * @param {any} r
    * @param {number} round - 0 is the discarded warm-up round
@@ -425,19 +486,40 @@ async function main() {
       warmupSeconds: r.nextWarmup,
       durationSeconds: r.nextDuration,
     });
-    const answer = await nextMessage(loadgen, (m) => m && m.type === 'result' && m.id === id, 120_000, `${r.contender.id} slice`);
+    const answer = await nextMessage(
+      loadgen,
+      (m) => m && m.type === 'result' && m.id === id,
+      120_000,
+      `${r.contender.id} slice`,
+    );
     if (file) fs.rmSync(file, { force: true });
     if (answer.error) throw new Error(`${r.contender.id}: ${answer.error}`);
     // What other processes used while this slice ran (warm-up included), in cores: a slice
     // they ran into is flagged, and the report counts such slices per contender.
-    const othersCores = Math.max(0, (machineSeconds().busy - machineBefore.busy - (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) / ((Date.now() - wallBefore) / 1000));
+    const othersCores = Math.max(
+      0,
+      (machineSeconds().busy -
+        machineBefore.busy -
+        (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) /
+        ((Date.now() - wallBefore) / 1000),
+    );
     const s = { ...answer.slice, round, seq: id, othersCores };
     r.bestRps = Math.max(r.bestRps, s.rps);
     const failed = s.non2xx + s.errors + s.timeouts;
-    if (round > 0 && s.ok === 0) problems.push(`${r.contender.id} round ${round}: no response completed within the slice (the server got no CPU time?): its ratios for this round are 0`);
-    if (round > 0 && failed > 0) problems.push(`${r.contender.id} round ${round}: ${failed} failed requests (non-2xx ${s.non2xx}, errors ${s.errors}, timeouts ${s.timeouts})`);
-    if (round > 0 && s.tokensUsed > poolSize) problems.push(`${r.contender.id} round ${round}: the single-use token pool (${poolSize}) ran out`);
-    if (round > 0 && s.loadgenCpu > 0.9) problems.push(`${r.contender.id} round ${round}: the load generator used ${(s.loadgenCpu * 100).toFixed(0)}% of its core, so it may have been the limit`);
+    if (round > 0 && s.ok === 0)
+      problems.push(
+        `${r.contender.id} round ${round}: no response completed within the slice (the server got no CPU time?): its ratios for this round are 0`,
+      );
+    if (round > 0 && failed > 0)
+      problems.push(
+        `${r.contender.id} round ${round}: ${failed} failed requests (non-2xx ${s.non2xx}, errors ${s.errors}, timeouts ${s.timeouts})`,
+      );
+    if (round > 0 && s.tokensUsed > poolSize)
+      problems.push(`${r.contender.id} round ${round}: the single-use token pool (${poolSize}) ran out`);
+    if (round > 0 && s.loadgenCpu > 0.9)
+      problems.push(
+        `${r.contender.id} round ${round}: the load generator used ${(s.loadgenCpu * 100).toFixed(0)}% of its core, so it may have been the limit`,
+      );
     return s;
   }
 
@@ -460,7 +542,11 @@ async function main() {
   const wall = (Date.now() - roundsStarted) / 1000;
   const machineAfter = machineSeconds();
   // Clamped: the two readings are not atomic, so an idle machine can come out a hair below 0.
-  const othersCores = Math.max(0, (machineAfter.busy - machineBefore.busy - (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) / wall);
+  const othersCores = Math.max(
+    0,
+    (machineAfter.busy - machineBefore.busy - (ourPids().reduce((n, pid) => n + processSeconds(pid), 0) - oursBefore)) /
+      wall,
+  );
   const stealCores = (machineAfter.steal - machineBefore.steal) / wall;
   const loadavgAfter = os.loadavg();
   stopAll();
@@ -473,9 +559,14 @@ async function main() {
     slices,
     memory,
   );
-  const noisy = Object.values(slices).flat().filter((s) => s.othersCores > NOISY_CORES).length;
+  const noisy = Object.values(slices)
+    .flat()
+    .filter((s) => s.othersCores > NOISY_CORES).length;
   const sliceCount = Object.values(slices).flat().length;
-  if (noisy > 0) problems.push(`${noisy} of ${sliceCount} measured slices ran while other processes used more than ${NOISY_CORES} of a core (column "noisy slices"): distrust ratios whose min–max is wide`);
+  if (noisy > 0)
+    problems.push(
+      `${noisy} of ${sliceCount} measured slices ran while other processes used more than ${NOISY_CORES} of a core (column "noisy slices"): distrust ratios whose min–max is wide`,
+    );
   // The load average before also counts whatever ran just before (often a previous bench);
   // what other processes actually used during the rounds is the measure that counts.
   const loaded = othersCores > 0.2 || stealCores > 0.1;
@@ -488,7 +579,9 @@ async function main() {
       cores: os.cpus().length,
       memoryGB: Math.round(os.totalmem() / 2 ** 30),
       os: `${os.type()} ${os.release()}`,
-      pinning: pinning ? `servers pinned to CPU ${pinning.server}, load generator to CPU ${pinning.loadgen} (taskset)` : 'no CPU pinning',
+      pinning: pinning
+        ? `servers pinned to CPU ${pinning.server}, load generator to CPU ${pinning.loadgen} (taskset)`
+        : 'no CPU pinning',
       loadavgBefore,
       loadavgAfter,
       // Cores' worth of CPU that processes other than this bench used during the rounds.
@@ -520,7 +613,10 @@ async function main() {
 
   const md = report.markdown(run, contenders);
   console.log(`\n${report.text(run, contenders)}\n`);
-  for (const [format, m] of Object.entries(memory).filter(([f]) => f !== 'store')) console.log(`cache memory (${format}): ${Math.round(m.rssBytesPerToken)} B RSS, ${Math.round(m.heapBytesPerToken)} B heap per token at ${m.count}`);
+  for (const [format, m] of Object.entries(memory).filter(([f]) => f !== 'store'))
+    console.log(
+      `cache memory (${format}): ${Math.round(m.rssBytesPerToken)} B RSS, ${Math.round(m.heapBytesPerToken)} B heap per token at ${m.count}`,
+    );
   console.log(
     `machine: load average ${loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${loadavgAfter.map((x) => x.toFixed(2)).join(' ')}; ` +
       `other processes used ${othersCores.toFixed(2)} cores and steal ${stealCores.toFixed(2)} during the rounds${loaded ? ' (busy machine: trust the ratios, not the absolute req/s)' : ''}`,
@@ -533,7 +629,9 @@ async function main() {
   fs.writeFileSync(path.join(RESULTS, `${base}.json`), `${JSON.stringify(run, null, 2)}\n`);
   fs.writeFileSync(path.join(RESULTS, `${base}.md`), `${md}\n`);
   fs.writeFileSync(path.join(RESULTS, `${stamp}-${run.mode}.json`), `${JSON.stringify(run, null, 2)}\n`);
-  console.log(`saved bench/results/${base}.json and .md (and ${stamp}-${run.mode}.json); total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `saved bench/results/${base}.json and .md (and ${stamp}-${run.mode}.json); total ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
 
   if (args['update-docs'] || args['update-readme']) updateDocs(md, run);
 }
@@ -571,7 +669,12 @@ function updateDocs(md, run) {
 function storeMemory(records) {
   return new Promise((resolve, reject) => {
     const argv = ['--expose-gc', '--trace-gc', path.join(__dirname, 'store-memory.js'), String(records)];
-    const child = pinning ? spawn('taskset', ['-c', pinning.loadgen, process.execPath, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = pinning
+      ? spawn('taskset', ['-c', pinning.loadgen, process.execPath, ...argv], {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        })
+      : spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     children.add(child);
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -582,11 +685,22 @@ function storeMemory(records) {
       const result = JSON.parse(/** @type {string} */ (lines.pop()));
       // GC pauses during the allocation loop only (after the marker line).
       const load = lines.slice(lines.indexOf('--- load ---') + 1);
-      const pauses = (/** @type {RegExp} */ kind) => load.filter((l) => kind.test(l)).map((l) => Number((/, ([\d.]+) \/ [\d.]+ ms/.exec(l) ?? [])[1])).filter(Number.isFinite);
+      const pauses = (/** @type {RegExp} */ kind) =>
+        load
+          .filter((l) => kind.test(l))
+          .map((l) => Number((/, ([\d.]+) \/ [\d.]+ ms/.exec(l) ?? [])[1]))
+          .filter(Number.isFinite);
       const scavenges = pauses(/Scavenge/);
       const fulls = pauses(/Mark-Compact|Mark-sweep/);
       const sum = (/** @type {number[]} */ xs) => xs.reduce((a, b) => a + b, 0);
-      resolve({ ...result, scavenges: scavenges.length, scavengeMs: sum(scavenges), meanScavengeMs: scavenges.length ? sum(scavenges) / scavenges.length : 0, fullGcs: fulls.length, fullGcMs: sum(fulls) });
+      resolve({
+        ...result,
+        scavenges: scavenges.length,
+        scavengeMs: sum(scavenges),
+        meanScavengeMs: scavenges.length ? sum(scavenges) / scavenges.length : 0,
+        fullGcs: fulls.length,
+        fullGcMs: sum(fulls),
+      });
     });
   });
 }
@@ -606,7 +720,10 @@ function compareBytes(running) {
   for (const r of running) {
     const ceiling = running.find((c) => c.contender.id === r.contender.ceiling);
     if (!ceiling || r.responseBytes === ceiling.responseBytes) continue;
-    const headers = r.responseHeaders.join(',') === ceiling.responseHeaders.join(',') ? 'same headers' : `headers ${r.responseHeaders.join(',')} vs ${ceiling.responseHeaders.join(',')}`;
+    const headers =
+      r.responseHeaders.join(',') === ceiling.responseHeaders.join(',')
+        ? 'same headers'
+        : `headers ${r.responseHeaders.join(',')} vs ${ceiling.responseHeaders.join(',')}`;
     const why = r.contender.bytesNote ? ` (expected: ${r.contender.bytesNote})` : '';
     const line = `${r.contender.id}: ${r.responseBytes} response bytes vs ${ceiling.responseBytes} for ${ceiling.contender.id} (${headers})${why}`;
     if (r.contender.bytesNote) console.log(`note: ${line}`);
@@ -631,7 +748,9 @@ async function startRedis(tmp) {
     probe.on('error', reject);
   });
   const argv = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp];
-  const child = pinning ? spawn('taskset', ['-c', pinning.loadgen, /** @type {string} */ (redisBinary), ...argv], { stdio: 'ignore' }) : spawn(/** @type {string} */ (redisBinary), argv, { stdio: 'ignore' });
+  const child = pinning
+    ? spawn('taskset', ['-c', pinning.loadgen, /** @type {string} */ (redisBinary), ...argv], { stdio: 'ignore' })
+    : spawn(/** @type {string} */ (redisBinary), argv, { stdio: 'ignore' });
   children.add(child);
   child.on('exit', () => children.delete(child));
   redisPid = child.pid;
@@ -649,7 +768,10 @@ async function startRedis(tmp) {
 
 if (args['from-latest']) {
   const run = JSON.parse(fs.readFileSync(path.join(RESULTS, 'latest.json'), 'utf8'));
-  const md = report.markdown(run, allContenders.filter((c) => run.summaries[c.id]));
+  const md = report.markdown(
+    run,
+    allContenders.filter((c) => run.summaries[c.id]),
+  );
   fs.writeFileSync(path.join(RESULTS, 'latest.md'), `${md}\n`);
   if (args['update-docs'] || args['update-readme']) updateDocs(md, run);
   else console.log(md);

@@ -1,7 +1,7 @@
 // Writes thin ESM entry points over the CommonJS build, so `import` and `require` share one
 // module instance (no dual-package hazard: one memory store, one key set per process).
-import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,7 +10,9 @@ const require = createRequire(import.meta.url);
 const entries = JSON.parse(process.argv[2] ?? '[]');
 mkdirSync(join(root, 'dist/esm'), { recursive: true });
 for (const entry of entries) {
-  const names = Object.keys(require(join(root, 'dist/cjs', `${entry}.js`))).filter((n) => n !== '__esModule' && n !== 'default');
+  const names = Object.keys(require(join(root, 'dist/cjs', `${entry}.js`))).filter(
+    (n) => n !== '__esModule' && n !== 'default',
+  );
   const js = names.length
     ? `import cjs from '../cjs/${entry}.js';\nexport const { ${names.join(', ')} } = cjs;\n`
     : `import '../cjs/${entry}.js';\n`;

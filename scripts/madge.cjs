@@ -8,7 +8,10 @@
 const Module = require('node:module');
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
-  if ((request === 'typescript' || request.startsWith('typescript/')) && parent?.filename?.includes(`${require('node:path').sep}node_modules${require('node:path').sep}`)) {
+  if (
+    (request === 'typescript' || request.startsWith('typescript/')) &&
+    parent?.filename?.includes(`${require('node:path').sep}node_modules${require('node:path').sep}`)
+  ) {
     request = request.replace(/^typescript/, 'typescript5');
   }
   return resolve.call(this, request, parent, ...rest);

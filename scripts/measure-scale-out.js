@@ -31,7 +31,11 @@ const freePort = () =>
   });
 
 function redisServer(port, dir) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${out}`)));
@@ -46,7 +50,10 @@ function redisServer(port, dir) {
 }
 
 function instance(name, env) {
-  const child = fork(path.join(__dirname, '../examples/redis/server.js'), [], { env: { ...process.env, ...env, PORT: '0', INSTANCE: name }, stdio: ['ignore', 'ignore', process.env.VERBOSE ? 'inherit' : 'ignore', 'ipc'] });
+  const child = fork(path.join(__dirname, '../examples/redis/server.js'), [], {
+    env: { ...process.env, ...env, PORT: '0', INSTANCE: name },
+    stdio: ['ignore', 'ignore', process.env.VERBOSE ? 'inherit' : 'ignore', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`instance ${name} exited (${code})`)));
     child.on('message', (m) => m?.type === 'listening' && resolve({ name, url: m.url, child }));
@@ -54,11 +61,26 @@ function instance(name, env) {
 }
 
 async function post(url, fields) {
-  const res = await fetch(url, { method: 'POST', headers: { Authorization: BASIC, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { Authorization: BASIC, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  });
   return { status: res.status, body: await res.json() };
 }
-const me = async (inst, token) => (await fetch(`${inst.url}/api/me`, { headers: { Authorization: `Bearer ${token}` } }).then(async (r) => (await r.arrayBuffer(), r))).status;
-const grant = (inst) => post(`${inst.url}/oauth/token`, { grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read' });
+const me = async (inst, token) =>
+  (
+    await fetch(`${inst.url}/api/me`, { headers: { Authorization: `Bearer ${token}` } }).then(
+      async (r) => (await r.arrayBuffer(), r),
+    )
+  ).status;
+const grant = (inst) =>
+  post(`${inst.url}/oauth/token`, {
+    grant_type: 'password',
+    username: 'alice@example.com',
+    password: 'wonderland',
+    scope: 'read',
+  });
 
 async function until(condition, ms = 15_000) {
   const start = performance.now();
@@ -77,7 +99,11 @@ async function main() {
   const port = await freePort();
   let redis = await redisServer(port, dir);
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const env = { REDIS_URL: `redis://127.0.0.1:${port}`, SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }), ISSUER: 'https://auth.example.com' };
+  const env = {
+    REDIS_URL: `redis://127.0.0.1:${port}`,
+    SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    ISSUER: 'https://auth.example.com',
+  };
   const [a, b] = await Promise.all([instance('A', env), instance('B', env)]);
   const lines = [`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`];
   try {
@@ -105,27 +131,46 @@ async function main() {
     redis.kill('SIGKILL');
     const killed = performance.now();
     const detect = {};
-    await Promise.all([a, b].map(async (inst) => (detect[inst.name] = await until(async () => (await me(inst, held.access_token)) === 503))));
+    await Promise.all(
+      [a, b].map(
+        async (inst) => (detect[inst.name] = await until(async () => (await me(inst, held.access_token)) === 503)),
+      ),
+    );
     const refusals = [];
     for (let i = 0; i < 100; i++) {
       const inst = i % 2 ? a : b;
       const t = performance.now();
-      const r = await post(`${inst.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: held.refresh_token });
+      const r = await post(`${inst.url}/oauth/token`, {
+        grant_type: 'refresh_token',
+        refresh_token: held.refresh_token,
+      });
       if (r.status !== 503) throw new Error(`expected 503, got ${r.status}`);
       refusals.push(performance.now() - t);
     }
-    lines.push(`Redis killed: cached token refused (503) after A ${detect.A.toFixed(1)} ms, B ${detect.B.toFixed(1)} ms; refresh requests answered 503 in ${stats(refusals)}`);
+    lines.push(
+      `Redis killed: cached token refused (503) after A ${detect.A.toFixed(1)} ms, B ${detect.B.toFixed(1)} ms; refresh requests answered 503 in ${stats(refusals)}`,
+    );
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5000 - (performance.now() - killed))));
     redis = await redisServer(port, dir);
     const restarted = performance.now();
     const back = {};
-    await Promise.all([a, b].map(async (inst) => (back[inst.name] = await until(async () => (await grant(inst)).status === 200))));
-    lines.push(`Redis down ${((restarted - killed) / 1000).toFixed(1)} s, restarted: tokens issued again after A ${back.A.toFixed(0)} ms, B ${back.B.toFixed(0)} ms (retryStrategy capped at 1 s)`);
+    await Promise.all(
+      [a, b].map(async (inst) => (back[inst.name] = await until(async () => (await grant(inst)).status === 200))),
+    );
+    lines.push(
+      `Redis down ${((restarted - killed) / 1000).toFixed(1)} s, restarted: tokens issued again after A ${back.A.toFixed(0)} ms, B ${back.B.toFixed(0)} ms (retryStrategy capped at 1 s)`,
+    );
     const fanout = await until(async () => {
       const { body } = await grant(a);
       if ((await me(b, body.access_token)) !== 200) return false;
       await post(`${a.url}/oauth/revoke`, { token: body.access_token });
-      return (await me(b, body.access_token)) === 401 || (await until(async () => (await me(b, body.access_token)) === 401, 3000).then(() => true, () => false));
+      return (
+        (await me(b, body.access_token)) === 401 ||
+        (await until(async () => (await me(b, body.access_token)) === 401, 3000).then(
+          () => true,
+          () => false,
+        ))
+      );
     });
     lines.push(`  revocation fan-out working again ${(back.B + fanout).toFixed(0)} ms after the restart`);
 
@@ -137,7 +182,10 @@ async function main() {
     const frozen = performance.now();
     let lastServed = 0;
     const [[r, stuck]] = await Promise.all([
-      post(`${a.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: cached.refresh_token }).then((res) => [res, performance.now() - frozen]),
+      post(`${a.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: cached.refresh_token }).then((res) => [
+        res,
+        performance.now() - frozen,
+      ]),
       // B answers from its cache until the heartbeat notices; the first request after that goes
       // to the frozen Redis and gets its 503 after timeoutMs.
       until(async () => {
@@ -147,11 +195,15 @@ async function main() {
         return false;
       }),
     ]);
-    lines.push(`Redis frozen: a refresh request got ${r.status} after ${stuck.toFixed(0)} ms (timeoutMs 1000); B served its cached token until ${lastServed.toFixed(0)} ms after the freeze, then dropped its cache (bound: heartbeatMs 1000 + timeoutMs 1000)`);
+    lines.push(
+      `Redis frozen: a refresh request got ${r.status} after ${stuck.toFixed(0)} ms (timeoutMs 1000); B served its cached token until ${lastServed.toFixed(0)} ms after the freeze, then dropped its cache (bound: heartbeatMs 1000 + timeoutMs 1000)`,
+    );
     redis.kill('SIGCONT');
     const thawed = performance.now();
     const recovered = await until(async () => (await grant(b)).status === 200);
-    lines.push(`  thawed: tokens issued again after ${recovered.toFixed(0)} ms (thaw at ${((thawed - frozen) / 1000).toFixed(1)} s)`);
+    lines.push(
+      `  thawed: tokens issued again after ${recovered.toFixed(0)} ms (thaw at ${((thawed - frozen) / 1000).toFixed(1)} s)`,
+    );
   } finally {
     for (const inst of [a, b]) inst.child.send({ type: 'stop' });
     redis.kill('SIGCONT');

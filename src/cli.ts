@@ -6,8 +6,8 @@
  * one), so `npx tokengate keygen > keys.json` works; guidance goes to stderr.
  * @packageDocumentation
  */
-import { existsSync, writeFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import { generateKeys } from './tokens/keygen';
 import type { SigningAlgorithm } from './tokens/keys';
 
@@ -36,7 +36,9 @@ function parse(args: string[]): Parsed {
   const parsed: Parsed = { force: false, pem: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const value = (): string => {
       const v = inline ?? args[++i];
       if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`);
@@ -59,17 +61,24 @@ function keygen(args: string[]): void {
   if (opts.pem) {
     if (!jwk || jwk.kty === 'oct') throw new Error('--pem is for asymmetric keys; an HS256 secret has no PEM form');
     const { kid: _kid, alg: _alg, use: _use, ...material } = jwk;
-    process.stdout.write(createPrivateKey({ key: material, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' }).toString());
-    process.stderr.write(`kid ${jwk.kid}, alg ${jwk.alg}: keys: [{ kid: '${jwk.kid}', alg: '${jwk.alg}', privateKey: pemText }]\n`);
+    process.stdout.write(
+      createPrivateKey({ key: material, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' }).toString(),
+    );
+    process.stderr.write(
+      `kid ${jwk.kid}, alg ${jwk.alg}: keys: [{ kid: '${jwk.kid}', alg: '${jwk.alg}', privateKey: pemText }]\n`,
+    );
     return;
   }
   const privateText = `${JSON.stringify(privateJwks, null, 2)}\n`;
   const publicText = `${JSON.stringify(publicJwks, null, 2)}\n`;
   if (opts.out) {
-    if (existsSync(opts.out) && !opts.force) throw new Error(`${opts.out} exists; add --force to replace it (a rotation keeps the old key: see docs)`);
+    if (existsSync(opts.out) && !opts.force)
+      throw new Error(`${opts.out} exists; add --force to replace it (a rotation keeps the old key: see docs)`);
     writeFileSync(opts.out, privateText, { mode: 0o600 });
     process.stdout.write(publicText);
-    process.stderr.write(`wrote the private key set to ${opts.out} (mode 0600); the public set above is what /oauth/jwks will serve\n`);
+    process.stderr.write(
+      `wrote the private key set to ${opts.out} (mode 0600); the public set above is what /oauth/jwks will serve\n`,
+    );
     return;
   }
   process.stdout.write(privateText);
@@ -80,7 +89,8 @@ function main(argv: string[]): number {
   const [command, ...rest] = argv;
   try {
     if (command === 'keygen') keygen(rest);
-    else if (command === undefined || command === '--help' || command === '-h' || command === 'help') process.stdout.write(USAGE);
+    else if (command === undefined || command === '--help' || command === '-h' || command === 'help')
+      process.stdout.write(USAGE);
     else throw new Error(`unknown command ${command}`);
     return 0;
   } catch (err) {

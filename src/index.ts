@@ -18,15 +18,37 @@ export { oauthServer, type OAuthServer } from './server';
 export type { ServerOptions, CacheOptions } from './options';
 export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent } from './core/logging';
 export type { ResourceOptions } from './resources/indicators';
-export { BRUTE_FORCE_DEFAULTS, type BruteForceOptions, type LimitRule, type AttemptLimiter, type LimiterConfig, type LimiterResult, type ResetTarget, type SlowdownRule } from './limits/brute-force';
+export {
+  BRUTE_FORCE_DEFAULTS,
+  type BruteForceOptions,
+  type LimitRule,
+  type AttemptLimiter,
+  type LimiterConfig,
+  type LimiterResult,
+  type ResetTarget,
+  type SlowdownRule,
+} from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
 export type { PasswordGrantOptions } from './grants/password-options';
-export type { AuthorizeHooks, AuthorizeRequestInfo, ConsentInfo, PkceOptions, SignedInUser } from './endpoints/authorize-hooks';
+export type {
+  AuthorizeHooks,
+  AuthorizeRequestInfo,
+  ConsentInfo,
+  PkceOptions,
+  SignedInUser,
+} from './endpoints/authorize-hooks';
 export type { OpenIdOptions, ClaimsInfo, LogoutInfo } from './oidc/options';
 export type { OpenIdProviderMetadata } from './oidc/discovery';
 export type { IdTokenClaims } from './oidc/id-token';
-export { LoginRequired, ConsentRequired, InteractionRequired, RequestNotSupported, RequestUriNotSupported, RegistrationNotSupported } from './oidc/errors';
+export {
+  LoginRequired,
+  ConsentRequired,
+  InteractionRequired,
+  RequestNotSupported,
+  RequestUriNotSupported,
+  RegistrationNotSupported,
+} from './oidc/errors';
 export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
 export type { ProtectedResource, ProtectedResourceOptions } from './bearer/protected-resource';
@@ -42,12 +64,26 @@ export type { RegistrationOptions, RegistrationPolicyResult } from './registrati
 export type { MemoryClientStoreOptions } from './stores/memory/clients';
 export { memoryReplayStore, type MemoryReplayStoreOptions } from './stores/memory/replay';
 export type { AuthInfo } from './bearer/auth-info';
-export { requireToken, type ResourceServerOptions, type IntrospectionOptions, type ResourceGuard } from './resource-server/require-token';
+export {
+  requireToken,
+  type ResourceServerOptions,
+  type IntrospectionOptions,
+  type ResourceGuard,
+} from './resource-server/require-token';
 export type { AuthorizationServerMetadata } from './endpoints/metadata';
 export type { IntrospectionResponse } from './endpoints/introspect';
 export type { JwkSet } from './endpoints/jwks';
 export type { TokenResponse } from './tokens/issue';
-export { TOKEN_EXCHANGE_GRANT, ACCESS_TOKEN_TYPE, InvalidTarget, type TokenExchangeOptions, type TokenExchangeRequest, type TokenExchangeDecision, type ExchangeToken, type ActClaim } from './grants/token-exchange';
+export {
+  TOKEN_EXCHANGE_GRANT,
+  ACCESS_TOKEN_TYPE,
+  InvalidTarget,
+  type TokenExchangeOptions,
+  type TokenExchangeRequest,
+  type TokenExchangeDecision,
+  type ExchangeToken,
+  type ActClaim,
+} from './grants/token-exchange';
 export { memoryDeviceStore } from './device/memory-store';
 export { DEVICE_CODE_GRANT } from './device/endpoint';
 export { normalizeUserCode } from './device/user-code';
@@ -74,4 +110,11 @@ export {
 } from './stores/memory';
 export { hashClientSecret, hashPassword, verifyPassword, hashToken, verifyClientSecret } from './core/crypto';
 export { randomToken } from './core/crypto';
-export { generateKeys, loadKeys, type GenerateKeysOptions, type GeneratedKeys, type SigningJwk, type SigningJwkSet } from './tokens/keygen';
+export {
+  generateKeys,
+  loadKeys,
+  type GenerateKeysOptions,
+  type GeneratedKeys,
+  type SigningJwk,
+  type SigningJwkSet,
+} from './tokens/keygen';

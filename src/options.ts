@@ -3,23 +3,39 @@
  * developer what to change. Nothing on the request path checks options again.
  * @packageDocumentation
  */
-import type { AuthorizeHooks, PkceOptions } from './endpoints/authorize-hooks';
-import { ephemeralKey, resolveKey, type KeyInput, type ResolvedKey } from './tokens/keys';
-import { resolveBruteForce, type BruteForceGuard, type BruteForceOptions } from './limits/brute-force';
-import { resolveCors, type CorsOptions, type CorsPolicy } from './http/cors';
-import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
+import {
+  resolveClientAssertions,
+  type ClientAssertionOptions,
+  type ResolvedClientAssertions,
+} from './clients/assertion-options';
+import type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
+import {
+  checkFunction,
+  checkHttpsUrl,
+  checkKnownKeys,
+  checkLogger,
+  checkNumber,
+  configError,
+  isPlainObject,
+} from './core/config';
 import { consoleLogger, publishingLogger, type Logger } from './core/logging';
 import { SCOPE_TOKEN } from './core/scopes';
-import { checkFunction, checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, isPlainObject } from './core/config';
-import { resolvePasswordGrant, type PasswordGrantOptions, type ResolvedPasswordGrantOptions } from './grants/password-options';
-import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
-import { checkTokenExchange, type TokenExchangeOptions } from './grants/token-exchange-options';
 import { resolveDeviceOptions, type DeviceAuthorizationOptions, type ResolvedDeviceOptions } from './device/options';
-import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources/indicators';
-import type { RegistrationOptions } from './registration/options';
-import type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
 import { resolveDpop, type DpopOptions, type ResolvedDpop } from './dpop/options';
-import { resolveClientAssertions, type ClientAssertionOptions, type ResolvedClientAssertions } from './clients/assertion-options';
+import type { AuthorizeHooks, PkceOptions } from './endpoints/authorize-hooks';
+import {
+  resolvePasswordGrant,
+  type PasswordGrantOptions,
+  type ResolvedPasswordGrantOptions,
+} from './grants/password-options';
+import { checkTokenExchange, type TokenExchangeOptions } from './grants/token-exchange-options';
+import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
+import { resolveCors, type CorsOptions, type CorsPolicy } from './http/cors';
+import { resolveBruteForce, type BruteForceGuard, type BruteForceOptions } from './limits/brute-force';
+import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
+import type { RegistrationOptions } from './registration/options';
+import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources/indicators';
+import { ephemeralKey, resolveKey, type KeyInput, type ResolvedKey } from './tokens/keys';
 
 export type { Logger };
 export { consoleLogger };
@@ -253,7 +269,8 @@ void everyOptionListed;
 
 const positive = (name: string, value: unknown, fallback: number, unit = 'seconds or bytes'): number =>
   checkNumber(`${AT}.${name}`, value, fallback, { integer: true, min: 1, unit });
-const zeroOrMore = (name: string, value: unknown, fallback: number): number => checkNumber(`${AT}.${name}`, value, fallback, { integer: true, unit: 'seconds' });
+const zeroOrMore = (name: string, value: unknown, fallback: number): number =>
+  checkNumber(`${AT}.${name}`, value, fallback, { integer: true, unit: 'seconds' });
 
 /**
  * Seconds within which, at `refreshTokenReuseInterval: 0`, a retry completes a refresh whose
@@ -273,7 +290,10 @@ function refreshReuse(options: ServerOptions): { window: number; limit: number; 
 function checkRealm(realm: unknown, fallback: string): string {
   if (realm === undefined) return fallback;
   if (typeof realm !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(realm)) {
-    configError('ERR_TOKENGATE_REALM', `${AT}.realm must be printable ASCII without quotes or backslashes (got ${JSON.stringify(realm)}).`);
+    configError(
+      'ERR_TOKENGATE_REALM',
+      `${AT}.realm must be printable ASCII without quotes or backslashes (got ${JSON.stringify(realm)}).`,
+    );
   }
   return realm;
 }
@@ -281,7 +301,10 @@ function checkRealm(realm: unknown, fallback: string): string {
 function checkPath(name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value)) {
-    configError('ERR_TOKENGATE_PATH', `${AT}.${name} must be a path starting with "/" and without query (got ${String(value)}).`);
+    configError(
+      'ERR_TOKENGATE_PATH',
+      `${AT}.${name} must be a path starting with "/" and without query (got ${String(value)}).`,
+    );
   }
   return value;
 }
@@ -290,19 +313,29 @@ function checkAuthorize(hooks: unknown): AuthorizeHooks | undefined {
   if (hooks === undefined) return undefined;
   const h = hooks as Partial<AuthorizeHooks> | null;
   if (!h || typeof h !== 'object' || typeof h.authenticate !== 'function') {
-    configError('ERR_TOKENGATE_TYPE', `${AT}.authorize must be { authenticate(req, res), consent?(req, res, info) }; authenticate returns the signed-in user or responds itself.`);
+    configError(
+      'ERR_TOKENGATE_TYPE',
+      `${AT}.authorize must be { authenticate(req, res), consent?(req, res, info) }; authenticate returns the signed-in user or responds itself.`,
+    );
   }
   checkKnownKeys(`${AT}.authorize`, h, ['authenticate', 'consent']);
-  checkFunction(`${AT}.authorize.consent`, h.consent, undefined, '(req, res, { client, user, scopes }) returning true, false or undefined');
+  checkFunction(
+    `${AT}.authorize.consent`,
+    h.consent,
+    undefined,
+    '(req, res, { client, user, scopes }) returning true, false or undefined',
+  );
   return h as AuthorizeHooks;
 }
 
 function checkPkce(pkce: unknown): Required<PkceOptions> {
   if (pkce === undefined) return { requireForAll: false, allowPlain: false };
-  if (!isPlainObject(pkce)) configError('ERR_TOKENGATE_TYPE', `${AT}.pkce must be { requireForAll?: boolean, allowPlain?: boolean }.`);
+  if (!isPlainObject(pkce))
+    configError('ERR_TOKENGATE_TYPE', `${AT}.pkce must be { requireForAll?: boolean, allowPlain?: boolean }.`);
   checkKnownKeys(`${AT}.pkce`, pkce, ['requireForAll', 'allowPlain']);
   for (const name of ['requireForAll', 'allowPlain'] as const) {
-    if (pkce[name] !== undefined && typeof pkce[name] !== 'boolean') configError('ERR_TOKENGATE_TYPE', `${AT}.pkce.${name} must be true or false (got ${String(pkce[name])}).`);
+    if (pkce[name] !== undefined && typeof pkce[name] !== 'boolean')
+      configError('ERR_TOKENGATE_TYPE', `${AT}.pkce.${name} must be true or false (got ${String(pkce[name])}).`);
   }
   return { requireForAll: pkce.requireForAll === true, allowPlain: pkce.allowPlain === true };
 }
@@ -312,8 +345,13 @@ function checkDistinctPaths(paths: Record<string, string>): void {
   const seen = new Map<string, string>();
   for (const [name, path] of Object.entries(paths)) {
     const other = seen.get(path);
-    if (other !== undefined) configError('ERR_TOKENGATE_PATH', `${AT}.${other} and options.${name} must differ (both are "${path}").`);
-    if (path.startsWith('/.well-known/')) configError('ERR_TOKENGATE_PATH', `${AT}.${name} must not be under /.well-known/ (got "${path}"); that space belongs to RFC 8414 metadata.`);
+    if (other !== undefined)
+      configError('ERR_TOKENGATE_PATH', `${AT}.${other} and options.${name} must differ (both are "${path}").`);
+    if (path.startsWith('/.well-known/'))
+      configError(
+        'ERR_TOKENGATE_PATH',
+        `${AT}.${name} must not be under /.well-known/ (got "${path}"); that space belongs to RFC 8414 metadata.`,
+      );
     seen.set(path, name);
   }
 }
@@ -321,24 +359,31 @@ function checkDistinctPaths(paths: Record<string, string>): void {
 function checkScopesSupported(scopes: unknown): readonly string[] | undefined {
   if (scopes === undefined) return undefined;
   if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
-    configError('ERR_TOKENGATE_SCOPE', `${AT}.scopesSupported must be an array of scope tokens such as ["read", "write"] (RFC 6749 §3.3).`);
+    configError(
+      'ERR_TOKENGATE_SCOPE',
+      `${AT}.scopesSupported must be an array of scope tokens such as ["read", "write"] (RFC 6749 §3.3).`,
+    );
   }
   return Object.freeze([...new Set(scopes as string[])]);
 }
 
 function checkBodyTimeout(value: unknown): number {
   if (value === undefined) return DEFAULT_BODY_TIMEOUT_MS;
-  return Math.ceil(checkNumber(`${AT}.bodyTimeout`, value, 0, { exclusiveMin: true, max: 3600, unit: 'seconds' }) * 1000);
+  return Math.ceil(
+    checkNumber(`${AT}.bodyTimeout`, value, 0, { exclusiveMin: true, max: 3600, unit: 'seconds' }) * 1000,
+  );
 }
 
 function checkCache(cache: unknown): ResolvedOptions['cache'] {
-  if (cache !== undefined && !isPlainObject(cache)) configError('ERR_TOKENGATE_TYPE', `${AT}.cache must be { max?, maxAge?, staleIfUnavailable? }.`);
+  if (cache !== undefined && !isPlainObject(cache))
+    configError('ERR_TOKENGATE_TYPE', `${AT}.cache must be { max?, maxAge?, staleIfUnavailable? }.`);
   const c = (cache ?? {}) as CacheOptions;
   checkKnownKeys(`${AT}.cache`, c, ['max', 'maxAge', 'staleIfUnavailable']);
   return {
     max: checkNumber(`${AT}.cache.max`, c.max, 10_000, { integer: true }),
     maxAge: zeroOrMore('cache.maxAge', c.maxAge, Infinity),
-    staleIfUnavailable: c.staleIfUnavailable === 0 ? 0 : positive('cache.staleIfUnavailable', c.staleIfUnavailable, 0, 'seconds'),
+    staleIfUnavailable:
+      c.staleIfUnavailable === 0 ? 0 : positive('cache.staleIfUnavailable', c.staleIfUnavailable, 0, 'seconds'),
   };
 }
 
@@ -350,20 +395,29 @@ function checkKeys(inputs: unknown, logger: Logger): { keys: ResolvedKey[]; sign
     );
     keyInputs = [ephemeralKey()];
   }
-  if (!Array.isArray(keyInputs)) configError('ERR_TOKENGATE_TYPE', `${AT}.keys must be an array of { alg, privateKey | publicKey | secret }.`);
+  if (!Array.isArray(keyInputs))
+    configError('ERR_TOKENGATE_TYPE', `${AT}.keys must be an array of { alg, privateKey | publicKey | secret }.`);
   const keys = (keyInputs as KeyInput[]).map(resolveKey);
   const kids = new Set<string>();
   for (const key of keys) {
-    if (kids.has(key.kid)) configError('ERR_TOKENGATE_KEY', `oauthServer: two keys share kid "${key.kid}"; every key needs its own kid.`);
+    if (kids.has(key.kid))
+      configError('ERR_TOKENGATE_KEY', `oauthServer: two keys share kid "${key.kid}"; every key needs its own kid.`);
     kids.add(key.kid);
   }
   const signingKey = keys.find((key) => key.signKey !== undefined);
-  if (!signingKey) configError('ERR_TOKENGATE_NO_SIGNING_KEY', `${AT}.keys has no key that can sign; the first key with a privateKey or secret signs.`);
+  if (!signingKey)
+    configError(
+      'ERR_TOKENGATE_NO_SIGNING_KEY',
+      `${AT}.keys has no key that can sign; the first key with a privateKey or secret signs.`,
+    );
   return { keys, signingKey };
 }
 
 function checkAudience(audience: unknown): string | readonly string[] {
-  if (typeof audience !== 'string' && !(Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string'))) {
+  if (
+    typeof audience !== 'string' &&
+    !(Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string'))
+  ) {
     configError('ERR_TOKENGATE_TYPE', `${AT}.audience must be a string or a non-empty array of strings.`);
   }
   return audience;
@@ -371,7 +425,11 @@ function checkAudience(audience: unknown): string | readonly string[] {
 
 /** Validate options once, at start-up. Throws with a message that says what to change. */
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
-  if (!isPlainObject(options)) configError('ERR_TOKENGATE_OPTIONS_REQUIRED', 'oauthServer(stores, options): options with at least { issuer } are required.');
+  if (!isPlainObject(options))
+    configError(
+      'ERR_TOKENGATE_OPTIONS_REQUIRED',
+      'oauthServer(stores, options): options with at least { issuer } are required.',
+    );
   checkKnownKeys(AT, options, SERVER_OPTION_NAMES);
   const issuer = checkHttpsUrl(`${AT}.issuer`, options.issuer, { issuer: true, rfc: 'RFC 8414 §2' });
   const logger = publishingLogger(checkLogger(`${AT}.logger`, options.logger ?? consoleLogger));
@@ -380,11 +438,15 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   let keys = checked.keys;
 
   const format = options.accessTokenFormat ?? 'jwt';
-  if (format !== 'jwt' && format !== 'opaque') configError('ERR_TOKENGATE_CHOICE', `${AT}.accessTokenFormat must be "jwt" or "opaque" (got ${String(format)}).`);
+  if (format !== 'jwt' && format !== 'opaque')
+    configError('ERR_TOKENGATE_CHOICE', `${AT}.accessTokenFormat must be "jwt" or "opaque" (got ${String(format)}).`);
 
   const codeLifetime = positive('authorizationCodeLifetime', options.authorizationCodeLifetime, 60, 'seconds');
   if (codeLifetime > 600) {
-    configError('ERR_TOKENGATE_NUMBER', `${AT}.authorizationCodeLifetime is at most 600 seconds (RFC 6749 §4.1.2 recommends 10 minutes at most; got ${codeLifetime}).`);
+    configError(
+      'ERR_TOKENGATE_NUMBER',
+      `${AT}.authorizationCodeLifetime is at most 600 seconds (RFC 6749 §4.1.2 recommends 10 minutes at most; got ${codeLifetime}).`,
+    );
   }
   const tokenPath = checkPath('tokenPath', options.tokenPath, '/oauth/token');
   const authorizePath = checkPath('authorizePath', options.authorizePath, '/oauth/authorize');
@@ -395,7 +457,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   // OpenID Connect may add an RS256 key for ID tokens (OIDC Core §15.1); it verifies and is published like the others.
   const oidc = resolveOpenId(options.openid, keys, logger, authorize !== undefined);
   if (oidc?.addedKey) keys = [...keys, oidc.addedKey];
-  const oidcPaths = oidc ? { 'openid.userinfoPath': oidc.openid.userinfoPath, ...(oidc.openid.logout && { 'openid.endSessionPath': oidc.openid.endSessionPath }) } : {};
+  const oidcPaths = oidc
+    ? {
+        'openid.userinfoPath': oidc.openid.userinfoPath,
+        ...(oidc.openid.logout && { 'openid.endSessionPath': oidc.openid.endSessionPath }),
+      }
+    : {};
   checkDistinctPaths({ tokenPath, authorizePath, revocationPath, introspectionPath, jwksPath, ...oidcPaths });
 
   return Object.freeze({

@@ -3,44 +3,54 @@
  * returns a Connect-style middleware that answers its own paths.
  * @packageDocumentation
  */
-import { configError } from './core/config';
-import { RevokedIds } from './tokens/revoked-ids';
 import type { ServerResponse } from 'node:http';
 import { TokenCache } from './bearer/cache';
 import { localValidator } from './bearer/local-validator';
+import {
+  createProtectedResource,
+  type ProtectedResource,
+  type ProtectedResourceOptions,
+} from './bearer/protected-resource';
 import { createGuard, type RequireTokenOptions } from './bearer/require-token';
-import type { ServerContext } from './endpoints/context';
-import { createProtectedResource, type ProtectedResource, type ProtectedResourceOptions } from './bearer/protected-resource';
-import { authorizeEndpoint } from './endpoints/authorize';
-import { introspectionEndpoint } from './endpoints/introspect';
-import { jwksEndpoint, jwkSet } from './endpoints/jwks';
-import { buildMetadata, metadataEndpoint, WELL_KNOWN, wellKnownMiddleware, wellKnownPath, type AuthorizationServerMetadata } from './endpoints/metadata';
-import { revocationEndpoint } from './endpoints/revoke';
-import { tokenEndpoint } from './endpoints/token';
-import { isManagementPath, registrationEndpoints, resolveRegistration } from './registration/endpoint';
-import { resolveMetadataDocuments, withMetadataDocuments } from './clients/metadata-document';
-import { builtInGrants } from './grants';
-import type { Handler, Middleware, Next, Request } from './core/http';
-import type { ResetTarget } from './limits/brute-force';
-import { resolveOptions, type ServerOptions } from './options';
-import { memoryTokenStore } from './stores/memory/tokens';
-import { memoryReplayStore } from './stores/memory/replay';
+import { clientAssertionMethod } from './clients/assertion-method';
 import { clientKeySource } from './clients/client-keys';
 import { safeJwksFetcher } from './clients/jwks-fetch';
-import { clientAssertionMethod } from './clients/assertion-method';
+import { resolveMetadataDocuments, withMetadataDocuments } from './clients/metadata-document';
 import { BUILT_IN_METHODS } from './clients/methods';
-import type { Stores, TokenStore } from './stores/types';
-import { TokenIssuer } from './tokens/issue';
+import { configError, TokengateConfigError } from './core/config';
+import type { Handler, Middleware, Next, Request } from './core/http';
 import { DEVICE_CODE_GRANT, deviceAuthorizationEndpoint } from './device/endpoint';
 import { deviceCodeGrant } from './device/grant';
 import { memoryDeviceStore } from './device/memory-store';
 import { deviceVerification, type DeviceVerification } from './device/verification';
-import { JwtVerifier } from './tokens/jwt';
-import { TokengateConfigError } from './core/config';
+import { authorizeEndpoint } from './endpoints/authorize';
+import type { ServerContext } from './endpoints/context';
+import { introspectionEndpoint } from './endpoints/introspect';
+import { jwksEndpoint, jwkSet } from './endpoints/jwks';
+import {
+  buildMetadata,
+  metadataEndpoint,
+  WELL_KNOWN,
+  wellKnownMiddleware,
+  wellKnownPath,
+  type AuthorizationServerMetadata,
+} from './endpoints/metadata';
+import { revocationEndpoint } from './endpoints/revoke';
+import { tokenEndpoint } from './endpoints/token';
+import { builtInGrants } from './grants';
+import type { ResetTarget } from './limits/brute-force';
 import { OPENID_WELL_KNOWN, openIdMetadata } from './oidc/discovery';
 import { endSessionEndpoint } from './oidc/logout';
 import { OpenIdProvider } from './oidc/provider';
 import { userinfoEndpoint } from './oidc/userinfo';
+import { resolveOptions, type ServerOptions } from './options';
+import { isManagementPath, registrationEndpoints, resolveRegistration } from './registration/endpoint';
+import { memoryReplayStore } from './stores/memory/replay';
+import { memoryTokenStore } from './stores/memory/tokens';
+import type { Stores, TokenStore } from './stores/types';
+import { TokenIssuer } from './tokens/issue';
+import { JwtVerifier } from './tokens/jwt';
+import { RevokedIds } from './tokens/revoked-ids';
 
 /**
  * The middleware `oauthServer` returns: mount it with `app.use(oauth)`; it answers its own
@@ -110,18 +120,37 @@ export interface OAuthServer {
 }
 
 function checkStores(stores: Stores): void {
-  if (!stores || typeof stores !== 'object') throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer(stores, options): stores must be { clients, users?, tokens? }.');
+  if (!stores || typeof stores !== 'object')
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE',
+      'oauthServer(stores, options): stores must be { clients, users?, tokens? }.',
+    );
   if (!stores.clients || typeof stores.clients.findClient !== 'function') {
-    throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer: stores.clients must implement findClient(clientId); see memoryStores() or the ClientStore interface.');
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE',
+      'oauthServer: stores.clients must implement findClient(clientId); see memoryStores() or the ClientStore interface.',
+    );
   }
   if (stores.users !== undefined && typeof stores.users.authenticate !== 'function') {
-    throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer: stores.users must implement authenticate(username, password); see the UserStore interface.');
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE',
+      'oauthServer: stores.users must implement authenticate(username, password); see the UserStore interface.',
+    );
   }
   const methods = ['save', 'find', 'consume', 'revoke', 'isRevoked', 'onRevoke'] as const;
-  const missing = stores.tokens && methods.filter((m) => typeof (stores.tokens as unknown as Record<string, unknown>)[m] !== 'function');
-  if (missing && missing.length > 0) throw new TokengateConfigError('ERR_TOKENGATE_STORE', `oauthServer: stores.tokens is missing ${missing.join(', ')}; see the TokenStore interface.`);
+  const missing =
+    stores.tokens &&
+    methods.filter((m) => typeof (stores.tokens as unknown as Record<string, unknown>)[m] !== 'function');
+  if (missing && missing.length > 0)
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE',
+      `oauthServer: stores.tokens is missing ${missing.join(', ')}; see the TokenStore interface.`,
+    );
   if (stores.replay !== undefined && typeof stores.replay?.use !== 'function') {
-    throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'oauthServer: stores.replay must implement use(id, expiresAt); see the ReplayStore interface (redisReplayStore, postgresReplayStore).');
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE',
+      'oauthServer: stores.replay must implement use(id, expiresAt); see the ReplayStore interface (redisReplayStore, postgresReplayStore).',
+    );
   }
 }
 
@@ -142,15 +171,25 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   checkStores(stores);
   const resolved = resolveOptions(options);
   const tokens = stores.tokens ?? memoryTokenStore();
-  const openid = resolved.openid && new OpenIdProvider(resolved.openid, resolved.issuer, resolved.keys, stores.clients, stores.users);
+  const openid =
+    resolved.openid &&
+    new OpenIdProvider(resolved.openid, resolved.issuer, resolved.keys, stores.clients, stores.users);
   // Tokens for a resource (RFC 8707) carry its URI as `aud`: this server's own checks accept
   // those too, and each guard then checks the audience its route expects.
   const defaultAudience = typeof resolved.audience === 'string' ? [resolved.audience] : [...resolved.audience];
-  const verifierAudience = resolved.resources.size === 0 ? resolved.audience : [...defaultAudience, ...resolved.resources.keys()];
+  const verifierAudience =
+    resolved.resources.size === 0 ? resolved.audience : [...defaultAudience, ...resolved.resources.keys()];
   // Scopes a client may register or describe in a metadata document: those discovery shows.
-  const clientScopes = [...new Set([...(resolved.scopesSupported ?? []), ...[...resolved.resources.values()].flatMap((r) => r.scopes ?? [])])];
+  const clientScopes = [
+    ...new Set([
+      ...(resolved.scopesSupported ?? []),
+      ...[...resolved.resources.values()].flatMap((r) => r.scopes ?? []),
+    ]),
+  ];
   const documents = resolveMetadataDocuments(options.clientIdMetadataDocuments);
-  const clients = documents ? withMetadataDocuments(stores.clients, documents, clientScopes, resolved.logger) : stores.clients;
+  const clients = documents
+    ? withMetadataDocuments(stores.clients, documents, clientScopes, resolved.logger)
+    : stores.clients;
   const replay = stores.replay ?? memoryReplayStore();
   const assertions = Object.freeze({
     issuer: resolved.issuer,
@@ -169,7 +208,11 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     users: stores.users,
     tokens,
     issuer: new TokenIssuer(resolved, tokens),
-    verifier: new JwtVerifier(resolved.keys, { issuer: resolved.issuer, audience: verifierAudience, clockTolerance: resolved.clockTolerance }),
+    verifier: new JwtVerifier(resolved.keys, {
+      issuer: resolved.issuer,
+      audience: verifierAudience,
+      clockTolerance: resolved.clockTolerance,
+    }),
     basicChallenge: `Basic realm="${resolved.realm}", charset="UTF-8"`,
     heardRevocations: new RevokedIds(),
     openid,
@@ -182,13 +225,18 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     methods: Object.freeze([clientAssertionMethod(assertions), ...BUILT_IN_METHODS]),
   });
 
-  const grants = builtInGrants({ password: stores.users !== undefined, authorizationCode: resolved.authorize !== undefined, tokenExchange: resolved.tokenExchange });
+  const grants = builtInGrants({
+    password: stores.users !== undefined,
+    authorizationCode: resolved.authorize !== undefined,
+    tokenExchange: resolved.tokenExchange,
+  });
   // The device authorization grant (RFC 8628): its endpoint, its grant and oauth.device.
   const deviceOptions = resolved.deviceAuthorization;
   const devices = deviceOptions ? (stores.devices ?? memoryDeviceStore()) : undefined;
   if (devices) grants.set(DEVICE_CODE_GRANT, deviceCodeGrant(devices));
   const routes = new Map<string, Handler>([[resolved.tokenPath, tokenEndpoint(ctx, grants)]]);
-  if (deviceOptions && devices) routes.set(deviceOptions.path, deviceAuthorizationEndpoint(ctx, devices, deviceOptions));
+  if (deviceOptions && devices)
+    routes.set(deviceOptions.path, deviceAuthorizationEndpoint(ctx, devices, deviceOptions));
   if (resolved.authorize) routes.set(resolved.authorizePath, authorizeEndpoint(ctx, resolved.authorize));
   routes.set(resolved.revocationPath, revocationEndpoint(ctx));
   routes.set(resolved.introspectionPath, introspectionEndpoint(ctx));
@@ -220,10 +268,13 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   // CORS (options.cors) for what browser clients call; never for the authorize endpoint.
   const { cors } = resolved;
   if (cors) {
-    for (const path of [resolved.tokenPath, resolved.revocationPath]) routes.set(path, cors.wrap('POST', routes.get(path) as Handler));
+    for (const path of [resolved.tokenPath, resolved.revocationPath])
+      routes.set(path, cors.wrap('POST', routes.get(path) as Handler));
     routes.set(resolved.jwksPath, cors.wrap('GET, HEAD', routes.get(resolved.jwksPath) as Handler, true));
   }
-  const metadataHandler = cors ? cors.wrap('GET, HEAD', metadataEndpoint(metadata, resolved), true) : metadataEndpoint(metadata, resolved);
+  const metadataHandler = cors
+    ? cors.wrap('GET, HEAD', metadataEndpoint(metadata, resolved), true)
+    : metadataEndpoint(metadata, resolved);
   // An issuer without a path has its document right under the mount point (the host root);
   // one with a path has it outside, served by `oauth.wellKnown` (RFC 8414 §3.1).
   if (wellKnownPath(resolved.issuer) === WELL_KNOWN) routes.set(WELL_KNOWN, metadataHandler);
@@ -234,7 +285,12 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   // One cache per server, shared by all its guards: validity does not depend on the route.
   // The cache notes every revocation heard in ctx.heardRevocations, which outlives any reset:
   // a store that comes back without its data cannot revive a token this instance saw revoked.
-  const cache = new TokenCache(resolved.cache.max, resolved.cache.maxAge, resolved.cache.staleIfUnavailable, ctx.heardRevocations);
+  const cache = new TokenCache(
+    resolved.cache.max,
+    resolved.cache.maxAge,
+    resolved.cache.staleIfUnavailable,
+    ctx.heardRevocations,
+  );
   tokens.onRevoke((event) => cache.revoke(event));
   const guardContext = {
     validate: localValidator(ctx.verifier, tokens, resolved.audience, ctx.heardRevocations),
@@ -248,13 +304,23 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   };
   const guardFor = (guardOptions?: RequireTokenOptions, resourceMetadata?: string): Middleware => {
     if (guardOptions?.resource !== undefined && !resolved.resources.has(guardOptions.resource)) {
-      configError('ERR_TOKENGATE_RESOURCE', `oauth.requireToken: resource "${String(guardOptions.resource)}" is not in options.resources, so no token can be issued for it.`);
+      configError(
+        'ERR_TOKENGATE_RESOURCE',
+        `oauth.requireToken: resource "${String(guardOptions.resource)}" is not in options.resources, so no token can be issued for it.`,
+      );
     }
     return createGuard(guardContext, guardOptions, resourceMetadata);
   };
   if (openid) {
-    routes.set(openid.options.userinfoPath, userinfoEndpoint({ provider: openid, clients: stores.clients, tokens, guard: guardContext, cors: resolved.cors }));
-    if (cors) routes.set(openid.options.userinfoPath, cors.wrap('GET, POST', routes.get(openid.options.userinfoPath) as Handler));
+    routes.set(
+      openid.options.userinfoPath,
+      userinfoEndpoint({ provider: openid, clients: stores.clients, tokens, guard: guardContext, cors: resolved.cors }),
+    );
+    if (cors)
+      routes.set(
+        openid.options.userinfoPath,
+        cors.wrap('GET, POST', routes.get(openid.options.userinfoPath) as Handler),
+      );
   }
 
   const middleware = function tokengate(req: Request, res: ServerResponse, next: Next): void {
@@ -263,7 +329,8 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     const path = q === -1 ? url : url.slice(0, q);
     let handler = routes.get(path);
     // RFC 7592: each registered client's configuration URI sits under the registration path.
-    if (handler === undefined && registration && registrationHandlers && isManagementPath(path, registration.path)) handler = registrationHandlers.manage;
+    if (handler === undefined && registration && registrationHandlers && isManagementPath(path, registration.path))
+      handler = registrationHandlers.manage;
     if (handler === undefined) return next();
     // Handlers render their own errors; this catches what cannot be rendered (e.g. a header
     // the response refused) so that no request can take the process down.
@@ -277,12 +344,21 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     requireToken: { value: (guardOptions?: RequireTokenOptions) => guardFor(guardOptions) },
     protectedResource: {
       value: (resourceOptions: ProtectedResourceOptions) =>
-        createProtectedResource({ issuer: resolved.issuer, resources: resolved.resources, logger: resolved.logger, guard: guardFor }, resourceOptions),
+        createProtectedResource(
+          { issuer: resolved.issuer, resources: resolved.resources, logger: resolved.logger, guard: guardFor },
+          resourceOptions,
+        ),
     },
     tokens: { value: tokens },
     context: { value: ctx },
     metadata: { value: metadata },
-    wellKnown: { value: wellKnownMiddleware(resolved.issuer, metadataHandler, openid ? [WELL_KNOWN, OPENID_WELL_KNOWN] : [WELL_KNOWN]) },
+    wellKnown: {
+      value: wellKnownMiddleware(
+        resolved.issuer,
+        metadataHandler,
+        openid ? [WELL_KNOWN, OPENID_WELL_KNOWN] : [WELL_KNOWN],
+      ),
+    },
     resetLimits: { value: async (target: ResetTarget) => resolved.bruteForce?.reset(target) },
     device: { value: deviceOptions && devices ? deviceVerification(ctx, devices, deviceOptions) : undefined },
   });

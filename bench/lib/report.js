@@ -23,7 +23,7 @@ const { summary } = require('./stats');
  *   so that, like throughput, higher is better
  */
 function normalised(slice, ceilingSlices, basis) {
-  const value = (/** @type {Slice} */ s) => (basis === 'rps' ? s.rps : s.serverCpuUsPerReq ?? NaN);
+  const value = (/** @type {Slice} */ s) => (basis === 'rps' ? s.rps : (s.serverCpuUsPerReq ?? NaN));
   const around = (ceilingSlices ?? []).filter((c) => c.round === slice.round && Math.abs(c.seq - slice.seq) === 1);
   if (around.length === 0) return undefined;
   const ref = around.reduce((sum, c) => sum + value(c), 0) / around.length;
@@ -81,8 +81,12 @@ function summarise(contenders, slices) {
       loadgenCpu: summary(own.map((s) => s.loadgenCpu)).median,
       failures: own.reduce((n, s) => n + s.non2xx + s.errors + s.timeouts, 0),
       ceiling: c.ceiling ? { of: c.ceiling, ...summary(roundRatios(slices, ceilingOf, c.id, c.ceiling)) } : undefined,
-      peer: c.peer && slices[c.peer] ? { of: c.peer, ...summary(roundRatios(slices, ceilingOf, c.id, c.peer)) } : undefined,
-      floor: c.floor && slices[c.floor] ? { of: c.floor, ...summary(roundRatios(slices, ceilingOf, c.id, c.floor)) } : undefined,
+      peer:
+        c.peer && slices[c.peer] ? { of: c.peer, ...summary(roundRatios(slices, ceilingOf, c.id, c.peer)) } : undefined,
+      floor:
+        c.floor && slices[c.floor]
+          ? { of: c.floor, ...summary(roundRatios(slices, ceilingOf, c.id, c.floor)) }
+          : undefined,
       // Slices during which other processes used more than a fifth of a core.
       noisySlices: own.filter((s) => (s.othersCores ?? 0) > 0.2).length,
     };
@@ -102,17 +106,46 @@ function evaluateTargets(targets, contenders, slices, memory) {
     if (t.kind === 'memory') {
       const m = memory[t.format];
       const measured = m ? m.rssBytesPerToken : NaN;
-      return { id: t.id, scenario: t.scenario, target: `≤ ${t.maxBytes} B`, measured, unit: 'B', met: measured <= t.maxBytes };
+      return {
+        id: t.id,
+        scenario: t.scenario,
+        target: `≤ ${t.maxBytes} B`,
+        measured,
+        unit: 'B',
+        met: measured <= t.maxBytes,
+      };
     }
     if (t.kind === 'store') {
       const measured = memory.store ? memory.store.big.mbPerMillion : NaN;
-      return { id: t.id, scenario: t.scenario, target: `≤ ${t.maxMBPerMillion} MB`, measured, unit: 'MB', met: measured <= t.maxMBPerMillion };
+      return {
+        id: t.id,
+        scenario: t.scenario,
+        target: `≤ ${t.maxMBPerMillion} MB`,
+        measured,
+        unit: 'MB',
+        met: measured <= t.maxMBPerMillion,
+      };
     }
     const s = summary(roundRatios(slices, ceilingOf, t.of, t.to));
     const cpu = summary(roundRatios(slices, ceilingOf, t.of, t.to, 'cpu'));
-    const target = t.min === undefined ? `(× ${t.to}, for information)` : t.max === undefined ? `≥ ${t.min.toFixed(2)} × ${t.to}` : `${t.min.toFixed(2)}–${t.max.toFixed(2)} × ${t.to}`;
+    const target =
+      t.min === undefined
+        ? `(× ${t.to}, for information)`
+        : t.max === undefined
+          ? `≥ ${t.min.toFixed(2)} × ${t.to}`
+          : `${t.min.toFixed(2)}–${t.max.toFixed(2)} × ${t.to}`;
     const met = t.min === undefined ? undefined : s.median >= t.min && (t.max === undefined || s.median <= t.max);
-    return { id: t.id, scenario: t.scenario, target, measured: s.median, min: s.min, max: s.max, cpuBasis: cpu.median, unit: '×', met };
+    return {
+      id: t.id,
+      scenario: t.scenario,
+      target,
+      measured: s.median,
+      min: s.min,
+      max: s.max,
+      cpuBasis: cpu.median,
+      unit: '×',
+      met,
+    };
   });
 }
 
@@ -140,7 +173,20 @@ function ratioCell(r) {
  * @param {Record<string, number>} [responseBytes]
  */
 function tableRows(contenders, summaries, responseBytes) {
-  const header = ['scenario', 'req/s (median)', 'spread', 'p50 ms', 'p99 ms', '× ceiling (min–max)', '× peer (min–max)', '× floor (min–max)', 'server CPU µs/req', 'RSS MB', 'response B', 'noisy slices'];
+  const header = [
+    'scenario',
+    'req/s (median)',
+    'spread',
+    'p50 ms',
+    'p99 ms',
+    '× ceiling (min–max)',
+    '× peer (min–max)',
+    '× floor (min–max)',
+    'server CPU µs/req',
+    'RSS MB',
+    'response B',
+    'noisy slices',
+  ];
   const rows = contenders.map((c) => {
     const s = summaries[c.id];
     return [
@@ -170,13 +216,20 @@ function markdownTable(header, rows) {
 /** @param {string[]} header @param {string[][]} rows */
 function textTable(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (/** @type {string[]} */ cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (/** @type {string[]} */ cells) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 /** @param {ReturnType<typeof evaluateTargets>} evaluated */
 function targetRows(evaluated) {
-  const header = ['target', 'required', 'measured: req/s ratio, median (min–max of rounds)', 'same, by server CPU per request', 'met'];
+  const header = [
+    'target',
+    'required',
+    'measured: req/s ratio, median (min–max of rounds)',
+    'same, by server CPU per request',
+    'met',
+  ];
   const rows = evaluated.map((t) => [
     t.scenario,
     t.target,
@@ -221,7 +274,9 @@ function markdown(run, contenders) {
     'Cache memory (a separate fresh process, RSS after full GCs, cache sized to hold them all):',
     ...memoryLines,
     ...storeLines(run.memory.store),
-    ...(run.problems.length ? ['', '**Problems in this run:**', ...run.problems.map((/** @type {string} */ p) => `- ${p}`)] : []),
+    ...(run.problems.length
+      ? ['', '**Problems in this run:**', ...run.problems.map((/** @type {string} */ p) => `- ${p}`)]
+      : []),
   ].join('\n');
 }
 
@@ -249,7 +304,14 @@ function storeLines(store) {
 function text(run, contenders) {
   const { header, rows } = tableRows(contenders, run.summaries, run.responseBytes);
   const t = targetRows(run.targets);
-  return [textTable(header, rows), '', textTable(t.header, t.rows.map((r) => r.map((c) => c.replace(/\*\*/g, ''))))].join('\n');
+  return [
+    textTable(header, rows),
+    '',
+    textTable(
+      t.header,
+      t.rows.map((r) => r.map((c) => c.replace(/\*\*/g, ''))),
+    ),
+  ].join('\n');
 }
 
 module.exports = { summarise, evaluateTargets, markdown, text, roundRatios };

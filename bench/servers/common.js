@@ -39,7 +39,16 @@ const ISSUER = 'http://127.0.0.1';
 function accessClaims(options = {}) {
   const now = Math.floor(Date.now() / 1000);
   /** @type {Record<string, string | number>} */
-  const claims = { iss: ISSUER, sub: options.sub ?? CLIENT.id, aud: ISSUER, client_id: CLIENT.id, scope: 'read', jti: randomBytes(16).toString('base64url'), iat: now, exp: now + 3600 };
+  const claims = {
+    iss: ISSUER,
+    sub: options.sub ?? CLIENT.id,
+    aud: ISSUER,
+    client_id: CLIENT.id,
+    scope: 'read',
+    jti: randomBytes(16).toString('base64url'),
+    iat: now,
+    exp: now + 3600,
+  };
   if (options.fid) claims.fid = randomBytes(16).toString('base64url');
   return claims;
 }
@@ -108,7 +117,9 @@ const quietLogger = {
  */
 function dpopHeaders(line) {
   const space = line.indexOf(' ');
-  return space === -1 ? { authorization: `DPoP ${line}` } : { authorization: `DPoP ${line.slice(0, space)}`, dpop: line.slice(space + 1) };
+  return space === -1
+    ? { authorization: `DPoP ${line}` }
+    : { authorization: `DPoP ${line.slice(0, space)}`, dpop: line.slice(space + 1) };
 }
 
 function writePool(file, tokens) {
@@ -163,4 +174,18 @@ function fixturePath(name) {
   return require('node:path').join(dir, `${name}-${process.pid}.txt`);
 }
 
-module.exports = { GET_BODY, CLIENT, USER, ISSUER, accessClaims, benchApp, sendTokenJson, readForm, quietLogger, serve, writePool, fixturePath, dpopHeaders };
+module.exports = {
+  GET_BODY,
+  CLIENT,
+  USER,
+  ISSUER,
+  accessClaims,
+  benchApp,
+  sendTokenJson,
+  readForm,
+  quietLogger,
+  serve,
+  writePool,
+  fixturePath,
+  dpopHeaders,
+};

@@ -20,7 +20,16 @@
  */
 'use strict';
 const { generateKeyPairSync, sign, verify } = require('node:crypto');
-const { GET_BODY, accessClaims, benchApp, fixturePath, readForm, sendTokenJson, serve, writePool } = require('./common');
+const {
+  GET_BODY,
+  accessClaims,
+  benchApp,
+  fixturePath,
+  readForm,
+  sendTokenJson,
+  serve,
+  writePool,
+} = require('./common');
 
 const mode = process.argv[2];
 const app = benchApp();
@@ -55,9 +64,14 @@ if (mode === 'get') {
   app.get('/', (req, res) => {
     const token = (req.headers.authorization ?? '').slice(7);
     const dot = token.lastIndexOf('.');
-    let ok = false;
+    let ok;
     try {
-      ok = verify('sha256', Buffer.from(token.slice(0, dot)), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(token.slice(dot + 1), 'base64url'));
+      ok = verify(
+        'sha256',
+        Buffer.from(token.slice(0, dot)),
+        { key: publicKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(token.slice(dot + 1), 'base64url'),
+      );
     } catch {
       ok = false;
     }
@@ -70,12 +84,26 @@ if (mode === 'get') {
   serve(app, { pool: file });
 } else if (mode === 'post') {
   // A real-sized ES256 token, made once: the ceiling answers it every time.
-  const fixed = Object.freeze({ access_token: rawJwt(accessClaims()), token_type: 'Bearer', expires_in: 3600, scope: 'read' });
+  const fixed = Object.freeze({
+    access_token: rawJwt(accessClaims()),
+    token_type: 'Bearer',
+    expires_in: 3600,
+    scope: 'read',
+  });
   tokenRoute((_body, res) => sendTokenJson(res, 200, fixed));
   serve(app);
 } else if (mode === 'floor-sign') {
-  tokenRoute((_body, res) => sendTokenJson(res, 200, { access_token: rawJwt(accessClaims()), token_type: 'Bearer', expires_in: 3600, scope: 'read' }));
+  tokenRoute((_body, res) =>
+    sendTokenJson(res, 200, {
+      access_token: rawJwt(accessClaims()),
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'read',
+    }),
+  );
   serve(app);
 } else {
-  throw new Error(`bench/servers/express.js: mode must be get, post, floor-verify or floor-sign (got ${String(mode)}).`);
+  throw new Error(
+    `bench/servers/express.js: mode must be get, post, floor-verify or floor-sign (got ${String(mode)}).`,
+  );
 }

@@ -33,7 +33,14 @@ function guard(req, res, next) {
     cache.set(token, claims);
   }
   if (!claims.scope.split(' ').includes('read')) return void res.status(403).json({ error: 'insufficient_scope' });
-  /** @type {any} */ (req).auth = { token, sub: claims.sub, clientId: claims.client_id, scope: claims.scope.split(' '), expiresAt: claims.exp, claims };
+  /** @type {any} */ (req).auth = {
+    token,
+    sub: claims.sub,
+    clientId: claims.client_id,
+    scope: claims.scope.split(' '),
+    expiresAt: claims.exp,
+    claims,
+  };
   next();
 }
 
@@ -42,7 +49,11 @@ app.get('/', guard, (_req, res) => {
   res.json(GET_BODY);
 });
 const pool = Array.from({ length: 1000 }, () =>
-  jwt.sign(accessClaims(), privateKey, { algorithm: 'ES256', keyid: 'x'.repeat(43), header: { alg: 'ES256', typ: 'at+jwt' } }),
+  jwt.sign(accessClaims(), privateKey, {
+    algorithm: 'ES256',
+    keyid: 'x'.repeat(43),
+    header: { alg: 'ES256', typ: 'at+jwt' },
+  }),
 );
 const file = fixturePath('lean-guard');
 writePool(file, pool);

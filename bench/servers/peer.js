@@ -23,9 +23,9 @@
  */
 'use strict';
 const { generateKeyPairSync, hash, randomBytes, timingSafeEqual } = require('node:crypto');
+const OAuthServer = require('@node-oauth/express-oauth-server');
 const express = require('express');
 const jwt = require('jsonwebtoken');
-const OAuthServer = require('@node-oauth/express-oauth-server');
 const { GET_BODY, CLIENT, USER, accessClaims, benchApp, serve, writePool, fixturePath } = require('./common');
 
 const mode = process.argv[2];
@@ -33,10 +33,18 @@ const POOL = 1000;
 
 /** SHA-256, base64url: how secrets and tokens are kept (tokengate's `hashToken`). */
 const sha256 = (/** @type {string} */ value) => hash('sha256', value, 'base64url');
-const client = Object.freeze({ id: CLIENT.id, secretHash: Buffer.from(sha256(CLIENT.secret)), grants: ['client_credentials', 'refresh_token'] });
+const client = Object.freeze({
+  id: CLIENT.id,
+  secretHash: Buffer.from(sha256(CLIENT.secret)),
+  grants: ['client_credentials', 'refresh_token'],
+});
 const user = Object.freeze({ id: USER.id });
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const signOptions = { algorithm: /** @type {const} */ ('ES256'), keyid: 'x'.repeat(43), header: { alg: 'ES256', typ: 'at+jwt' } };
+const signOptions = {
+  algorithm: /** @type {const} */ ('ES256'),
+  keyid: 'x'.repeat(43),
+  header: { alg: 'ES256', typ: 'at+jwt' },
+};
 /** @type {Map<string, object>} */
 const accessTokens = new Map();
 /** @type {Map<string, object>} */
@@ -94,7 +102,13 @@ function mintRefreshTokens(count) {
   const expiresAt = new Date(Date.now() + 14 * 24 * 3600 * 1000);
   for (let i = 0; i < count; i++) {
     const refreshToken = randomBytes(32).toString('base64url');
-    refreshTokens.set(sha256(refreshToken), { refreshToken, refreshTokenExpiresAt: expiresAt, scope: ['read'], client, user });
+    refreshTokens.set(sha256(refreshToken), {
+      refreshToken,
+      refreshTokenExpiresAt: expiresAt,
+      scope: ['read'],
+      client,
+      user,
+    });
     tokens[i] = refreshToken;
   }
   return tokens;
@@ -105,7 +119,13 @@ if (mode === 'authenticate') {
   const expiresAt = new Date(Date.now() + 3600 * 1000);
   for (let i = 0; i < POOL; i++) {
     const accessToken = jwt.sign(accessClaims(), privateKey, signOptions);
-    accessTokens.set(sha256(accessToken), { accessToken, accessTokenExpiresAt: expiresAt, scope: ['read'], client, user });
+    accessTokens.set(sha256(accessToken), {
+      accessToken,
+      accessTokenExpiresAt: expiresAt,
+      scope: ['read'],
+      client,
+      user,
+    });
     pool.push(accessToken);
   }
   app.get('/', oauth.authenticate({ scope: 'read' }), (_req, res) => {

@@ -57,18 +57,31 @@ const key =
     ? { alg, secret: randomBytes(32) }
     : { alg, privateKey: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey };
 const stores = memoryStores({
-  clients: [{ id: CLIENT.id, secret: CLIENT.secret, grants: ['client_credentials', 'refresh_token'], scopes: ['read', 'write'] }],
+  clients: [
+    {
+      id: CLIENT.id,
+      secret: CLIENT.secret,
+      grants: ['client_credentials', 'refresh_token'],
+      scopes: ['read', 'write'],
+    },
+  ],
   users: [USER],
 });
 if (mode === 'opaque-hit-redis') {
   const Redis = require('ioredis');
   const { redisTokenStore } = require('tokengate/redis');
   const port = Number(process.env.TOKENGATE_BENCH_REDIS_PORT);
-  if (!port) throw new Error('bench: opaque-hit-redis needs TOKENGATE_BENCH_REDIS_PORT (the harness starts redis-server)');
+  if (!port)
+    throw new Error('bench: opaque-hit-redis needs TOKENGATE_BENCH_REDIS_PORT (the harness starts redis-server)');
   // Each server its own prefix: several may share the harness's redis-server.
   // A long timeout: building a million-token fixture queues many commands at once on a
   // shared machine; the measured cache hits never wait for Redis.
-  stores.tokens = redisTokenStore({ client: new Redis({ port, host: '127.0.0.1', enableAutoPipelining: true }), prefix: `bench-${process.pid}`, timeoutMs: 30_000, logger: quietLogger });
+  stores.tokens = redisTokenStore({
+    client: new Redis({ port, host: '127.0.0.1', enableAutoPipelining: true }),
+    prefix: `bench-${process.pid}`,
+    timeoutMs: 30_000,
+    logger: quietLogger,
+  });
 }
 const RESOURCE = `${ISSUER}/mcp`;
 const oauth = oauthServer(stores, {
@@ -95,7 +108,9 @@ async function issueAccessTokens(count) {
   // In batches, so a networked store (Redis) is not asked one round trip at a time.
   for (let i = 0; i < count; i += 1000) {
     const resources = mode === 'jwt-hit-resource' ? [RESOURCE] : undefined;
-    const batch = Array.from({ length: Math.min(1000, count - i) }, () => oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, resources }));
+    const batch = Array.from({ length: Math.min(1000, count - i) }, () =>
+      oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, resources }),
+    );
     for (const [j, response] of (await Promise.all(batch)).entries()) tokens[i + j] = response.access_token;
   }
   return tokens;
@@ -134,10 +149,14 @@ async function mintRefreshTokens(count) {
 async function dpopClient() {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const jwk = publicKey.export({ format: 'jwk' });
-  const jkt = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
+  const jkt = createHash('sha256')
+    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }))
+    .digest('base64url');
   const client = await stores.clients.findClient(CLIENT.id);
   if (!client) throw new Error('bench: the bench client is missing');
-  const token = (await oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, jkt })).access_token;
+  const token = (
+    await oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, jkt })
+  ).access_token;
   const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk })).toString('base64url');
   const ath = createHash('sha256').update(token).digest('base64url');
   /** @param {number} count */
@@ -170,7 +189,10 @@ async function main() {
   else if (mode === 'jwt-miss' || mode === 'jwt-verify') pool = await issueAccessTokens(MISS_POOL);
   else if (opaque) pool = (await issueAccessTokens(live)).slice(0, HIT_POOL);
   else throw new Error(`bench/servers/tokengate.js: unknown mode ${String(mode)}.`);
-  const guard = mode === 'jwt-hit-resource' ? oauth.protectedResource({ resource: RESOURCE, scope: 'read' }).requireToken() : oauth.requireToken({ scope: 'read' });
+  const guard =
+    mode === 'jwt-hit-resource'
+      ? oauth.protectedResource({ resource: RESOURCE, scope: 'read' }).requireToken()
+      : oauth.requireToken({ scope: 'read' });
   app.get('/', guard, (_req, res) => {
     res.json(GET_BODY);
   });

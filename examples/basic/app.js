@@ -13,7 +13,12 @@ function createDemo({ issuer }) {
   const redirectUri = `${issuer}/client`;
   const stores = memoryStores({
     clients: [
-      { id: 'web-app', secret: 'web-secret', grants: ['client_credentials', 'password', 'refresh_token'], scopes: ['read', 'write'] },
+      {
+        id: 'web-app',
+        secret: 'web-secret',
+        grants: ['client_credentials', 'password', 'refresh_token'],
+        scopes: ['read', 'write'],
+      },
       // A public client (no secret), as a browser app must be: PKCE protects its codes.
       // It signs users in with OpenID Connect too, and may send them back here after logout.
       {
@@ -24,9 +29,21 @@ function createDemo({ issuer }) {
         postLogoutRedirectUris: [redirectUri],
       },
       // A device without a browser (RFC 8628): it shows a code, the user approves on /device.
-      { id: 'demo-tv', grants: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], scopes: ['read', 'write'] },
+      {
+        id: 'demo-tv',
+        grants: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        scopes: ['read', 'write'],
+      },
     ],
-    users: [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland', name: 'Alice Liddell', email: 'alice@example.com' }],
+    users: [
+      {
+        id: 'user-alice',
+        username: 'alice@example.com',
+        password: 'wonderland',
+        name: 'Alice Liddell',
+        email: 'alice@example.com',
+      },
+    ],
   });
   const sessions = sessionStore();
 
@@ -57,7 +74,11 @@ function createDemo({ issuer }) {
   // on the device, see who asks for what, approve or deny. oauth.device does the rest,
   // including the limits on wrong codes.
   const deviceError = (res, err) => {
-    if (err && err.status === 429) return res.status(429).type('html').send(pages.devicePage({ error: err.message }));
+    if (err && err.status === 429)
+      return res
+        .status(429)
+        .type('html')
+        .send(pages.devicePage({ error: err.message }));
     throw err;
   };
   app.get('/device', async (req, res, next) => {
@@ -67,8 +88,24 @@ function createDemo({ issuer }) {
       const typed = typeof req.query.user_code === 'string' ? req.query.user_code : undefined;
       if (typed === undefined) return res.type('html').send(pages.devicePage({ csrf: session.csrf }));
       const pending = await oauth.device.lookup(req, typed);
-      if (!pending) return res.status(400).type('html').send(pages.devicePage({ csrf: session.csrf, error: 'That code is not valid, or has expired. Check the code on your device.' }));
-      res.type('html').send(pages.devicePage({ csrf: session.csrf, user: session.user, pending, clientName: CLIENT_NAMES[pending.client.id] ?? pending.client.id }));
+      if (!pending)
+        return res
+          .status(400)
+          .type('html')
+          .send(
+            pages.devicePage({
+              csrf: session.csrf,
+              error: 'That code is not valid, or has expired. Check the code on your device.',
+            }),
+          );
+      res.type('html').send(
+        pages.devicePage({
+          csrf: session.csrf,
+          user: session.user,
+          pending,
+          clientName: CLIENT_NAMES[pending.client.id] ?? pending.client.id,
+        }),
+      );
     } catch (err) {
       try {
         deviceError(res, err);
@@ -81,11 +118,22 @@ function createDemo({ issuer }) {
     try {
       const session = sessions.get(req, res);
       if (!session.user) return res.redirect(303, '/login?next=/device');
-      if (!sameString(req.body.csrf, session.csrf)) return res.status(403).type('text').send('Stale form: reload the page and try again.\n');
+      if (!sameString(req.body.csrf, session.csrf))
+        return res.status(403).type('text').send('Stale form: reload the page and try again.\n');
       const code = String(req.body.user_code ?? '');
-      const done = req.body.decision === 'approve' ? await oauth.device.approve(req, code, session.user) : await oauth.device.deny(req, code);
-      const message = !done ? 'That code is not valid, or has expired.' : req.body.decision === 'approve' ? 'Done: you can return to your device.' : 'Denied: the device gets no access.';
-      res.status(done ? 200 : 400).type('html').send(pages.devicePage({ done: message }));
+      const done =
+        req.body.decision === 'approve'
+          ? await oauth.device.approve(req, code, session.user)
+          : await oauth.device.deny(req, code);
+      const message = !done
+        ? 'That code is not valid, or has expired.'
+        : req.body.decision === 'approve'
+          ? 'Done: you can return to your device.'
+          : 'Denied: the device gets no access.';
+      res
+        .status(done ? 200 : 400)
+        .type('html')
+        .send(pages.devicePage({ done: message }));
     } catch (err) {
       try {
         deviceError(res, err);

@@ -2,8 +2,11 @@
 // the app's business, not tokengate's; they are here to show the authorization code flow.
 'use strict';
 
-const escape = (value) =>
-  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const escapeHtml = (value) =>
+  String(value).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
 
 const style = `body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
 label{display:block;margin:.75rem 0}input{display:block;width:100%;padding:.4rem;font:inherit;box-sizing:border-box}
@@ -12,7 +15,7 @@ button{font:inherit;padding:.4rem 1.2rem;margin:1rem .5rem 0 0}.error{color:#b00
 function layout(title, body) {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${escape(title)} · tokengate demo</title><style>${style}</style></head>
+<title>${escapeHtml(title)} · tokengate demo</title><style>${style}</style></head>
 <body>${body}</body></html>`;
 }
 
@@ -30,10 +33,10 @@ function signInPage({ next, csrf, error, username = '' }) {
   return layout(
     'Sign in',
     `<h1>Sign in</h1>
-${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/login">
-<input type="hidden" name="csrf" value="${escape(csrf)}"><input type="hidden" name="next" value="${escape(next)}">
-<label>E-mail <input name="username" type="email" autocomplete="username" value="${escape(username)}" required autofocus></label>
+<input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><input type="hidden" name="next" value="${escapeHtml(next)}">
+<label>E-mail <input name="username" type="email" autocomplete="username" value="${escapeHtml(username)}" required autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
 </form>
@@ -50,14 +53,16 @@ const SCOPE_TEXT = {
 };
 
 function consentPage({ clientName, scopes, user, csrf }) {
-  const items = scopes.map((s) => `<li><strong>${escape(s)}</strong>: ${escape(SCOPE_TEXT[s] ?? s)}</li>`).join('');
+  const items = scopes
+    .map((s) => `<li><strong>${escapeHtml(s)}</strong>: ${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`)
+    .join('');
   return layout(
     'Allow access?',
     `<h1>Allow access?</h1>
-<p><strong>${escape(clientName)}</strong> asks to act for <strong>${escape(user.username ?? user.id)}</strong>:</p>
+<p><strong>${escapeHtml(clientName)}</strong> asks to act for <strong>${escapeHtml(user.username ?? user.id)}</strong>:</p>
 <ul>${items}</ul>
 <form method="post" action="/consent">
-<input type="hidden" name="csrf" value="${escape(csrf)}">
+<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
 <button type="submit" name="decision" value="approve">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>`,
@@ -159,7 +164,7 @@ function clientPage(config) {
   return layout(
     'Demo client',
     `<h1>Demo client</h1>
-<p>A single-page app registered as the public client <code>${escape(config.clientId)}</code>.</p>
+<p>A single-page app registered as the public client <code>${escapeHtml(config.clientId)}</code>.</p>
 <button id="sign-in" type="button">Sign in with tokengate</button>
 <button id="silent-sign-in" type="button">Sign in silently (prompt=none)</button>
 <button id="sign-out" type="button" hidden>Sign out</button>
@@ -178,8 +183,8 @@ function clientPage(config) {
 
 // The device verification page: a code form, then the request to approve or deny, then done.
 function devicePage({ csrf, user, pending, clientName, error, done }) {
-  if (done) return layout('Device', `<h1>Device sign-in</h1><p role="status" id="device-done">${escape(done)}</p>`);
-  const alert = error ? `<p class="error" role="alert">${escape(error)}</p>` : '';
+  if (done) return layout('Device', `<h1>Device sign-in</h1><p role="status" id="device-done">${escapeHtml(done)}</p>`);
+  const alert = error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : '';
   if (!pending) {
     return layout(
       'Device',
@@ -190,19 +195,21 @@ function devicePage({ csrf, user, pending, clientName, error, done }) {
 </form>`,
     );
   }
-  const items = pending.scopes.map((s) => `<li><strong>${escape(s)}</strong>: ${escape(SCOPE_TEXT[s] ?? s)}</li>`).join('');
+  const items = pending.scopes
+    .map((s) => `<li><strong>${escapeHtml(s)}</strong>: ${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`)
+    .join('');
   return layout(
     'Allow the device?',
     `<h1>Allow the device?</h1>${alert}
-<p>Check that your device shows <strong id="device-code">${escape(pending.userCode)}</strong>.</p>
-<p><strong>${escape(clientName)}</strong> asks to act for <strong>${escape(user.username ?? user.id)}</strong>:</p>
+<p>Check that your device shows <strong id="device-code">${escapeHtml(pending.userCode)}</strong>.</p>
+<p><strong>${escapeHtml(clientName)}</strong> asks to act for <strong>${escapeHtml(user.username ?? user.id)}</strong>:</p>
 <ul>${items}</ul>
 <form method="post" action="/device">
-<input type="hidden" name="csrf" value="${escape(csrf)}"><input type="hidden" name="user_code" value="${escape(pending.userCode)}">
+<input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><input type="hidden" name="user_code" value="${escapeHtml(pending.userCode)}">
 <button type="submit" name="decision" value="approve">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>`,
   );
 }
 
-module.exports = { escape, layout, homePage, signInPage, consentPage, clientPage, devicePage };
+module.exports = { escapeHtml, layout, homePage, signInPage, consentPage, clientPage, devicePage };

@@ -6,7 +6,11 @@ const { randomBytes, timingSafeEqual } = require('node:crypto');
 function sessionStore() {
   const sessions = new Map();
   function create(req, res) {
-    const session = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(24).toString('base64url'), approved: new Set() };
+    const session = {
+      id: randomBytes(32).toString('base64url'),
+      csrf: randomBytes(24).toString('base64url'),
+      approved: new Set(),
+    };
     sessions.set(session.id, session);
     res.setHeader('Set-Cookie', `demo_sid=${session.id}; Path=/; HttpOnly; SameSite=Lax`);
     req.demoSession = session;
@@ -38,7 +42,8 @@ function sessionStore() {
   };
 }
 
-const sameString = (a, b) => typeof a === 'string' && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const sameString = (a, b) =>
+  typeof a === 'string' && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 // Only local paths: `next` must never send the user to another site.
 const localPath = (next) => (typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/');
 
@@ -89,11 +94,22 @@ function signInPages(app, { sessions, users }) {
   app.post('/login', form, async (req, res, next) => {
     try {
       const session = sessions.get(req, res);
-      if (!sameString(req.body.csrf, session.csrf)) return res.status(403).type('text').send('Stale form: reload the page and try again.\n');
+      if (!sameString(req.body.csrf, session.csrf))
+        return res.status(403).type('text').send('Stale form: reload the page and try again.\n');
       const target = localPath(req.body.next);
       const user = await users.authenticate(String(req.body.username ?? ''), String(req.body.password ?? ''));
       if (!user) {
-        return res.status(401).type('html').send(pages.signInPage({ next: target, csrf: session.csrf, username: req.body.username, error: 'Wrong e-mail or password.' }));
+        return res
+          .status(401)
+          .type('html')
+          .send(
+            pages.signInPage({
+              next: target,
+              csrf: session.csrf,
+              username: req.body.username,
+              error: 'Wrong e-mail or password.',
+            }),
+          );
       }
       const fresh = sessions.renew(req, res);
       fresh.user = user;
@@ -114,7 +130,8 @@ function signInPages(app, { sessions, users }) {
     const session = sessions.get(req, res);
     const pending = session.pending;
     if (!session.user || !pending) return res.status(400).type('text').send('There is nothing to approve.\n');
-    if (!sameString(req.body.csrf, session.csrf)) return res.status(403).type('text').send('Stale form: reload the page and try again.\n');
+    if (!sameString(req.body.csrf, session.csrf))
+      return res.status(403).type('text').send('Stale form: reload the page and try again.\n');
     session.pending = undefined;
     if (req.body.decision === 'approve') session.approved.add(pending.key);
     else session.denied = pending.key;

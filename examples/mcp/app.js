@@ -3,11 +3,11 @@
 // MCP URL (RFC 9728), register themselves (RFC 7591), sign the user in with the code flow
 // and PKCE, and get a token for this one resource (RFC 8707).
 'use strict';
-const express = require('express');
-const { oauthServer, memoryStores } = require('tokengate');
 const { McpServer } = require('@modelcontextprotocol/sdk/server/mcp.js');
 const { StreamableHTTPServerTransport } = require('@modelcontextprotocol/sdk/server/streamableHttp.js');
+const express = require('express');
 const { z } = require('zod');
+const { oauthServer, memoryStores } = require('tokengate');
 const pages = require('../basic/pages');
 const { sessionStore, authorizeHooks, signInPages } = require('../basic/session');
 
@@ -17,7 +17,9 @@ function mcpServer(auth) {
   server.registerTool(
     'greet',
     { description: 'Greets someone, signed by the user the token was issued for.', inputSchema: { name: z.string() } },
-    async ({ name }) => ({ content: [{ type: 'text', text: `Hello, ${name}! (from ${auth.sub}, scopes: ${auth.scope.join(' ')})` }] }),
+    async ({ name }) => ({
+      content: [{ type: 'text', text: `Hello, ${name}! (from ${auth.sub}, scopes: ${auth.scope.join(' ')})` }],
+    }),
   );
   return server;
 }
@@ -29,7 +31,10 @@ function mcpServer(auth) {
  */
 function createMcpApp({ baseUrl, resources = {} }) {
   const mcpUrl = `${baseUrl}/mcp`;
-  const stores = memoryStores({ clients: [], users: [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland' }] });
+  const stores = memoryStores({
+    clients: [],
+    users: [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland' }],
+  });
   const sessions = sessionStore();
 
   // The example uses an ephemeral key (tokengate warns about it); real apps pass options.keys.
@@ -45,13 +50,23 @@ function createMcpApp({ baseUrl, resources = {} }) {
   app.use(oauth);
   app.use(mcp.metadata); // GET /.well-known/oauth-protected-resource/mcp
   signInPages(app, { sessions, users: stores.users });
-  app.get('/', (_req, res) => res.type('html').send(pages.layout('MCP example', `<h1>MCP example</h1><p>MCP URL: <code>${pages.escape(mcpUrl)}</code></p>`)));
+  app.get('/', (_req, res) =>
+    res
+      .type('html')
+      .send(
+        pages.layout('MCP example', `<h1>MCP example</h1><p>MCP URL: <code>${pages.escapeHtml(mcpUrl)}</code></p>`),
+      ),
+  );
 
   // Stateless Streamable HTTP: a server and a transport per request. GET (the server-sent
   // events stream) and DELETE (ending a session) sit behind the same guard and answer 405,
   // as a stateless server does.
   app.all('/mcp', mcp.requireToken(), express.json({ limit: '1mb' }), async (req, res) => {
-    if (req.method !== 'POST') return res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
+    if (req.method !== 'POST')
+      return res
+        .status(405)
+        .set('Allow', 'POST')
+        .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
     const server = mcpServer(req.auth);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {

@@ -20,13 +20,20 @@ if (!process.env.SIGNING_KEY || !process.env.ISSUER) {
 
 // ioredis backs off up to 5 s between reconnects by default; capping it at 1 s means an
 // instance is back within about a second of Redis.
-const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { retryStrategy: (times) => Math.min(times * 100, 1000) });
+const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+  retryStrategy: (times) => Math.min(times * 100, 1000),
+});
 client.on('error', () => {}); // the store reports outages (503s, and a log line when the revocation channel drops)
 const tokens = redisTokenStore({ client });
 
 // Clients and users are configuration here; in a real app they live in your database.
 const clients = memoryClientStore([
-  { id: 'web-app', secret: 'web-secret', grants: ['client_credentials', 'password', 'refresh_token'], scopes: ['read', 'write'] },
+  {
+    id: 'web-app',
+    secret: 'web-secret',
+    grants: ['client_credentials', 'password', 'refresh_token'],
+    scopes: ['read', 'write'],
+  },
 ]);
 const users = memoryUserStore([{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland' }]);
 

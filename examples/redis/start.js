@@ -28,12 +28,22 @@ function freePort() {
 async function startRedis() {
   const dir = mkdtempSync(path.join(tmpdir(), 'tokengate-example-redis-'));
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise((resolve, reject) => {
     let out = '';
-    child.on('error', (err) => reject(new Error(`could not start redis-server (${err.message}); install it (apt-get install redis-server, brew install redis) or set REDIS_URL`)));
+    child.on('error', (err) =>
+      reject(
+        new Error(
+          `could not start redis-server (${err.message}); install it (apt-get install redis-server, brew install redis) or set REDIS_URL`,
+        ),
+      ),
+    );
     child.once('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${out}`)));
     child.stdout.on('data', (chunk) => {
       out += chunk;
@@ -51,7 +61,9 @@ async function startRedis() {
 }
 
 function startInstance(name, port, env) {
-  const child = fork(path.join(__dirname, 'server.js'), [], { env: { ...process.env, ...env, PORT: String(port), INSTANCE: name } });
+  const child = fork(path.join(__dirname, 'server.js'), [], {
+    env: { ...process.env, ...env, PORT: String(port), INSTANCE: name },
+  });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`instance ${name} exited (${code})`)));
     child.on('message', (m) => m?.type === 'listening' && resolve({ name, url: m.url, child }));
@@ -71,7 +83,7 @@ async function main() {
   };
   let instances = [];
   const stop = () => {
-    for (const { child } of instances) child.connected && child.send({ type: 'stop' });
+    for (const { child } of instances) if (child.connected) child.send({ type: 'stop' });
     redis.stop();
     setTimeout(() => process.exit(0), 500).unref();
   };

@@ -4,7 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { hashClientSecret, hashPassword, verifyPassword } from '../../src';
 import type { Client, ClientStore, RevocationEvent, TokenRecord, TokenStore, User, UserStore } from '../../src';
 
-export type Db = { clients: Map<string, Client>; users: Map<string, User & { passwordHash: string }>; tokens: Map<string, TokenRecord>; revoked: Map<string, number> };
+export type Db = {
+  clients: Map<string, Client>;
+  users: Map<string, User & { passwordHash: string }>;
+  tokens: Map<string, TokenRecord>;
+  revoked: Map<string, number>;
+};
 export const newDb = (): Db => ({ clients: new Map(), users: new Map(), tokens: new Map(), revoked: new Map() });
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -78,7 +83,15 @@ export function myTokenStore(db: Db): TokenStore {
 }
 
 // How the app registers clients and users: secrets and passwords are hashed before storage.
-export async function register(db: Db, input: { clients?: readonly (Omit<Client, 'secretHash'> & { secret?: string })[]; users?: readonly { id: string; username: string; password: string }[] }): Promise<void> {
-  for (const { secret, ...client } of input.clients ?? []) db.clients.set(client.id, secret === undefined ? client : { ...client, secretHash: hashClientSecret(secret) });
-  for (const { password, ...user } of input.users ?? []) db.users.set(user.id, { ...user, passwordHash: await hashPassword(password) });
+export async function register(
+  db: Db,
+  input: {
+    clients?: readonly (Omit<Client, 'secretHash'> & { secret?: string })[];
+    users?: readonly { id: string; username: string; password: string }[];
+  },
+): Promise<void> {
+  for (const { secret, ...client } of input.clients ?? [])
+    db.clients.set(client.id, secret === undefined ? client : { ...client, secretHash: hashClientSecret(secret) });
+  for (const { password, ...user } of input.users ?? [])
+    db.users.set(user.id, { ...user, passwordHash: await hashPassword(password) });
 }

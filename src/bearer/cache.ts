@@ -24,7 +24,9 @@ const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, en
  * entry, and the binary form is the smallest string V8 can hold it in.
  */
 export function cacheKey(token: string): string {
-  return oneShotHash ? oneShotHash('sha256', token, 'binary') : nodeCrypto.createHash('sha256').update(token).digest('binary');
+  return oneShotHash
+    ? oneShotHash('sha256', token, 'binary')
+    : nodeCrypto.createHash('sha256').update(token).digest('binary');
 }
 
 /** A bounded cache of validated tokens that honours expiry and revocation. */

@@ -5,8 +5,8 @@
  * @packageDocumentation
  */
 import { InvalidRequest } from '../core/errors';
-import { peekBody, readParams } from '../http/body';
 import type { Request } from '../core/http';
+import { peekBody, readParams } from '../http/body';
 
 /** Where `requireToken` may look for the token besides the Authorization header. */
 export interface ExtractOptions {
@@ -32,7 +32,8 @@ function malformed(): InvalidRequest {
 export function bearerFromHeader(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   // Case-insensitive scheme; another scheme (e.g. Basic) is simply not a bearer token.
-  if (header.length < 7 || header.charCodeAt(6) !== 32 || header.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  if (header.length < 7 || header.charCodeAt(6) !== 32 || header.slice(0, 6).toLowerCase() !== 'bearer')
+    return undefined;
   const token = header.slice(7).trim();
   if (token === '' || token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) throw malformed();
   return token;
@@ -61,7 +62,11 @@ export function mayCarryOtherToken(req: Request): boolean {
   return (req.url !== undefined && req.url.includes('access_token')) || isFormBody(req);
 }
 
-async function fromBody(req: Request, maxBodyBytes: number, bodyTimeoutMs: number | undefined): Promise<string | undefined> {
+async function fromBody(
+  req: Request,
+  maxBodyBytes: number,
+  bodyTimeoutMs: number | undefined,
+): Promise<string | undefined> {
   if (!isFormBody(req)) return undefined;
   const params = await readParams(req, maxBodyBytes, bodyTimeoutMs);
   // Leave the parsed body for the route, as a body parser would have.
@@ -77,11 +82,17 @@ async function fromBody(req: Request, maxBodyBytes: number, bodyTimeoutMs: numbe
  * app's own parsed body if a parser already ran, else the raw bytes, read and put back. A body
  * of unknown length or larger than `maxBodyBytes` is not inspected.
  */
-async function peekBodyToken(req: Request, maxBodyBytes: number, bodyTimeoutMs: number | undefined): Promise<string | undefined> {
+async function peekBodyToken(
+  req: Request,
+  maxBodyBytes: number,
+  bodyTimeoutMs: number | undefined,
+): Promise<string | undefined> {
   if (!isFormBody(req)) return undefined;
   if (req._body === true || req.readableEnded) {
     const body = req.body as Record<string, unknown> | null | undefined;
-    return body !== null && typeof body === 'object' && Object.prototype.hasOwnProperty.call(body, 'access_token') ? String(body.access_token) : undefined;
+    return body !== null && typeof body === 'object' && Object.prototype.hasOwnProperty.call(body, 'access_token')
+      ? String(body.access_token)
+      : undefined;
   }
   const raw = await peekBody(req, maxBodyBytes, bodyTimeoutMs);
   return raw === undefined ? undefined : (new URLSearchParams(raw.toString('utf8')).get('access_token') ?? undefined);
@@ -101,10 +112,16 @@ export async function extractToken(req: Request, options: ExtractOptions): Promi
   const query = fromQuery(req.url);
   let body: string | undefined;
   if (options.allowBody) body = await fromBody(req, options.maxBodyBytes, options.bodyTimeoutMs);
-  else if (header !== undefined || query !== undefined) body = await peekBodyToken(req, options.maxBodyBytes, options.bodyTimeoutMs);
+  else if (header !== undefined || query !== undefined)
+    body = await peekBodyToken(req, options.maxBodyBytes, options.bodyTimeoutMs);
   const places = (header !== undefined ? 1 : 0) + (query !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0);
   if (places > 1) throw new InvalidRequest('Send the access token one way only (RFC 6750 §2).');
   const token = header ?? (options.allowQuery ? query : undefined) ?? (options.allowBody ? body : undefined);
-  if (token !== undefined && header === undefined && (token === '' || token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token))) throw malformed();
+  if (
+    token !== undefined &&
+    header === undefined &&
+    (token === '' || token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token))
+  )
+    throw malformed();
   return token;
 }

@@ -3,17 +3,22 @@
  * plus a revocation check, opaque tokens by lookup.
  * @packageDocumentation
  */
-import { InvalidToken } from '../core/errors';
-import type { TokenStore } from '../stores/types';
 import { hashToken } from '../core/crypto';
-import { isJwt, type JwtVerifier } from '../tokens/jwt';
-import { verifyLiveJwt } from '../tokens/verify-access';
-import type { RevokedIds } from '../tokens/revoked-ids';
-import type { TokenValidator, ValidatedToken } from './auth-info';
+import { InvalidToken } from '../core/errors';
 import { clientRevocationId } from '../registration/client-revocation';
+import type { TokenStore } from '../stores/types';
+import { isJwt, type JwtVerifier } from '../tokens/jwt';
+import type { RevokedIds } from '../tokens/revoked-ids';
+import { verifyLiveJwt } from '../tokens/verify-access';
+import type { TokenValidator, ValidatedToken } from './auth-info';
 
 /** A validator for tokens this server issued, in either format; `audience`: the default one (of opaque tokens without resources); `heard`: the revocations this instance heard. */
-export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audience: string | readonly string[], heard?: RevokedIds): TokenValidator {
+export function localValidator(
+  verifier: JwtVerifier,
+  tokens: TokenStore,
+  audience: string | readonly string[],
+  heard?: RevokedIds,
+): TokenValidator {
   // No async wrappers: a cache miss makes exactly the store's promise and one `then`.
   return function validate(token) {
     if (isJwt(token)) {
@@ -36,7 +41,8 @@ export function localValidator(verifier: JwtVerifier, tokens: TokenStore, audien
       const revocationIds = [record.id, record.familyId];
       // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.
       const client = clientRevocationId(record.clientId);
-      if (client === undefined) return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, revocationIds);
+      if (client === undefined)
+        return validated(record.sub, record.clientId, claims.scope, record.expiresAt, claims, revocationIds);
       revocationIds.push(client);
       return tokens.isRevoked([client]).then((revoked) => {
         if (revoked) throw new InvalidToken();

@@ -4,11 +4,16 @@
  * it (RFC 8707) and points every challenge at that document (RFC 9728 §5.1).
  * @packageDocumentation
  */
-import { configError } from '../core/config';
 import type { ServerResponse } from 'node:http';
-import { buildResourceMetadata, resourceMetadataMiddleware, resourceMetadataUrl, type ProtectedResourceMetadata } from '../endpoints/resource-metadata';
-import type { Request } from '../http/body';
+import { configError } from '../core/config';
 import type { Logger } from '../core/logging';
+import {
+  buildResourceMetadata,
+  resourceMetadataMiddleware,
+  resourceMetadataUrl,
+  type ProtectedResourceMetadata,
+} from '../endpoints/resource-metadata';
+import type { Request } from '../http/body';
 import type { ResourceRegistry } from '../resources/indicators';
 import type { Middleware, RequireTokenOptions } from './require-token';
 
@@ -57,22 +62,46 @@ function scopeList(scope: string | readonly string[] | undefined): string[] {
 }
 
 /** Build a {@link ProtectedResource}; options are checked here, once. */
-export function createProtectedResource(ctx: ProtectedResourceContext, options: ProtectedResourceOptions): ProtectedResource {
-  if (!options || typeof options.resource !== 'string') configError('ERR_TOKENGATE_RESOURCE', 'oauth.protectedResource: options.resource is required: one of the URIs in options.resources.');
+export function createProtectedResource(
+  ctx: ProtectedResourceContext,
+  options: ProtectedResourceOptions,
+): ProtectedResource {
+  if (!options || typeof options.resource !== 'string')
+    configError(
+      'ERR_TOKENGATE_RESOURCE',
+      'oauth.protectedResource: options.resource is required: one of the URIs in options.resources.',
+    );
   const known = ctx.resources.get(options.resource);
-  if (known === undefined) configError('ERR_TOKENGATE_RESOURCE', `oauth.protectedResource: "${options.resource}" is not in options.resources, so no token can be issued for it; add it there.`);
-  if (options.name !== undefined && typeof options.name !== 'string') configError('ERR_TOKENGATE_TYPE', 'oauth.protectedResource: options.name must be a string.');
+  if (known === undefined)
+    configError(
+      'ERR_TOKENGATE_RESOURCE',
+      `oauth.protectedResource: "${options.resource}" is not in options.resources, so no token can be issued for it; add it there.`,
+    );
+  if (options.name !== undefined && typeof options.name !== 'string')
+    configError('ERR_TOKENGATE_TYPE', 'oauth.protectedResource: options.name must be a string.');
   const metadataUrl = resourceMetadataUrl(options.resource);
   const base: RequireTokenOptions = { resource: options.resource, scope: options.scope };
   // Checks the scope option now rather than on the first request.
   ctx.guard(base, metadataUrl);
-  const document = buildResourceMetadata({ resource: options.resource, issuer: ctx.issuer, scopes: known.scopes, name: options.name ?? known.name });
+  const document = buildResourceMetadata({
+    resource: options.resource,
+    issuer: ctx.issuer,
+    scopes: known.scopes,
+    name: options.name ?? known.name,
+  });
   return Object.freeze({
     resource: options.resource,
     metadataUrl,
     document,
     metadata: resourceMetadataMiddleware(document, ctx.logger),
     requireToken: (routeOptions: Omit<RequireTokenOptions, 'resource'> = {}) =>
-      ctx.guard({ ...routeOptions, scope: [...scopeList(options.scope), ...scopeList(routeOptions.scope)], resource: options.resource }, metadataUrl),
+      ctx.guard(
+        {
+          ...routeOptions,
+          scope: [...scopeList(options.scope), ...scopeList(routeOptions.scope)],
+          resource: options.resource,
+        },
+        metadataUrl,
+      ),
   });
 }

@@ -3,21 +3,20 @@
  * cache), check scopes, set `req.auth`; or answer with the RFC's challenge.
  * @packageDocumentation
  */
-import { configError } from '../core/config';
 import type { ServerResponse } from 'node:http';
+import { configError, TokengateConfigError } from '../core/config';
 import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from '../core/errors';
-import { checkBinding, dpopToken, isDpopScheme, resourceProof, type ResourceDpop } from '../dpop/resource';
 import type { Middleware, Next, Request } from '../core/http';
-import { hasAudience, isResourceUri } from '../resources/indicators';
+import type { Logger } from '../core/logging';
+import { withoutSecrets } from '../core/redact';
+import { SCOPE_TOKEN } from '../core/scopes';
+import { checkBinding, dpopToken, isDpopScheme, resourceProof, type ResourceDpop } from '../dpop/resource';
 import { safeDescription } from '../http/description';
 import { sendError, sendJson } from '../http/respond';
-import { SCOPE_TOKEN } from '../core/scopes';
-import { withoutSecrets } from '../core/redact';
-import type { Logger } from '../core/logging';
+import { hasAudience, isResourceUri } from '../resources/indicators';
 import type { AuthInfo, TokenValidator, ValidatedToken } from './auth-info';
 import { cacheKey, type TokenCache } from './cache';
 import { bearerFromHeader, extractToken, mayCarryOtherToken } from './extract';
-import { TokengateConfigError } from '../core/config';
 
 /** Options for `requireToken()`. */
 export interface RequireTokenOptions {
@@ -69,7 +68,11 @@ function requiredScopes(scope: RequireTokenOptions['scope']): readonly string[] 
   const list = typeof scope === 'string' ? scope.split(' ') : [...scope];
   const clean = list.filter((s) => s !== '');
   for (const s of clean) {
-    if (!SCOPE_TOKEN.test(s)) throw new TokengateConfigError('ERR_TOKENGATE_SCOPE', `requireToken: scope "${s}" is not a valid scope token (RFC 6749 §3.3).`);
+    if (!SCOPE_TOKEN.test(s))
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_SCOPE',
+        `requireToken: scope "${s}" is not a valid scope token (RFC 6749 §3.3).`,
+      );
   }
   return Object.freeze(clean);
 }
@@ -78,10 +81,17 @@ function requiredScopes(scope: RequireTokenOptions['scope']): readonly string[] 
  * Build a `requireToken` middleware. Options are checked here, once. `resourceMetadata` is
  * the URL of the resource's RFC 9728 metadata, named in every challenge (RFC 9728 §5.1).
  */
-export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}, resourceMetadata?: string): Middleware {
+export function createGuard(
+  ctx: GuardContext,
+  options: RequireTokenOptions = {},
+  resourceMetadata?: string,
+): Middleware {
   const required = requiredScopes(options.scope);
   if (options.resource !== undefined && (typeof options.resource !== 'string' || !isResourceUri(options.resource))) {
-    configError('ERR_TOKENGATE_RESOURCE', `requireToken: resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(options.resource)}).`);
+    configError(
+      'ERR_TOKENGATE_RESOURCE',
+      `requireToken: resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(options.resource)}).`,
+    );
   }
   const audience = options.resource !== undefined ? [options.resource] : ctx.audience;
   const realm = quote(options.realm ?? ctx.realm);
@@ -104,7 +114,12 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
       const status = err.error === 'invalid_dpop_proof' || err.error === 'use_dpop_nonce' ? 401 : err.status;
       let challenge = `${dpop ? dpopScheme : `Bearer realm=${realm}`}${metadataParam}, error="${err.error}", error_description=${quote(err.message)}`;
       if (err instanceof InsufficientScope) challenge += `, scope=${quote(err.requiredScope.join(' '))}`;
-      sendError(res, new OAuthError(err.error, err.message, status, { ...err.headers, 'WWW-Authenticate': challenge }), logger, 'requireToken');
+      sendError(
+        res,
+        new OAuthError(err.error, err.message, status, { ...err.headers, 'WWW-Authenticate': challenge }),
+        logger,
+        'requireToken',
+      );
     } else {
       sendError(res, err, logger, 'requireToken');
     }
@@ -112,14 +127,21 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
 
   // RFC 6750 §3.1: a request with no token gets the challenge without an error code.
   // The scope a token needs here, so a client that starts from nothing asks for it.
-  const scopeParam = required.length > 0 && resourceMetadata !== undefined ? `, scope=${quote(required.join(' '))}` : '';
-  const missingChallenge = { 'WWW-Authenticate': `${dpopOnly ? dpopScheme : `Bearer realm=${realm}`}${metadataParam}${scopeParam}` };
+  const scopeParam =
+    required.length > 0 && resourceMetadata !== undefined ? `, scope=${quote(required.join(' '))}` : '';
+  const missingChallenge = {
+    'WWW-Authenticate': `${dpopOnly ? dpopScheme : `Bearer realm=${realm}`}${metadataParam}${scopeParam}`,
+  };
   function missing(res: ServerResponse): void {
     sendJson(res, 401, { error_description: 'An access token is required.' }, missingChallenge);
   }
 
   function authorize(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: Next, token: string): void {
-    if (dpopOnly) return fail(res, new InvalidToken('This resource requires a DPoP-bound access token sent with the DPoP scheme (RFC 9449 §7).'));
+    if (dpopOnly)
+      return fail(
+        res,
+        new InvalidToken('This resource requires a DPoP-bound access token sent with the DPoP scheme (RFC 9449 §7).'),
+      );
     // With the cache off (`cache: { max: 0 }`) not even the key is computed.
     const key = cache.enabled ? cacheKey(token) : undefined;
     if (key !== undefined) {
@@ -145,7 +167,12 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
 
   // RFC 9449 §7.1: the proof is checked on every request, cache hit or not (signature and jti);
   // only the token's own validation is cached.
-  function authorizeDpop(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: (err?: unknown) => void, token: string): void {
+  function authorizeDpop(
+    req: Request & { auth?: AuthInfo },
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+    token: string,
+  ): void {
     resourceProof(ctx.dpop, req, token)
       .then(async (jkt) => {
         const key = cache.enabled ? cacheKey(token) : undefined;
@@ -165,11 +192,18 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
     res: ServerResponse,
     next: Next,
     token: string,
-    v: { sub: string; clientId: string; scope: readonly string[]; expiresAt: number; claims: Readonly<Record<string, unknown>> },
+    v: {
+      sub: string;
+      clientId: string;
+      scope: readonly string[];
+      expiresAt: number;
+      claims: Readonly<Record<string, unknown>>;
+    },
     proofJkt: string | undefined,
   ): void {
     // RFC 8707 / RFC 9068 §4: the token must be meant for this resource.
-    if (audience !== undefined && !hasAudience(v.claims.aud, audience)) return fail(res, new InvalidToken('The access token is not meant for this resource.'));
+    if (audience !== undefined && !hasAudience(v.claims.aud, audience))
+      return fail(res, new InvalidToken('The access token is not meant for this resource.'));
     // A bound token needs its key's proof; a token sent with a proof must be bound to that key.
     if (proofJkt !== undefined || v.claims.cnf !== undefined) {
       try {
@@ -209,7 +243,8 @@ export function createGuard(ctx: GuardContext, options: RequireTokenOptions = {}
     }
     extractToken(req, extractOptions).then(
       (token) => (token === undefined ? missing(res) : authorize(req, res, next, token)),
-      (err: unknown) => fail(res, err instanceof OAuthError ? err : new InvalidRequest('The request could not be read.')),
+      (err: unknown) =>
+        fail(res, err instanceof OAuthError ? err : new InvalidRequest('The request could not be read.')),
     );
   };
 }

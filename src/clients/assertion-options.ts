@@ -2,9 +2,9 @@
  * Options of JWT client authentication (private_key_jwt, client_secret_jwt), checked once.
  * @packageDocumentation
  */
+import { TokengateConfigError } from '../core/config';
 import { ASYMMETRIC_JWS_ALGORITHMS, type AsymmetricJwsAlgorithm } from '../jose/jws';
 import type { JwksFetcher } from './client-keys';
-import { TokengateConfigError } from '../core/config';
 
 /**
  * How client assertions (RFC 7523) are checked.
@@ -56,15 +56,23 @@ function fail(message: string): never {
 export function resolveClientAssertions(options: ClientAssertionOptions | undefined): ResolvedClientAssertions {
   const o = options ?? {};
   const algorithms = o.algorithms ?? [...DEFAULT_ALGORITHMS];
-  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((a) => (ASYMMETRIC_JWS_ALGORITHMS as readonly string[]).includes(a))) {
-    fail(`algorithms must be a non-empty list of ${ASYMMETRIC_JWS_ALGORITHMS.join(', ')} (client_secret_jwt's HS256 is chosen per client).`);
+  if (
+    !Array.isArray(algorithms) ||
+    algorithms.length === 0 ||
+    !algorithms.every((a) => (ASYMMETRIC_JWS_ALGORITHMS as readonly string[]).includes(a))
+  ) {
+    fail(
+      `algorithms must be a non-empty list of ${ASYMMETRIC_JWS_ALGORITHMS.join(', ')} (client_secret_jwt's HS256 is chosen per client).`,
+    );
   }
   const seconds = (name: string, value: unknown, fallback: number, max: number): number => {
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) fail(`${name} must be a number of seconds from 0 to ${max} (got ${String(value)}).`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max)
+      fail(`${name} must be a number of seconds from 0 to ${max} (got ${String(value)}).`);
     return value;
   };
-  if (o.fetchJwks !== undefined && typeof o.fetchJwks !== 'function') fail('fetchJwks must be a function (url) => Promise<JWK Set>.');
+  if (o.fetchJwks !== undefined && typeof o.fetchJwks !== 'function')
+    fail('fetchJwks must be a function (url) => Promise<JWK Set>.');
   return Object.freeze({
     algorithms: Object.freeze([...new Set(algorithms)]),
     maxLifetime: seconds('maxLifetime', o.maxLifetime, 3600, 86_400),

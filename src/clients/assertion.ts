@@ -6,11 +6,21 @@
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
-import { InvalidClient } from '../core/errors';
-import { decodeJws, importPublicJwk, isAsymmetricAlgorithm, keyFitsAlgorithm, verifyHmacJws, verifyJws, HMAC_JWS_ALGORITHMS, type DecodedJws, type HmacJwsAlgorithm } from '../jose/jws';
-import type { Client, ReplayStore } from '../stores/types';
 import { nowSeconds } from '../core/clock';
+import { InvalidClient } from '../core/errors';
 import type { Logger } from '../core/logging';
+import {
+  decodeJws,
+  importPublicJwk,
+  isAsymmetricAlgorithm,
+  keyFitsAlgorithm,
+  verifyHmacJws,
+  verifyJws,
+  HMAC_JWS_ALGORITHMS,
+  type DecodedJws,
+  type HmacJwsAlgorithm,
+} from '../jose/jws';
+import type { Client, ReplayStore } from '../stores/types';
 import type { ClientKeySource, PublicJwk } from './client-keys';
 
 /** The `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2). */
@@ -44,7 +54,9 @@ function refuse(description = 'Client authentication failed.'): never {
 
 /** Parse an assertion without verifying it; `invalid_client` when it is not a JWS. */
 export function decodeAssertion(assertion: string): DecodedJws {
-  return decodeJws(assertion, MAX_ASSERTION_LENGTH) ?? refuse('The client_assertion is not a compact JWS (RFC 7523 §2.2).');
+  return (
+    decodeJws(assertion, MAX_ASSERTION_LENGTH) ?? refuse('The client_assertion is not a compact JWS (RFC 7523 §2.2).')
+  );
 }
 
 /** The client id an assertion names: its `sub` (RFC 7523 §3 point 2), unverified, to look the client up. */
@@ -62,27 +74,43 @@ function audienceAccepted(aud: unknown, settings: AssertionSettings): boolean {
   return Array.isArray(aud) && aud.length > 0 && aud.every(accepted);
 }
 
-function checkClaims(jws: DecodedJws, client: Client, settings: AssertionSettings, now: number): { jti: string; exp: number } {
+function checkClaims(
+  jws: DecodedJws,
+  client: Client,
+  settings: AssertionSettings,
+  now: number,
+): { jti: string; exp: number } {
   const { iss, sub, aud, exp, nbf, iat, jti } = jws.payload;
   // RFC 7523 §3 points 1, 2: iss and sub are both the client_id.
-  if (iss !== client.id || sub !== client.id) refuse('The client_assertion must have iss and sub equal to the client_id (RFC 7523 §3).');
-  if (!audienceAccepted(aud, settings)) refuse('The client_assertion aud must be this server\'s issuer identifier or token endpoint URL (RFC 7523 §3).');
+  if (iss !== client.id || sub !== client.id)
+    refuse('The client_assertion must have iss and sub equal to the client_id (RFC 7523 §3).');
+  if (!audienceAccepted(aud, settings))
+    refuse("The client_assertion aud must be this server's issuer identifier or token endpoint URL (RFC 7523 §3).");
   // Point 4: exp required and not past; bounded, so a leaked assertion is not good for long.
   const tolerance = settings.clockTolerance;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) refuse('The client_assertion needs an exp (RFC 7523 §3).');
   if (exp <= now - tolerance) refuse('The client_assertion has expired.');
-  if (exp > now + settings.maxLifetime + tolerance) refuse(`The client_assertion exp is more than ${settings.maxLifetime} seconds away.`);
-  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + tolerance)) refuse('The client_assertion is not valid yet (nbf).');
-  if (iat !== undefined && (typeof iat !== 'number' || iat > now + tolerance)) refuse('The client_assertion iat is in the future.');
+  if (exp > now + settings.maxLifetime + tolerance)
+    refuse(`The client_assertion exp is more than ${settings.maxLifetime} seconds away.`);
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + tolerance))
+    refuse('The client_assertion is not valid yet (nbf).');
+  if (iat !== undefined && (typeof iat !== 'number' || iat > now + tolerance))
+    refuse('The client_assertion iat is in the future.');
   // Point 7: jti, single use.
-  if (typeof jti !== 'string' || jti === '' || jti.length > 256) refuse('The client_assertion needs a jti (RFC 7523 §3), used once.');
+  if (typeof jti !== 'string' || jti === '' || jti.length > 256)
+    refuse('The client_assertion needs a jti (RFC 7523 §3), used once.');
   return { jti, exp };
 }
 
 // private_key_jwt: the keys that may have signed it (by kid when the header has one), each with
 // the alg pinned: the client's registered alg, else the key's own alg, else the header's if it
 // fits the key. HMAC is never tried with a public key.
-function verifyWithKeys(jws: DecodedJws, keys: readonly PublicJwk[], client: Client, settings: AssertionSettings): boolean {
+function verifyWithKeys(
+  jws: DecodedJws,
+  keys: readonly PublicJwk[],
+  client: Client,
+  settings: AssertionSettings,
+): boolean {
   const alg = jws.header.alg;
   if (!isAsymmetricAlgorithm(alg) || !settings.algorithms.includes(alg)) return false;
   if (client.tokenEndpointAuthSigningAlg !== undefined && client.tokenEndpointAuthSigningAlg !== alg) return false;
@@ -114,7 +142,8 @@ export async function verifyClientAssertion(
   const registered = client.tokenEndpointAuthMethod;
   const alg = jws.header.alg;
   // RFC 7515 §4.1.11: no JWS extension is understood here.
-  if (jws.header.crit !== undefined) refuse('The client_assertion has a critical header parameter this server does not understand (RFC 7515 §4.1.11).');
+  if (jws.header.crit !== undefined)
+    refuse('The client_assertion has a critical header parameter this server does not understand (RFC 7515 §4.1.11).');
   let method: 'private_key_jwt' | 'client_secret_jwt';
   if (isHmac(alg)) {
     // client_secret_jwt: only for a client that registered it and whose secret is recoverable;
@@ -124,7 +153,11 @@ export async function verifyClientAssertion(
     if (!verifyHmacJws(alg, client.jwtSecret, jws)) refuse();
     method = 'client_secret_jwt';
   } else {
-    if ((registered !== undefined && registered !== 'private_key_jwt') || (client.jwks === undefined && client.jwksUri === undefined)) refuse();
+    if (
+      (registered !== undefined && registered !== 'private_key_jwt') ||
+      (client.jwks === undefined && client.jwksUri === undefined)
+    )
+      refuse();
     let keys: readonly PublicJwk[];
     try {
       keys = await settings.keys.keysOf(client, false);
@@ -136,8 +169,11 @@ export async function verifyClientAssertion(
       }
     } catch (err) {
       if (err instanceof InvalidClient) throw err;
-      settings.logger.warn(`client authentication: the jwks_uri of client ${JSON.stringify(client.id)} could not be fetched; answered invalid_client.`, err);
-      const failure = new InvalidClient('Client authentication failed: the client\'s jwks_uri could not be fetched.');
+      settings.logger.warn(
+        `client authentication: the jwks_uri of client ${JSON.stringify(client.id)} could not be fetched; answered invalid_client.`,
+        err,
+      );
+      const failure = new InvalidClient("Client authentication failed: the client's jwks_uri could not be fetched.");
       failure.cause = err;
       throw failure;
     }
@@ -146,6 +182,7 @@ export async function verifyClientAssertion(
   const now = nowSeconds();
   const { jti, exp } = checkClaims(jws, client, settings, now);
   const id = createHash('sha256').update(`client-assertion:${client.id}:${jti}`).digest('base64url');
-  if (!(await settings.replay.use(id, exp + settings.clockTolerance + 1))) refuse('The client_assertion has been used before (RFC 7523 §3 jti).');
+  if (!(await settings.replay.use(id, exp + settings.clockTolerance + 1)))
+    refuse('The client_assertion has been used before (RFC 7523 §3 jti).');
   return method;
 }

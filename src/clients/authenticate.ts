@@ -11,9 +11,19 @@ import { InvalidClient } from '../core/errors';
 import type { Params } from '../core/http';
 import type { Attempt } from '../limits/brute-force';
 import type { Client, ClientStore } from '../stores/types';
-import { BUILT_IN_METHODS, type ClientAuthMethod, type ClientAuthMethodName, type PresentedCredentials } from './methods';
+import {
+  BUILT_IN_METHODS,
+  type ClientAuthMethod,
+  type ClientAuthMethodName,
+  type PresentedCredentials,
+} from './methods';
 
-export { BUILT_IN_METHODS, type ClientAuthMethod, type ClientAuthMethodName, type PresentedCredentials } from './methods';
+export {
+  BUILT_IN_METHODS,
+  type ClientAuthMethod,
+  type ClientAuthMethodName,
+  type PresentedCredentials,
+} from './methods';
 
 /** An authenticated client and how it authenticated. */
 export interface AuthenticatedClient {
@@ -45,7 +55,9 @@ export interface ClientClaim {
  * named. Nothing is looked up or counted here.
  */
 export function readClientCredentials(ctx: ClientAuthContext, req: IncomingMessage, params: Params): ClientClaim {
-  const challenge: Record<string, string> = /^basic /i.test(req.headers.authorization ?? '') ? { 'WWW-Authenticate': ctx.basicChallenge } : {};
+  const challenge: Record<string, string> = /^basic /i.test(req.headers.authorization ?? '')
+    ? { 'WWW-Authenticate': ctx.basicChallenge }
+    : {};
   const method = (ctx.methods ?? BUILT_IN_METHODS).find((m) => m.detect(req, params));
   if (!method) throw new InvalidClient('Client authentication is required.', challenge);
   return { credentials: method.read(req, params, challenge), challenge };
@@ -67,7 +79,8 @@ export function isPublicClient(client: Client | undefined): client is Client {
 }
 
 // RFC 7591 token_endpoint_auth_method: a client registered for one method may use only that one.
-const methodAllowed = (client: Client | undefined, method: string): boolean => client?.tokenEndpointAuthMethod === undefined || client.tokenEndpointAuthMethod === method;
+const methodAllowed = (client: Client | undefined, method: string): boolean =>
+  client?.tokenEndpointAuthMethod === undefined || client.tokenEndpointAuthMethod === method;
 
 /**
  * Step 2: decide. A public client (no secret) that presents no proof is authenticated as
@@ -76,7 +89,11 @@ const methodAllowed = (client: Client | undefined, method: string): boolean => c
  * reserved before, kept on failure, handed back otherwise. Unknown clients and wrong proofs
  * fail alike, in the answer and in the work done.
  */
-export async function authenticateClient(ctx: ClientAuthContext, claim: ClientClaim, attempt?: Attempt): Promise<AuthenticatedClient> {
+export async function authenticateClient(
+  ctx: ClientAuthContext,
+  claim: ClientClaim,
+  attempt?: Attempt,
+): Promise<AuthenticatedClient> {
   const { credentials, challenge } = claim;
   const client = await ctx.clients.findClient(credentials.clientId);
   if (isPublicClient(client)) {
@@ -87,11 +104,15 @@ export async function authenticateClient(ctx: ClientAuthContext, claim: ClientCl
     await credentials.verify(client); // the same work as a wrong proof
     throw new InvalidClient('Client authentication failed.', challenge);
   }
-  const verify = async (): Promise<boolean> => (await credentials.verify(client)) && methodAllowed(client, credentials.method);
+  const verify = async (): Promise<boolean> =>
+    (await credentials.verify(client)) && methodAllowed(client, credentials.method);
   // A method may refuse with its own invalid_client description (e.g. an expired assertion):
   // that is a failed proof too, and counts like a wrong secret.
-  const failed = ({ value, error }: { value?: boolean; error?: unknown }): boolean => (error === undefined && value === false) || error instanceof InvalidClient;
-  const ok = attempt ? await attempt.check({ kind: 'clientId', id: credentials.clientId }, verify, failed) : await verify();
+  const failed = ({ value, error }: { value?: boolean; error?: unknown }): boolean =>
+    (error === undefined && value === false) || error instanceof InvalidClient;
+  const ok = attempt
+    ? await attempt.check({ kind: 'clientId', id: credentials.clientId }, verify, failed)
+    : await verify();
   if (!ok || !client) throw new InvalidClient('Client authentication failed.', challenge);
   return { client, method: credentials.method };
 }

@@ -39,7 +39,10 @@ function keysIn(document: unknown): readonly PublicJwk[] {
  * bounded LRU; at most one refetch per URI per `minRefetchMs` (default 60 s), and concurrent
  * requests share one fetch.
  */
-export function clientKeySource(fetcher: JwksFetcher, options: { maxAgeMs?: number; minRefetchMs?: number; max?: number } = {}): ClientKeySource {
+export function clientKeySource(
+  fetcher: JwksFetcher,
+  options: { maxAgeMs?: number; minRefetchMs?: number; max?: number } = {},
+): ClientKeySource {
   const maxAgeMs = options.maxAgeMs ?? 300_000;
   const minRefetchMs = options.minRefetchMs ?? 60_000;
   const cache = new LRUCache<string, Entry>({ max: options.max ?? 1000 });
@@ -67,7 +70,7 @@ export function clientKeySource(fetcher: JwksFetcher, options: { maxAgeMs?: numb
       if (uri === undefined) return [];
       const cached = cache.get(uri);
       const age = cached === undefined ? Infinity : Date.now() - cached.fetchedAt;
-      if (cached !== undefined && (age < maxAgeMs && !(refresh && age >= minRefetchMs))) return cached.keys;
+      if (cached !== undefined && age < maxAgeMs && !(refresh && age >= minRefetchMs)) return cached.keys;
       try {
         return (await fetchKeys(uri)).keys;
       } catch (err) {

@@ -13,10 +13,33 @@ import type { JwksFetcher } from './client-keys';
 // Addresses a client must never make the server call: loopback, private, link-local (cloud
 // metadata at 169.254.169.254), CGNAT, multicast, reserved, and their IPv6 counterparts.
 const BLOCKED = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 3]] as const) {
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 3],
+] as const) {
   BLOCKED.addSubnet(net, prefix, 'ipv4');
 }
-for (const [net, prefix] of [['::', 127], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) {
+for (const [net, prefix] of [
+  ['::', 127],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
   BLOCKED.addSubnet(net, prefix, 'ipv6');
 }
 
@@ -68,8 +91,10 @@ export function safeJwksFetcher(options: SafeFetchOptions = {}): JwksFetcher {
               if (err) return callback(err, '', 0);
               const list = addresses as LookupAddress[];
               const bad = list.find((a) => !isPublicAddress(a.address));
-              if (bad !== undefined || list.length === 0) return callback(new Error('jwks_uri resolves to a non-public address'), '', 0);
-              if ((opts as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+              if (bad !== undefined || list.length === 0)
+                return callback(new Error('jwks_uri resolves to a non-public address'), '', 0);
+              if ((opts as { all?: boolean }).all)
+                return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
               callback(null, (list[0] as LookupAddress).address, (list[0] as LookupAddress).family);
             });
           },
@@ -99,7 +124,10 @@ export function safeJwksFetcher(options: SafeFetchOptions = {}): JwksFetcher {
           res.on('error', reject);
         },
       );
-      const deadline = setTimeout(() => req.destroy(new Error(`jwks_uri did not answer within ${timeoutMs} ms`)), timeoutMs);
+      const deadline = setTimeout(
+        () => req.destroy(new Error(`jwks_uri did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       req.on('close', () => clearTimeout(deadline));
       req.on('timeout', () => req.destroy(new Error(`jwks_uri did not answer within ${timeoutMs} ms`)));
       req.on('error', reject);

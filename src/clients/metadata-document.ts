@@ -4,11 +4,11 @@
  * `src/http/outbound-fetch.ts`), validated and cached, instead of a registration.
  * @packageDocumentation
  */
-import { configError } from '../core/config';
 import { LRUCache } from 'lru-cache';
 import { nowSeconds } from '../core/clock';
-import { createOutboundFetch, type OutboundFetch, type OutboundFetchOptions } from '../http/outbound-fetch';
+import { configError } from '../core/config';
 import type { Logger } from '../core/logging';
+import { createOutboundFetch, type OutboundFetch, type OutboundFetchOptions } from '../http/outbound-fetch';
 import { validateMetadata } from '../registration/metadata';
 import type { Client, ClientStore } from '../stores/types';
 
@@ -34,12 +34,19 @@ export interface ResolvedMetadataDocuments {
 export function resolveMetadataDocuments(value: unknown): ResolvedMetadataDocuments | undefined {
   if (value === undefined || value === false) return undefined;
   const o = (value === true ? {} : value) as ClientIdMetadataDocumentOptions;
-  if (!o || typeof o !== 'object') configError('ERR_TOKENGATE_TYPE', 'oauthServer: options.clientIdMetadataDocuments must be true or an options object.');
+  if (!o || typeof o !== 'object')
+    configError(
+      'ERR_TOKENGATE_TYPE',
+      'oauthServer: options.clientIdMetadataDocuments must be true or an options object.',
+    );
   const min = o.minCacheSeconds ?? 60;
   const max = o.maxCacheSeconds ?? 86_400;
   const count = o.maxDocuments ?? 1000;
   if (!(min >= 0) || !(max >= min) || !Number.isInteger(count) || count <= 0) {
-    configError('ERR_TOKENGATE_NUMBER', 'oauthServer: options.clientIdMetadataDocuments: need 0 <= minCacheSeconds <= maxCacheSeconds and a positive whole maxDocuments.');
+    configError(
+      'ERR_TOKENGATE_NUMBER',
+      'oauthServer: options.clientIdMetadataDocuments: need 0 <= minCacheSeconds <= maxCacheSeconds and a positive whole maxDocuments.',
+    );
   }
   return Object.freeze({ fetch: createOutboundFetch(o), minMs: min * 1000, maxMs: max * 1000, max: count });
 }
@@ -57,7 +64,10 @@ export function isMetadataDocumentUrl(id: string): boolean {
     return false;
   }
   if (url.username || url.password || url.pathname === '/' || url.href !== id) return false;
-  return !id.split('?')[0]!.split('/').some((segment) => segment === '.' || segment === '..');
+  return !id
+    .split('?')[0]!
+    .split('/')
+    .some((segment) => segment === '.' || segment === '..');
 }
 
 /** Seconds a response may be cached for, from `Cache-Control` (max-age, no-store, no-cache). */
@@ -73,7 +83,12 @@ function freshness(headers: Readonly<Record<string, string | undefined>>): numbe
  * (and every write) goes to `inner`. A document that cannot be fetched or does not validate
  * makes the client unknown; why is logged.
  */
-export function withMetadataDocuments(inner: ClientStore, docs: ResolvedMetadataDocuments, scopes: readonly string[], logger: Logger): ClientStore {
+export function withMetadataDocuments(
+  inner: ClientStore,
+  docs: ResolvedMetadataDocuments,
+  scopes: readonly string[],
+  logger: Logger,
+): ClientStore {
   // Documents and failures alike, so a bad URL is not fetched again on every request.
   const cache = new LRUCache<string, { client: Client | undefined }>({ max: docs.max, ttlAutopurge: false });
   const inflight = new Map<string, Promise<Client | undefined>>();
@@ -92,7 +107,8 @@ export function withMetadataDocuments(inner: ClientStore, docs: ResolvedMetadata
         throw new Error('is not JSON');
       }
       const doc = body as Record<string, unknown>;
-      if (!doc || typeof doc !== 'object' || doc.client_id !== url) throw new Error('does not name itself as client_id');
+      if (!doc || typeof doc !== 'object' || doc.client_id !== url)
+        throw new Error('does not name itself as client_id');
       // No shared secret can be in a public document: the client is public.
       const method = doc.token_endpoint_auth_method ?? 'none';
       if (method !== 'none') throw new Error('asks for a token endpoint auth method other than none');

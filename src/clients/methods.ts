@@ -63,7 +63,11 @@ function formDecode(value: string): string | undefined {
 }
 
 /** Credentials that are a client secret: any of `secrets` (candidate spellings) proves the client. */
-function secretCredentials(method: ClientAuthMethodName, clientId: string, secrets: readonly string[]): PresentedCredentials {
+function secretCredentials(
+  method: ClientAuthMethodName,
+  clientId: string,
+  secrets: readonly string[],
+): PresentedCredentials {
   return {
     method,
     clientId,
@@ -92,13 +96,16 @@ export const clientSecretBasic: ClientAuthMethod = {
     const rawSecret = decoded.slice(colon + 1);
     const clientId = formDecode(rawId) ?? rawId;
     if (params.client_secret !== undefined) {
-      throw new InvalidRequest('Use one client authentication method: HTTP Basic or client_secret in the body, not both.');
+      throw new InvalidRequest(
+        'Use one client authentication method: HTTP Basic or client_secret in the body, not both.',
+      );
     }
     if (params.client_id !== undefined && params.client_id !== clientId) {
       throw new InvalidRequest('The client_id in the body does not match the one in the Authorization header.');
     }
     const decodedSecret = formDecode(rawSecret);
-    const secrets = decodedSecret === undefined || decodedSecret === rawSecret ? [rawSecret] : [decodedSecret, rawSecret];
+    const secrets =
+      decodedSecret === undefined || decodedSecret === rawSecret ? [rawSecret] : [decodedSecret, rawSecret];
     return secretCredentials('client_secret_basic', clientId, secrets);
   },
 };
@@ -126,4 +133,8 @@ export const noClientAuth: ClientAuthMethod = {
  * first whose `detect` matches reads the request. `none` comes last: it matches any request
  * that names a client.
  */
-export const BUILT_IN_METHODS: readonly ClientAuthMethod[] = Object.freeze([clientSecretBasic, clientSecretPost, noClientAuth]);
+export const BUILT_IN_METHODS: readonly ClientAuthMethod[] = Object.freeze([
+  clientSecretBasic,
+  clientSecretPost,
+  noClientAuth,
+]);

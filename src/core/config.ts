@@ -11,33 +11,48 @@
  * added, none is renamed or reused.
  */
 export const CONFIG_ERROR_CODES = Object.freeze({
-  ERR_TOKENGATE_OPTIONS_REQUIRED: 'Pass an options object (for oauthServer at least { issuer }; for requireToken { issuer, audience }).',
+  ERR_TOKENGATE_OPTIONS_REQUIRED:
+    'Pass an options object (for oauthServer at least { issuer }; for requireToken { issuer, audience }).',
   ERR_TOKENGATE_UNKNOWN_OPTION: 'Remove the option or fix its spelling; the message suggests the nearest known name.',
   ERR_TOKENGATE_ISSUER_REQUIRED: 'Set issuer to the URL of the authorization server, e.g. "https://auth.example.com".',
   ERR_TOKENGATE_URL_INVALID: 'Give an absolute URL such as "https://auth.example.com".',
-  ERR_TOKENGATE_ISSUER_HTTPS: 'Use an https URL; http is allowed only for localhost, 127.0.0.1 and [::1] (RFC 8414 §2).',
-  ERR_TOKENGATE_ISSUER_FORM: 'Remove the query and fragment from the issuer, and use printable ASCII (punycode for an international domain name).',
+  ERR_TOKENGATE_ISSUER_HTTPS:
+    'Use an https URL; http is allowed only for localhost, 127.0.0.1 and [::1] (RFC 8414 §2).',
+  ERR_TOKENGATE_ISSUER_FORM:
+    'Remove the query and fragment from the issuer, and use printable ASCII (punycode for an international domain name).',
   ERR_TOKENGATE_NUMBER: 'Give a number in the range the message states (whole numbers where it says so).',
-  ERR_TOKENGATE_PATH: 'Give a path that starts with "/", without query, fragment or spaces, not under /.well-known/, and different from every other endpoint path.',
+  ERR_TOKENGATE_PATH:
+    'Give a path that starts with "/", without query, fragment or spaces, not under /.well-known/, and different from every other endpoint path.',
   ERR_TOKENGATE_REALM: 'Use printable ASCII without double quotes or backslashes for realm.',
   ERR_TOKENGATE_CHOICE: 'Use one of the values the message lists.',
   ERR_TOKENGATE_TYPE: 'Give a value of the type the message states (object, function, boolean, string or array).',
   ERR_TOKENGATE_LOGGER: 'Give a logger with warn(message, detail) and error(message, detail) methods (console fits).',
-  ERR_TOKENGATE_KEY: 'Fix the signing key as the message says: alg, key type and size, privateKey/publicKey/secret, unique kid.',
-  ERR_TOKENGATE_NO_SIGNING_KEY: 'Put a key with a privateKey (or an HS256 secret) in options.keys; verify-only keys cannot sign.',
-  ERR_TOKENGATE_SCOPE: 'Use scope tokens of RFC 6749 §3.3: printable ASCII without spaces, double quotes or backslashes.',
-  ERR_TOKENGATE_CORS_ORIGIN: 'List origins as scheme, host and optional port, without path or trailing slash, e.g. "https://app.example.com".',
-  ERR_TOKENGATE_LIMITER: 'Give a rate-limiter-flexible limiter (or a rule { points, duration, blockDuration }), or false to turn the limit off.',
-  ERR_TOKENGATE_STORE: 'Pass a store that implements the interface the message names (see memoryStores() and the store interfaces).',
+  ERR_TOKENGATE_KEY:
+    'Fix the signing key as the message says: alg, key type and size, privateKey/publicKey/secret, unique kid.',
+  ERR_TOKENGATE_NO_SIGNING_KEY:
+    'Put a key with a privateKey (or an HS256 secret) in options.keys; verify-only keys cannot sign.',
+  ERR_TOKENGATE_SCOPE:
+    'Use scope tokens of RFC 6749 §3.3: printable ASCII without spaces, double quotes or backslashes.',
+  ERR_TOKENGATE_CORS_ORIGIN:
+    'List origins as scheme, host and optional port, without path or trailing slash, e.g. "https://app.example.com".',
+  ERR_TOKENGATE_LIMITER:
+    'Give a rate-limiter-flexible limiter (or a rule { points, duration, blockDuration }), or false to turn the limit off.',
+  ERR_TOKENGATE_STORE:
+    'Pass a store that implements the interface the message names (see memoryStores() and the store interfaces).',
   ERR_TOKENGATE_CLIENT: 'Fix the client registration as the message says (unique id, redirect URIs for the code flow).',
   ERR_TOKENGATE_USER: 'Fix the user list as the message says (unique ids and usernames).',
-  ERR_TOKENGATE_STORE_OPTION: 'Fix the store adapter option the message names (a pg Pool, an ioredis client, a prefix or channel name).',
+  ERR_TOKENGATE_STORE_OPTION:
+    'Fix the store adapter option the message names (a pg Pool, an ioredis client, a prefix or channel name).',
   ERR_TOKENGATE_CONFLICT: 'Give only one of the options the message names.',
-  ERR_TOKENGATE_RESOURCE: 'Give resource URIs that are absolute and have no fragment (RFC 8707 §2), and guard only resources listed in options.resources.',
-  ERR_TOKENGATE_REGISTRATION: 'Say who may register (open, initialAccessToken of at least 16 characters, or policy), and give a client store with registerClient, updateClient and deleteClient.',
+  ERR_TOKENGATE_RESOURCE:
+    'Give resource URIs that are absolute and have no fragment (RFC 8707 §2), and guard only resources listed in options.resources.',
+  ERR_TOKENGATE_REGISTRATION:
+    'Say who may register (open, initialAccessToken of at least 16 characters, or policy), and give a client store with registerClient, updateClient and deleteClient.',
   ERR_TOKENGATE_OPENID: 'Fix options.openid as the message says (see docs/openid-connect.md).',
-  ERR_TOKENGATE_CLIENT_ASSERTIONS: 'Fix options.clientAssertions as the message says: asymmetric algorithms, seconds in range, fetchJwks a function (see docs/client-authentication.md).',
-  ERR_TOKENGATE_DPOP: 'Fix options.dpop as the message says: asymmetric algorithms, seconds in range, a nonce secret of 32 bytes or more, origins such as "https://api.example.com" (see docs/dpop.md).',
+  ERR_TOKENGATE_CLIENT_ASSERTIONS:
+    'Fix options.clientAssertions as the message says: asymmetric algorithms, seconds in range, fetchJwks a function (see docs/client-authentication.md).',
+  ERR_TOKENGATE_DPOP:
+    'Fix options.dpop as the message says: asymmetric algorithms, seconds in range, a nonce secret of 32 bytes or more, origins such as "https://api.example.com" (see docs/dpop.md).',
 });
 
 /** A configuration error code: one of {@link CONFIG_ERROR_CODES}. */
@@ -134,21 +149,31 @@ export function isLocalhost(url: URL): boolean {
  */
 export function checkHttpsUrl(at: string, value: unknown, options: { issuer?: boolean; rfc?: string } = {}): string {
   if (typeof value !== 'string') {
-    if (options.issuer) configError('ERR_TOKENGATE_ISSUER_REQUIRED', `${at} is required, e.g. "https://auth.example.com".`);
+    if (options.issuer)
+      configError('ERR_TOKENGATE_ISSUER_REQUIRED', `${at} is required, e.g. "https://auth.example.com".`);
     configError('ERR_TOKENGATE_URL_INVALID', `${at} must be an absolute URL such as "https://auth.example.com".`);
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    configError('ERR_TOKENGATE_URL_INVALID', `${at} must be an absolute URL such as "https://auth.example.com" (got "${value}").`);
+    configError(
+      'ERR_TOKENGATE_URL_INVALID',
+      `${at} must be an absolute URL such as "https://auth.example.com" (got "${value}").`,
+    );
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLocalhost(url))) {
-    configError('ERR_TOKENGATE_ISSUER_HTTPS', `${at} must use https${options.rfc ? ` (${options.rfc})` : ''}; http is allowed only for localhost (got "${value}").`);
+    configError(
+      'ERR_TOKENGATE_ISSUER_HTTPS',
+      `${at} must use https${options.rfc ? ` (${options.rfc})` : ''}; http is allowed only for localhost (got "${value}").`,
+    );
   }
   if (options.issuer) {
     if (!/^[\x21-\x7e]+$/.test(value) || /["\\]/.test(value)) {
-      configError('ERR_TOKENGATE_ISSUER_FORM', `${at} must be printable ASCII without quotes (use punycode for an international domain name; got "${value}").`);
+      configError(
+        'ERR_TOKENGATE_ISSUER_FORM',
+        `${at} must be printable ASCII without quotes (use punycode for an international domain name; got "${value}").`,
+      );
     }
     if (url.search || url.hash || value.includes('#') || value.includes('?')) {
       configError('ERR_TOKENGATE_ISSUER_FORM', `${at} must not have a query or fragment (got "${value}").`);

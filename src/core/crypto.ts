@@ -4,7 +4,15 @@
  * @packageDocumentation
  */
 import * as nodeCrypto from 'node:crypto';
-import { createHash, createHmac, randomBytes, randomFillSync, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  randomBytes,
+  randomFillSync,
+  scrypt,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 
 // One-shot `crypto.hash` (Node ≥ 20.12) skips the Hash object `createHash` builds, which is
 // most of the cost of hashing a short token; `requireToken` hashes one on every request.
@@ -20,7 +28,9 @@ const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, en
  * ```
  */
 export function hashToken(token: string): string {
-  return oneShotHash ? oneShotHash('sha256', token, 'base64url') : createHash('sha256').update(token).digest('base64url');
+  return oneShotHash
+    ? oneShotHash('sha256', token, 'base64url')
+    : createHash('sha256').update(token).digest('base64url');
 }
 
 // Random bytes for tokens come from a pool refilled 4 KiB at a time: one call into the CSPRNG
@@ -33,7 +43,8 @@ let poolOffset = POOL_BYTES;
 
 /** A new random token: `bytes` random bytes (default 32 = 256 bits), base64url. */
 export function randomToken(bytes = 32): string {
-  if (!Number.isInteger(bytes) || bytes < 1) throw new RangeError('randomToken: bytes must be a positive whole number.');
+  if (!Number.isInteger(bytes) || bytes < 1)
+    throw new RangeError('randomToken: bytes must be a positive whole number.');
   if (bytes > POOL_BYTES / 4) return randomBytes(bytes).toString('base64url');
   if (poolOffset + bytes > POOL_BYTES) {
     randomFillSync(pool);
@@ -68,7 +79,12 @@ const CLIENT_SECRET_PREFIX = 'sha256:';
  * ```
  */
 export function hashClientSecret(secret: string): string {
-  return CLIENT_SECRET_PREFIX + (oneShotHash ? oneShotHash('sha256', secret, 'base64url') : createHash('sha256').update(secret, 'utf8').digest('base64url'));
+  return (
+    CLIENT_SECRET_PREFIX +
+    (oneShotHash
+      ? oneShotHash('sha256', secret, 'base64url')
+      : createHash('sha256').update(secret, 'utf8').digest('base64url'))
+  );
 }
 
 // Compared against when the client is unknown or public, so an unknown client costs the
@@ -80,7 +96,8 @@ const DUMMY_SECRET_HASH = hashClientSecret(randomToken());
  * With no hash (unknown client) it still does the same work and answers `false`.
  */
 export function verifyClientSecret(secret: string, secretHash: string | undefined): boolean {
-  const expected = secretHash !== undefined && secretHash.startsWith(CLIENT_SECRET_PREFIX) ? secretHash : DUMMY_SECRET_HASH;
+  const expected =
+    secretHash !== undefined && secretHash.startsWith(CLIENT_SECRET_PREFIX) ? secretHash : DUMMY_SECRET_HASH;
   const actual = hashClientSecret(secret);
   const equal = actual.length === expected.length && timingSafeEqual(Buffer.from(actual), Buffer.from(expected));
   return equal && expected !== DUMMY_SECRET_HASH;
@@ -130,7 +147,12 @@ export async function verifyPassword(password: string, passwordHash: string): Pr
   const expected = Buffer.from(hash, 'base64url');
   if (expected.length < 32) return false;
   try {
-    const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, { N, r: R, p: P, maxmem: 256 * N * R + 1024 * 1024 });
+    const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, {
+      N,
+      r: R,
+      p: P,
+      maxmem: 256 * N * R + 1024 * 1024,
+    });
     return timingSafeEqual(key, expected);
   } catch {
     return false;

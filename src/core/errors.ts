@@ -91,7 +91,10 @@ export class ServerError extends OAuthError {
 
 /** `temporarily_unavailable` (503): a dependency (e.g. the token store) is unreachable. */
 export class TemporarilyUnavailable extends OAuthError {
-  constructor(description = 'The server is temporarily unavailable; try again later.', headers: Record<string, string> = {}) {
+  constructor(
+    description = 'The server is temporarily unavailable; try again later.',
+    headers: Record<string, string> = {},
+  ) {
     super('temporarily_unavailable', description, 503, headers);
   }
 }
@@ -108,7 +111,9 @@ export class TemporarilyUnavailable extends OAuthError {
 export class TooManyRequests extends OAuthError {
   /** @param retryAfterSeconds - whole seconds until the client may try again (at least 1) */
   constructor(retryAfterSeconds: number, description = 'Too many failed attempts; try again later.') {
-    super('temporarily_unavailable', description, 429, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+    super('temporarily_unavailable', description, 429, {
+      'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
   }
 }
 
@@ -177,6 +182,11 @@ export class InvalidDpopProof extends OAuthError {
  */
 export class UseDpopNonce extends OAuthError {
   constructor(nonce: string, status = 400, headers: Record<string, string> = {}) {
-    super('use_dpop_nonce', 'The DPoP proof must carry the nonce this server provides in the DPoP-Nonce header (RFC 9449 §8).', status, { ...headers, 'DPoP-Nonce': nonce });
+    super(
+      'use_dpop_nonce',
+      'The DPoP proof must carry the nonce this server provides in the DPoP-Nonce header (RFC 9449 §8).',
+      status,
+      { ...headers, 'DPoP-Nonce': nonce },
+    );
   }
 }

@@ -26,7 +26,8 @@ export const consoleLogger: Logger = {
   // The detail is an Error from a store, a hook or a bug. Only its name, code and message are
   // printed (token-shaped parts masked): a stack or a driver's extra fields can quote the
   // values it was called with. Pass your own logger to get the Error itself.
-  error: (message, detail) => console.error(`[tokengate] ${maskTokens(message)}${detail === undefined ? '' : ` (${safeDetail(detail)})`}`),
+  error: (message, detail) =>
+    console.error(`[tokengate] ${maskTokens(message)}${detail === undefined ? '' : ` (${safeDetail(detail)})`}`),
 };
 
 /** The name of the channel log lines are published on. */

@@ -12,7 +12,17 @@ import type { Params } from './http';
 
 const MASK = '[redacted]';
 // Parameters that carry credentials or tokens in a token, revocation or introspection request.
-const SECRET_PARAMS = ['client_secret', 'password', 'refresh_token', 'code', 'code_verifier', 'token', 'access_token', 'assertion', 'client_assertion'];
+const SECRET_PARAMS = [
+  'client_secret',
+  'password',
+  'refresh_token',
+  'code',
+  'code_verifier',
+  'token',
+  'access_token',
+  'assertion',
+  'client_assertion',
+];
 // Shorter values are too likely to occur by chance in unrelated text to be worth masking.
 const MIN_SECRET_LENGTH = 4;
 
@@ -53,13 +63,18 @@ function redact(text: string, secrets: readonly string[]): string {
 function mentions(value: unknown, secrets: readonly string[], depth = 0): boolean {
   if (typeof value === 'string') return secrets.some((s) => value.includes(s));
   if (depth > 3 || value === null || typeof value !== 'object') return false;
-  if (value instanceof Error && (mentions(value.message, secrets) || mentions(value.stack, secrets) || mentions(value.cause, secrets, depth + 1))) return true;
+  if (
+    value instanceof Error &&
+    (mentions(value.message, secrets) || mentions(value.stack, secrets) || mentions(value.cause, secrets, depth + 1))
+  )
+    return true;
   return Object.values(value).some((v) => mentions(v, secrets, depth + 1));
 }
 
 /** An Error with the same name, code and shape of stack, the secrets masked and other fields dropped. */
 function scrubbed(value: unknown, secrets: readonly string[]): Error {
-  const source = value instanceof Error ? value : new Error(typeof value === 'string' ? value : 'non-Error value thrown');
+  const source =
+    value instanceof Error ? value : new Error(typeof value === 'string' ? value : 'non-Error value thrown');
   const copy = new Error(redact(source.message, secrets));
   copy.name = source.name;
   copy.stack = source.stack === undefined ? undefined : redact(source.stack, secrets);
@@ -77,13 +92,19 @@ export function withoutSecrets(err: unknown, secrets: readonly string[]): unknow
   if (secrets.length === 0) return err;
   if (err instanceof OAuthError) {
     if (err.status < 500 || !mentions(err.cause, secrets)) return err;
-    return Object.assign(new OAuthError(err.error, err.message, err.status, err.headers), { cause: scrubbed(err.cause, secrets) });
+    return Object.assign(new OAuthError(err.error, err.message, err.status, err.headers), {
+      cause: scrubbed(err.cause, secrets),
+    });
   }
   return mentions(err, secrets) ? scrubbed(err, secrets) : err;
 }
 
 // JWTs, HTTP credentials, and long runs of base64url or hex: what tokens, secrets and hashes look like.
-const TOKEN_SHAPES = [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi, /[A-Za-z0-9_-]{32,}={0,2}/g];
+const TOKEN_SHAPES = [
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
+  /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi,
+  /[A-Za-z0-9_-]{32,}={0,2}/g,
+];
 
 /** Mask token-shaped substrings: JWTs, `Bearer`/`Basic` credentials, long base64url or hex runs. */
 export function maskTokens(text: string): string {

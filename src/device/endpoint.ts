@@ -3,27 +3,34 @@
  * `client_id`) asks for a device code and a user code.
  * @packageDocumentation
  */
-import type { ServerContext } from '../endpoints/context';
-import { UnauthorizedClient } from '../core/errors';
-import type { Handler } from '../core/http';
-import { clientEndpoint } from '../endpoints/client-endpoint';
-import { grantScopes, parseScope } from '../core/scopes';
 import { nowSeconds } from '../core/clock';
 import { hashToken, randomToken } from '../core/crypto';
+import { UnauthorizedClient } from '../core/errors';
+import type { Handler } from '../core/http';
+import { grantScopes, parseScope } from '../core/scopes';
+import { clientEndpoint } from '../endpoints/client-endpoint';
+import type { ServerContext } from '../endpoints/context';
+import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
+import { DeviceAttempts } from './attempts';
 import type { ResolvedDeviceOptions } from './options';
 import type { DeviceStore } from './types';
 import { newUserCode, normalizeUserCode } from './user-code';
-import { DeviceAttempts } from './attempts';
-import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
 
 /** The grant type of the device flow's token request (RFC 8628 §3.4). */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** The device authorization endpoint handler: client authentication through the one pipeline (`clientEndpoint`). */
-export function deviceAuthorizationEndpoint(ctx: ServerContext, devices: DeviceStore, options: ResolvedDeviceOptions): Handler {
+export function deviceAuthorizationEndpoint(
+  ctx: ServerContext,
+  devices: DeviceStore,
+  options: ResolvedDeviceOptions,
+): Handler {
   // Every request holds a store entry until it expires: bounded per address, so one address
   // cannot fill the store and turn every other device away.
-  const requests = new DeviceAttempts({ perAddress: options.requestsPerAddress, overall: Infinity, window: options.lifetime }, 'Too many device authorization requests from this address');
+  const requests = new DeviceAttempts(
+    { perAddress: options.requestsPerAddress, overall: Infinity, window: options.lifetime },
+    'Too many device authorization requests from this address',
+  );
   const remote = ctx.options.bruteForce?.remoteAddress ?? defaultRemoteAddress;
   return clientEndpoint(ctx, {
     name: 'device authorization',
@@ -31,7 +38,8 @@ export function deviceAuthorizationEndpoint(ctx: ServerContext, devices: DeviceS
       parseScope(params.scope);
     },
     async handle({ req, params, auth: { client } }) {
-      if (!(client.grants as readonly string[]).includes(DEVICE_CODE_GRANT)) throw new UnauthorizedClient('This client may not use the device authorization grant.');
+      if (!(client.grants as readonly string[]).includes(DEVICE_CODE_GRANT))
+        throw new UnauthorizedClient('This client may not use the device authorization grant.');
       const scope = grantScopes(client, parseScope(params.scope));
       const address = addressKey(remote(req));
       requests.check(address);
@@ -42,7 +50,15 @@ export function deviceAuthorizationEndpoint(ctx: ServerContext, devices: DeviceS
       for (let attempt = 0; ; attempt++) {
         const userCode = newUserCode();
         try {
-          await devices.create({ id: hashToken(deviceCode), userCode: hashToken(normalizeUserCode(userCode) as string), clientId: client.id, scope, expiresAt, interval: options.interval, status: 'pending' });
+          await devices.create({
+            id: hashToken(deviceCode),
+            userCode: hashToken(normalizeUserCode(userCode) as string),
+            clientId: client.id,
+            scope,
+            expiresAt,
+            interval: options.interval,
+            status: 'pending',
+          });
         } catch (err) {
           if (attempt < 2 && !(err instanceof Error && 'error' in err)) continue;
           throw err;

@@ -3,14 +3,14 @@
  * user decided; approval is redeemed exactly once.
  * @packageDocumentation
  */
-import { InvalidGrant, InvalidRequest, OAuthError } from '../core/errors';
-import type { Grant } from '../grants/types';
-import type { GrantType } from '../stores/types';
 import { nowSeconds } from '../core/clock';
 import { hashToken } from '../core/crypto';
+import { InvalidGrant, InvalidRequest, OAuthError } from '../core/errors';
+import { dpopBinding } from '../dpop/binding';
+import type { Grant } from '../grants/types';
+import type { GrantType } from '../stores/types';
 import { DEVICE_CODE_GRANT } from './endpoint';
 import type { DeviceStore } from './types';
-import { dpopBinding } from '../dpop/binding';
 
 const INVALID = 'The device code is invalid, was already used, or was issued to another client.';
 const pending = (code: string, text: string): OAuthError => new OAuthError(code, text, 400);
@@ -22,21 +22,28 @@ export function deviceCodeGrant(devices: DeviceStore): Grant {
     async handle(ctx, params, auth) {
       const { client } = auth;
       const deviceCode = params.device_code;
-      if (deviceCode === undefined || deviceCode === '') throw new InvalidRequest('The "device_code" parameter is required (RFC 8628 §3.4).');
+      if (deviceCode === undefined || deviceCode === '')
+        throw new InvalidRequest('The "device_code" parameter is required (RFC 8628 §3.4).');
       const id = hashToken(deviceCode);
       const polled = await devices.poll(id, Date.now());
       if (!polled || polled.record.clientId !== client.id) throw new InvalidGrant(INVALID);
       const { record, slowDown } = polled;
-      if (record.expiresAt <= nowSeconds()) throw pending('expired_token', 'The device code has expired; start over (RFC 8628 §3.5).');
+      if (record.expiresAt <= nowSeconds())
+        throw pending('expired_token', 'The device code has expired; start over (RFC 8628 §3.5).');
       if (record.status === 'pending') {
         // §3.5: slow_down is a pending answer whose interval grew by 5 s for this device code.
-        if (slowDown) throw pending('slow_down', `Polling too fast: wait at least ${record.interval} seconds between requests (RFC 8628 §3.5).`);
+        if (slowDown)
+          throw pending(
+            'slow_down',
+            `Polling too fast: wait at least ${record.interval} seconds between requests (RFC 8628 §3.5).`,
+          );
         throw pending('authorization_pending', 'The user has not yet approved or denied the request (RFC 8628 §3.5).');
       }
       // Decided: exactly one poll consumes it, so concurrent polls give one token response.
       const decided = await devices.consume(id);
       if (!decided) throw new InvalidGrant(INVALID);
-      if (decided.status === 'denied' || decided.userId === undefined) throw pending('access_denied', 'The user denied the request (RFC 8628 §3.5).');
+      if (decided.status === 'denied' || decided.userId === undefined)
+        throw pending('access_denied', 'The user denied the request (RFC 8628 §3.5).');
       return ctx.issuer.issue({
         client,
         sub: decided.userId,

@@ -3,8 +3,8 @@
  * Bounded: requests are swept once past their grace period, and at most `max` are held.
  * @packageDocumentation
  */
-import { TemporarilyUnavailable } from '../core/errors';
 import { nowSeconds } from '../core/clock';
+import { TemporarilyUnavailable } from '../core/errors';
 import { DEVICE_RECORD_GRACE, type DeviceAuthorization, type DeviceStore } from './types';
 
 /** An in-process {@link DeviceStore} holding at most `max` requests (default 100 000). */
@@ -30,8 +30,12 @@ export function memoryDeviceStore(options: { max?: number } = {}): DeviceStore {
   return {
     async create(record) {
       sweep();
-      if (byId.has(record.id) || (record.userCode !== undefined && byUserCode.has(record.userCode))) throw new Error('memoryDeviceStore.create: the id or user code is in use.');
-      if (byId.size >= max) throw new TemporarilyUnavailable('Too many pending device authorizations; try again later.', { 'Retry-After': '5' });
+      if (byId.has(record.id) || (record.userCode !== undefined && byUserCode.has(record.userCode)))
+        throw new Error('memoryDeviceStore.create: the id or user code is in use.');
+      if (byId.size >= max)
+        throw new TemporarilyUnavailable('Too many pending device authorizations; try again later.', {
+          'Retry-After': '5',
+        });
       byId.set(record.id, copy(record));
       if (record.userCode !== undefined) byUserCode.set(record.userCode, record.id);
     },
@@ -46,7 +50,9 @@ export function memoryDeviceStore(options: { max?: number } = {}): DeviceStore {
       if (!record || record.status !== 'pending' || record.expiresAt <= now) return undefined;
       byUserCode.delete(userCode);
       const decided: DeviceAuthorization =
-        decision === 'denied' ? { ...record, userCode: undefined, status: 'denied' } : { ...record, userCode: undefined, status: 'approved', userId: decision.userId, scope: [...decision.scope] };
+        decision === 'denied'
+          ? { ...record, userCode: undefined, status: 'denied' }
+          : { ...record, userCode: undefined, status: 'approved', userId: decision.userId, scope: [...decision.scope] };
       byId.set(record.id, decided);
       return copy(decided);
     },

@@ -46,14 +46,18 @@ export interface ResolvedDeviceOptions {
 }
 
 const AT = 'oauthServer: options.deviceAuthorization';
-const whole = (name: string, value: unknown, fallback: number, max: number): number => checkNumber(`${AT}.${name}`, value, fallback, { integer: true, min: 1, max, unit: 'seconds or counts' });
+const whole = (name: string, value: unknown, fallback: number, max: number): number =>
+  checkNumber(`${AT}.${name}`, value, fallback, { integer: true, min: 1, max, unit: 'seconds or counts' });
 
 /** Validate `options.deviceAuthorization` once, at start-up. */
 export function resolveDeviceOptions(value: unknown, issuer: string): ResolvedDeviceOptions | undefined {
   if (value === undefined) return undefined;
   const v = value as Partial<DeviceAuthorizationOptions> | null;
   if (!v || typeof v !== 'object' || typeof v.verificationUri !== 'string') {
-    configError('ERR_TOKENGATE_TYPE', `${AT} must be { verificationUri, path?, lifetime?, interval?, attempts?, requestsPerAddress? }, e.g. { verificationUri: '/device' }.`);
+    configError(
+      'ERR_TOKENGATE_TYPE',
+      `${AT} must be { verificationUri, path?, lifetime?, interval?, attempts?, requestsPerAddress? }, e.g. { verificationUri: '/device' }.`,
+    );
   }
   let verificationUri: string;
   try {
@@ -62,7 +66,10 @@ export function resolveDeviceOptions(value: unknown, issuer: string): ResolvedDe
     if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash) throw new Error('scheme');
     verificationUri = url.href;
   } catch {
-    configError('ERR_TOKENGATE_URL_INVALID', `${AT}.verificationUri must be an http(s) URL or a path (got ${JSON.stringify(v.verificationUri)}).`);
+    configError(
+      'ERR_TOKENGATE_URL_INVALID',
+      `${AT}.verificationUri must be an http(s) URL or a path (got ${JSON.stringify(v.verificationUri)}).`,
+    );
   }
   const path = v.path ?? '/oauth/device_authorization';
   if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {

@@ -22,7 +22,14 @@ interface Row {
 }
 
 function toRecord(row: Row): DeviceAuthorization {
-  const record: DeviceAuthorization = { id: row.id, clientId: row.client_id, scope: row.scope, expiresAt: Number(row.expires_at), interval: row.poll_interval, status: row.status };
+  const record: DeviceAuthorization = {
+    id: row.id,
+    clientId: row.client_id,
+    scope: row.scope,
+    expiresAt: Number(row.expires_at),
+    interval: row.poll_interval,
+    status: row.status,
+  };
   if (row.user_code !== null) record.userCode = row.user_code;
   if (row.resources !== null) record.resources = row.resources;
   if (row.user_id !== null) record.userId = row.user_id;
@@ -64,13 +71,29 @@ export function postgresDeviceStore(options: { pool: PgPool }): PostgresDeviceSt
         pool.query(
           `INSERT INTO tokengate_device_authorizations (id, user_code, client_id, scope, resources, expires_at, poll_interval, status, user_id, last_polled_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [r.id, r.userCode ?? null, r.clientId, [...r.scope], r.resources ? [...r.resources] : null, r.expiresAt, r.interval, r.status, r.userId ?? null, r.lastPolledAt ?? null],
+          [
+            r.id,
+            r.userCode ?? null,
+            r.clientId,
+            [...r.scope],
+            r.resources ? [...r.resources] : null,
+            r.expiresAt,
+            r.interval,
+            r.status,
+            r.userId ?? null,
+            r.lastPolledAt ?? null,
+          ],
         ),
       );
     },
     async findByUserCode(code, now) {
       if (!storable(code)) return undefined;
-      const { rows } = await guarded(() => pool.query<Row>("SELECT * FROM tokengate_device_authorizations WHERE user_code = $1 AND status = 'pending' AND expires_at > $2", [code, now]));
+      const { rows } = await guarded(() =>
+        pool.query<Row>(
+          "SELECT * FROM tokengate_device_authorizations WHERE user_code = $1 AND status = 'pending' AND expires_at > $2",
+          [code, now],
+        ),
+      );
       return rows[0] && toRecord(rows[0]);
     },
     async decide(code, decision, now) {
@@ -80,7 +103,13 @@ export function postgresDeviceStore(options: { pool: PgPool }): PostgresDeviceSt
         pool.query<Row>(
           `UPDATE tokengate_device_authorizations SET status = $2, user_id = $3, scope = COALESCE($4, scope), user_code = NULL
            WHERE user_code = $1 AND status = 'pending' AND expires_at > $5 RETURNING *`,
-          [code, denied ? 'denied' : 'approved', denied ? null : decision.userId, denied ? null : [...decision.scope], now],
+          [
+            code,
+            denied ? 'denied' : 'approved',
+            denied ? null : decision.userId,
+            denied ? null : [...decision.scope],
+            now,
+          ],
         ),
       );
       return rows[0] && toRecord(rows[0]);
@@ -92,11 +121,21 @@ export function postgresDeviceStore(options: { pool: PgPool }): PostgresDeviceSt
     },
     async consume(id) {
       if (!storable(id)) return undefined;
-      const { rows } = await guarded(() => pool.query<Row>("DELETE FROM tokengate_device_authorizations WHERE id = $1 AND status <> 'pending' RETURNING *", [id]));
+      const { rows } = await guarded(() =>
+        pool.query<Row>(
+          "DELETE FROM tokengate_device_authorizations WHERE id = $1 AND status <> 'pending' RETURNING *",
+          [id],
+        ),
+      );
       return rows[0] && toRecord(rows[0]);
     },
     async cleanup(now = Math.floor(Date.now() / 1000)) {
-      const { rowCount } = await guarded(() => pool.query('DELETE FROM tokengate_device_authorizations WHERE expires_at + $2 <= $1', [now, DEVICE_RECORD_GRACE]));
+      const { rowCount } = await guarded(() =>
+        pool.query('DELETE FROM tokengate_device_authorizations WHERE expires_at + $2 <= $1', [
+          now,
+          DEVICE_RECORD_GRACE,
+        ]),
+      );
       return rowCount ?? 0;
     },
   };

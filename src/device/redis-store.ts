@@ -66,7 +66,12 @@ if not r[1] or r[2] == 'pending' then return false end
 redis.call('DEL', KEYS[1])
 return r`;
 
-const SCRIPTS = { create: 'tokengateDeviceCreateV1', decide: 'tokengateDeviceDecideV1', poll: 'tokengateDevicePollV1', consume: 'tokengateDeviceConsumeV1' } as const;
+const SCRIPTS = {
+  create: 'tokengateDeviceCreateV1',
+  decide: 'tokengateDeviceDecideV1',
+  poll: 'tokengateDevicePollV1',
+  consume: 'tokengateDeviceConsumeV1',
+} as const;
 type Calls = Record<(typeof SCRIPTS)[keyof typeof SCRIPTS], (...args: (string | number)[]) => Promise<unknown>>;
 
 function toRecord(r: (string | null)[]): DeviceAuthorization {
@@ -92,9 +97,11 @@ function toRecord(r: (string | null)[]): DeviceAuthorization {
  */
 export function redisDeviceStore(options: RedisDeviceStoreOptions): DeviceStore {
   const client = options?.client as unknown as RedisConnection | undefined;
-  if (!client || typeof client.defineCommand !== 'function') throw new Error('redisDeviceStore: options.client must be an ioredis client.');
+  if (!client || typeof client.defineCommand !== 'function')
+    throw new Error('redisDeviceStore: options.client must be an ioredis client.');
   const prefix = options.prefix ?? 'tokengate';
-  if (!/^[A-Za-z0-9._:-]+$/.test(prefix)) throw new Error(`redisDeviceStore: options.prefix must be letters, digits and ._:- only (got ${String(prefix)}).`);
+  if (!/^[A-Za-z0-9._:-]+$/.test(prefix))
+    throw new Error(`redisDeviceStore: options.prefix must be letters, digits and ._:- only (got ${String(prefix)}).`);
   const base = `{${prefix}}:`;
   client.defineCommand(SCRIPTS.create, { lua: CREATE, numberOfKeys: 2 });
   client.defineCommand(SCRIPTS.decide, { lua: DECIDE, numberOfKeys: 1 });
@@ -109,11 +116,29 @@ export function redisDeviceStore(options: RedisDeviceStoreOptions): DeviceStore 
 
   return {
     async create(r) {
-      const json = JSON.stringify({ ...r, status: undefined, interval: undefined, userCode: undefined, lastPolledAt: undefined });
-      await guard.run(() => calls[SCRIPTS.create](record(r.id), userCode(r.userCode ?? ''), json, r.interval, r.userCode ?? '', r.id, (r.expiresAt + DEVICE_RECORD_GRACE) * 1000));
+      const json = JSON.stringify({
+        ...r,
+        status: undefined,
+        interval: undefined,
+        userCode: undefined,
+        lastPolledAt: undefined,
+      });
+      await guard.run(() =>
+        calls[SCRIPTS.create](
+          record(r.id),
+          userCode(r.userCode ?? ''),
+          json,
+          r.interval,
+          r.userCode ?? '',
+          r.id,
+          (r.expiresAt + DEVICE_RECORD_GRACE) * 1000,
+        ),
+      );
     },
     async findByUserCode(code, now) {
-      const id = await guard.run(() => (client as unknown as { get(k: string): Promise<string | null> }).get(userCode(code)));
+      const id = await guard.run(() =>
+        (client as unknown as { get(k: string): Promise<string | null> }).get(userCode(code)),
+      );
       if (id === null) return undefined;
       const r = await guard.run(() => client.hmget(record(id), 'd', 's', 'i', 'p', 'u', 'c', 'k'));
       if (r[0] == null) return undefined;
@@ -122,7 +147,16 @@ export function redisDeviceStore(options: RedisDeviceStoreOptions): DeviceStore 
     },
     async decide(code, decision, now) {
       const denied = decision === 'denied';
-      const r = await guard.run(() => calls[SCRIPTS.decide](userCode(code), base, denied ? 'denied' : 'approved', denied ? '' : decision.userId, denied ? '' : JSON.stringify(decision.scope), now));
+      const r = await guard.run(() =>
+        calls[SCRIPTS.decide](
+          userCode(code),
+          base,
+          denied ? 'denied' : 'approved',
+          denied ? '' : decision.userId,
+          denied ? '' : JSON.stringify(decision.scope),
+          now,
+        ),
+      );
       return Array.isArray(r) ? toRecord(r as (string | null)[]) : undefined;
     },
     async poll(id, nowMs) {

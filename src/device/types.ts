@@ -54,7 +54,11 @@ export interface DeviceStore {
    * these scopes, or deny it. Atomic; the user code is used up by it (`userCode` cleared).
    * Returns the decided record, or `undefined` when no pending request has that code.
    */
-  decide(userCode: string, decision: { userId: string; scope: string[] } | 'denied', now: number): Promise<DeviceAuthorization | undefined>;
+  decide(
+    userCode: string,
+    decision: { userId: string; scope: string[] } | 'denied',
+    now: number,
+  ): Promise<DeviceAuthorization | undefined>;
   /**
    * Record a poll of the request `id` at `nowMs` (ms): when it comes sooner than `interval`
    * seconds after the previous one, raise `interval` by 5 and say `slowDown`. Atomic, so

@@ -11,12 +11,12 @@
  * @packageDocumentation
  */
 import type { IncomingMessage } from 'node:http';
-import type { ServerContext } from '../endpoints/context';
-import { InvalidScope } from '../core/errors';
-import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
-import type { Client, User } from '../stores/types';
 import { nowSeconds } from '../core/clock';
 import { hashToken } from '../core/crypto';
+import { InvalidScope } from '../core/errors';
+import type { ServerContext } from '../endpoints/context';
+import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
+import type { Client, User } from '../stores/types';
 import { DeviceAttempts } from './attempts';
 import type { ResolvedDeviceOptions } from './options';
 import type { DeviceStore } from './types';
@@ -64,7 +64,11 @@ export interface DeviceVerification {
 }
 
 /** Build `oauth.device`. */
-export function deviceVerification(ctx: ServerContext, devices: DeviceStore, options: ResolvedDeviceOptions): DeviceVerification {
+export function deviceVerification(
+  ctx: ServerContext,
+  devices: DeviceStore,
+  options: ResolvedDeviceOptions,
+): DeviceVerification {
   const attempts = new DeviceAttempts(options.attempts);
   const remote = ctx.options.bruteForce?.remoteAddress ?? defaultRemoteAddress;
 
@@ -86,7 +90,12 @@ export function deviceVerification(ctx: ServerContext, devices: DeviceStore, opt
         return undefined;
       }
       const code = normalizeUserCode(typed) as string;
-      return { client, scopes: record.scope, userCode: `${code.slice(0, 4)}-${code.slice(4)}`, expiresAt: record.expiresAt };
+      return {
+        client,
+        scopes: record.scope,
+        userCode: `${code.slice(0, 4)}-${code.slice(4)}`,
+        expiresAt: record.expiresAt,
+      };
     },
     async approve(req, typed, user, scopes) {
       const { address, id } = key(req, typed);

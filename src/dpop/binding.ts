@@ -3,8 +3,8 @@
  * @packageDocumentation
  */
 import type { AuthenticatedClient } from '../clients/authenticate';
-import type { ServerContext } from '../endpoints/context';
 import { InvalidDpopProof, InvalidGrant } from '../core/errors';
+import type { ServerContext } from '../endpoints/context';
 import type { Request } from '../http/body';
 import type { Client, TokenRecord } from '../stores/types';
 import { dpopHeader, verifyProof } from './proof';
@@ -21,11 +21,16 @@ export function tokenEndpointUrl(ctx: ServerContext): string {
 export async function tokenRequestProof(ctx: ServerContext, req: Request, client: Client): Promise<string | undefined> {
   const proof = dpopHeader(req, 400);
   if (proof === undefined) {
-    if (client.dpopBound === true) throw new InvalidDpopProof('This client must send a DPoP proof with every token request (RFC 9449 §5).');
+    if (client.dpopBound === true)
+      throw new InvalidDpopProof('This client must send a DPoP proof with every token request (RFC 9449 §5).');
     return undefined;
   }
   const expected = new URL(tokenEndpointUrl(ctx)).href;
-  const { jkt } = await verifyProof(ctx.dpop, proof, { method: 'POST', matchesUri: (htu) => htu.href === expected, status: 400 });
+  const { jkt } = await verifyProof(ctx.dpop, proof, {
+    method: 'POST',
+    matchesUri: (htu) => htu.href === expected,
+    status: 400,
+  });
   return jkt;
 }
 

@@ -5,8 +5,8 @@
  * @packageDocumentation
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { safeEqual } from '../core/crypto';
 import { nowSeconds } from '../core/clock';
+import { safeEqual } from '../core/crypto';
 
 /** Issues and checks nonces for one secret and window length. */
 export class NonceSource {
@@ -24,7 +24,10 @@ export class NonceSource {
   }
 
   private forWindow(window: number): string {
-    const mac = createHmac('sha256', this.secret).update(`tokengate-dpop-nonce:${window}`).digest('base64url').slice(0, 32);
+    const mac = createHmac('sha256', this.secret)
+      .update(`tokengate-dpop-nonce:${window}`)
+      .digest('base64url')
+      .slice(0, 32);
     return `${window.toString(36)}.${mac}`;
   }
 

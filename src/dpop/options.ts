@@ -4,13 +4,19 @@
  * @packageDocumentation
  */
 import { KeyObject } from 'node:crypto';
-import { ASYMMETRIC_JWS_ALGORITHMS, type AsymmetricJwsAlgorithm } from '../jose/jws';
-import type { ReplayStore } from '../stores/types';
-import { NonceSource } from './nonce';
 import { TokengateConfigError } from '../core/config';
+import { ASYMMETRIC_JWS_ALGORITHMS, type AsymmetricJwsAlgorithm } from '../jose/jws';
+import { NonceSource } from './nonce';
 
 /** The `alg`s accepted in DPoP proofs by default: the common asymmetric ones. */
-export const DEFAULT_DPOP_ALGORITHMS: readonly AsymmetricJwsAlgorithm[] = ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA'];
+export const DEFAULT_DPOP_ALGORITHMS: readonly AsymmetricJwsAlgorithm[] = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'PS256',
+  'EdDSA',
+];
 
 /**
  * DPoP (RFC 9449) settings. Proofs are always accepted; these options tune how they are checked.
@@ -81,7 +87,8 @@ function checkOrigin(where: string, value: unknown): string {
 
 function seconds(where: string, name: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) fail(where, `${name} must be a number of seconds from 0 to ${max} (got ${String(value)}).`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max)
+    fail(where, `${name} must be a number of seconds from 0 to ${max} (got ${String(value)}).`);
   return value;
 }
 
@@ -89,20 +96,37 @@ function seconds(where: string, name: string, value: unknown, fallback: number, 
  * Validate DPoP options. `where` names the caller in messages; `defaultOrigins` are used when
  * `origin` is not given.
  */
-export function resolveDpop(where: string, options: DpopOptions | undefined, defaultOrigins: readonly string[]): ResolvedDpop {
+export function resolveDpop(
+  where: string,
+  options: DpopOptions | undefined,
+  defaultOrigins: readonly string[],
+): ResolvedDpop {
   const o = options ?? {};
   if (typeof o !== 'object' || o === null) fail(where, 'must be an object such as { nonce: { secret } }.');
   const algorithms = o.algorithms ?? [...DEFAULT_DPOP_ALGORITHMS];
-  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((a) => (ASYMMETRIC_JWS_ALGORITHMS as readonly string[]).includes(a))) {
-    fail(where, `algorithms must be a non-empty list of ${ASYMMETRIC_JWS_ALGORITHMS.join(', ')} (DPoP keys are asymmetric, RFC 9449 §4.3).`);
+  if (
+    !Array.isArray(algorithms) ||
+    algorithms.length === 0 ||
+    !algorithms.every((a) => (ASYMMETRIC_JWS_ALGORITHMS as readonly string[]).includes(a))
+  ) {
+    fail(
+      where,
+      `algorithms must be a non-empty list of ${ASYMMETRIC_JWS_ALGORITHMS.join(', ')} (DPoP keys are asymmetric, RFC 9449 §4.3).`,
+    );
   }
   let nonce: NonceSource | undefined;
   if (o.nonce !== undefined) {
     const { secret, lifetime } = o.nonce ?? {};
     let key: Buffer | undefined;
     if (secret !== undefined) {
-      key = secret instanceof KeyObject ? secret.export() : typeof secret === 'string' || Buffer.isBuffer(secret) ? Buffer.from(secret) : undefined;
-      if (key === undefined || key.length < 32) fail(where, 'nonce.secret must be at least 32 bytes, the same on every instance.');
+      key =
+        secret instanceof KeyObject
+          ? secret.export()
+          : typeof secret === 'string' || Buffer.isBuffer(secret)
+            ? Buffer.from(secret)
+            : undefined;
+      if (key === undefined || key.length < 32)
+        fail(where, 'nonce.secret must be at least 32 bytes, the same on every instance.');
     }
     const window = seconds(where, 'nonce.lifetime', lifetime, 300, 86_400);
     if (window < 1) fail(where, 'nonce.lifetime must be at least 1 second.');

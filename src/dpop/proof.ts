@@ -7,12 +7,19 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LRUCache } from 'lru-cache';
-import { InvalidDpopProof, UseDpopNonce } from '../core/errors';
-import { decodeJws, importPublicJwk, isAsymmetricAlgorithm, keyFitsAlgorithm, verifyJws, type AsymmetricJwsAlgorithm } from '../jose/jws';
-import { jwkThumbprint } from '../jose/thumbprint';
-import { refuseCriticalExtensions } from '../tokens/jwt';
-import type { ReplayStore } from '../stores/types';
 import { nowSeconds } from '../core/clock';
+import { InvalidDpopProof, UseDpopNonce } from '../core/errors';
+import {
+  decodeJws,
+  importPublicJwk,
+  isAsymmetricAlgorithm,
+  keyFitsAlgorithm,
+  verifyJws,
+  type AsymmetricJwsAlgorithm,
+} from '../jose/jws';
+import { jwkThumbprint } from '../jose/thumbprint';
+import type { ReplayStore } from '../stores/types';
+import { refuseCriticalExtensions } from '../tokens/jwt';
 import type { NonceSource } from './nonce';
 
 /** How proofs are checked; built once per server or resource guard. */
@@ -61,7 +68,12 @@ interface KeyEntry {
 // flood of different keys costs CPU, never unbounded memory. Invalid headers are not kept.
 const keys = new LRUCache<string, KeyEntry>({ max: 4096 });
 
-function headerKey(header: Readonly<Record<string, unknown>>, encoded: string, settings: DpopSettings, fail: (why: string) => never): KeyEntry {
+function headerKey(
+  header: Readonly<Record<string, unknown>>,
+  encoded: string,
+  settings: DpopSettings,
+  fail: (why: string) => never,
+): KeyEntry {
   const cached = keys.get(encoded);
   if (cached !== undefined) {
     if (!settings.algorithms.includes(cached.alg)) fail(`The DPoP proof alg ${cached.alg} is not accepted here.`);
@@ -95,8 +107,10 @@ export function dpopHeader(req: IncomingMessage, status: 400 | 401): string | un
   if (value === undefined) return undefined;
   let count = 0;
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).length === 4 && (raw[i] as string).toLowerCase() === 'dpop') count++;
-  if (count !== 1 || typeof value !== 'string') throw new InvalidDpopProof('Send exactly one DPoP header (RFC 9449 §4.3).', status);
+  for (let i = 0; i < raw.length; i += 2)
+    if ((raw[i] as string).length === 4 && (raw[i] as string).toLowerCase() === 'dpop') count++;
+  if (count !== 1 || typeof value !== 'string')
+    throw new InvalidDpopProof('Send exactly one DPoP header (RFC 9449 §4.3).', status);
   return value;
 }
 
@@ -110,7 +124,11 @@ export function accessTokenHash(token: string): string {
  * cannot be used again (§11.1). Throws `invalid_dpop_proof`, `use_dpop_nonce`, or whatever the
  * replay store throws when it cannot answer (the caller fails closed).
  */
-export async function verifyProof(settings: DpopSettings, proof: string, expect: ProofExpectation): Promise<VerifiedProof> {
+export async function verifyProof(
+  settings: DpopSettings,
+  proof: string,
+  expect: ProofExpectation,
+): Promise<VerifiedProof> {
   const { status } = expect;
   const fail: (why: string) => never = (why) => {
     throw new InvalidDpopProof(why, status);
@@ -124,7 +142,8 @@ export async function verifyProof(settings: DpopSettings, proof: string, expect:
 
   const claims = jws.payload;
   const { jti, htm, htu, iat } = claims;
-  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) fail('The DPoP proof needs a jti of at most 256 characters.');
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH)
+    fail('The DPoP proof needs a jti of at most 256 characters.');
   // Point 8: htm is the request's method.
   if (htm !== expect.method) fail('The DPoP proof htm does not match the request method.');
   // Point 9: htu is this request's URI, ignoring query and fragment.

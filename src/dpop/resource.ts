@@ -6,9 +6,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { InvalidDpopProof, InvalidRequest, InvalidToken } from '../core/errors';
+import type { ResolvedDpop } from './options';
 import type { DpopSettings } from './proof';
 import { dpopHeader, verifyProof } from './proof';
-import type { ResolvedDpop } from './options';
 
 /** Everything a guard needs to check DPoP-bound tokens. */
 export type ResourceDpop = DpopSettings & ResolvedDpop;
@@ -19,13 +19,19 @@ const MAX_TOKEN_LENGTH = 8192;
 
 /** Whether an Authorization header uses the `DPoP` scheme (case-insensitive). */
 export function isDpopScheme(header: string | undefined): header is string {
-  return header !== undefined && header.length > 5 && header.charCodeAt(4) === 32 && header.slice(0, 4).toLowerCase() === 'dpop';
+  return (
+    header !== undefined &&
+    header.length > 5 &&
+    header.charCodeAt(4) === 32 &&
+    header.slice(0, 4).toLowerCase() === 'dpop'
+  );
 }
 
 /** The access token of an `Authorization: DPoP <token>` header, or `invalid_request`. */
 export function dpopToken(header: string): string {
   const token = header.slice(5).trim();
-  if (token === '' || token.length > MAX_TOKEN_LENGTH || !TOKEN68.test(token)) throw new InvalidRequest('The DPoP access token is malformed.');
+  if (token === '' || token.length > MAX_TOKEN_LENGTH || !TOKEN68.test(token))
+    throw new InvalidRequest('The DPoP access token is malformed.');
   return token;
 }
 
@@ -39,7 +45,8 @@ function firstValue(value: string | string[] | undefined): string | undefined {
 // The origin a trusted reverse proxy reports, only when Express's `trust proxy` says the
 // request came through one; a direct client's X-Forwarded-* headers are ignored.
 function proxyOrigin(req: ExpressLike): string | undefined {
-  const trust = req.app?.get?.('trust proxy fn');
+  // Express compiles its `trust proxy` setting into this function (address, hop index) => boolean.
+  const trust = req.app?.get?.('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined;
   if (typeof trust !== 'function' || !trust(req.socket?.remoteAddress, 0)) return undefined;
   const proto = firstValue(req.headers['x-forwarded-proto']);
   const host = firstValue(req.headers['x-forwarded-host']);
@@ -68,10 +75,17 @@ function requestPath(req: ExpressLike): string {
  */
 export async function resourceProof(dpop: ResourceDpop, req: ExpressLike, token: string): Promise<string> {
   const proof = dpopHeader(req, 401);
-  if (proof === undefined) throw new InvalidDpopProof('A DPoP proof is required with the DPoP authorization scheme (RFC 9449 §7.1).', 401);
+  if (proof === undefined)
+    throw new InvalidDpopProof('A DPoP proof is required with the DPoP authorization scheme (RFC 9449 §7.1).', 401);
   const path = requestPath(req);
-  const matchesUri = (htu: URL): boolean => htu.pathname === path && (dpop.origins.has(htu.origin) || (dpop.trustProxy && proxyOrigin(req) === htu.origin));
-  const { jkt } = await verifyProof(dpop, proof, { method: req.method ?? 'GET', matchesUri, accessToken: token, status: 401 });
+  const matchesUri = (htu: URL): boolean =>
+    htu.pathname === path && (dpop.origins.has(htu.origin) || (dpop.trustProxy && proxyOrigin(req) === htu.origin));
+  const { jkt } = await verifyProof(dpop, proof, {
+    method: req.method ?? 'GET',
+    matchesUri,
+    accessToken: token,
+    status: 401,
+  });
   return jkt;
 }
 
@@ -88,9 +102,17 @@ export function boundKey(claims: Readonly<Record<string, unknown>>): string | un
 export function checkBinding(claims: Readonly<Record<string, unknown>>, proofJkt: string | undefined): void {
   const bound = boundKey(claims);
   if (proofJkt === undefined) {
-    if (bound !== undefined) throw new InvalidToken('This access token is bound to a DPoP key: send it with the DPoP scheme and a proof (RFC 9449 §7.2).');
+    if (bound !== undefined)
+      throw new InvalidToken(
+        'This access token is bound to a DPoP key: send it with the DPoP scheme and a proof (RFC 9449 §7.2).',
+      );
     return;
   }
-  if (bound === undefined) throw new InvalidToken('This access token is not DPoP-bound; send it with the Bearer scheme.');
-  if (bound !== proofJkt) throw new InvalidDpopProof('The DPoP proof is not signed by the key the access token is bound to (RFC 9449 §7.1).', 401);
+  if (bound === undefined)
+    throw new InvalidToken('This access token is not DPoP-bound; send it with the Bearer scheme.');
+  if (bound !== proofJkt)
+    throw new InvalidDpopProof(
+      'The DPoP proof is not signed by the key the access token is bound to (RFC 9449 §7.1).',
+      401,
+    );
 }

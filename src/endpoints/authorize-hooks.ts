@@ -105,6 +105,9 @@ export interface ConsentInfo extends AuthorizeRequestInfo {
  * });
  * ```
  */
+// `any` by default so the hooks receive the app's own request type (Express, Connect, ...)
+// without the app naming it; an app that wants checking passes its types explicitly.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface AuthorizeHooks<Req = any, Res = any> {
   /**
    * Who is signed in? Return the user (its `id` becomes the token's `sub`) or
@@ -112,7 +115,11 @@ export interface AuthorizeHooks<Req = any, Res = any> {
    * yourself (e.g. redirect to the login page) and return `undefined`. Returning `undefined`
    * without responding denies the request (`access_denied`) and logs a warning.
    */
-  authenticate(req: Req, res: Res, info: AuthorizeRequestInfo): User | SignedInUser | undefined | Promise<User | SignedInUser | undefined>;
+  authenticate(
+    req: Req,
+    res: Res,
+    info: AuthorizeRequestInfo,
+  ): User | SignedInUser | undefined | Promise<User | SignedInUser | undefined>;
   /**
    * Does the user approve? Return `true` to issue the code, `false` to send `access_denied`
    * to the client, or respond yourself (e.g. render or redirect to a consent page) and return

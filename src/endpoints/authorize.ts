@@ -9,23 +9,31 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import type { ServerContext } from './context';
-import { AccessDenied, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnauthorizedClient, UnsupportedResponseType } from '../core/errors';
-import { readOidcRequest, type OidcAuthorizeRequest } from '../oidc/authorize-request';
-import { ConsentRequired } from '../oidc/errors';
-import { signIn } from './sign-in';
-import type { AuthorizeHooks, AuthorizeRequestInfo } from './authorize-hooks';
-import { allValues, readParams } from '../http/body';
-import { grantScopesFor, requestedResources } from '../resources/indicators';
+import { isRegisteredRedirectUri } from '../clients/redirect-uri';
+import { nowSeconds } from '../core/clock';
+import { hashToken, randomToken } from '../core/crypto';
+import {
+  AccessDenied,
+  InvalidRequest,
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailable,
+  UnauthorizedClient,
+  UnsupportedResponseType,
+} from '../core/errors';
 import type { Handler, Params, Request } from '../core/http';
-import { safeDescription } from '../http/description';
-import { sendErrorPage } from '../http/error-page';
 import { isValidChallenge, type PkceMethod } from '../core/pkce';
 import { parseScope } from '../core/scopes';
+import { allValues, readParams } from '../http/body';
+import { safeDescription } from '../http/description';
+import { sendErrorPage } from '../http/error-page';
+import { readOidcRequest, type OidcAuthorizeRequest } from '../oidc/authorize-request';
+import { ConsentRequired } from '../oidc/errors';
+import { grantScopesFor, requestedResources } from '../resources/indicators';
 import type { Client, TokenRecord } from '../stores/types';
-import { hashToken, randomToken } from '../core/crypto';
-import { nowSeconds } from '../core/clock';
-import { isRegisteredRedirectUri } from '../clients/redirect-uri';
+import type { AuthorizeHooks, AuthorizeRequestInfo } from './authorize-hooks';
+import type { ServerContext } from './context';
+import { signIn } from './sign-in';
 
 /** The request's parameters, and the names that appeared more than once. */
 interface ParsedRequest {
@@ -45,13 +53,15 @@ class PageError extends OAuthError {}
  * is not a client id oracle nor a reflection point).
  */
 function unknownClientOrRedirect(): PageError {
-  return new PageError('invalid_request', 'The client_id is not registered here, or the redirect_uri is missing or not one registered for this client.');
+  return new PageError(
+    'invalid_request',
+    'The client_id is not registered here, or the redirect_uri is missing or not one registered for this client.',
+  );
 }
-
 
 /** RFC 6749 §3.1: parameters sent without a value are treated as omitted. */
 function fromPairs(pairs: Iterable<[string, string]>): ParsedRequest {
-  const params: Record<string, string> = Object.create(null);
+  const params = Object.create(null) as Record<string, string>;
   const repeated = new Set<string>();
   const resources: string[] = [];
   for (const [name, value] of pairs) {
@@ -69,11 +79,16 @@ async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: n
     const q = url.indexOf('?');
     return fromPairs(new URLSearchParams(q === -1 ? '' : url.slice(q + 1)));
   }
-  if (req.method !== 'POST') throw new PageError('invalid_request', 'The authorization endpoint accepts only GET and POST.', 405, { Allow: 'GET, POST' });
+  if (req.method !== 'POST')
+    throw new PageError('invalid_request', 'The authorization endpoint accepts only GET and POST.', 405, {
+      Allow: 'GET, POST',
+    });
   try {
     // The form parser refuses a repeated field itself, before the client is known.
     const params = await readParams(req, maxBodyBytes, bodyTimeoutMs);
-    return fromPairs(Object.keys(params).flatMap((name) => allValues(params, name).map((value): [string, string] => [name, value])));
+    return fromPairs(
+      Object.keys(params).flatMap((name) => allValues(params, name).map((value): [string, string] => [name, value])),
+    );
   } catch (err) {
     if (err instanceof OAuthError) throw new PageError(err.error, err.message, err.status, err.headers);
     throw err;
@@ -82,7 +97,17 @@ async function parseRequest(req: Request, maxBodyBytes: number, bodyTimeoutMs: n
 
 // Credentials have no business at the authorization endpoint; a client that sends one anyway
 // must not see it copied into a URL (login redirect, browser history, Referer, access logs).
-const NOT_RESUMED = new Set(['password', 'client_secret', 'code', 'code_verifier', 'refresh_token', 'access_token', 'token', 'assertion', 'client_assertion']);
+const NOT_RESUMED = new Set([
+  'password',
+  'client_secret',
+  'code',
+  'code_verifier',
+  'refresh_token',
+  'access_token',
+  'token',
+  'assertion',
+  'client_assertion',
+]);
 
 /**
  * The URL the app redirects to after sign-in or consent to resume this request. For a
@@ -92,10 +117,22 @@ const NOT_RESUMED = new Set(['password', 'client_secret', 'code', 'code_verifier
 function resumeUrl(req: Request, params: Params, resources: readonly string[], reauthenticated = false): string {
   const url = req.originalUrl ?? req.url ?? '/';
   const q = url.indexOf('?');
-  const entries = Object.entries(params).filter(([name]) => !NOT_RESUMED.has(name) && !(reauthenticated && name === 'max_age'));
+  const entries = Object.entries(params).filter(
+    ([name]) => !NOT_RESUMED.has(name) && !(reauthenticated && name === 'max_age'),
+  );
   const query = new URLSearchParams(
     reauthenticated
-      ? entries.map(([name, value]): [string, string] => [name, name === 'prompt' ? value.split(' ').filter((p) => p !== 'login').join(' ') : value]).filter(([, value]) => value !== '')
+      ? entries
+          .map(([name, value]): [string, string] => [
+            name,
+            name === 'prompt'
+              ? value
+                  .split(' ')
+                  .filter((p) => p !== 'login')
+                  .join(' ')
+              : value,
+          ])
+          .filter(([, value]) => value !== '')
       : entries,
   );
   for (const resource of resources) query.append('resource', resource);
@@ -129,20 +166,33 @@ export function addQuery(uri: string, params: Record<string, string | undefined>
   return uri + separator + query.toString();
 }
 
-function pkceChallenge(ctx: ServerContext, client: Client, params: Params): { challenge?: string; method?: PkceMethod } {
+function pkceChallenge(
+  ctx: ServerContext,
+  client: Client,
+  params: Params,
+): { challenge?: string; method?: PkceMethod } {
   const challenge = params.code_challenge;
   const method = params.code_challenge_method;
   const { requireForAll, allowPlain } = ctx.options.pkce;
   if (challenge === undefined) {
     if (method !== undefined) throw new InvalidRequest('code_challenge_method was sent without a code_challenge.');
-    if (client.secretHash === undefined) throw new InvalidRequest('A public client must use PKCE: send code_challenge with code_challenge_method=S256 (RFC 7636).');
-    if (requireForAll) throw new InvalidRequest('This server requires PKCE: send code_challenge with code_challenge_method=S256 (RFC 7636).');
+    if (client.secretHash === undefined)
+      throw new InvalidRequest(
+        'A public client must use PKCE: send code_challenge with code_challenge_method=S256 (RFC 7636).',
+      );
+    if (requireForAll)
+      throw new InvalidRequest(
+        'This server requires PKCE: send code_challenge with code_challenge_method=S256 (RFC 7636).',
+      );
     return {};
   }
   // RFC 7636 §4.3: a missing method means plain.
   const effective = method ?? 'plain';
   if (effective !== 'S256' && !(effective === 'plain' && allowPlain)) {
-    const why = method === undefined ? 'code_challenge_method is missing, which means plain' : `code_challenge_method "${effective}" is not supported`;
+    const why =
+      method === undefined
+        ? 'code_challenge_method is missing, which means plain'
+        : `code_challenge_method "${effective}" is not supported`;
     throw new InvalidRequest(`${why}; use S256 (RFC 7636 §4.2).`);
   }
   if (!isValidChallenge(challenge, effective as PkceMethod)) {
@@ -175,19 +225,28 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
 
   function page(res: ServerResponse, err: unknown): void {
     if (responded(res)) return void res.destroy();
-    if (err instanceof OAuthError && err.status < 500) return sendErrorPage(res, err.status, err.error, err.message, err.headers);
+    if (err instanceof OAuthError && err.status < 500)
+      return sendErrorPage(res, err.status, err.error, err.message, err.headers);
     logger.error('authorization endpoint: unexpected failure; answered server_error', err);
     sendErrorPage(res, 500, 'server_error', new ServerError().message);
   }
 
   /** Everything after the redirect URI is trusted: the rest of the request, the hooks, the code. */
-  async function grantCode(req: Request, res: ServerResponse, client: Client, parsed: ParsedRequest, redirectUri: string): Promise<void> {
+  async function grantCode(
+    req: Request,
+    res: ServerResponse,
+    client: Client,
+    parsed: ParsedRequest,
+    redirectUri: string,
+  ): Promise<void> {
     const { params, repeated } = parsed;
     if (repeated.size > 0) throw new InvalidRequest(`The "${[...repeated][0]}" parameter is included more than once.`);
     const responseType = params.response_type;
-    if (responseType === undefined) throw new InvalidRequest('The "response_type" parameter is required; use response_type=code.');
+    if (responseType === undefined)
+      throw new InvalidRequest('The "response_type" parameter is required; use response_type=code.');
     if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.');
-    if (!client.grants.includes('authorization_code')) throw new UnauthorizedClient('This client may not use the authorization code flow.');
+    if (!client.grants.includes('authorization_code'))
+      throw new UnauthorizedClient('This client may not use the authorization code flow.');
     // RFC 8707 §2: every resource known and allowed for this client, else invalid_target.
     const resources = Object.freeze(requestedResources(options.resources, client, parsed.resources));
     // Frozen: the hooks see what will be granted but cannot change it.
@@ -203,7 +262,9 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     // RFC 9449 §10: dpop_jkt binds the code to the key the client will prove at the token endpoint.
     const dpopJkt = params.dpop_jkt;
     if (dpopJkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(dpopJkt)) {
-      throw new InvalidRequest('dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (RFC 9449 §10, RFC 7638).');
+      throw new InvalidRequest(
+        'dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (RFC 9449 §10, RFC 7638).',
+      );
     }
 
     const prompt = oidc?.prompt ?? [];
@@ -223,19 +284,30 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       uiLocales: oidc?.uiLocales ?? [],
       acrValues: oidc?.acrValues ?? [],
     };
-    const signedIn = await signIn(hooks, req, res, info, () => ({ ...info, reauthenticate: true, resumeUrl: resumeUrl(req, params, parsed.resources, true) }), logger);
+    const signedIn = await signIn(
+      hooks,
+      req,
+      res,
+      info,
+      () => ({ ...info, reauthenticate: true, resumeUrl: resumeUrl(req, params, parsed.resources, true) }),
+      logger,
+    );
     if (signedIn === 'responded') return;
     const { user } = signedIn;
     if (oidc && ctx.openid) await ctx.openid.checkRequestedSubject(client, oidc, user.id, signedIn);
     if (hooks.consent) {
       const approved = await hooks.consent(req, res, { ...info, user });
       if (responded(res)) {
-        if (prompt.includes('none')) logger.warn('authorize.consent responded to a prompt=none request; it should return undefined instead, and the client gets consent_required.');
+        if (prompt.includes('none'))
+          logger.warn(
+            'authorize.consent responded to a prompt=none request; it should return undefined instead, and the client gets consent_required.',
+          );
         return;
       }
       if (approved !== true) {
         if (approved === undefined && prompt.includes('none')) throw new ConsentRequired();
-        if (approved !== false) logger.warn('authorize.consent returned neither true nor false and did not respond; the request was denied.');
+        if (approved !== false)
+          logger.warn('authorize.consent returned neither true nor false and did not respond; the request was denied.');
         throw new AccessDenied('The user denied the request.');
       }
     }
@@ -275,9 +347,11 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       parsed = await parseRequest(req, options.maxBodyBytes, options.bodyTimeoutMs);
       const clientId = parsed.params.client_id;
       if (clientId === undefined) throw new PageError('invalid_request', 'The client_id parameter is required.');
-      if (parsed.repeated.has('client_id')) throw new PageError('invalid_request', 'The client_id parameter is included more than once.');
+      if (parsed.repeated.has('client_id'))
+        throw new PageError('invalid_request', 'The client_id parameter is included more than once.');
       // Checked before the client is looked up, so the answer is the same whether it exists.
-      if (parsed.repeated.has('redirect_uri')) throw new PageError('invalid_request', 'The redirect_uri parameter is included more than once.');
+      if (parsed.repeated.has('redirect_uri'))
+        throw new PageError('invalid_request', 'The redirect_uri parameter is included more than once.');
       client = await clients.findClient(clientId);
       if (!client) throw unknownClientOrRedirect();
       redirectUri = redirectTarget(client, parsed.params.redirect_uri);
@@ -291,7 +365,8 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       let error: OAuthError;
       // temporarily_unavailable is one of the codes RFC 6749 §4.1.2.1 lets the client see.
       if (err instanceof OAuthError && (err.status < 500 || err instanceof TemporarilyUnavailable)) {
-        if (err.status >= 500) logger.error('authorization endpoint: a store is unavailable; answered temporarily_unavailable', err.cause);
+        if (err.status >= 500)
+          logger.error('authorization endpoint: a store is unavailable; answered temporarily_unavailable', err.cause);
         error = err;
       } else {
         logger.error('authorization endpoint: unexpected failure; answered server_error', err);
@@ -300,7 +375,16 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       if (responded(res)) return void (res.writableEnded || res.destroy());
       // A repeated state cannot be echoed faithfully, so it is left out.
       const state = parsed.repeated.has('state') ? undefined : parsed.params.state;
-      redirect(req, res, addQuery(redirectUri, { error: error.error, error_description: safeDescription(error.message), state, iss: issuer }));
+      redirect(
+        req,
+        res,
+        addQuery(redirectUri, {
+          error: error.error,
+          error_description: safeDescription(error.message),
+          state,
+          iss: issuer,
+        }),
+      );
     }
   };
 }

@@ -7,10 +7,10 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
+import { authenticateClient, readClientCredentials, type AuthenticatedClient } from '../clients/authenticate';
 import { InvalidRequest } from '../core/errors';
 import type { Handler, Params, Request } from '../core/http';
 import { requestSecrets, withoutSecrets } from '../core/redact';
-import { authenticateClient, readClientCredentials, type AuthenticatedClient } from '../clients/authenticate';
 import { readParams } from '../http/body';
 import { sendError, sendJson } from '../http/respond';
 import type { Attempt } from '../limits/brute-force';
@@ -49,7 +49,8 @@ export function clientEndpoint(ctx: ServerContext, endpoint: ClientEndpoint): Ha
   return async function clientAuthenticated(req, res) {
     let params: Params | undefined;
     try {
-      if (req.method !== 'POST') throw new InvalidRequest(`The ${endpoint.name} endpoint accepts only POST.`, 405, { Allow: 'POST' });
+      if (req.method !== 'POST')
+        throw new InvalidRequest(`The ${endpoint.name} endpoint accepts only POST.`, 405, { Allow: 'POST' });
       params = await readParams(req, options.maxBodyBytes, options.bodyTimeoutMs);
       endpoint.validate?.(params);
       const attempt = options.bruteForce?.attempt(req);

@@ -2,16 +2,16 @@
  * What every endpoint and grant of one server shares, built once by `oauthServer`.
  * @packageDocumentation
  */
+import type { AssertionSettings } from '../clients/assertion';
+import type { ClientAuthMethod } from '../clients/methods';
+import type { ResolvedDpop } from '../dpop/options';
+import type { DpopSettings } from '../dpop/proof';
 import type { OpenIdProvider } from '../oidc/provider';
 import type { ResolvedOptions } from '../options';
 import type { ClientStore, ReplayStore, TokenStore, UserStore } from '../stores/types';
-import type { DpopSettings } from '../dpop/proof';
-import type { ResolvedDpop } from '../dpop/options';
 import type { TokenIssuer, TokenResponseExtension } from '../tokens/issue';
 import type { JwtVerifier } from '../tokens/jwt';
 import type { RevokedIds } from '../tokens/revoked-ids';
-import type { AssertionSettings } from '../clients/assertion';
-import type { ClientAuthMethod } from '../clients/methods';
 
 /** The resolved options, stores and token machinery of one server. */
 export interface ServerContext {

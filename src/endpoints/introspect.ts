@@ -4,13 +4,13 @@
  * a resource server (`resourceServer: true`) may introspect every access token.
  * @packageDocumentation
  */
-import type { ServerContext } from './context';
-import { InvalidClient } from '../core/errors';
 import { nowSeconds } from '../core/clock';
+import { InvalidClient } from '../core/errors';
+import type { Handler } from '../core/http';
 import type { Client } from '../stores/types';
 import { findToken, type FoundToken } from '../tokens/lookup';
+import type { ServerContext } from './context';
 import { tokenRequestEndpoint } from './token-request';
-import type { Handler } from '../core/http';
 
 /** The introspection response of an active token (RFC 7662 §2.2). */
 export interface IntrospectionResponse {
@@ -50,7 +50,8 @@ function describe(ctx: ServerContext, token: FoundToken): IntrospectionResponse 
   if (token.kind === 'access_token') {
     body.token_type = token.jkt === undefined ? 'Bearer' : 'DPoP';
     if (token.jkt !== undefined) body.cnf = { jkt: token.jkt };
-    if (token.audience !== undefined) body.aud = typeof token.audience === 'string' ? token.audience : [...token.audience];
+    if (token.audience !== undefined)
+      body.aud = typeof token.audience === 'string' ? token.audience : [...token.audience];
   }
   return body;
 }
@@ -62,7 +63,8 @@ export function introspectionEndpoint(ctx: ServerContext): Handler {
     if (auth.method === 'none') throw new InvalidClient('The introspection endpoint requires client authentication.');
     const found = await findToken(ctx, token, hint);
     // RFC 7662 §2.2: expired, revoked, unknown or not the caller's business all look alike.
-    if (found === undefined || found.consumed || found.expiresAt <= nowSeconds() || !mayIntrospect(auth.client, found)) return { active: false };
+    if (found === undefined || found.consumed || found.expiresAt <= nowSeconds() || !mayIntrospect(auth.client, found))
+      return { active: false };
     return describe(ctx, found);
   });
 }

@@ -7,10 +7,10 @@
  */
 import type { JsonWebKey } from 'node:crypto';
 import { InvalidRequest } from '../core/errors';
-import { sendError, sendJson } from '../http/respond';
-import type { Logger } from '../core/logging';
-import type { ResolvedKey } from '../tokens/keys';
 import type { Handler } from '../core/http';
+import type { Logger } from '../core/logging';
+import { sendError, sendJson } from '../http/respond';
+import type { ResolvedKey } from '../tokens/keys';
 
 /** A JWK Set document. */
 export interface JwkSet {
@@ -40,7 +40,12 @@ export function jwksEndpoint(keys: readonly ResolvedKey[], logger: Logger): Hand
   const document = jwkSet(keys);
   return async function jwks(req, res) {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendError(res, new InvalidRequest('The JWKS endpoint accepts only GET.', 405, { Allow: 'GET, HEAD' }), logger, 'jwks endpoint');
+      sendError(
+        res,
+        new InvalidRequest('The JWKS endpoint accepts only GET.', 405, { Allow: 'GET, HEAD' }),
+        logger,
+        'jwks endpoint',
+      );
       return;
     }
     sendJson(res, 200, document);

@@ -3,9 +3,8 @@
  * server actually mounted, and where RFC 8414 §3.1 says to serve it.
  * @packageDocumentation
  */
-import type { ServerResponse } from 'node:http';
 import { InvalidRequest } from '../core/errors';
-import type { Handler, Middleware, Next, Request } from '../core/http';
+import type { Handler, Middleware } from '../core/http';
 import { sendError, sendJson } from '../http/respond';
 import type { ResolvedOptions } from '../options';
 
@@ -125,7 +124,12 @@ export function metadataEndpoint(document: AuthorizationServerMetadata, options:
   const frozen = JSON.parse(JSON.stringify(document)) as AuthorizationServerMetadata;
   return async function metadata(req, res) {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendError(res, new InvalidRequest('The metadata document accepts only GET.', 405, { Allow: 'GET, HEAD' }), options.logger, 'metadata endpoint');
+      sendError(
+        res,
+        new InvalidRequest('The metadata document accepts only GET.', 405, { Allow: 'GET, HEAD' }),
+        options.logger,
+        'metadata endpoint',
+      );
       return;
     }
     sendJson(res, 200, frozen);
@@ -137,7 +141,11 @@ export function metadataEndpoint(document: AuthorizationServerMetadata, options:
  * metadata path and passes everything else on. Needed when the issuer has a path, since the
  * document then lives outside the path the server is mounted at.
  */
-export function wellKnownMiddleware(issuer: string, handler: Handler, suffixes: readonly string[] = [WELL_KNOWN]): Middleware {
+export function wellKnownMiddleware(
+  issuer: string,
+  handler: Handler,
+  suffixes: readonly string[] = [WELL_KNOWN],
+): Middleware {
   const paths = new Set(suffixes.map((suffix) => wellKnownPath(issuer, suffix)));
   return function wellKnown(req, res, next) {
     const url = req.url ?? '/';

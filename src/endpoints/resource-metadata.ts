@@ -6,9 +6,9 @@
  */
 import type { ServerResponse } from 'node:http';
 import { InvalidRequest } from '../core/errors';
+import type { Logger } from '../core/logging';
 import type { Request } from '../http/body';
 import { sendError } from '../http/respond';
-import type { Logger } from '../core/logging';
 
 /** The well-known URI suffix RFC 9728 §3 registers. */
 export const RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';
@@ -75,7 +75,12 @@ export function resourceMetadataMiddleware(
     const q = url.indexOf('?');
     if ((q === -1 ? url : url.slice(0, q)) !== path) return next();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendError(res, new InvalidRequest('The metadata document accepts only GET.', 405, { Allow: 'GET, HEAD' }), logger, 'resource metadata');
+      return sendError(
+        res,
+        new InvalidRequest('The metadata document accepts only GET.', 405, { Allow: 'GET, HEAD' }),
+        logger,
+        'resource metadata',
+      );
     }
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/json; charset=utf-8');

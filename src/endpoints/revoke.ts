@@ -4,10 +4,10 @@
  * (RFC 7009 §2.1 "SHOULD"); revoking an access token revokes just that token.
  * @packageDocumentation
  */
-import type { ServerContext } from './context';
-import { findToken } from '../tokens/lookup';
-import { tokenRequestEndpoint } from './token-request';
 import type { Handler } from '../core/http';
+import { findToken } from '../tokens/lookup';
+import type { ServerContext } from './context';
+import { tokenRequestEndpoint } from './token-request';
 
 /** The revocation endpoint handler. */
 export function revocationEndpoint(ctx: ServerContext): Handler {

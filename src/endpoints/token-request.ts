@@ -3,9 +3,9 @@
  * the client-authenticated frame, and a `token` with an optional `token_type_hint`.
  * @packageDocumentation
  */
+import type { AuthenticatedClient } from '../clients/authenticate';
 import { InvalidRequest } from '../core/errors';
 import type { Handler } from '../core/http';
-import type { AuthenticatedClient } from '../clients/authenticate';
 import { clientEndpoint } from './client-endpoint';
 import type { ServerContext } from './context';
 
@@ -21,7 +21,12 @@ export interface TokenRequest {
  * the client is authenticated, so an unauthenticated caller learns nothing about it; `cors`
  * for endpoints a browser client calls (revocation).
  */
-export function tokenRequestEndpoint(ctx: ServerContext, name: string, cors: boolean, handle: (request: TokenRequest) => Promise<unknown>): Handler {
+export function tokenRequestEndpoint(
+  ctx: ServerContext,
+  name: string,
+  cors: boolean,
+  handle: (request: TokenRequest) => Promise<unknown>,
+): Handler {
   return clientEndpoint(ctx, {
     name,
     cors,

@@ -5,10 +5,10 @@
  */
 import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../core/errors';
 import type { Handler, Params } from '../core/http';
+import { tokenRequestProof } from '../dpop/binding';
 import type { CredentialGuard, Grant } from '../grants';
 import { printable } from '../http/body';
 import type { Attempt } from '../limits/brute-force';
-import { tokenRequestProof } from '../dpop/binding';
 import type { GrantType } from '../stores/types';
 import { clientEndpoint } from './client-endpoint';
 import type { ServerContext } from './context';
@@ -39,7 +39,8 @@ export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Gr
     },
     async handle({ req, res, params, auth, attempt }) {
       const grant = grantOf(grants, params);
-      if (!auth.client.grants.includes(grant.type as GrantType)) throw new UnauthorizedClient(`This client may not use the ${grant.type} grant.`);
+      if (!auth.client.grants.includes(grant.type as GrantType))
+        throw new UnauthorizedClient(`This client may not use the ${grant.type} grant.`);
       // RFC 9449 §5: a DPoP proof binds what this request issues to the proof's key; §8: the next nonce.
       if (ctx.dpop.nonce) res.setHeader('DPoP-Nonce', ctx.dpop.nonce.current());
       const dpopJkt = await tokenRequestProof(ctx, req, auth.client);

@@ -1,15 +1,14 @@
+import { isRegisteredRedirectUri } from '../clients/redirect-uri';
+import { nowSeconds } from '../core/clock';
+import { hashToken } from '../core/crypto';
 import { InvalidGrant, InvalidRequest } from '../core/errors';
 import { isValidVerifier, verifierMatches } from '../core/pkce';
-import { hashToken } from '../core/crypto';
-import { redeem, refuseReplay } from './redeem';
-import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
-import type { Grant } from './types';
-import { nowSeconds } from '../core/clock';
-import { isRegisteredRedirectUri } from '../clients/redirect-uri';
 import { checkBoundRecord, dpopBinding } from '../dpop/binding';
+import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
+import { redeem, refuseReplay } from './redeem';
+import type { Grant } from './types';
 
 const INVALID = 'The authorization code is invalid, expired, revoked or was issued to another client.';
-
 
 /**
  * `authorization_code` (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.6) and single use
@@ -28,28 +27,39 @@ export const authorizationCodeGrant: Grant = {
     if (code === undefined || code === '') throw new InvalidRequest('The "code" parameter is required.');
     const verifier = params.code_verifier;
     if (verifier !== undefined && !isValidVerifier(verifier)) {
-      throw new InvalidRequest('code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, "-", ".", "_", "~" (RFC 7636 §4.1).');
+      throw new InvalidRequest(
+        'code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, "-", ".", "_", "~" (RFC 7636 §4.1).',
+      );
     }
     const id = hashToken(code);
     const record = await ctx.tokens.find('authorization_code', id);
     if (!record || record.clientId !== client.id || record.expiresAt <= nowSeconds()) throw new InvalidGrant(INVALID);
     await refuseReplay(ctx, client, record, INVALID);
     // RFC 9449 §10: a code requested with dpop_jkt is redeemed only with a proof from that key.
-    checkBoundRecord(record, auth, 'The DPoP proof key does not match the dpop_jkt of the authorization request (RFC 9449 §10).');
+    checkBoundRecord(
+      record,
+      auth,
+      'The DPoP proof key does not match the dpop_jkt of the authorization request (RFC 9449 §10).',
+    );
 
     // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request, if it had one.
     const redirectUri = params.redirect_uri;
     if (record.redirectUri !== undefined) {
-      if (redirectUri !== record.redirectUri) throw new InvalidGrant('The redirect_uri does not match the one of the authorization request.');
+      if (redirectUri !== record.redirectUri)
+        throw new InvalidGrant('The redirect_uri does not match the one of the authorization request.');
     } else if (redirectUri !== undefined && !isRegisteredRedirectUri(client.redirectUris ?? [], redirectUri)) {
       throw new InvalidGrant('The redirect_uri does not match the one of the authorization request.');
     }
 
     if (record.codeChallenge !== undefined) {
-      if (verifier === undefined) throw new InvalidGrant('The code_verifier is required: the authorization request had a code_challenge (RFC 7636 §4.5).');
+      if (verifier === undefined)
+        throw new InvalidGrant(
+          'The code_verifier is required: the authorization request had a code_challenge (RFC 7636 §4.5).',
+        );
       // A store that lost the method must not make PKCE fall back to the weaker plain check.
       const method = record.codeChallengeMethod ?? 'S256';
-      if (method === 'plain' && !ctx.options.pkce.allowPlain) throw new InvalidGrant('The plain code_challenge_method is not enabled.');
+      if (method === 'plain' && !ctx.options.pkce.allowPlain)
+        throw new InvalidGrant('The plain code_challenge_method is not enabled.');
       if (!verifierMatches(verifier, record.codeChallenge, method)) {
         throw new InvalidGrant('The code_verifier does not match the code_challenge (RFC 7636 §4.6).');
       }

@@ -1,8 +1,8 @@
 import { UnauthorizedClient } from '../core/errors';
 import { parseScope } from '../core/scopes';
+import { dpopBinding } from '../dpop/binding';
 import { grantScopesFor, resourcesOf } from '../resources/indicators';
 import type { Grant } from './types';
-import { dpopBinding } from '../dpop/binding';
 
 /**
  * `client_credentials` (RFC 6749 §4.4): a confidential client gets a token for itself.
@@ -12,7 +12,8 @@ export const clientCredentialsGrant: Grant = {
   type: 'client_credentials',
   async handle(ctx, params, auth) {
     const { client, method } = auth;
-    if (method === 'none') throw new UnauthorizedClient('The client_credentials grant is only for confidential clients (RFC 6749 §4.4).');
+    if (method === 'none')
+      throw new UnauthorizedClient('The client_credentials grant is only for confidential clients (RFC 6749 §4.4).');
     const registry = ctx.options.resources;
     const resources = resourcesOf(registry, client, params);
     const scope = grantScopesFor(registry, client, parseScope(params.scope), resources);

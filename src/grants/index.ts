@@ -9,7 +9,11 @@ import type { CredentialGuard, Grant, GrantLimits } from './types';
 export type { CredentialGuard, Grant, GrantLimits };
 
 /** The grants of the token endpoint, by `grant_type`. */
-export function builtInGrants(options: { password: boolean; authorizationCode?: boolean; tokenExchange?: TokenExchangeOptions }): Map<string, Grant> {
+export function builtInGrants(options: {
+  password: boolean;
+  authorizationCode?: boolean;
+  tokenExchange?: TokenExchangeOptions;
+}): Map<string, Grant> {
   const grants: Grant[] = [clientCredentialsGrant, refreshTokenGrant];
   if (options.password) grants.push(passwordGrant);
   if (options.authorizationCode) grants.push(authorizationCodeGrant);

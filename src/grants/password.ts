@@ -1,10 +1,10 @@
-import type { ServerContext } from '../endpoints/context';
 import { InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../core/errors';
-import { REASON } from './password-options';
 import { parseScope } from '../core/scopes';
-import { grantScopesFor, resourcesOf } from '../resources/indicators';
-import type { Grant } from './types';
 import { dpopBinding } from '../dpop/binding';
+import type { ServerContext } from '../endpoints/context';
+import { grantScopesFor, resourcesOf } from '../resources/indicators';
+import { REASON } from './password-options';
+import type { Grant } from './types';
 
 // Clients come from a store, so they are not known at start-up: each is named once, the first
 // time it uses the grant in this process. Bounded: after this many the warnings stop.
@@ -17,7 +17,9 @@ function warnOnce(ctx: ServerContext, clientId: string, isPublic: boolean): void
   if (seen.has(clientId) || seen.size >= MAX_WARNED) return;
   seen.add(clientId);
   const kind = isPublic ? 'public client (allowed by passwordGrant.allowPublicClients)' : 'client';
-  ctx.options.logger.warn(`The ${kind} ${JSON.stringify(clientId)} uses the password grant (warned once per client). ${REASON}`);
+  ctx.options.logger.warn(
+    `The ${kind} ${JSON.stringify(clientId)} uses the password grant (warned once per client). ${REASON}`,
+  );
 }
 
 /**
@@ -42,7 +44,9 @@ export const passwordGrant: Grant = {
     const isPublic = method === 'none';
     // Before any password is looked at: for a public client nobody proved who is asking.
     if (isPublic && !ctx.options.passwordGrant.allowPublicClients) {
-      throw new UnauthorizedClient('The password grant is only for confidential clients (RFC 9700 §2.4); use the authorization code flow with PKCE.');
+      throw new UnauthorizedClient(
+        'The password grant is only for confidential clients (RFC 9700 §2.4); use the authorization code flow with PKCE.',
+      );
     }
     warnOnce(ctx, client.id, isPublic);
     const username = params.username as string;
@@ -56,6 +60,14 @@ export const passwordGrant: Grant = {
       if (!found) throw new InvalidGrant('The username or password is incorrect.');
       return found;
     });
-    return ctx.issuer.issue({ client, sub: user.id, userId: user.id, scope, refreshToken: client.grants.includes('refresh_token'), resources, ...dpopBinding(auth) });
+    return ctx.issuer.issue({
+      client,
+      sub: user.id,
+      userId: user.id,
+      scope,
+      refreshToken: client.grants.includes('refresh_token'),
+      resources,
+      ...dpopBinding(auth),
+    });
   },
 };

@@ -3,25 +3,35 @@
  * single use) or a refresh token (`rotate`, single use with an allowance for retries).
  * @packageDocumentation
  */
-import type { ServerContext } from '../endpoints/context';
-import { InvalidGrant } from '../core/errors';
-import type { Client, TokenRecord } from '../stores/types';
 import { nowSeconds } from '../core/clock';
 import { hashToken, successorToken } from '../core/crypto';
+import { InvalidGrant } from '../core/errors';
+import type { ServerContext } from '../endpoints/context';
+import type { Client, TokenRecord } from '../stores/types';
 import type { IssueRequest, TokenResponse } from '../tokens/issue';
 
 /**
  * Refuse a record that was already redeemed: a replay, so the whole family is revoked
  * (RFC 6749 §4.1.2 for codes, RFC 9700 §4.14.2 for refresh tokens).
  */
-export async function refuseReplay(ctx: ServerContext, client: Client, record: TokenRecord, message: string): Promise<void> {
+export async function refuseReplay(
+  ctx: ServerContext,
+  client: Client,
+  record: TokenRecord,
+  message: string,
+): Promise<void> {
   if (record.consumedAt === undefined) return;
   await ctx.issuer.revokeFamily(record.familyId, client);
   throw new InvalidGrant(message);
 }
 
 /** Issue, then let the response extensions (e.g. OpenID Connect's ID token) add to the answer. */
-async function issueExtended(ctx: ServerContext, client: Client, record: TokenRecord, request: IssueRequest): Promise<TokenResponse> {
+async function issueExtended(
+  ctx: ServerContext,
+  client: Client,
+  record: TokenRecord,
+  request: IssueRequest,
+): Promise<TokenResponse> {
   const response = await ctx.issuer.issue(request);
   for (const extend of ctx.tokenResponseExtensions ?? []) await extend({ client, record, request, response });
   return response;
@@ -84,13 +94,27 @@ function sameHolder(record: TokenRecord, presenter: Presenter): boolean {
  * their own; whichever of them uses it second, outside its window, is detected then: the
  * window delays detection by at most one rotation and never yields two live refresh tokens.
  */
-export async function rotate(ctx: ServerContext, client: Client, presented: string, record: TokenRecord, request: IssueRequest, presenter: Presenter, message: string): Promise<TokenResponse> {
+export async function rotate(
+  ctx: ServerContext,
+  client: Client,
+  presented: string,
+  record: TokenRecord,
+  request: IssueRequest,
+  presenter: Presenter,
+  message: string,
+): Promise<TokenResponse> {
   const consumed = await ctx.tokens.consume('refresh_token', record.id);
   if (consumed === undefined) throw new InvalidGrant(message);
   const { record: current } = consumed;
   const salt = current.successorSalt;
   const successor = salt === undefined ? undefined : successorToken(presented, salt);
-  if (!consumed.reused) return issueExtended(ctx, client, current, successor === undefined ? request : { ...request, successor: { token: successor, saved: false } });
+  if (!consumed.reused)
+    return issueExtended(
+      ctx,
+      client,
+      current,
+      successor === undefined ? request : { ...request, successor: { token: successor, saved: false } },
+    );
 
   const { window, limit, grace } = ctx.options.refreshReuse;
   const retry =
@@ -106,7 +130,8 @@ export async function rotate(ctx: ServerContext, client: Client, presented: stri
     if (saved === undefined && !(await ctx.tokens.isRevoked([id, current.familyId]))) {
       return issueExtended(ctx, client, current, { ...request, successor: { token: successor, saved: false } });
     }
-    if (grace && saved !== undefined && saved.consumedAt === undefined) return issueExtended(ctx, client, current, { ...request, successor: { token: successor, saved: true } });
+    if (grace && saved !== undefined && saved.consumedAt === undefined)
+      return issueExtended(ctx, client, current, { ...request, successor: { token: successor, saved: true } });
   }
   await ctx.issuer.revokeFamily(current.familyId, client);
   throw new InvalidGrant(message);

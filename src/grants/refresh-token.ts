@@ -1,10 +1,10 @@
+import { hashToken } from '../core/crypto';
 import { InvalidGrant, InvalidRequest } from '../core/errors';
 import { narrowScopes, parseScope } from '../core/scopes';
-import { hashToken } from '../core/crypto';
-import { rotate } from './redeem';
-import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
-import type { Grant } from './types';
 import { checkBoundRecord, dpopBinding } from '../dpop/binding';
+import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
+import { rotate } from './redeem';
+import type { Grant } from './types';
 
 const INVALID = 'The refresh token is invalid, expired or revoked.';
 
@@ -23,7 +23,8 @@ export const refreshTokenGrant: Grant = {
   async handle(ctx, params, auth) {
     const { client } = auth;
     const presented = params.refresh_token;
-    if (presented === undefined || presented === '') throw new InvalidRequest('The "refresh_token" parameter is required.');
+    if (presented === undefined || presented === '')
+      throw new InvalidRequest('The "refresh_token" parameter is required.');
     const id = hashToken(presented);
     const record = await ctx.tokens.find('refresh_token', id);
     // Another client's attempt neither burns the token nor counts as its replay: it cannot
@@ -35,7 +36,12 @@ export const refreshTokenGrant: Grant = {
     // RFC 8707 §2.2 (and the MCP clients that send `resource` again on every refresh).
     const resources = narrowResources(record.resources, resourcesOf(registry, client, params));
     const requested = parseScope(params.scope);
-    const scope = scopesWithin(registry, narrowScopes(record.scope, requested), resources, requested !== undefined && requested.length > 0);
+    const scope = scopesWithin(
+      registry,
+      narrowScopes(record.scope, requested),
+      resources,
+      requested !== undefined && requested.length > 0,
+    );
     if (record.userId !== undefined && ctx.users?.findUser && !(await ctx.users.findUser(record.userId))) {
       await ctx.issuer.revokeFamily(record.familyId, client);
       throw new InvalidGrant(INVALID);

@@ -84,16 +84,27 @@ export interface TokenExchangeOptions {
    * issuer's JWT, an ID token, …): return what it says, or `undefined` when it is invalid.
    * Without it, only this server's access tokens are accepted.
    */
-  validateToken?(token: string, tokenType: string, role: 'subject' | 'actor'): ExchangeToken | undefined | Promise<ExchangeToken | undefined>;
+  validateToken?(
+    token: string,
+    tokenType: string,
+    role: 'subject' | 'actor',
+  ): ExchangeToken | undefined | Promise<ExchangeToken | undefined>;
 }
 
 /** Validate `options.tokenExchange` once, at start-up. */
 export function checkTokenExchange(value: unknown): TokenExchangeOptions | undefined {
   if (value === undefined) return undefined;
   const v = value as Partial<TokenExchangeOptions> | null;
-  if (!v || typeof v !== 'object' || typeof v.policy !== 'function' || (v.validateToken !== undefined && typeof v.validateToken !== 'function')) {
-    configError('ERR_TOKENGATE_TYPE', 'oauthServer: options.tokenExchange must be { policy(request), validateToken?(token, type, role) }.');
+  if (
+    !v ||
+    typeof v !== 'object' ||
+    typeof v.policy !== 'function' ||
+    (v.validateToken !== undefined && typeof v.validateToken !== 'function')
+  ) {
+    configError(
+      'ERR_TOKENGATE_TYPE',
+      'oauthServer: options.tokenExchange must be { policy(request), validateToken?(token, type, role) }.',
+    );
   }
   return v as TokenExchangeOptions;
 }
-

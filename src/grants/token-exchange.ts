@@ -5,16 +5,24 @@
  * the app's policy decides who may exchange what for whom.
  * @packageDocumentation
  */
-import type { ServerContext } from '../endpoints/context';
 import { InvalidRequest, InvalidScope, UnauthorizedClient } from '../core/errors';
-import { InvalidTarget, type ActClaim, type ExchangeToken, type TokenExchangeOptions } from './token-exchange-options';
-import { printable, type Params } from '../http/body';
 import { parseScope } from '../core/scopes';
-import { findToken } from '../tokens/lookup';
-import type { Grant } from './types';
 import { dpopBinding } from '../dpop/binding';
+import type { ServerContext } from '../endpoints/context';
+import { printable, type Params } from '../http/body';
+import { findToken } from '../tokens/lookup';
+import { InvalidTarget, type ActClaim, type ExchangeToken, type TokenExchangeOptions } from './token-exchange-options';
+import type { Grant } from './types';
 
-export { InvalidTarget, checkTokenExchange, type ActClaim, type ExchangeToken, type TokenExchangeDecision, type TokenExchangeOptions, type TokenExchangeRequest } from './token-exchange-options';
+export {
+  InvalidTarget,
+  checkTokenExchange,
+  type ActClaim,
+  type ExchangeToken,
+  type TokenExchangeDecision,
+  type TokenExchangeOptions,
+  type TokenExchangeRequest,
+} from './token-exchange-options';
 
 /** The `grant_type` of token exchange (RFC 8693 §2.1). */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -32,28 +40,45 @@ function targets(params: Params): string[] {
     } catch {
       url = undefined;
     }
-    if (!url || params.resource.includes('#')) throw new InvalidTarget('The resource must be an absolute URI without a fragment (RFC 8707 §2).');
+    if (!url || params.resource.includes('#'))
+      throw new InvalidTarget('The resource must be an absolute URI without a fragment (RFC 8707 §2).');
     list.push(params.resource);
   }
   if (params.audience !== undefined) {
-    if (!/^[\x21-\x7e]{1,2048}$/.test(params.audience)) throw new InvalidTarget('The audience must be printable ASCII.');
+    if (!/^[\x21-\x7e]{1,2048}$/.test(params.audience))
+      throw new InvalidTarget('The audience must be printable ASCII.');
     list.push(params.audience);
   }
   return [...new Set(list)];
 }
 
-async function validate(ctx: ServerContext, options: TokenExchangeOptions, token: string, type: string, role: 'subject' | 'actor'): Promise<ExchangeToken> {
-  const invalid = (): InvalidRequest => new InvalidRequest(`The ${role}_token is invalid, expired or revoked (RFC 8693 §2.2.2).`);
+async function validate(
+  ctx: ServerContext,
+  options: TokenExchangeOptions,
+  token: string,
+  type: string,
+  role: 'subject' | 'actor',
+): Promise<ExchangeToken> {
+  const invalid = (): InvalidRequest =>
+    new InvalidRequest(`The ${role}_token is invalid, expired or revoked (RFC 8693 §2.2.2).`);
   if (type === ACCESS_TOKEN_TYPE) {
     const found = await findToken(ctx, token, 'access_token');
     if (found?.kind === 'access_token') {
       const act = (found as { act?: ActClaim }).act;
-      return { type, sub: found.sub, scope: found.scope.split(' ').filter(Boolean), clientId: found.clientId, act, familyId: found.familyId ?? found.id };
+      return {
+        type,
+        sub: found.sub,
+        scope: found.scope.split(' ').filter(Boolean),
+        clientId: found.clientId,
+        act,
+        familyId: found.familyId ?? found.id,
+      };
     }
   }
   const other = await options.validateToken?.(token, type, role);
   if (other === undefined) {
-    if (type !== ACCESS_TOKEN_TYPE && !options.validateToken) throw new InvalidRequest(`The ${role}_token_type "${printable(type)}" is not supported.`);
+    if (type !== ACCESS_TOKEN_TYPE && !options.validateToken)
+      throw new InvalidRequest(`The ${role}_token_type "${printable(type)}" is not supported.`);
     throw invalid();
   }
   return { ...other, type };
@@ -70,36 +95,67 @@ export function tokenExchangeGrant(options: TokenExchangeOptions): Grant {
     type: TOKEN_EXCHANGE_GRANT,
     async handle(ctx, params, auth) {
       const { client } = auth;
-      const { subject_token: subjectToken, subject_token_type: subjectType, actor_token: actorToken, actor_token_type: actorType } = params;
+      const {
+        subject_token: subjectToken,
+        subject_token_type: subjectType,
+        actor_token: actorToken,
+        actor_token_type: actorType,
+      } = params;
       if (!subjectToken) throw new InvalidRequest('The "subject_token" parameter is required (RFC 8693 §2.1).');
       if (!subjectType) throw new InvalidRequest('The "subject_token_type" parameter is required (RFC 8693 §2.1).');
-      if (actorToken !== undefined && !actorType) throw new InvalidRequest('The "actor_token_type" parameter is required with an actor_token (RFC 8693 §2.1).');
-      if (actorToken === undefined && actorType !== undefined) throw new InvalidRequest('The "actor_token_type" parameter must not be sent without an actor_token (RFC 8693 §2.1).');
+      if (actorToken !== undefined && !actorType)
+        throw new InvalidRequest('The "actor_token_type" parameter is required with an actor_token (RFC 8693 §2.1).');
+      if (actorToken === undefined && actorType !== undefined)
+        throw new InvalidRequest(
+          'The "actor_token_type" parameter must not be sent without an actor_token (RFC 8693 §2.1).',
+        );
       const requestedType = params.requested_token_type ?? ACCESS_TOKEN_TYPE;
-      if (requestedType !== ACCESS_TOKEN_TYPE) throw new InvalidRequest(`The requested_token_type "${printable(requestedType)}" is not supported; this server issues access tokens.`);
+      if (requestedType !== ACCESS_TOKEN_TYPE)
+        throw new InvalidRequest(
+          `The requested_token_type "${printable(requestedType)}" is not supported; this server issues access tokens.`,
+        );
       const audience = targets(params);
       const requested = parseScope(params.scope);
 
       const subject = await validate(ctx, options, subjectToken, subjectType, 'subject');
-      const actor = actorToken === undefined ? undefined : await validate(ctx, options, actorToken, actorType as string, 'actor');
+      const actor =
+        actorToken === undefined ? undefined : await validate(ctx, options, actorToken, actorType as string, 'actor');
       const scope = requested === undefined || requested.length === 0 ? [...subject.scope] : requested;
 
-      const decision = await options.policy({ client, subject, actor, audience, scope, requestedTokenType: requestedType });
-      if (decision === 'invalid_target') throw new InvalidTarget('This client may not get a token for that audience or resource.');
-      if (decision === false || decision === undefined || decision === null) throw new UnauthorizedClient('This client may not exchange this token.');
+      const decision = await options.policy({
+        client,
+        subject,
+        actor,
+        audience,
+        scope,
+        requestedTokenType: requestedType,
+      });
+      if (decision === 'invalid_target')
+        throw new InvalidTarget('This client may not get a token for that audience or resource.');
+      if (decision === false || decision === undefined || decision === null)
+        throw new UnauthorizedClient('This client may not exchange this token.');
       const granted = typeof decision === 'object' && decision.scope !== undefined ? [...decision.scope] : scope;
       // RFC 8693 §5: never wider than the subject's, unless the policy itself said so.
       if (!(typeof decision === 'object' && decision.scope !== undefined)) {
         const wider = granted.find((s) => !subject.scope.includes(s));
-        if (wider !== undefined) throw new InvalidScope(`The scope "${wider}" is not part of the subject token's scopes.`);
+        if (wider !== undefined)
+          throw new InvalidScope(`The scope "${wider}" is not part of the subject token's scopes.`);
       }
 
       // §4.1: the current actor outermost, earlier ones (the subject's own act) nested.
       let act: ActClaim | undefined = subject.act;
-      if (actor) act = { sub: actor.sub, ...(actor.clientId === undefined ? {} : { client_id: actor.clientId }), ...(subject.act === undefined ? {} : { act: subject.act }) };
+      if (actor)
+        act = {
+          sub: actor.sub,
+          ...(actor.clientId === undefined ? {} : { client_id: actor.clientId }),
+          ...(subject.act === undefined ? {} : { act: subject.act }),
+        };
 
       const lifetime = typeof decision === 'object' && decision.lifetime !== undefined ? decision.lifetime : undefined;
-      const issuingClient = lifetime === undefined ? client : { ...client, accessTokenLifetime: Math.min(lifetime, ctx.issuer.accessLifetime(client)) };
+      const issuingClient =
+        lifetime === undefined
+          ? client
+          : { ...client, accessTokenLifetime: Math.min(lifetime, ctx.issuer.accessLifetime(client)) };
       const response = await ctx.issuer.issue({
         client: issuingClient,
         sub: subject.sub,

@@ -1,5 +1,5 @@
-import type { Params } from '../core/http';
 import type { AuthenticatedClient } from '../clients/authenticate';
+import type { Params } from '../core/http';
 import type { ServerContext } from '../endpoints/context';
 import type { GrantType } from '../stores/types';
 import type { TokenResponse } from '../tokens/issue';

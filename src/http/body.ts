@@ -60,7 +60,7 @@ function add(params: Record<string, string>, name: string, value: string): void 
     return;
   }
   let more = repeats.get(params);
-  if (more === undefined) repeats.set(params, (more = new Map()));
+  if (more === undefined) repeats.set(params, (more = new Map<string, string[]>()));
   const list = more.get(name);
   if (list === undefined) more.set(name, [value]);
   else list.push(value);
@@ -88,7 +88,7 @@ function mediaType(req: IncomingMessage): string {
 }
 
 function fromParsedBody(body: unknown): Record<string, string> {
-  const params: Record<string, string> = Object.create(null);
+  const params = Object.create(null) as Record<string, string>;
   if (body === null || typeof body !== 'object' || Buffer.isBuffer(body)) {
     throw new InvalidRequest('The request body must be form fields.');
   }
@@ -99,8 +99,10 @@ function fromParsedBody(body: unknown): Record<string, string> {
       for (const v of value as string[]) add(params, name, v);
       continue;
     }
-    if (Array.isArray(value)) throw new InvalidRequest(`The "${printable(name)}" parameter is included more than once.`);
-    if (typeof value !== 'string') throw new InvalidRequest(`The "${printable(name)}" parameter must be a plain string.`);
+    if (Array.isArray(value))
+      throw new InvalidRequest(`The "${printable(name)}" parameter is included more than once.`);
+    if (typeof value !== 'string')
+      throw new InvalidRequest(`The "${printable(name)}" parameter must be a plain string.`);
     add(params, name, value);
   }
   return params;
@@ -130,13 +132,16 @@ function readRaw(req: IncomingMessage, maxBytes: number, timeoutMs: number): Pro
       chunks.push(chunk);
     });
     req.on('end', () => (cancel(), failed || resolve(Buffer.concat(chunks).toString('utf8'))));
-    req.on('error', () => (cancel(), failed || ((failed = true), reject(new InvalidRequest('The request body could not be read.')))));
+    req.on(
+      'error',
+      () => (cancel(), failed || ((failed = true), reject(new InvalidRequest('The request body could not be read.')))),
+    );
   });
 }
 
 async function readForm(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Record<string, string>> {
   const raw = await readRaw(req, maxBytes, timeoutMs);
-  const params: Record<string, string> = Object.create(null);
+  const params = Object.create(null) as Record<string, string>;
   for (const [name, value] of new URLSearchParams(raw)) add(params, name, value);
   return params;
 }
@@ -147,14 +152,21 @@ function readMultipart(req: IncomingMessage, maxBytes: number, timeoutMs: number
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { fieldNameSize: 200, fieldSize: maxBytes, fields: MAX_FIELDS, files: 0, parts: MAX_FIELDS, headerPairs: 20 },
+        limits: {
+          fieldNameSize: 200,
+          fieldSize: maxBytes,
+          fields: MAX_FIELDS,
+          files: 0,
+          parts: MAX_FIELDS,
+          headerPairs: 20,
+        },
       });
     } catch {
       req.resume();
       reject(new InvalidRequest('The multipart/form-data request has no valid boundary.'));
       return;
     }
-    const params: Record<string, string> = Object.create(null);
+    const params = Object.create(null) as Record<string, string>;
     let size = 0;
     let settled = false;
     const cancel = deadline(timeoutMs, () => fail(tooSlow()));
@@ -175,7 +187,8 @@ function readMultipart(req: IncomingMessage, maxBytes: number, timeoutMs: number
       if (settled) return;
       if (info.valueTruncated || info.nameTruncated) return fail(tooLarge());
       // busboy reports a part with `name=""` (or none) as an undefined name.
-      if (typeof name !== 'string' || name === '') return fail(new InvalidRequest('A multipart/form-data part has no field name.'));
+      if (typeof name !== 'string' || name === '')
+        return fail(new InvalidRequest('A multipart/form-data part has no field name.'));
       try {
         add(params, name, value);
       } catch (err) {
@@ -210,8 +223,12 @@ export async function readParams(req: Request, maxBytes: number, timeoutMs = DEF
   const type = mediaType(req);
   const alreadyRead = req._body === true || req.readableEnded;
   if (type !== FORM && type !== MULTIPART) {
-    const empty = type === '' && (alreadyRead || req.headers['content-length'] === '0' || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined));
-    if (empty) return Object.create(null);
+    const empty =
+      type === '' &&
+      (alreadyRead ||
+        req.headers['content-length'] === '0' ||
+        (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined));
+    if (empty) return Object.create(null) as Record<string, string>;
     req.resume();
     throw new InvalidRequest('The Content-Type must be application/x-www-form-urlencoded or multipart/form-data.');
   }
@@ -248,10 +265,21 @@ export async function readJson(req: Request, maxBytes: number, timeoutMs = DEFAU
  * when the body was already read): an unknown or larger body is left alone rather than
  * buffered. A body that has not arrived `timeoutMs` after reading began is 408.
  */
-export function peekBody(req: Request, maxBytes: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<Buffer | undefined> {
+export function peekBody(
+  req: Request,
+  maxBytes: number,
+  timeoutMs = DEFAULT_BODY_TIMEOUT_MS,
+): Promise<Buffer | undefined> {
   const declared = req.headers['content-length'];
   const length = Number(declared);
-  if (declared === undefined || !Number.isSafeInteger(length) || length > maxBytes || req._body === true || req.readableEnded) return Promise.resolve(undefined);
+  if (
+    declared === undefined ||
+    !Number.isSafeInteger(length) ||
+    length > maxBytes ||
+    req._body === true ||
+    req.readableEnded
+  )
+    return Promise.resolve(undefined);
   if (length === 0) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

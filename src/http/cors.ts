@@ -6,8 +6,8 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import type { Handler, Request } from '../core/http';
 import { checkKnownKeys, TokengateConfigError } from '../core/config';
+import type { Handler, Request } from '../core/http';
 
 /**
  * `options.cors`: which origins may call the token, revocation and metadata endpoints from a
@@ -45,7 +45,8 @@ function checkOrigin(where: string, origin: unknown): string {
   }
   if (!parsed || parsed.origin !== origin || parsed.origin === 'null') {
     const hint = parsed && parsed.origin !== 'null' ? ` (did you mean "${parsed.origin}"?)` : '';
-    throw new TokengateConfigError('ERR_TOKENGATE_CORS_ORIGIN', 
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_CORS_ORIGIN',
       `oauthServer: ${where} must list origins: scheme, host and optional port, without path or trailing slash, such as "https://app.example.com" (got ${JSON.stringify(origin)})${hint}.`,
     );
   }
@@ -65,16 +66,28 @@ export class CorsPolicy {
     const { origins, clients, maxAge } = options;
     this.any = origins === '*';
     if (origins !== undefined && origins !== '*' && !Array.isArray(origins)) {
-      throw new TokengateConfigError('ERR_TOKENGATE_TYPE', 'oauthServer: options.cors.origins must be an array of origins such as ["https://app.example.com"], or "*".');
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_TYPE',
+        'oauthServer: options.cors.origins must be an array of origins such as ["https://app.example.com"], or "*".',
+      );
     }
-    this.global = new Set(origins === undefined || origins === '*' ? [] : origins.map((o) => checkOrigin('options.cors.origins', o)));
+    this.global = new Set(
+      origins === undefined || origins === '*' ? [] : origins.map((o) => checkOrigin('options.cors.origins', o)),
+    );
     if (clients !== undefined && (clients === null || typeof clients !== 'object' || Array.isArray(clients))) {
-      throw new TokengateConfigError('ERR_TOKENGATE_TYPE', 'oauthServer: options.cors.clients must map client ids to origin arrays, e.g. { spa: ["https://app.example.com"] }.');
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_TYPE',
+        'oauthServer: options.cors.clients must map client ids to origin arrays, e.g. { spa: ["https://app.example.com"] }.',
+      );
     }
     const perClient = new Map<string, ReadonlySet<string>>();
     const known = new Set(this.global);
     for (const [clientId, list] of Object.entries(clients ?? {})) {
-      if (!Array.isArray(list)) throw new TokengateConfigError('ERR_TOKENGATE_TYPE', `oauthServer: options.cors.clients["${clientId}"] must be an array of origins.`);
+      if (!Array.isArray(list))
+        throw new TokengateConfigError(
+          'ERR_TOKENGATE_TYPE',
+          `oauthServer: options.cors.clients["${clientId}"] must be an array of origins.`,
+        );
       const set = new Set(list.map((o) => checkOrigin(`options.cors.clients["${clientId}"]`, o)));
       perClient.set(clientId, set);
       for (const o of set) known.add(o);
@@ -82,7 +95,10 @@ export class CorsPolicy {
     this.perClient = perClient;
     this.known = known;
     if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0)) {
-      throw new TokengateConfigError('ERR_TOKENGATE_NUMBER', `oauthServer: options.cors.maxAge must be a whole number of seconds ≥ 0 (got ${String(maxAge)}).`);
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_NUMBER',
+        `oauthServer: options.cors.maxAge must be a whole number of seconds ≥ 0 (got ${String(maxAge)}).`,
+      );
     }
     this.maxAge = String(maxAge ?? 600);
   }
@@ -114,7 +130,8 @@ export class CorsPolicy {
         res.end();
         return Promise.resolve();
       }
-      if (!preflight && (this.any || this.global.has(origin) || (anyClient && this.known.has(origin)))) this.allow(res, origin);
+      if (!preflight && (this.any || this.global.has(origin) || (anyClient && this.known.has(origin))))
+        this.allow(res, origin);
       return handler(req, res);
     };
   }
@@ -130,7 +147,10 @@ export class CorsPolicy {
 export function resolveCors(value: unknown): CorsPolicy | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TokengateConfigError('ERR_TOKENGATE_NUMBER', 'oauthServer: options.cors must be { origins?, clients?, maxAge? }, e.g. { origins: ["https://app.example.com"] }.');
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_NUMBER',
+      'oauthServer: options.cors must be { origins?, clients?, maxAge? }, e.g. { origins: ["https://app.example.com"] }.',
+    );
   }
   checkKnownKeys('oauthServer: options.cors', value, ['origins', 'clients', 'maxAge']);
   return new CorsPolicy(value as CorsOptions);

@@ -17,7 +17,13 @@ export function escapeHtml(value: string): string {
  * Answer with a minimal, self-contained HTML error page: no scripts, no external resources,
  * not frameable, not cached. Everything echoed is escaped.
  */
-export function sendErrorPage(res: ServerResponse, status: number, error: string, description: string, headers?: Record<string, string>): void {
+export function sendErrorPage(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  description: string,
+  headers?: Record<string, string>,
+): void {
   const body =
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
     '<meta name="robots" content="noindex"><title>Authorization error</title></head>\n<body>' +
@@ -29,7 +35,10 @@ export function sendErrorPage(res: ServerResponse, status: number, error: string
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Pragma', 'no-cache');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  res.setHeader(
+    'Content-Security-Policy',
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  );
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Referrer-Policy', 'no-referrer');

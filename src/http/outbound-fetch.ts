@@ -7,10 +7,10 @@
  * slip through); bounded time and size; redirects are not followed.
  * @packageDocumentation
  */
-import { configError } from '../core/config';
 import dns from 'node:dns';
 import https from 'node:https';
 import net from 'node:net';
+import { configError } from '../core/config';
 
 /** The answer of an {@link OutboundFetch}: status, lower-cased headers, and the body as text. */
 export interface OutboundResponse {
@@ -23,7 +23,12 @@ export interface OutboundResponse {
 export type FetchFunction = (
   url: string,
   init: { method: 'GET'; headers: Record<string, string>; redirect: 'manual'; signal: AbortSignal },
-) => Promise<{ status: number; headers: { forEach(cb: (value: string, name: string) => void): void }; body: unknown; arrayBuffer(): Promise<ArrayBuffer> }>;
+) => Promise<{
+  status: number;
+  headers: { forEach(cb: (value: string, name: string) => void): void };
+  body: unknown;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}>;
 
 /** Options of {@link createOutboundFetch}. */
 export interface OutboundFetchOptions {
@@ -106,7 +111,11 @@ export function isSpecialAddress(address: string): boolean {
   return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 /** A `lookup` for the connection itself: resolves, drops refused addresses, fails when none is left. */
 function safeLookup(permitted: (address: string) => boolean) {
@@ -115,7 +124,10 @@ function safeLookup(permitted: (address: string) => boolean) {
       if (err) return callback(err, []);
       const usable = addresses.filter((a) => permitted(a.address));
       if (usable.length === 0) {
-        const refused = Object.assign(new Error(`${hostname} resolves only to private, loopback or otherwise special addresses`), { code: 'EADDRREFUSED' });
+        const refused = Object.assign(
+          new Error(`${hostname} resolves only to private, loopback or otherwise special addresses`),
+          { code: 'EADDRREFUSED' },
+        );
         return callback(refused, []);
       }
       if (options.all) return callback(null, usable);
@@ -127,7 +139,8 @@ function safeLookup(permitted: (address: string) => boolean) {
 
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) configError('ERR_TOKENGATE_NUMBER', `outbound fetch: ${name} must be a positive number (got ${String(value)}).`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    configError('ERR_TOKENGATE_NUMBER', `outbound fetch: ${name} must be a positive number (got ${String(value)}).`);
   return value;
 }
 
@@ -145,9 +158,12 @@ export function createOutboundFetch(options: OutboundFetchOptions = {}): Outboun
   const timeoutMs = positive('timeoutMs', options.timeoutMs, 5000);
   const maxBytes = positive('maxBytes', options.maxBytes, 64 * 1024);
   const { allow, allowAddress, fetch: custom, ca } = options;
-  if (allow !== undefined && typeof allow !== 'function') configError('ERR_TOKENGATE_TYPE', 'outbound fetch: allow must be a function (url: URL) => boolean.');
-  if (allowAddress !== undefined && typeof allowAddress !== 'function') configError('ERR_TOKENGATE_TYPE', 'outbound fetch: allowAddress must be a function (address: string) => boolean.');
-  if (custom !== undefined && typeof custom !== 'function') configError('ERR_TOKENGATE_TYPE', 'outbound fetch: fetch must be a function with the shape of the WHATWG fetch.');
+  if (allow !== undefined && typeof allow !== 'function')
+    configError('ERR_TOKENGATE_TYPE', 'outbound fetch: allow must be a function (url: URL) => boolean.');
+  if (allowAddress !== undefined && typeof allowAddress !== 'function')
+    configError('ERR_TOKENGATE_TYPE', 'outbound fetch: allowAddress must be a function (address: string) => boolean.');
+  if (custom !== undefined && typeof custom !== 'function')
+    configError('ERR_TOKENGATE_TYPE', 'outbound fetch: fetch must be a function with the shape of the WHATWG fetch.');
   const permitted = (address: string): boolean => !isSpecialAddress(address) || allowAddress?.(address) === true;
 
   return async function outboundFetch(target, headers = {}) {
@@ -159,10 +175,14 @@ export function createOutboundFetch(options: OutboundFetchOptions = {}): Outboun
     }
     if (url.protocol !== 'https:') throw new OutboundFetchError('only https URLs are fetched');
     if (url.username || url.password) throw new OutboundFetchError('URLs with credentials are not fetched');
-    if (allow !== undefined && allow(url) !== true) throw new OutboundFetchError(`${url.host} is not on the allow-list`);
+    if (allow !== undefined && allow(url) !== true)
+      throw new OutboundFetchError(`${url.host} is not on the allow-list`);
     const literal = url.hostname.replace(/^\[|\]$/g, '');
-    if (net.isIP(literal) !== 0 && !permitted(literal)) throw new OutboundFetchError(`${literal} is a private, loopback or otherwise special address`);
-    return custom !== undefined ? viaFetch(custom, url.href, headers, timeoutMs, maxBytes) : viaHttps(url, headers, timeoutMs, maxBytes, permitted, ca);
+    if (net.isIP(literal) !== 0 && !permitted(literal))
+      throw new OutboundFetchError(`${literal} is a private, loopback or otherwise special address`);
+    return custom !== undefined
+      ? viaFetch(custom, url.href, headers, timeoutMs, maxBytes)
+      : viaHttps(url, headers, timeoutMs, maxBytes, permitted, ca);
   };
 }
 
@@ -170,7 +190,14 @@ function checkStatus(status: number): void {
   if (status >= 300 && status < 400) throw new OutboundFetchError(`redirect (${status}) not followed`);
 }
 
-function viaHttps(url: URL, headers: Record<string, string>, timeoutMs: number, maxBytes: number, permitted: (a: string) => boolean, ca: OutboundFetchOptions['ca']): Promise<OutboundResponse> {
+function viaHttps(
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  maxBytes: number,
+  permitted: (a: string) => boolean,
+  ca: OutboundFetchOptions['ca'],
+): Promise<OutboundResponse> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (err: Error | undefined, value?: OutboundResponse): void => {
@@ -189,13 +216,17 @@ function viaHttps(url: URL, headers: Record<string, string>, timeoutMs: number, 
       agent: false,
       ...(ca !== undefined && { ca }),
     });
-    const timer = setTimeout(() => finish(new OutboundFetchError(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new OutboundFetchError(`no complete answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     timer.unref();
     req.on('socket', (socket) => {
       // The peer actually connected to, whatever resolved it: the last word on where we are.
       socket.once('connect', () => {
         const peer = socket.remoteAddress;
-        if (peer === undefined || !permitted(peer)) finish(new OutboundFetchError(`${String(peer)} is a private, loopback or otherwise special address`));
+        if (peer === undefined || !permitted(peer))
+          finish(new OutboundFetchError(`${String(peer)} is a private, loopback or otherwise special address`));
       });
     });
     req.on('error', (err) => finish(err));
@@ -220,7 +251,8 @@ function viaHttps(url: URL, headers: Record<string, string>, timeoutMs: number, 
       res.on('error', (err) => finish(err));
       res.on('end', () => {
         const out: Record<string, string | undefined> = {};
-        for (const [name, value] of Object.entries(res.headers)) out[name] = Array.isArray(value) ? value.join(', ') : value;
+        for (const [name, value] of Object.entries(res.headers))
+          out[name] = Array.isArray(value) ? value.join(', ') : value;
         finish(undefined, { status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') });
       });
     });
@@ -228,7 +260,13 @@ function viaHttps(url: URL, headers: Record<string, string>, timeoutMs: number, 
   });
 }
 
-async function viaFetch(fetchFn: FetchFunction, url: string, headers: Record<string, string>, timeoutMs: number, maxBytes: number): Promise<OutboundResponse> {
+async function viaFetch(
+  fetchFn: FetchFunction,
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<OutboundResponse> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   timer.unref();
@@ -258,7 +296,11 @@ async function viaFetch(fetchFn: FetchFunction, url: string, headers: Record<str
     return { status: res.status, headers: out, body: Buffer.concat(chunks).toString('utf8') };
   } catch (err) {
     if (err instanceof OutboundFetchError) throw err;
-    throw new OutboundFetchError(controller.signal.aborted ? `no complete answer within ${timeoutMs} ms` : `request failed: ${(err as Error).message}`);
+    throw new OutboundFetchError(
+      controller.signal.aborted
+        ? `no complete answer within ${timeoutMs} ms`
+        : `request failed: ${(err as Error).message}`,
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -5,10 +5,29 @@
  * that algorithm needs, so `none` and algorithm confusion (HS with a public key) cannot pass.
  * @packageDocumentation
  */
-import { createPublicKey, timingSafeEqual, createHmac, verify as verifySignatureRaw, constants, type KeyObject, type JsonWebKey } from 'node:crypto';
+import {
+  createPublicKey,
+  timingSafeEqual,
+  createHmac,
+  verify as verifySignatureRaw,
+  constants,
+  type KeyObject,
+  type JsonWebKey,
+} from 'node:crypto';
 
 /** Asymmetric JWS algorithms (RFC 7518 §3, RFC 8037 §3.1) accepted for client-held keys. */
-export const ASYMMETRIC_JWS_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'] as const;
+export const ASYMMETRIC_JWS_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+] as const;
 
 /** An asymmetric JWS algorithm: ES256/384/512, RS256/384/512, PS256/384/512 or EdDSA. */
 export type AsymmetricJwsAlgorithm = (typeof ASYMMETRIC_JWS_ALGORITHMS)[number];
@@ -30,7 +49,9 @@ function jsonObject(segment: string): Record<string, unknown> | undefined {
   if (segment === '' || !B64URL.test(segment)) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -50,16 +71,32 @@ export function decodeJws(token: string, maxLength: number): DecodedJws | undefi
   const payload = header && jsonObject(token.slice(first + 1, second));
   const encodedSignature = token.slice(second + 1);
   if (!header || !payload || encodedSignature === '' || !B64URL.test(encodedSignature)) return undefined;
-  return { header, payload, signingInput: token.slice(0, second), signature: Buffer.from(encodedSignature, 'base64url'), encodedHeader };
+  return {
+    header,
+    payload,
+    signingInput: token.slice(0, second),
+    signature: Buffer.from(encodedSignature, 'base64url'),
+    encodedHeader,
+  };
 }
 
 const HASH: Record<AsymmetricJwsAlgorithm, string | null> = {
-  ES256: 'sha256', ES384: 'sha384', ES512: 'sha512',
-  RS256: 'sha256', RS384: 'sha384', RS512: 'sha512',
-  PS256: 'sha256', PS384: 'sha384', PS512: 'sha512',
+  ES256: 'sha256',
+  ES384: 'sha384',
+  ES512: 'sha512',
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
   EdDSA: null,
 };
-const CURVE: Partial<Record<AsymmetricJwsAlgorithm, string>> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+const CURVE: Partial<Record<AsymmetricJwsAlgorithm, string>> = {
+  ES256: 'prime256v1',
+  ES384: 'secp384r1',
+  ES512: 'secp521r1',
+};
 
 /** Whether `alg` is one of {@link ASYMMETRIC_JWS_ALGORITHMS}. */
 export function isAsymmetricAlgorithm(alg: unknown): alg is AsymmetricJwsAlgorithm {
@@ -83,10 +120,16 @@ export function verifyJws(alg: AsymmetricJwsAlgorithm, key: KeyObject, jws: Deco
   if (!keyFitsAlgorithm(alg, key)) return false;
   const data = Buffer.from(jws.signingInput);
   try {
-    if (alg.startsWith('ES')) return verifySignatureRaw(HASH[alg], data, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
+    if (alg.startsWith('ES'))
+      return verifySignatureRaw(HASH[alg], data, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
     if (alg.startsWith('PS')) {
       const saltLength = Number(alg.slice(2)) / 8;
-      return verifySignatureRaw(HASH[alg], data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, jws.signature);
+      return verifySignatureRaw(
+        HASH[alg],
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength },
+        jws.signature,
+      );
     }
     return verifySignatureRaw(HASH[alg], data, key, jws.signature);
   } catch {
@@ -101,7 +144,9 @@ export type HmacJwsAlgorithm = (typeof HMAC_JWS_ALGORITHMS)[number];
 
 /** Verify an HMAC JWS with a shared secret, in constant time. */
 export function verifyHmacJws(alg: HmacJwsAlgorithm, secret: string, jws: DecodedJws): boolean {
-  const expected = createHmac(`sha${alg.slice(2)}`, secret).update(jws.signingInput).digest();
+  const expected = createHmac(`sha${alg.slice(2)}`, secret)
+    .update(jws.signingInput)
+    .digest();
   return expected.length === jws.signature.length && timingSafeEqual(expected, jws.signature);
 }
 

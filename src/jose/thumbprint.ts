@@ -6,7 +6,12 @@
 import { createHash, type JsonWebKey } from 'node:crypto';
 
 // RFC 7638 §3.2: the required members of each key type, in lexicographic order.
-const REQUIRED: Record<string, readonly string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], oct: ['k', 'kty'], OKP: ['crv', 'kty', 'x'] };
+const REQUIRED: Record<string, readonly string[]> = {
+  EC: ['crv', 'kty', 'x', 'y'],
+  RSA: ['e', 'kty', 'n'],
+  oct: ['k', 'kty'],
+  OKP: ['crv', 'kty', 'x'],
+};
 
 /**
  * The RFC 7638 SHA-256 thumbprint of a JWK, base64url: its required members as JSON in

@@ -134,7 +134,6 @@ export const BRUTE_FORCE_DEFAULTS = Object.freeze({
   address: Object.freeze({ points: 100, duration: 900, blockDuration: 900 }),
 });
 
-
 /** The defaults of the slow-down ({@link SlowdownRule}), per identifier kind. */
 export const SLOWDOWN_DEFAULTS = Object.freeze({
   username: Object.freeze({ after: 10, stepMs: 250, maxMs: 5000, duration: 900 }),
@@ -175,15 +174,24 @@ function isLimiter(value: unknown): value is AttemptLimiter {
   );
 }
 
-const whole = (name: string, value: unknown, fallback: number, min: number): number => checkNumber(`${AT}.${name}`, value, fallback, { integer: true, min });
+const whole = (name: string, value: unknown, fallback: number, min: number): number =>
+  checkNumber(`${AT}.${name}`, value, fallback, { integer: true, min });
 
 function build(create: (config: LimiterConfig) => AttemptLimiter, config: LimiterConfig, kind: string): AttemptLimiter {
   const limiter = create(config);
-  if (!isLimiter(limiter)) throw new TokengateConfigError('ERR_TOKENGATE_LIMITER', `${AT}.createLimiter must return a rate-limiter-flexible limiter (for ${kind}).`);
+  if (!isLimiter(limiter))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_LIMITER',
+      `${AT}.createLimiter must return a rate-limiter-flexible limiter (for ${kind}).`,
+    );
   return limiter;
 }
 
-function resolveLimit(kind: Kind, value: unknown, create: (config: LimiterConfig) => AttemptLimiter): Limit | undefined {
+function resolveLimit(
+  kind: Kind,
+  value: unknown,
+  create: (config: LimiterConfig) => AttemptLimiter,
+): Limit | undefined {
   if (value === false) return undefined;
   if (isLimiter(value)) return { limiter: value, blockSeconds: value.blockDuration > 0 ? value.blockDuration : 0 };
   if (value !== undefined && !isPlainObject(value)) {
@@ -199,18 +207,33 @@ function resolveLimit(kind: Kind, value: unknown, create: (config: LimiterConfig
   const duration = whole(`${kind}.duration`, rule.duration, defaults.duration, 1);
   const blockDuration = whole(`${kind}.blockDuration`, rule.blockDuration, rule.duration ?? defaults.blockDuration, 0);
   // blockDuration 0 in the limiter itself: blocks are set explicitly, from the failure that used up the points.
-  return { limiter: build(create, { keyPrefix: `tokengate:${kind}`, points, duration, blockDuration: 0 }, kind), blockSeconds: blockDuration };
+  return {
+    limiter: build(create, { keyPrefix: `tokengate:${kind}`, points, duration, blockDuration: 0 }, kind),
+    blockSeconds: blockDuration,
+  };
 }
 
-function resolveSlowdown(kind: Identifier, value: unknown, create: (config: LimiterConfig) => AttemptLimiter): Slowdown | undefined {
+function resolveSlowdown(
+  kind: Identifier,
+  value: unknown,
+  create: (config: LimiterConfig) => AttemptLimiter,
+): Slowdown | undefined {
   if (value === false) return undefined;
-  if (value !== undefined && !isPlainObject(value)) throw new TokengateConfigError('ERR_TOKENGATE_TYPE', `${AT}.slowdown.${kind} must be { after?, stepMs?, maxMs?, duration? } or false.`);
+  if (value !== undefined && !isPlainObject(value))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_TYPE',
+      `${AT}.slowdown.${kind} must be { after?, stepMs?, maxMs?, duration? } or false.`,
+    );
   const rule = (value ?? {}) as SlowdownRule;
   checkKnownKeys(`${AT}.slowdown.${kind}`, rule, ['after', 'stepMs', 'maxMs', 'duration']);
   const d = SLOWDOWN_DEFAULTS[kind];
   const duration = whole(`slowdown.${kind}.duration`, rule.duration, d.duration, 1);
   return {
-    limiter: build(create, { keyPrefix: `tokengate:${kind}-failures`, points: 2 ** 31 - 1, duration, blockDuration: 0 }, `slowdown.${kind}`),
+    limiter: build(
+      create,
+      { keyPrefix: `tokengate:${kind}-failures`, points: 2 ** 31 - 1, duration, blockDuration: 0 },
+      `slowdown.${kind}`,
+    ),
     after: whole(`slowdown.${kind}.after`, rule.after, d.after, 0),
     stepMs: whole(`slowdown.${kind}.stepMs`, rule.stepMs, d.stepMs, 0),
     maxMs: whole(`slowdown.${kind}.maxMs`, rule.maxMs, d.maxMs, 0),
@@ -279,7 +302,8 @@ export class Reservation {
       ...this.held.map(async ({ limit, key, consumed }) => {
         // The failure that uses up the points starts the block. `>=`, not `===`: concurrent
         // reservations can pass the limit together, and each must leave the block in place.
-        if (consumed >= limit.limiter.points && limit.blockSeconds > 0) await call(() => limit.limiter.block(key, limit.blockSeconds));
+        if (consumed >= limit.limiter.points && limit.blockSeconds > 0)
+          await call(() => limit.limiter.block(key, limit.blockSeconds));
       }),
       slowdown && call(() => slowdown.limit.limiter.penalty(slowdown.key, 1)),
     ]);
@@ -384,7 +408,11 @@ export class Attempt {
    * Run a credential check under the limits: reserve, check, then keep the point if `isFailure`
    * says the outcome was a wrong credential, else hand it back.
    */
-  async check<T>(target: CheckTarget, run: () => Promise<T>, isFailure: (outcome: { value?: T; error?: unknown }) => boolean): Promise<T> {
+  async check<T>(
+    target: CheckTarget,
+    run: () => Promise<T>,
+    isFailure: (outcome: { value?: T; error?: unknown }) => boolean,
+  ): Promise<T> {
     const reservation = await this.reserve(target);
     let value: T;
     try {
@@ -426,7 +454,12 @@ export class BruteForceGuard {
       (config) => new RateLimiterMemory(config) as unknown as AttemptLimiter,
       '(config) => limiter',
     );
-    this.remoteAddress = checkFunction(`${AT}.remoteAddress`, options.remoteAddress, defaultRemoteAddress, '(req) => address');
+    this.remoteAddress = checkFunction(
+      `${AT}.remoteAddress`,
+      options.remoteAddress,
+      defaultRemoteAddress,
+      '(req) => address',
+    );
     const limits: Partial<Record<Kind, Limit>> = {};
     for (const kind of Object.keys(BRUTE_FORCE_DEFAULTS) as Kind[]) {
       const limit = resolveLimit(kind, options[kind], create);
@@ -435,11 +468,16 @@ export class BruteForceGuard {
     const slowdowns: Partial<Record<Identifier, Slowdown>> = {};
     const slow = options.slowdown;
     if (slow !== false) {
-      if (slow !== undefined && !isPlainObject(slow)) throw new TokengateConfigError('ERR_TOKENGATE_TYPE', `${AT}.slowdown must be { username?, clientId? } or false.`);
+      if (slow !== undefined && !isPlainObject(slow))
+        throw new TokengateConfigError(
+          'ERR_TOKENGATE_TYPE',
+          `${AT}.slowdown must be { username?, clientId? } or false.`,
+        );
       checkKnownKeys(`${AT}.slowdown`, slow ?? {}, ['username', 'clientId']);
       for (const kind of Object.keys(SLOWDOWN_DEFAULTS) as Identifier[]) {
         const given = slow?.[kind];
-        const s = given === undefined && !SLOWDOWN_ON_BY_DEFAULT[kind] ? undefined : resolveSlowdown(kind, given, create);
+        const s =
+          given === undefined && !SLOWDOWN_ON_BY_DEFAULT[kind] ? undefined : resolveSlowdown(kind, given, create);
         if (s) slowdowns[kind] = s;
       }
     }
@@ -457,17 +495,18 @@ export class BruteForceGuard {
   async reset(target: ResetTarget): Promise<void> {
     const { username, clientId, address } = this.limits;
     const at = target.address === undefined ? undefined : addressKey(target.address);
-    const jobs: (Promise<unknown> | undefined)[] = [];
+    const jobs: Promise<unknown>[] = [];
     for (const [kind, id, limit] of [
       ['username', target.username, username],
       ['clientId', target.clientId, clientId],
     ] as const) {
       if (id === undefined) continue;
       const key = identifierKey(kind, id);
-      jobs.push(this.slowdowns[kind]?.limiter.delete(key));
-      if (at !== undefined) jobs.push(limit?.limiter.delete(`${key}:${at}`));
+      const slowdown = this.slowdowns[kind];
+      if (slowdown !== undefined) jobs.push(slowdown.limiter.delete(key));
+      if (at !== undefined && limit !== undefined) jobs.push(limit.limiter.delete(`${key}:${at}`));
     }
-    if (at !== undefined) jobs.push(address?.limiter.delete(at));
+    if (at !== undefined && address !== undefined) jobs.push(address.limiter.delete(at));
     await Promise.all(jobs);
   }
 }
@@ -476,7 +515,10 @@ export class BruteForceGuard {
 export function resolveBruteForce(value: unknown, logger: Logger): BruteForceGuard | undefined {
   if (value === false) return undefined;
   if (value !== undefined && !isPlainObject(value)) {
-    throw new TokengateConfigError('ERR_TOKENGATE_TYPE', `${AT} must be an object such as { username: { points: 10, duration: 900 } }, or false to turn the limits off.`);
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_TYPE',
+      `${AT} must be an object such as { username: { points: 10, duration: 900 } }, or false to turn the limits off.`,
+    );
   }
   checkKnownKeys(AT, value ?? {}, ['username', 'clientId', 'address', 'slowdown', 'createLimiter', 'remoteAddress']);
   return new BruteForceGuard((value ?? {}) as BruteForceOptions, logger);

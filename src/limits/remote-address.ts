@@ -65,7 +65,10 @@ export function addressKey(address: string | undefined): string {
     if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
       return `${(groups[6] as number) >> 8}.${(groups[6] as number) & 255}.${(groups[7] as number) >> 8}.${(groups[7] as number) & 255}`;
     }
-    return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+    return `${groups
+      .slice(0, 4)
+      .map((g) => g.toString(16))
+      .join(':')}::/64`;
   }
   // A custom remoteAddress may return anything; keep the key short.
   return address.length > 100 ? address.slice(0, 100) : address;

@@ -34,22 +34,32 @@ function words(value: string | undefined): string[] {
  * Read and check the OpenID Connect parameters. Only for requests whose granted scopes
  * include `openid` (§3.1.2.1: that is what makes it an OpenID Connect request).
  */
-export function readOidcRequest(client: Client, params: Params, verifyHint: (token: string) => Record<string, unknown> | undefined): OidcAuthorizeRequest {
+export function readOidcRequest(
+  client: Client,
+  params: Params,
+  verifyHint: (token: string) => Record<string, unknown> | undefined,
+): OidcAuthorizeRequest {
   // §6: request objects are optional for an OP; say so with the codes §3.1.2.6 defines.
   if (params.request !== undefined) throw new RequestNotSupported();
   if (params.request_uri !== undefined) throw new RequestUriNotSupported();
   if (params.registration !== undefined) throw new RegistrationNotSupported();
   // §3.1.2.1: redirect_uri is REQUIRED in an OpenID Connect request.
-  if (params.redirect_uri === undefined) throw new InvalidRequest('The redirect_uri parameter is required in an OpenID Connect request (OIDC Core §3.1.2.1).');
-  if (params.nonce !== undefined && params.nonce.length > MAX_NONCE) throw new InvalidRequest(`The nonce is longer than ${MAX_NONCE} characters.`);
+  if (params.redirect_uri === undefined)
+    throw new InvalidRequest(
+      'The redirect_uri parameter is required in an OpenID Connect request (OIDC Core §3.1.2.1).',
+    );
+  if (params.nonce !== undefined && params.nonce.length > MAX_NONCE)
+    throw new InvalidRequest(`The nonce is longer than ${MAX_NONCE} characters.`);
 
   const prompt = [...new Set(words(params.prompt))];
   // §3.1.2.1: none with any other value is an error.
-  if (prompt.includes('none') && prompt.length > 1) throw new InvalidRequest('prompt=none cannot be combined with another prompt value (OIDC Core §3.1.2.1).');
+  if (prompt.includes('none') && prompt.length > 1)
+    throw new InvalidRequest('prompt=none cannot be combined with another prompt value (OIDC Core §3.1.2.1).');
 
   let maxAge = client.defaultMaxAge;
   if (params.max_age !== undefined) {
-    if (!/^\d{1,10}$/.test(params.max_age)) throw new InvalidRequest('max_age must be a whole number of seconds (OIDC Core §3.1.2.1).');
+    if (!/^\d{1,10}$/.test(params.max_age))
+      throw new InvalidRequest('max_age must be a whole number of seconds (OIDC Core §3.1.2.1).');
     maxAge = Number(params.max_age);
   }
   let idTokenHint: Record<string, unknown> | undefined;

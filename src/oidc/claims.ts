@@ -7,7 +7,22 @@ import { InvalidRequest } from '../core/errors';
 
 /** The standard claims each scope stands for (OIDC Core §5.4). */
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  profile: ['name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'],
+  profile: [
+    'name',
+    'family_name',
+    'given_name',
+    'middle_name',
+    'nickname',
+    'preferred_username',
+    'profile',
+    'picture',
+    'website',
+    'gender',
+    'birthdate',
+    'zoneinfo',
+    'locale',
+    'updated_at',
+  ],
   email: ['email', 'email_verified'],
   address: ['address'],
   phone: ['phone_number', 'phone_number_verified'],
@@ -20,7 +35,23 @@ export const OPENID_SCOPES = ['openid', 'profile', 'email', 'address', 'phone', 
 export const STANDARD_CLAIMS: readonly string[] = Object.freeze(['sub', ...Object.values(SCOPE_CLAIMS).flat()]);
 
 /** Claims that are the server's to set in an ID token; never taken from the app's claims hook. */
-export const ID_TOKEN_PROTOCOL_CLAIMS: ReadonlySet<string> = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'azp', 'at_hash', 'c_hash', 'sid', 'jti', 'nbf']);
+export const ID_TOKEN_PROTOCOL_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'iat',
+  'auth_time',
+  'nonce',
+  'acr',
+  'amr',
+  'azp',
+  'at_hash',
+  'c_hash',
+  'sid',
+  'jti',
+  'nbf',
+]);
 
 /** The individual claims a `claims` request parameter asks for, by where they go. */
 export interface ClaimsRequest {
@@ -41,17 +72,25 @@ const CLAIM_NAME = /^[\x21-\x7e]{1,128}$/;
 
 function member(value: unknown, where: string, essential: Set<string>): string[] {
   if (value === undefined || value === null) return [];
-  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequest(`The "claims" parameter's ${where} member must be a JSON object (OIDC Core §5.5).`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new InvalidRequest(`The "claims" parameter's ${where} member must be a JSON object (OIDC Core §5.5).`);
   const names: string[] = [];
   for (const [name, spec] of Object.entries(value as Record<string, unknown>)) {
-    if (!CLAIM_NAME.test(name)) throw new InvalidRequest(`The "claims" parameter names a claim that is not printable ASCII (OIDC Core §5.5).`);
+    if (!CLAIM_NAME.test(name))
+      throw new InvalidRequest(`The "claims" parameter names a claim that is not printable ASCII (OIDC Core §5.5).`);
     // §5.5.1: null (default), or an object with essential / value / values.
     if (spec !== null && (typeof spec !== 'object' || Array.isArray(spec))) {
-      throw new InvalidRequest(`The "claims" parameter's ${where}.${name} must be null or an object (OIDC Core §5.5.1).`);
+      throw new InvalidRequest(
+        `The "claims" parameter's ${where}.${name} must be null or an object (OIDC Core §5.5.1).`,
+      );
     }
     const s = (spec ?? {}) as { essential?: unknown; values?: unknown };
-    if (s.essential !== undefined && typeof s.essential !== 'boolean') throw new InvalidRequest(`The "claims" parameter's ${where}.${name}.essential must be true or false (OIDC Core §5.5.1).`);
-    if (s.values !== undefined && !Array.isArray(s.values)) throw new InvalidRequest(`The "claims" parameter's ${where}.${name}.values must be an array (OIDC Core §5.5.1).`);
+    if (s.essential !== undefined && typeof s.essential !== 'boolean')
+      throw new InvalidRequest(
+        `The "claims" parameter's ${where}.${name}.essential must be true or false (OIDC Core §5.5.1).`,
+      );
+    if (s.values !== undefined && !Array.isArray(s.values))
+      throw new InvalidRequest(`The "claims" parameter's ${where}.${name}.values must be an array (OIDC Core §5.5.1).`);
     if (s.essential === true) essential.add(name);
     names.push(name);
   }
@@ -71,21 +110,31 @@ export function parseClaimsParameter(raw: string | undefined): ClaimsRequest | u
   } catch {
     throw new InvalidRequest('The "claims" parameter must be a JSON object (OIDC Core §5.5).');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('The "claims" parameter must be a JSON object (OIDC Core §5.5).');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InvalidRequest('The "claims" parameter must be a JSON object (OIDC Core §5.5).');
   const p = parsed as Record<string, unknown>;
   const essential = new Set<string>();
-  const request: ClaimsRequest = { idToken: member(p.id_token, 'id_token', essential), userinfo: member(p.userinfo, 'userinfo', essential), essential: [] };
-  if (request.idToken.length + request.userinfo.length > MAX_CLAIMS) throw new InvalidRequest(`The "claims" parameter asks for more than ${MAX_CLAIMS} claims.`);
+  const request: ClaimsRequest = {
+    idToken: member(p.id_token, 'id_token', essential),
+    userinfo: member(p.userinfo, 'userinfo', essential),
+    essential: [],
+  };
+  if (request.idToken.length + request.userinfo.length > MAX_CLAIMS)
+    throw new InvalidRequest(`The "claims" parameter asks for more than ${MAX_CLAIMS} claims.`);
   request.essential = [...essential];
-  const acr = (p.id_token as Record<string, { essential?: unknown; value?: unknown; values?: unknown } | null> | undefined)?.acr;
+  const acr = (
+    p.id_token as Record<string, { essential?: unknown; value?: unknown; values?: unknown } | null> | undefined
+  )?.acr;
   if (acr?.essential === true && (acr.value !== undefined || acr.values !== undefined)) {
     const wanted = acr.values !== undefined ? (acr.values as unknown[]) : [acr.value];
-    if (!wanted.every((v) => typeof v === 'string')) throw new InvalidRequest('The "claims" parameter\'s id_token.acr values must be strings (OIDC Core §5.5.1.1).');
+    if (!wanted.every((v) => typeof v === 'string'))
+      throw new InvalidRequest('The "claims" parameter\'s id_token.acr values must be strings (OIDC Core §5.5.1.1).');
     request.essentialAcr = wanted as string[];
   }
   const sub = (p.id_token as Record<string, { value?: unknown } | null> | undefined)?.sub?.value;
   if (sub !== undefined) {
-    if (typeof sub !== 'string') throw new InvalidRequest('The "claims" parameter\'s id_token.sub.value must be a string (OIDC Core §5.5.1).');
+    if (typeof sub !== 'string')
+      throw new InvalidRequest('The "claims" parameter\'s id_token.sub.value must be a string (OIDC Core §5.5.1).');
     request.subject = sub;
   }
   return request.idToken.length + request.userinfo.length === 0 ? undefined : request;
@@ -102,7 +151,10 @@ export function scopeClaimNames(scopes: readonly string[]): Set<string> {
  * Keep the claims whose names are allowed, dropping `undefined`/`null` values (§5.3.2: a claim
  * without a value is omitted, not sent as null) and protocol claims the server sets itself.
  */
-export function pickClaims(all: Readonly<Record<string, unknown>>, allowed: ReadonlySet<string>): Record<string, unknown> {
+export function pickClaims(
+  all: Readonly<Record<string, unknown>>,
+  allowed: ReadonlySet<string>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of allowed) {
     if (name === 'sub' || ID_TOKEN_PROTOCOL_CLAIMS.has(name)) continue;

@@ -27,7 +27,11 @@ export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
 }
 
 /** Add OpenID Connect's members to the metadata document (Discovery §3). */
-export function openIdMetadata(doc: AuthorizationServerMetadata, provider: OpenIdProvider, base: string): OpenIdProviderMetadata {
+export function openIdMetadata(
+  doc: AuthorizationServerMetadata,
+  provider: OpenIdProvider,
+  base: string,
+): OpenIdProviderMetadata {
   const o = provider.options;
   const scopes = new Set([...(doc.scopes_supported ?? []), ...OPENID_SCOPES.filter((s) => s !== 'offline_access')]);
   return {
@@ -38,7 +42,21 @@ export function openIdMetadata(doc: AuthorizationServerMetadata, provider: OpenI
     scopes_supported: [...scopes],
     subject_types_supported: o.pairwiseSalt ? ['public', 'pairwise'] : ['public'],
     id_token_signing_alg_values_supported: provider.signer.algorithms,
-    claims_supported: [...new Set([...STANDARD_CLAIMS, 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'at_hash', ...o.extraClaimsSupported])],
+    claims_supported: [
+      ...new Set([
+        ...STANDARD_CLAIMS,
+        'iss',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'nonce',
+        'acr',
+        'amr',
+        'at_hash',
+        ...o.extraClaimsSupported,
+      ]),
+    ],
     claim_types_supported: ['normal'],
     claims_parameter_supported: true,
     // Their defaults are true; say they are not supported (Discovery §3).

@@ -30,7 +30,9 @@ export class InteractionRequired extends OAuthError {
 
 /** `request_not_supported`: the `request` parameter (a request object) is not supported. */
 export class RequestNotSupported extends OAuthError {
-  constructor(description = 'Request objects (the "request" parameter) are not supported; send the parameters in the query.') {
+  constructor(
+    description = 'Request objects (the "request" parameter) are not supported; send the parameters in the query.',
+  ) {
     super('request_not_supported', description, 400);
   }
 }

@@ -28,7 +28,9 @@ export interface IdTokenClaims {
  * octets, the hash being the one of the ID token's signature algorithm.
  */
 export function accessTokenHash(accessToken: string, alg: SigningAlgorithm): string {
-  const digest = createHash(alg === 'ES384' ? 'sha384' : 'sha256').update(accessToken, 'ascii').digest();
+  const digest = createHash(alg === 'ES384' ? 'sha384' : 'sha256')
+    .update(accessToken, 'ascii')
+    .digest();
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
@@ -39,7 +41,11 @@ export class IdTokenSigner {
   constructor(keys: ReadonlyMap<SigningAlgorithm, ResolvedKey>) {
     for (const [alg, key] of keys) {
       // `typ: JWT` keeps it apart from access tokens (`at+jwt`), which our verifier requires.
-      if (key.signKey) this.signers.set(alg, { key: key.signKey, options: { algorithm: alg, keyid: key.kid, header: { alg, typ: 'JWT' } } });
+      if (key.signKey)
+        this.signers.set(alg, {
+          key: key.signKey,
+          options: { algorithm: alg, keyid: key.kid, header: { alg, typ: 'JWT' } },
+        });
     }
   }
 
@@ -67,7 +73,11 @@ export class IdTokenSigner {
  * our `iss`, `typ` not an access token's. Expiry is not checked: a hint may have expired.
  * Returns the claims, or `undefined` for anything else.
  */
-export function verifyIdTokenHint(token: string, keys: readonly ResolvedKey[], issuer: string): Record<string, unknown> | undefined {
+export function verifyIdTokenHint(
+  token: string,
+  keys: readonly ResolvedKey[],
+  issuer: string,
+): Record<string, unknown> | undefined {
   if (token.length > 16_384) return undefined;
   let decoded: jwt.Jwt | null;
   try {
@@ -83,8 +93,14 @@ export function verifyIdTokenHint(token: string, keys: readonly ResolvedKey[], i
   const key = keys.find((k) => k.kid === kid && k.alg === alg && ID_TOKEN_ALGORITHMS.includes(k.alg));
   if (!key) return undefined;
   try {
-    const claims = jwt.verify(token, key.verifyKey, { algorithms: [key.alg], issuer, ignoreExpiration: true, complete: false });
-    if (!claims || typeof claims !== 'object' || typeof claims.sub !== 'string' || typeof claims.aud !== 'string') return undefined;
+    const claims = jwt.verify(token, key.verifyKey, {
+      algorithms: [key.alg],
+      issuer,
+      ignoreExpiration: true,
+      complete: false,
+    });
+    if (!claims || typeof claims !== 'object' || typeof claims.sub !== 'string' || typeof claims.aud !== 'string')
+      return undefined;
     return claims as Record<string, unknown>;
   } catch {
     return undefined;

@@ -9,10 +9,10 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import type { ServerContext } from '../endpoints/context';
-import { addQuery } from '../endpoints/authorize';
-import type { Handler } from '../core/http';
 import { InvalidRequest, OAuthError, ServerError } from '../core/errors';
+import type { Handler } from '../core/http';
+import { addQuery } from '../endpoints/authorize';
+import type { ServerContext } from '../endpoints/context';
 import { readParams, type Params, type Request } from '../http/body';
 import { sendErrorPage } from '../http/error-page';
 import type { Client } from '../stores/types';
@@ -35,9 +35,10 @@ async function readLogoutParams(req: Request, ctx: ServerContext): Promise<Param
   } else {
     throw new InvalidRequest('The end-session endpoint accepts only GET and POST.', 405, { Allow: 'GET, POST' });
   }
-  const params: Record<string, string> = Object.create(null);
+  const params = Object.create(null) as Record<string, string>;
   for (const [name, value] of pairs) {
-    if (Object.prototype.hasOwnProperty.call(params, name)) throw new InvalidRequest(`The "${name}" parameter is included more than once.`);
+    if (Object.prototype.hasOwnProperty.call(params, name))
+      throw new InvalidRequest(`The "${name}" parameter is included more than once.`);
     if (value !== '') params[name] = value;
   }
   return params;
@@ -53,7 +54,11 @@ function redirect(req: Request, res: ServerResponse, location: string): void {
 }
 
 /** The end-session endpoint handler, calling `logout`. */
-export function endSessionEndpoint(ctx: ServerContext, provider: OpenIdProvider, logout: NonNullable<OpenIdProvider['options']['logout']>): Handler {
+export function endSessionEndpoint(
+  ctx: ServerContext,
+  provider: OpenIdProvider,
+  logout: NonNullable<OpenIdProvider['options']['logout']>,
+): Handler {
   const { logger } = ctx.options;
   const responded = (res: ServerResponse): boolean => res.headersSent || res.writableEnded;
 
@@ -78,7 +83,10 @@ export function endSessionEndpoint(ctx: ServerContext, provider: OpenIdProvider,
     const requested = params.post_logout_redirect_uri;
     if (requested !== undefined) {
       // §3: only a URI registered for this client, compared exactly; the client must be known.
-      if (!client) throw new InvalidRequest('post_logout_redirect_uri needs an id_token_hint or a client_id to say which client it belongs to.');
+      if (!client)
+        throw new InvalidRequest(
+          'post_logout_redirect_uri needs an id_token_hint or a client_id to say which client it belongs to.',
+        );
       if (!(client.postLogoutRedirectUris ?? []).includes(requested) || requested.includes('#')) {
         throw new InvalidRequest('The post_logout_redirect_uri is not registered for this client.');
       }
@@ -109,7 +117,8 @@ export function endSessionEndpoint(ctx: ServerContext, provider: OpenIdProvider,
       res.end(SIGNED_OUT);
     } catch (err) {
       if (responded(res)) return void (res.writableEnded || res.destroy());
-      if (err instanceof OAuthError && err.status < 500) return sendErrorPage(res, err.status, err.error, err.message, err.headers);
+      if (err instanceof OAuthError && err.status < 500)
+        return sendErrorPage(res, err.status, err.error, err.message, err.headers);
       logger.error('end-session endpoint: unexpected failure; answered server_error', err);
       sendErrorPage(res, 500, 'server_error', new ServerError().message);
     }

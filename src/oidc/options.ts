@@ -3,11 +3,11 @@
  * @packageDocumentation
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { TokengateConfigError } from '../core/config';
 import type { Logger } from '../core/logging';
+import { SCOPE_TOKEN } from '../core/scopes';
 import type { Client, User } from '../stores/types';
 import { resolveKey, type ResolvedKey, type SigningAlgorithm } from '../tokens/keys';
-import { SCOPE_TOKEN } from '../core/scopes';
-import { TokengateConfigError } from '../core/config';
 
 /** What the claims hook is told besides the user. */
 export interface ClaimsInfo {
@@ -58,6 +58,9 @@ export interface LogoutInfo {
  * });
  * ```
  */
+// `any` by default so the hooks receive the app's own request type (Express, Connect, ...)
+// without the app naming it; an app that wants checking passes its types explicitly.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface OpenIdOptions<Req = any, Res = any, U extends User = any> {
   /**
    * The user's claims. Return every claim you have; the library keeps those of the granted
@@ -114,7 +117,12 @@ function fail(message: string): never {
 
 function path(name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value) || value.startsWith('/.well-known/')) {
+  if (
+    typeof value !== 'string' ||
+    !value.startsWith('/') ||
+    /[?#\s]/.test(value) ||
+    value.startsWith('/.well-known/')
+  ) {
     fail(`.${name} must be a path starting with "/", without query, not under /.well-known/ (got ${String(value)}).`);
   }
   return value;
@@ -122,7 +130,8 @@ function path(name: string, value: unknown, fallback: string): string {
 
 function names(name: string, value: unknown): readonly string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && SCOPE_TOKEN.test(v))) fail(`.${name} must be an array of printable strings without spaces.`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && SCOPE_TOKEN.test(v)))
+    fail(`.${name} must be an array of printable strings without spaces.`);
   return Object.freeze([...new Set(value as string[])]);
 }
 
@@ -132,24 +141,40 @@ function names(name: string, value: unknown): readonly string[] | undefined {
  * without an RS256 key in `options.keys` an ephemeral one is made (with a warning), as for
  * access tokens.
  */
-export function resolveOpenId(value: unknown, keys: readonly ResolvedKey[], logger: Logger, hasAuthorize: boolean): { openid: ResolvedOpenId; addedKey?: ResolvedKey } | undefined {
+export function resolveOpenId(
+  value: unknown,
+  keys: readonly ResolvedKey[],
+  logger: Logger,
+  hasAuthorize: boolean,
+): { openid: ResolvedOpenId; addedKey?: ResolvedKey } | undefined {
   if (value === undefined || value === false) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(' must be an object, e.g. { claims: (user) => ({ email: user.email }) }.');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    fail(' must be an object, e.g. { claims: (user) => ({ email: user.email }) }.');
   if (!hasAuthorize) fail(' needs options.authorize: ID tokens are issued by the authorization code flow.');
   const o = value as OpenIdOptions;
-  if (o.claims !== undefined && typeof o.claims !== 'function') fail('.claims must be a function (user, { scopes, claims, client }) returning the user\'s claims.');
-  if (o.logout !== undefined && typeof o.logout !== 'function') fail('.logout must be a function (req, res, info) that ends the app\'s session.');
+  if (o.claims !== undefined && typeof o.claims !== 'function')
+    fail(".claims must be a function (user, { scopes, claims, client }) returning the user's claims.");
+  if (o.logout !== undefined && typeof o.logout !== 'function')
+    fail(".logout must be a function (req, res, info) that ends the app's session.");
   let salt: Buffer | undefined;
   if (o.pairwiseSalt !== undefined) {
-    salt = typeof o.pairwiseSalt === 'string' ? Buffer.from(o.pairwiseSalt, 'utf8') : Buffer.isBuffer(o.pairwiseSalt) ? Buffer.from(o.pairwiseSalt) : undefined;
+    salt =
+      typeof o.pairwiseSalt === 'string'
+        ? Buffer.from(o.pairwiseSalt, 'utf8')
+        : Buffer.isBuffer(o.pairwiseSalt)
+          ? Buffer.from(o.pairwiseSalt)
+          : undefined;
     if (!salt || salt.length < 32) fail('.pairwiseSalt must be a secret string or Buffer of at least 32 bytes.');
   }
   const lifetime = o.idTokenLifetime ?? 3600;
-  if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime <= 0) fail(`.idTokenLifetime must be a positive whole number of seconds (got ${String(lifetime)}).`);
+  if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime <= 0)
+    fail(`.idTokenLifetime must be a positive whole number of seconds (got ${String(lifetime)}).`);
 
   let addedKey: ResolvedKey | undefined;
   const signingKeys = new Map<SigningAlgorithm, ResolvedKey>();
-  for (const key of keys) if (key.signKey && ID_TOKEN_ALGORITHMS.includes(key.alg) && !signingKeys.has(key.alg)) signingKeys.set(key.alg, key);
+  for (const key of keys)
+    if (key.signKey && ID_TOKEN_ALGORITHMS.includes(key.alg) && !signingKeys.has(key.alg))
+      signingKeys.set(key.alg, key);
   if (!signingKeys.has('RS256')) {
     logger.warn(
       'OpenID Connect is on but options.keys has no RS256 signing key: using an ephemeral RS256 key for ID tokens. They will not verify after a restart or on other instances; add { alg: "RS256", privateKey } to options.keys.',

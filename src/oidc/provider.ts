@@ -5,12 +5,12 @@
  */
 import { nowSeconds } from '../core/clock';
 import { AccessDenied, UnauthorizedClient } from '../core/errors';
-import type { TokenResponseExtension } from '../tokens/issue';
 import type { Client, ClientStore, OpenIdGrant, User, UserStore } from '../stores/types';
+import type { TokenResponseExtension } from '../tokens/issue';
 import type { ResolvedKey } from '../tokens/keys';
 import type { OidcAuthorizeRequest } from './authorize-request';
-import { LoginRequired } from './errors';
 import { pickClaims, scopeClaimNames } from './claims';
+import { LoginRequired } from './errors';
 import { accessTokenHash, IdTokenSigner, verifyIdTokenHint, type IdTokenClaims } from './id-token';
 import type { ResolvedOpenId } from './options';
 import { pairwiseProblem, subjectFor } from './subject';
@@ -39,7 +39,10 @@ export class OpenIdProvider {
   /** Refuse a client whose OpenID Connect registration this server cannot serve. */
   checkClient(client: Client): void {
     const alg = client.idTokenSignedResponseAlg ?? 'RS256';
-    if (!this.signer.supports(alg)) throw new UnauthorizedClient(`The client's id_token_signed_response_alg ${String(alg)} has no signing key on this server.`);
+    if (!this.signer.supports(alg))
+      throw new UnauthorizedClient(
+        `The client's id_token_signed_response_alg ${String(alg)} has no signing key on this server.`,
+      );
     const problem = pairwiseProblem(client, this.options.pairwiseSalt);
     if (problem) throw new UnauthorizedClient(problem);
   }
@@ -53,7 +56,12 @@ export class OpenIdProvider {
    * §3.1.2.2: a request for an ID token with a specific `sub` gets a positive answer only for
    * that user; anyone else signed in is `login_required`, never their tokens.
    */
-  async checkRequestedSubject(client: Client, request: OidcAuthorizeRequest, userId: string, facts: SignInFacts): Promise<void> {
+  async checkRequestedSubject(
+    client: Client,
+    request: OidcAuthorizeRequest,
+    userId: string,
+    facts: SignInFacts,
+  ): Promise<void> {
     // §5.5.1.1: an essential acr with values must be met, or the authentication has failed.
     const acr = request.claims?.essentialAcr;
     if (acr !== undefined && (facts.acr === undefined || !acr.includes(facts.acr))) {
@@ -67,7 +75,8 @@ export class OpenIdProvider {
     const hint = request.idTokenHint;
     if (hint !== undefined) {
       const audience = hint.aud === client.id ? client : await this.clients.findClient(hint.aud as string);
-      if (!audience || hint.sub !== this.subject(audience, userId)) throw new LoginRequired('The signed-in user is not the one the id_token_hint names.');
+      if (!audience || hint.sub !== this.subject(audience, userId))
+        throw new LoginRequired('The signed-in user is not the one the id_token_hint names.');
     }
   }
 
@@ -80,7 +89,12 @@ export class OpenIdProvider {
     if (facts.amr !== undefined) grant.amr = [...facts.amr];
     if (request.claims?.idToken.length) grant.idTokenClaims = request.claims.idToken;
     if (request.claims?.userinfo.length) grant.userinfoClaims = request.claims.userinfo;
-    if (request.maxAge !== undefined || client.requireAuthTime === true || request.claims?.essential.includes('auth_time')) grant.authTimeRequired = true;
+    if (
+      request.maxAge !== undefined ||
+      client.requireAuthTime === true ||
+      request.claims?.essential.includes('auth_time')
+    )
+      grant.authTimeRequired = true;
     return grant;
   }
 
@@ -90,14 +104,22 @@ export class OpenIdProvider {
    * individually requested ones, from the claims hook or the user store. `undefined` when the
    * user store no longer knows the user.
    */
-  async userClaims(client: Client, userId: string, scopes: readonly string[], requested: readonly string[], target: 'userinfo' | 'id_token'): Promise<Record<string, unknown> | undefined> {
+  async userClaims(
+    client: Client,
+    userId: string,
+    scopes: readonly string[],
+    requested: readonly string[],
+    target: 'userinfo' | 'id_token',
+  ): Promise<Record<string, unknown> | undefined> {
     const allowed = target === 'userinfo' ? scopeClaimNames(scopes) : new Set<string>();
     for (const name of requested) allowed.add(name);
     let user: User | undefined = { id: userId };
     if (this.users?.findUser) user = await this.users.findUser(userId);
     if (!user) return undefined;
     if (allowed.size === 0) return {};
-    const all = this.options.claims ? await this.options.claims(user, { scopes, claims: requested, client, target }) : user;
+    const all = this.options.claims
+      ? await this.options.claims(user, { scopes, claims: requested, client, target })
+      : user;
     if (!all || typeof all !== 'object') throw new Error('openid.claims must return an object of claims.');
     return pickClaims(all, allowed);
   }
@@ -113,7 +135,8 @@ export class OpenIdProvider {
     const alg = client.idTokenSignedResponseAlg ?? 'RS256';
     const now = nowSeconds();
     const requested = grant.idTokenClaims ?? [];
-    const userClaims = requested.length > 0 ? await this.userClaims(client, request.userId, request.scope, requested, 'id_token') : {};
+    const userClaims =
+      requested.length > 0 ? await this.userClaims(client, request.userId, request.scope, requested, 'id_token') : {};
     const claims: IdTokenClaims = {
       ...userClaims,
       iss: this.issuer,

@@ -33,7 +33,8 @@ export function sectorOf(client: Client): string | undefined {
 export function pairwiseProblem(client: Client, salt: Buffer | undefined): string | undefined {
   if (client.subjectType !== 'pairwise') return undefined;
   if (!salt) return 'The client asks for pairwise subjects but the server has no options.openid.pairwiseSalt.';
-  if (sectorOf(client) === undefined) return 'The client asks for pairwise subjects but its redirect URIs span several hosts and it has no sectorIdentifierUri (OIDC Core §8.1).';
+  if (sectorOf(client) === undefined)
+    return 'The client asks for pairwise subjects but its redirect URIs span several hosts and it has no sectorIdentifierUri (OIDC Core §8.1).';
   return undefined;
 }
 

@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { AuthInfo } from '../bearer/auth-info';
 import { createGuard, type GuardContext } from '../bearer/require-token';
+import { hashToken } from '../core/crypto';
 import { InvalidRequest, InvalidToken, OAuthError } from '../core/errors';
 import type { Handler } from '../core/http';
 import type { Request } from '../http/body';
@@ -14,7 +15,6 @@ import type { CorsPolicy } from '../http/cors';
 import { safeDescription } from '../http/description';
 import { sendError, sendJson } from '../http/respond';
 import type { ClientStore, TokenStore } from '../stores/types';
-import { hashToken } from '../core/crypto';
 import { isJwt } from '../tokens/jwt';
 import type { OpenIdProvider } from './provider';
 
@@ -47,7 +47,12 @@ export function userinfoEndpoint(ctx: UserinfoContext): Handler {
   function fail(res: ServerResponse, err: unknown): void {
     if (err instanceof OAuthError && err.status === 401) {
       const challenge = `Bearer realm=${realm}, error="${err.error}", error_description="${safeDescription(err.message)}"`;
-      return sendError(res, new OAuthError(err.error, err.message, 401, { 'WWW-Authenticate': challenge }), logger, 'userinfo endpoint');
+      return sendError(
+        res,
+        new OAuthError(err.error, err.message, 401, { 'WWW-Authenticate': challenge }),
+        logger,
+        'userinfo endpoint',
+      );
     }
     sendError(res, err, logger, 'userinfo endpoint');
   }
@@ -58,7 +63,13 @@ export function userinfoEndpoint(ctx: UserinfoContext): Handler {
       const client = await clients.findClient(auth.clientId);
       if (!client) throw new InvalidToken('The client of this access token no longer exists.');
       cors?.allowClient(req, res, client.id);
-      const claims = await provider.userClaims(client, auth.sub, auth.scope, await requestedClaims(auth, tokens), 'userinfo');
+      const claims = await provider.userClaims(
+        client,
+        auth.sub,
+        auth.scope,
+        await requestedClaims(auth, tokens),
+        'userinfo',
+      );
       if (!claims) throw new InvalidToken('The user of this access token no longer exists.');
       // §5.3.2: sub always, and the same as in the ID token (pairwise included).
       sendJson(res, 200, { ...claims, sub: provider.subject(client, auth.sub) });
@@ -69,7 +80,12 @@ export function userinfoEndpoint(ctx: UserinfoContext): Handler {
 
   return async function userinfo(req, res) {
     if (req.method !== 'GET' && req.method !== 'POST') {
-      return sendError(res, new InvalidRequest('The UserInfo endpoint accepts only GET and POST.', 405, { Allow: 'GET, POST' }), logger, 'userinfo endpoint');
+      return sendError(
+        res,
+        new InvalidRequest('The UserInfo endpoint accepts only GET and POST.', 405, { Allow: 'GET, POST' }),
+        logger,
+        'userinfo endpoint',
+      );
     }
     await new Promise<void>((resolve) => {
       // The guard answers every failure itself; on success it calls next, and we answer.

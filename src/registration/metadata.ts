@@ -33,7 +33,9 @@ function text(name: string, value: unknown, max = MAX_TEXT): string | undefined 
   if (value === undefined || value === null) return undefined;
   // eslint-disable-next-line no-control-regex
   if (typeof value !== 'string' || value === '' || value.length > max || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new InvalidClientMetadata(`${name} must be a non-empty string of at most ${max} characters without control characters.`);
+    throw new InvalidClientMetadata(
+      `${name} must be a non-empty string of at most ${max} characters without control characters.`,
+    );
   }
   return value;
 }
@@ -47,7 +49,8 @@ function httpsUrl(name: string, value: unknown): string | undefined {
   } catch {
     throw new InvalidClientMetadata(`${name} must be an absolute https URL.`);
   }
-  if (url.protocol !== 'https:' || url.username || url.password || !/^[\x21-\x7e]+$/.test(s)) throw new InvalidClientMetadata(`${name} must be an absolute https URL.`);
+  if (url.protocol !== 'https:' || url.username || url.password || !/^[\x21-\x7e]+$/.test(s))
+    throw new InvalidClientMetadata(`${name} must be an absolute https URL.`);
   return s;
 }
 
@@ -59,7 +62,9 @@ function httpsUrl(name: string, value: unknown): string | undefined {
  */
 export function checkRedirectUri(value: unknown, nativeClient: boolean): string {
   if (typeof value !== 'string' || value.length > 2000 || !/^[\x21-\x7e]+$/.test(value) || /["<>\\^`{|}]/.test(value)) {
-    throw new InvalidRedirectUri('Each redirect URI must be an absolute URI of printable ASCII (punycode for international names).');
+    throw new InvalidRedirectUri(
+      'Each redirect URI must be an absolute URI of printable ASCII (punycode for international names).',
+    );
   }
   let url: URL;
   try {
@@ -71,17 +76,28 @@ export function checkRedirectUri(value: unknown, nativeClient: boolean): string 
   if (url.username || url.password) throw new InvalidRedirectUri('A redirect URI must not carry credentials.');
   if (url.protocol === 'https:') return value;
   if (url.protocol === 'http:') {
-    if (!LOOPBACK.has(url.hostname)) throw new InvalidRedirectUri('An http redirect URI is allowed only for a loopback address: 127.0.0.1, [::1] or localhost (RFC 8252 §7.3); use https.');
-    if (!nativeClient) throw new InvalidRedirectUri('Loopback redirect URIs are for native apps, which are public clients: register with token_endpoint_auth_method "none" (RFC 8252 §8.4).');
+    if (!LOOPBACK.has(url.hostname))
+      throw new InvalidRedirectUri(
+        'An http redirect URI is allowed only for a loopback address: 127.0.0.1, [::1] or localhost (RFC 8252 §7.3); use https.',
+      );
+    if (!nativeClient)
+      throw new InvalidRedirectUri(
+        'Loopback redirect URIs are for native apps, which are public clients: register with token_endpoint_auth_method "none" (RFC 8252 §8.4).',
+      );
     return value;
   }
   // RFC 8252 §7.1: a private-use scheme is a reverse domain name the app controls (it has a
   // dot), which rules out javascript:, data:, file: and the like.
   const scheme = url.protocol.slice(0, -1);
   if (!scheme.includes('.') || !/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
-    throw new InvalidRedirectUri('A redirect URI must use https, a loopback http address, or a private-use scheme in reverse-domain form such as com.example.app:/callback (RFC 8252 §7).');
+    throw new InvalidRedirectUri(
+      'A redirect URI must use https, a loopback http address, or a private-use scheme in reverse-domain form such as com.example.app:/callback (RFC 8252 §7).',
+    );
   }
-  if (!nativeClient) throw new InvalidRedirectUri('Private-use scheme redirect URIs are for native apps, which are public clients: register with token_endpoint_auth_method "none" (RFC 8252 §8.4).');
+  if (!nativeClient)
+    throw new InvalidRedirectUri(
+      'Private-use scheme redirect URIs are for native apps, which are public clients: register with token_endpoint_auth_method "none" (RFC 8252 §8.4).',
+    );
   return value;
 }
 
@@ -112,7 +128,8 @@ export interface ValidatedMetadata {
  * (RFC 7591 §2); known ones must be well-formed and consistent with each other.
  */
 export function validateMetadata(body: unknown, policy: MetadataPolicy): ValidatedMetadata {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InvalidClientMetadata('The request body must be a JSON object of client metadata (RFC 7591 §2).');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new InvalidClientMetadata('The request body must be a JSON object of client metadata (RFC 7591 §2).');
   const b = body as Record<string, unknown>;
 
   const method = b.token_endpoint_auth_method ?? 'client_secret_basic'; // RFC 7591 §2 default
@@ -123,22 +140,34 @@ export function validateMetadata(body: unknown, policy: MetadataPolicy): Validat
 
   const grantTypes = stringList('grant_types', b.grant_types, 5) ?? ['authorization_code'];
   for (const g of grantTypes) {
-    if (!GRANTS.includes(g as GrantType)) throw new InvalidClientMetadata(`The grant type "${g.slice(0, 40)}" cannot be registered here; use ${GRANTS.join(', ')}.`);
+    if (!GRANTS.includes(g as GrantType))
+      throw new InvalidClientMetadata(
+        `The grant type "${g.slice(0, 40)}" cannot be registered here; use ${GRANTS.join(', ')}.`,
+      );
   }
   if (grantTypes.length === 0) throw new InvalidClientMetadata('grant_types must not be empty.');
   if (grantTypes.includes('client_credentials') && !confidential) {
-    throw new InvalidClientMetadata('client_credentials needs a confidential client: a token_endpoint_auth_method other than "none" (RFC 6749 §4.4).');
+    throw new InvalidClientMetadata(
+      'client_credentials needs a confidential client: a token_endpoint_auth_method other than "none" (RFC 6749 §4.4).',
+    );
   }
-  const responseTypes = stringList('response_types', b.response_types, 3) ?? (grantTypes.includes('authorization_code') ? ['code'] : []);
-  for (const r of responseTypes) if (r !== 'code') throw new InvalidClientMetadata('Only the response type "code" can be registered.');
+  const responseTypes =
+    stringList('response_types', b.response_types, 3) ?? (grantTypes.includes('authorization_code') ? ['code'] : []);
+  for (const r of responseTypes)
+    if (r !== 'code') throw new InvalidClientMetadata('Only the response type "code" can be registered.');
   // RFC 7591 §2.1: the two lists must agree.
   if (grantTypes.includes('authorization_code') !== responseTypes.includes('code')) {
-    throw new InvalidClientMetadata('grant_types and response_types disagree: authorization_code goes with the response type "code" (RFC 7591 §2.1).');
+    throw new InvalidClientMetadata(
+      'grant_types and response_types disagree: authorization_code goes with the response type "code" (RFC 7591 §2.1).',
+    );
   }
 
   const uris = b.redirect_uris;
-  if (uris !== undefined && (!Array.isArray(uris) || uris.length > MAX_URIS)) throw new InvalidRedirectUri(`redirect_uris must be an array of at most ${MAX_URIS} URIs.`);
-  const redirectUris = [...new Set(((uris as unknown[] | undefined) ?? []).map((u) => checkRedirectUri(u, !confidential)))];
+  if (uris !== undefined && (!Array.isArray(uris) || uris.length > MAX_URIS))
+    throw new InvalidRedirectUri(`redirect_uris must be an array of at most ${MAX_URIS} URIs.`);
+  const redirectUris = [
+    ...new Set(((uris as unknown[] | undefined) ?? []).map((u) => checkRedirectUri(u, !confidential))),
+  ];
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
     throw new InvalidRedirectUri('redirect_uris is required for the authorization_code grant (RFC 7591 §2).');
   }
@@ -147,11 +176,14 @@ export function validateMetadata(body: unknown, policy: MetadataPolicy): Validat
   if (b.scope === undefined || b.scope === null) {
     scopes = [...policy.scopes];
   } else {
-    if (typeof b.scope !== 'string' || b.scope.length > 1000) throw new InvalidClientMetadata('scope must be a space-separated string of scopes (RFC 7591 §2).');
+    if (typeof b.scope !== 'string' || b.scope.length > 1000)
+      throw new InvalidClientMetadata('scope must be a space-separated string of scopes (RFC 7591 §2).');
     scopes = [...new Set(b.scope.split(' ').filter((s) => s !== ''))];
     for (const s of scopes) {
-      if (!SCOPE_TOKEN.test(s)) throw new InvalidClientMetadata('scope contains a character RFC 6749 §3.3 does not allow.');
-      if (!policy.scopes.includes(s)) throw new InvalidClientMetadata(`The scope "${s.slice(0, 40)}" cannot be registered on this server.`);
+      if (!SCOPE_TOKEN.test(s))
+        throw new InvalidClientMetadata('scope contains a character RFC 6749 §3.3 does not allow.');
+      if (!policy.scopes.includes(s))
+        throw new InvalidClientMetadata(`The scope "${s.slice(0, 40)}" cannot be registered on this server.`);
     }
   }
 
@@ -172,6 +204,7 @@ export function validateMetadata(body: unknown, policy: MetadataPolicy): Validat
     software_id: text('software_id', b.software_id),
     software_version: text('software_version', b.software_version),
   };
-  for (const [name, value] of Object.entries(optional)) if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value;
+  for (const [name, value] of Object.entries(optional))
+    if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value;
   return { metadata, grants: grantTypes as GrantType[], scopes, confidential };
 }

@@ -33,7 +33,10 @@ export interface RegistrationOptions {
    * register (possibly adjusted; it is validated again) or `false` to refuse. May throw an
    * `OAuthError` of its own. With neither `open` nor `initialAccessToken`, the hook alone decides.
    */
-  policy?: (metadata: Readonly<Record<string, unknown>>, req: Request) => RegistrationPolicyResult | Promise<RegistrationPolicyResult>;
+  policy?: (
+    metadata: Readonly<Record<string, unknown>>,
+    req: Request,
+  ) => RegistrationPolicyResult | Promise<RegistrationPolicyResult>;
   /** Path of the registration endpoint, relative to where the middleware is mounted. Default `/oauth/register`. */
   path?: string;
   /** Scopes a registered client may have. Default: `scopesSupported` and every scope of `resources`. */
@@ -43,4 +46,3 @@ export interface RegistrationOptions {
   /** The remote address for `perAddress`. Default: Express's `req.ip`, else the socket's peer. */
   remoteAddress?: RemoteAddressFn;
 }
-

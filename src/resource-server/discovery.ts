@@ -102,11 +102,15 @@ export class IssuerDiscovery {
 
   private async load(): Promise<IssuerMetadata> {
     const { status, body } = await fetchJson(this.url, { timeoutMs: this.timeoutMs });
-    if (status !== 200 || body === null || typeof body !== 'object') throw new Error(`${this.url} answered ${status}, not a metadata document.`);
+    if (status !== 200 || body === null || typeof body !== 'object')
+      throw new Error(`${this.url} answered ${status}, not a metadata document.`);
     const metadata = body as IssuerMetadata;
     // RFC 8414 §3.3: the issuer in the document MUST be identical to the one it was fetched for,
     // or an attacker's metadata could stand in for the real issuer's.
-    if (metadata.issuer !== this.issuer) throw new Error(`${this.url} names issuer ${JSON.stringify(metadata.issuer)}, not ${JSON.stringify(this.issuer)} (RFC 8414 §3.3).`);
+    if (metadata.issuer !== this.issuer)
+      throw new Error(
+        `${this.url} names issuer ${JSON.stringify(metadata.issuer)}, not ${JSON.stringify(this.issuer)} (RFC 8414 §3.3).`,
+      );
     return metadata;
   }
 }

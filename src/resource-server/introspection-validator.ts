@@ -6,9 +6,9 @@
  */
 import type { TokenValidator, ValidatedToken } from '../bearer/auth-info';
 import { validated } from '../bearer/local-validator';
+import { hashToken } from '../core/crypto';
 import { InvalidToken } from '../core/errors';
 import type { Logger } from '../core/logging';
-import { hashToken } from '../core/crypto';
 import { fetchJson, type IssuerDiscovery } from './discovery';
 
 /** What {@link introspectionValidator} needs. */
@@ -47,7 +47,8 @@ export function introspectionValidator(config: IntrospectionValidatorConfig): To
   async function endpoint(): Promise<string> {
     if (config.endpoint !== undefined) return config.endpoint;
     const metadata = await discovery.get();
-    if (typeof metadata.introspection_endpoint !== 'string') throw new Error(`${discovery.url} has no introspection_endpoint.`);
+    if (typeof metadata.introspection_endpoint !== 'string')
+      throw new Error(`${discovery.url} has no introspection_endpoint.`);
     return metadata.introspection_endpoint;
   }
 
@@ -68,11 +69,15 @@ export function introspectionValidator(config: IntrospectionValidatorConfig): To
       throw new InvalidToken(UNAVAILABLE);
     }
     if (response.status === 401) {
-      logger.error(`requireToken: ${url} refused our client credentials; check introspection.clientId and clientSecret (answered 401 invalid_token).`);
+      logger.error(
+        `requireToken: ${url} refused our client credentials; check introspection.clientId and clientSecret (answered 401 invalid_token).`,
+      );
       throw new InvalidToken(UNAVAILABLE);
     }
     if (response.status !== 200 || response.body === null || typeof response.body !== 'object') {
-      logger.error(`requireToken: ${url} answered ${response.status} without an introspection response; answered 401 invalid_token.`);
+      logger.error(
+        `requireToken: ${url} answered ${response.status} without an introspection response; answered 401 invalid_token.`,
+      );
       throw new InvalidToken(UNAVAILABLE);
     }
     return response.body as Record<string, unknown>;
@@ -84,16 +89,29 @@ export function introspectionValidator(config: IntrospectionValidatorConfig): To
     const { iss, aud, exp, sub, client_id: clientId, scope, token_type: tokenType, jti } = body;
     // RFC 7662 §4: the resource server checks the token is meant for it. A refresh token has
     // no audience, so it cannot pass for an access token here.
-    if (iss !== undefined && iss !== issuer) throw new InvalidToken('The access token was not issued by the expected issuer.');
-    if (!audienceMatches(aud, audience)) throw new InvalidToken('The access token is not meant for this resource server.');
-    if (tokenType !== undefined && (typeof tokenType !== 'string' || (tokenType.toLowerCase() !== 'bearer' && tokenType.toLowerCase() !== 'dpop'))) throw new InvalidToken('The token is not a bearer access token.');
+    if (iss !== undefined && iss !== issuer)
+      throw new InvalidToken('The access token was not issued by the expected issuer.');
+    if (!audienceMatches(aud, audience))
+      throw new InvalidToken('The access token is not meant for this resource server.');
+    if (
+      tokenType !== undefined &&
+      (typeof tokenType !== 'string' || (tokenType.toLowerCase() !== 'bearer' && tokenType.toLowerCase() !== 'dpop'))
+    )
+      throw new InvalidToken('The token is not a bearer access token.');
     if (typeof exp !== 'number' || exp <= Date.now() / 1000) throw new InvalidToken('The access token has expired.');
     if (typeof sub !== 'string' || typeof clientId !== 'string' || (scope !== undefined && typeof scope !== 'string')) {
       throw new InvalidToken('The access token lacks required claims.');
     }
     const claims: Record<string, unknown> = { ...body };
     delete claims.active;
-    return validated(sub, clientId, (scope as string | undefined) ?? '', exp, claims, typeof jti === 'string' ? [jti] : []);
+    return validated(
+      sub,
+      clientId,
+      (scope as string | undefined) ?? '',
+      exp,
+      claims,
+      typeof jti === 'string' ? [jti] : [],
+    );
   }
 
   return function validateByIntrospection(token) {

@@ -36,7 +36,8 @@ function usable(jwk: Record<string, unknown>): boolean {
 function publicKeyOf(jwk: Record<string, unknown>): KeyObject | undefined {
   // Only the public members: a JWK with private members (a misconfigured issuer) still yields
   // its public half, and nothing private is ever kept.
-  const members = jwk.kty === 'EC' ? { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y } : { kty: 'RSA', n: jwk.n, e: jwk.e };
+  const members =
+    jwk.kty === 'EC' ? { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y } : { kty: 'RSA', n: jwk.n, e: jwk.e };
   try {
     return createPublicKey({ key: members as never, format: 'jwk' });
   } catch {
@@ -53,12 +54,14 @@ export function parseKeySet(document: unknown, source: string): KeySet {
   if (!Array.isArray(keys)) throw new Error(`${source} is not a JWK Set (no "keys" array).`);
   const all: PublishedKey[] = [];
   const byKid = new Map<string, PublishedKey[]>();
-  for (const jwk of keys) {
+  for (const jwk of keys as unknown[]) {
     if (all.length === MAX_KEYS) break;
-    if (jwk === null || typeof jwk !== 'object' || !usable(jwk)) continue;
-    const key = publicKeyOf(jwk);
+    if (jwk === null || typeof jwk !== 'object' || !usable(jwk as Record<string, unknown>)) continue;
+    const members = jwk as Record<string, unknown>;
+    const key = publicKeyOf(members);
     if (key === undefined) continue;
-    const entry: PublishedKey = { kid: jwk.kid, alg: typeof jwk.alg === 'string' ? jwk.alg : undefined, key };
+    const kid = typeof members.kid === 'string' ? members.kid : undefined;
+    const entry: PublishedKey = { kid, alg: typeof members.alg === 'string' ? members.alg : undefined, key };
     all.push(entry);
     if (entry.kid !== undefined) byKid.set(entry.kid, [...(byKid.get(entry.kid) ?? []), entry]);
   }

@@ -48,7 +48,8 @@ function checkJwksUri(uri: string, source: string): string {
     throw new Error(`${source} names jwks_uri ${JSON.stringify(uri)}, which is not a URL.`);
   }
   const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new Error(`${source} names jwks_uri ${JSON.stringify(uri)}, which is not https.`);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+    throw new Error(`${source} names jwks_uri ${JSON.stringify(uri)}, which is not https.`);
   return uri;
 }
 
@@ -100,7 +101,10 @@ export function jwksKeySource(config: JwksKeySourceConfig): KeySource {
         } catch (err) {
           failedAt = startedAt;
           const kept = set === undefined ? 'no keys yet' : 'the keys fetched before stay in use';
-          logger.error(`requireToken: could not fetch the signing keys from ${where} (${kept}); next try in ${Math.ceil(intervalMs / 1000)} s.`, err);
+          logger.error(
+            `requireToken: could not fetch the signing keys from ${where} (${kept}); next try in ${Math.ceil(intervalMs / 1000)} s.`,
+            err,
+          );
         } finally {
           inFlight = undefined;
         }
@@ -115,7 +119,9 @@ export function jwksKeySource(config: JwksKeySourceConfig): KeySource {
   function refuseUnfetched(): never {
     if (since(limitLoggedAt) >= 60_000) {
       limitLoggedAt = now();
-      logger.warn(`requireToken: JWKS refetch rate limit (${config.requestsPerMinute}/min) reached for ${where}; tokens with an unknown key id get 401 until the next refetch.`);
+      logger.warn(
+        `requireToken: JWKS refetch rate limit (${config.requestsPerMinute}/min) reached for ${where}; tokens with an unknown key id get 401 until the next refetch.`,
+      );
     }
     throw new InvalidToken(set === undefined ? UNAVAILABLE : NOT_OURS);
   }
@@ -151,7 +157,9 @@ export function jwksKeySource(config: JwksKeySourceConfig): KeySource {
     // Once a minute at most: concurrent made-up kids all wait for the same fetch.
     if (since(unknownLoggedAt) >= 60_000) {
       unknownLoggedAt = now();
-      logger.warn(`requireToken: a token names key id ${JSON.stringify(kid ?? null)}, which ${where} does not publish; answered 401.`);
+      logger.warn(
+        `requireToken: a token names key id ${JSON.stringify(kid ?? null)}, which ${where} does not publish; answered 401.`,
+      );
     }
     throw new InvalidToken(NOT_OURS);
   };

@@ -30,7 +30,8 @@ export function jwtValidator(config: JwtValidatorConfig): TokenValidator {
   const { issuer, clockTolerance, algorithms, keys } = config;
   return async function validateJwt(token) {
     const decoded = jwt.decode(token, { complete: true });
-    if (decoded === null || typeof decoded.payload === 'string') throw new InvalidToken('The access token is malformed.');
+    if (decoded === null || typeof decoded.payload === 'string')
+      throw new InvalidToken('The access token is malformed.');
     refuseCriticalExtensions(decoded.header as { crit?: unknown });
     const { alg, kid, typ } = decoded.header;
     // The header's alg is only a claim: it must be one we accept (never `none`, never HS for a
@@ -42,9 +43,17 @@ export function jwtValidator(config: JwtValidatorConfig): TokenValidator {
     const key = await keys(kid, alg);
     let claims: unknown;
     try {
-      claims = jwt.verify(token, key, { algorithms: [alg as jwt.Algorithm], issuer, audience, clockTolerance, complete: false });
+      claims = jwt.verify(token, key, {
+        algorithms: [alg as jwt.Algorithm],
+        issuer,
+        audience,
+        clockTolerance,
+        complete: false,
+      });
     } catch (err) {
-      throw new InvalidToken(err instanceof jwt.TokenExpiredError ? 'The access token has expired.' : 'The access token is invalid.');
+      throw new InvalidToken(
+        err instanceof jwt.TokenExpiredError ? 'The access token has expired.' : 'The access token is invalid.',
+      );
     }
     if (!isAccessTokenClaims(claims)) throw new InvalidToken('The access token lacks required claims.');
     return validated(claims.sub, claims.client_id, claims.scope, claims.exp, claims, [claims.jti]);

@@ -5,22 +5,31 @@
  * @packageDocumentation
  */
 import { KeyObject } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { TokenValidator } from '../bearer/auth-info';
 import { TokenCache } from '../bearer/cache';
 import { createGuard, type GuardContext, type Middleware, type RequireTokenOptions } from '../bearer/require-token';
+import {
+  checkHttpsUrl,
+  checkKnownKeys,
+  checkLogger,
+  checkNumber,
+  configError,
+  isPlainObject,
+  TokengateConfigError,
+  type ConfigErrorCode,
+} from '../core/config';
 import { InvalidToken } from '../core/errors';
 import { consoleLogger, type Logger } from '../core/logging';
-import { checkHttpsUrl, checkKnownKeys, checkLogger, checkNumber, configError, isPlainObject, TokengateConfigError, type ConfigErrorCode } from '../core/config';
 import { resolveDpop, type DpopOptions } from '../dpop/options';
-import { memoryReplayStore } from '../stores/memory/replay';
-import type { ReplayStore } from '../stores/types';
-import type { SigningAlgorithm } from '../tokens/keys';
-import { isJwt } from '../tokens/jwt';
-import { IssuerDiscovery } from './discovery';
-import type { ServerResponse } from 'node:http';
+import { buildResourceMetadata, resourceMetadataMiddleware, resourceMetadataUrl } from '../endpoints/resource-metadata';
 import type { Request } from '../http/body';
 import { isResourceUri } from '../resources/indicators';
-import { buildResourceMetadata, resourceMetadataMiddleware, resourceMetadataUrl } from '../endpoints/resource-metadata';
+import { memoryReplayStore } from '../stores/memory/replay';
+import type { ReplayStore } from '../stores/types';
+import { isJwt } from '../tokens/jwt';
+import type { SigningAlgorithm } from '../tokens/keys';
+import { IssuerDiscovery } from './discovery';
 import { introspectionValidator } from './introspection-validator';
 import { jwksKeySource } from './jwks-keys';
 import { jwtValidator, secretKeySource } from './jwt-validator';
@@ -150,14 +159,24 @@ const seconds = (name: string, value: unknown, fallback: number, allowZero = fal
 
 function checkAudience(audience: unknown): readonly string[] {
   if (typeof audience === 'string' && audience !== '') return [audience];
-  if (Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string' && a !== '')) return [...audience];
-  fail('ERR_TOKENGATE_TYPE', 'audience is required: the `audience` option of the authorization server (by default its issuer), or give `resource`.');
+  if (Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string' && a !== ''))
+    return [...(audience as string[])];
+  fail(
+    'ERR_TOKENGATE_TYPE',
+    'audience is required: the `audience` option of the authorization server (by default its issuer), or give `resource`.',
+  );
 }
 
 function checkSecret(secret: ResourceServerOptions['secret']): void {
-  const size = secret instanceof KeyObject ? (secret.symmetricKeySize ?? 0) : typeof secret === 'string' || Buffer.isBuffer(secret) ? Buffer.byteLength(secret) : -1;
+  const size =
+    secret instanceof KeyObject
+      ? (secret.symmetricKeySize ?? 0)
+      : typeof secret === 'string' || Buffer.isBuffer(secret)
+        ? Buffer.byteLength(secret)
+        : -1;
   if (size < 0) fail('ERR_TOKENGATE_TYPE', 'secret must be a string, Buffer or secret KeyObject.');
-  if (size < 32) fail('ERR_TOKENGATE_KEY', 'secret must be at least 32 bytes (the HS256 key of the authorization server).');
+  if (size < 32)
+    fail('ERR_TOKENGATE_KEY', 'secret must be at least 32 bytes (the HS256 key of the authorization server).');
 }
 
 /**
@@ -184,21 +203,33 @@ function checkSecret(secret: ResourceServerOptions['secret']): void {
  * ```
  */
 export function requireToken(options: ResourceServerOptions): ResourceGuard {
-  if (!isPlainObject(options)) configError('ERR_TOKENGATE_OPTIONS_REQUIRED', 'requireToken(options): options with at least { issuer, audience } are required.');
+  if (!isPlainObject(options))
+    configError(
+      'ERR_TOKENGATE_OPTIONS_REQUIRED',
+      'requireToken(options): options with at least { issuer, audience } are required.',
+    );
   checkKnownKeys(AT, options, OPTION_NAMES);
   const issuer = checkHttpsUrl(`${AT}.issuer`, options.issuer, { issuer: true });
   const resource = options.resource;
-  if (resource !== undefined && (typeof resource !== 'string' || !isResourceUri(resource))) fail('ERR_TOKENGATE_RESOURCE', `resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(resource)}).`);
+  if (resource !== undefined && (typeof resource !== 'string' || !isResourceUri(resource)))
+    fail(
+      'ERR_TOKENGATE_RESOURCE',
+      `resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(resource)}).`,
+    );
   const audience = checkAudience(options.audience ?? resource);
   const logger = checkLogger(`${AT}.logger`, options.logger ?? consoleLogger);
-  if (options.jwksUri !== undefined && options.secret !== undefined) fail('ERR_TOKENGATE_CONFLICT', 'jwksUri and options.secret: give jwksUri or secret, not both.');
+  if (options.jwksUri !== undefined && options.secret !== undefined)
+    fail('ERR_TOKENGATE_CONFLICT', 'jwksUri and options.secret: give jwksUri or secret, not both.');
   if (options.jwksUri !== undefined) checkHttpsUrl(`${AT}.jwksUri`, options.jwksUri);
   if (options.secret !== undefined) checkSecret(options.secret);
   const timeoutMs = seconds('timeout', options.timeout, 5000);
   const clockTolerance = seconds('clockTolerance', options.clockTolerance, 0, true);
   const algorithms = options.algorithms ?? [...ASYMMETRIC];
   if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((a) => ASYMMETRIC.includes(a))) {
-    fail('ERR_TOKENGATE_CHOICE', `algorithms must be a non-empty list of ${ASYMMETRIC.join(', ')}; for HS256 give \`secret\` instead.`);
+    fail(
+      'ERR_TOKENGATE_CHOICE',
+      `algorithms must be a non-empty list of ${ASYMMETRIC.join(', ')}; for HS256 give \`secret\` instead.`,
+    );
   }
   const discovery = new IssuerDiscovery(issuer, timeoutMs);
 
@@ -206,8 +237,15 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
   let introspect: TokenValidator | undefined;
   let maxStaleness = Infinity;
   if (introspection !== undefined) {
-    if (!introspection || typeof introspection.clientId !== 'string' || typeof introspection.clientSecret !== 'string') {
-      fail('ERR_TOKENGATE_TYPE', 'introspection needs { clientId, clientSecret }: the credentials of a client registered with resourceServer: true.');
+    if (
+      !introspection ||
+      typeof introspection.clientId !== 'string' ||
+      typeof introspection.clientSecret !== 'string'
+    ) {
+      fail(
+        'ERR_TOKENGATE_TYPE',
+        'introspection needs { clientId, clientSecret }: the credentials of a client registered with resourceServer: true.',
+      );
     }
     if (introspection.endpoint !== undefined) checkHttpsUrl(`${AT}.introspection.endpoint`, introspection.endpoint);
     maxStaleness = seconds('introspection.maxStaleness', introspection.maxStaleness, 30, true);
@@ -225,7 +263,13 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
 
   let verifyJwt: TokenValidator | undefined;
   if (options.secret !== undefined) {
-    verifyJwt = jwtValidator({ issuer, audience, clockTolerance, algorithms: ['HS256'], keys: secretKeySource(options.secret) });
+    verifyJwt = jwtValidator({
+      issuer,
+      audience,
+      clockTolerance,
+      algorithms: ['HS256'],
+      keys: secretKeySource(options.secret),
+    });
   } else if (options.jwksUri !== undefined || introspect === undefined) {
     const keys = jwksKeySource({
       jwksUri: options.jwksUri,
@@ -245,9 +289,17 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
   };
 
   const cacheMax = checkNumber(`${AT}.cache.max`, options.cache?.max, 10_000, { integer: true });
-  const dpop = resolveDpop('requireToken', options.dpop, audience.filter((a) => /^https?:\/\//.test(a)));
+  const dpop = resolveDpop(
+    'requireToken',
+    options.dpop,
+    audience.filter((a) => /^https?:\/\//.test(a)),
+  );
   const replay = options.dpop?.replay ?? memoryReplayStore();
-  if (typeof replay?.use !== 'function') throw new TokengateConfigError('ERR_TOKENGATE_STORE', 'requireToken: dpop.replay must implement use(id, expiresAt); see the ReplayStore interface.');
+  if (typeof replay?.use !== 'function')
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE',
+      'requireToken: dpop.replay must implement use(id, expiresAt); see the ReplayStore interface.',
+    );
   const context: GuardContext = {
     dpop: Object.freeze({ ...dpop, replay }),
     validate,
@@ -262,13 +314,24 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
   let metadata: ResourceGuard['metadata'] = (_req, _res, next) => next();
   if (resource !== undefined) {
     metadataUrl = resourceMetadataUrl(resource);
-    const scopes = options.scopesSupported ?? (scope === undefined ? [] : typeof scope === 'string' ? scope.split(' ').filter((s) => s !== '') : [...scope]);
+    const scopes =
+      options.scopesSupported ??
+      (scope === undefined ? [] : typeof scope === 'string' ? scope.split(' ').filter((s) => s !== '') : [...scope]);
     const bearerMethods = ['header', ...(allowBody ? ['body'] : []), ...(allowQuery ? ['query'] : [])];
-    metadata = resourceMetadataMiddleware(buildResourceMetadata({ resource, issuer, scopes, name: options.resourceName, bearerMethods }), logger);
+    metadata = resourceMetadataMiddleware(
+      buildResourceMetadata({ resource, issuer, scopes, name: options.resourceName, bearerMethods }),
+      logger,
+    );
   }
-  const guard = createGuard(context, { scope, allowBody, allowQuery, realm, resource, requireDpop: options.requireDpop }, metadataUrl) as ResourceGuard;
+  const guard = createGuard(
+    context,
+    { scope, allowBody, allowQuery, realm, resource, requireDpop: options.requireDpop },
+    metadataUrl,
+  ) as ResourceGuard;
   Object.defineProperties(guard, {
-    with: { value: (routeOptions?: RequireTokenOptions) => createGuard(context, { resource, ...routeOptions }, metadataUrl) },
+    with: {
+      value: (routeOptions?: RequireTokenOptions) => createGuard(context, { resource, ...routeOptions }, metadataUrl),
+    },
     metadata: { value: metadata },
     metadataUrl: { value: metadataUrl },
   });

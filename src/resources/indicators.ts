@@ -6,8 +6,8 @@
 import { configError } from '../core/config';
 import { InvalidScope, InvalidTarget } from '../core/errors';
 import { grantScopes, SCOPE_TOKEN } from '../core/scopes';
-import type { Client } from '../stores/types';
 import { allValues, type Params } from '../http/body';
+import type { Client } from '../stores/types';
 
 /**
  * One protected resource this server issues tokens for (`options.resources`).
@@ -52,16 +52,31 @@ export function resolveResources(option: unknown): ResourceRegistry {
   const registry = new Map<string, ResolvedResource>();
   if (option === undefined) return registry;
   if (!option || typeof option !== 'object' || Array.isArray(option)) {
-    configError('ERR_TOKENGATE_RESOURCE', 'oauthServer: options.resources must be an object keyed by resource URI, e.g. { "https://mcp.example.com/mcp": { scopes: ["tools:call"] } }.');
+    configError(
+      'ERR_TOKENGATE_RESOURCE',
+      'oauthServer: options.resources must be an object keyed by resource URI, e.g. { "https://mcp.example.com/mcp": { scopes: ["tools:call"] } }.',
+    );
   }
   for (const [uri, value] of Object.entries(option as Record<string, unknown>)) {
-    if (!isResourceUri(uri)) configError('ERR_TOKENGATE_RESOURCE', `oauthServer: options.resources key "${uri}" must be an absolute URI without a fragment (RFC 8707 §2).`);
+    if (!isResourceUri(uri))
+      configError(
+        'ERR_TOKENGATE_RESOURCE',
+        `oauthServer: options.resources key "${uri}" must be an absolute URI without a fragment (RFC 8707 §2).`,
+      );
     const r = (value ?? {}) as ResourceOptions;
-    if (typeof r !== 'object') configError('ERR_TOKENGATE_RESOURCE', `oauthServer: options.resources["${uri}"] must be { scopes?, name? }.`);
-    if (r.scopes !== undefined && (!Array.isArray(r.scopes) || !r.scopes.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s)))) {
-      configError('ERR_TOKENGATE_SCOPE', `oauthServer: options.resources["${uri}"].scopes must be an array of scope tokens (RFC 6749 §3.3).`);
+    if (typeof r !== 'object')
+      configError('ERR_TOKENGATE_RESOURCE', `oauthServer: options.resources["${uri}"] must be { scopes?, name? }.`);
+    if (
+      r.scopes !== undefined &&
+      (!Array.isArray(r.scopes) || !r.scopes.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s)))
+    ) {
+      configError(
+        'ERR_TOKENGATE_SCOPE',
+        `oauthServer: options.resources["${uri}"].scopes must be an array of scope tokens (RFC 6749 §3.3).`,
+      );
     }
-    if (r.name !== undefined && typeof r.name !== 'string') configError('ERR_TOKENGATE_RESOURCE', `oauthServer: options.resources["${uri}"].name must be a string.`);
+    if (r.name !== undefined && typeof r.name !== 'string')
+      configError('ERR_TOKENGATE_RESOURCE', `oauthServer: options.resources["${uri}"].name must be a string.`);
     registry.set(uri, Object.freeze({ uri, scopes: r.scopes && Object.freeze([...new Set(r.scopes)]), name: r.name }));
   }
   return registry;
@@ -75,9 +90,12 @@ export function resolveResources(option: unknown): ResourceRegistry {
 export function requestedResources(registry: ResourceRegistry, client: Client, values: readonly string[]): string[] {
   const out: string[] = [];
   for (const value of values) {
-    if (!isResourceUri(value)) throw new InvalidTarget('The resource parameter must be an absolute URI without a fragment (RFC 8707 §2).');
-    if (!registry.has(value)) throw new InvalidTarget('The requested resource is not one this server issues tokens for.');
-    if (client.resources !== undefined && !client.resources.includes(value)) throw new InvalidTarget('This client may not ask for a token for the requested resource.');
+    if (!isResourceUri(value))
+      throw new InvalidTarget('The resource parameter must be an absolute URI without a fragment (RFC 8707 §2).');
+    if (!registry.has(value))
+      throw new InvalidTarget('The requested resource is not one this server issues tokens for.');
+    if (client.resources !== undefined && !client.resources.includes(value))
+      throw new InvalidTarget('This client may not ask for a token for the requested resource.');
     if (!out.includes(value)) out.push(value);
   }
   return out;
@@ -88,16 +106,23 @@ export function requestedResources(registry: ResourceRegistry, client: Client, v
  * the grant covers all of them, all of the grant's when none is requested. A token request
  * may narrow the grant's resources, never widen them (RFC 8707 §2.2).
  */
-export function narrowResources(granted: readonly string[] | undefined, requested: readonly string[]): string[] | undefined {
+export function narrowResources(
+  granted: readonly string[] | undefined,
+  requested: readonly string[],
+): string[] | undefined {
   if (requested.length === 0) return granted === undefined || granted.length === 0 ? undefined : [...granted];
   for (const uri of requested) {
-    if (granted === undefined || !granted.includes(uri)) throw new InvalidTarget('The requested resource was not part of the original grant (RFC 8707 §2.2).');
+    if (granted === undefined || !granted.includes(uri))
+      throw new InvalidTarget('The requested resource was not part of the original grant (RFC 8707 §2.2).');
   }
   return [...requested];
 }
 
 /** The scopes the given resources define between them; `undefined` when any has no list (no restriction). */
-function resourceScopes(registry: ResourceRegistry, resources: readonly string[] | undefined): ReadonlySet<string> | undefined {
+function resourceScopes(
+  registry: ResourceRegistry,
+  resources: readonly string[] | undefined,
+): ReadonlySet<string> | undefined {
   if (resources === undefined || resources.length === 0) return undefined;
   const all = new Set<string>();
   for (const uri of resources) {
@@ -113,10 +138,16 @@ function resourceScopes(registry: ResourceRegistry, resources: readonly string[]
  * each one a scope of the requested resources. With no scope asked, the client's defaults
  * that the resources define.
  */
-export function grantScopesFor(registry: ResourceRegistry, client: Client, requested: string[] | undefined, resources: readonly string[] | undefined): string[] {
+export function grantScopesFor(
+  registry: ResourceRegistry,
+  client: Client,
+  requested: string[] | undefined,
+  resources: readonly string[] | undefined,
+): string[] {
   const allowed = resourceScopes(registry, resources);
   if (allowed === undefined) return grantScopes(client, requested);
-  if (requested === undefined || requested.length === 0) return (client.defaultScopes ?? client.scopes).filter((s) => allowed.has(s));
+  if (requested === undefined || requested.length === 0)
+    return (client.defaultScopes ?? client.scopes).filter((s) => allowed.has(s));
   const granted = grantScopes(client, requested);
   for (const scope of granted) {
     if (!allowed.has(scope)) throw new InvalidScope(`The scope "${scope}" is not a scope of the requested resource.`);
@@ -129,11 +160,17 @@ export function grantScopesFor(registry: ResourceRegistry, client: Client, reque
  * carries only their scopes. `strict` (the client named these scopes itself): a scope the
  * resources do not define is `invalid_scope` instead of being left out.
  */
-export function scopesWithin(registry: ResourceRegistry, scope: readonly string[], resources: readonly string[] | undefined, strict = false): string[] {
+export function scopesWithin(
+  registry: ResourceRegistry,
+  scope: readonly string[],
+  resources: readonly string[] | undefined,
+  strict = false,
+): string[] {
   const allowed = resourceScopes(registry, resources);
   if (allowed === undefined) return [...scope];
   const outside = scope.find((s) => !allowed.has(s));
-  if (strict && outside !== undefined) throw new InvalidScope(`The scope "${outside}" is not a scope of the requested resource.`);
+  if (strict && outside !== undefined)
+    throw new InvalidScope(`The scope "${outside}" is not a scope of the requested resource.`);
   return scope.filter((s) => allowed.has(s));
 }
 
@@ -143,7 +180,10 @@ export function resourcesOf(registry: ResourceRegistry, client: Client, params: 
 }
 
 /** The `aud` of an access token for these resources (RFC 9068 §3), or the default audience. */
-export function audienceOf(resources: readonly string[] | undefined, fallback: string | readonly string[]): string | string[] {
+export function audienceOf(
+  resources: readonly string[] | undefined,
+  fallback: string | readonly string[],
+): string | string[] {
   if (resources === undefined || resources.length === 0) return typeof fallback === 'string' ? fallback : [...fallback];
   return resources.length === 1 ? (resources[0] as string) : [...resources];
 }
@@ -152,6 +192,6 @@ export function audienceOf(resources: readonly string[] | undefined, fallback: s
 export function hasAudience(aud: unknown, expected: readonly string[]): boolean {
   if (typeof aud === 'string') return expected.includes(aud);
   if (!Array.isArray(aud)) return false;
-  for (let i = 0; i < aud.length; i++) if (expected.includes(aud[i])) return true;
+  for (const entry of aud as unknown[]) if (typeof entry === 'string' && expected.includes(entry)) return true;
   return false;
 }

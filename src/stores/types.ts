@@ -124,7 +124,8 @@ export interface Client {
    * this method is accepted. Default: whatever the client's credentials allow (a secret: basic or
    * post; none: a public client).
    */
-  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
+  tokenEndpointAuthMethod?:
+    'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
   /**
    * The one JWS `alg` this client signs its client assertions with (RFC 7591 §2
    * `token_endpoint_auth_signing_alg`), e.g. `ES256` for private_key_jwt or `HS256` for

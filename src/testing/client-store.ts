@@ -2,11 +2,23 @@
  * `describeClientStore`: the {@link ClientStore} contract as a test suite.
  * @packageDocumentation
  */
+import { hashClientSecret, hashToken, randomToken, verifyClientSecret } from '../core/crypto';
 import type { MemoryClientInput } from '../stores/memory/clients';
 import type { Client, ClientStore } from '../stores/types';
-import { hashClientSecret, hashToken, randomToken, verifyClientSecret } from '../core/crypto';
 import { deletionKillsTokens } from './client-deletion';
-import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type ItFn, type KitTestApi } from './harness';
+import {
+  carelessForms,
+  copy,
+  dumpStrings,
+  findLeak,
+  marker,
+  once,
+  rule,
+  show,
+  testApi,
+  type ItFn,
+  type KitTestApi,
+} from './harness';
 
 /** A client as the kit hands it to {@link ClientStoreHarness.create}: a {@link Client} with its plain `secret`. */
 export type ClientFixture = MemoryClientInput;
@@ -33,9 +45,21 @@ export interface ClientStoreHarness extends KitTestApi {
   dump(): unknown;
 }
 
-const OPTIONAL: readonly (keyof Client)[] = ['secretHash', 'defaultScopes', 'redirectUris', 'accessTokenLifetime', 'refreshTokenLifetime'];
+const OPTIONAL: readonly (keyof Client)[] = [
+  'secretHash',
+  'defaultScopes',
+  'redirectUris',
+  'accessTokenLifetime',
+  'refreshTokenLifetime',
+];
 
-function fixtures(): { confidential: ClientFixture; publicClient: ClientFixture; minimal: ClientFixture; unicode: ClientFixture; sqlish: ClientFixture } {
+function fixtures(): {
+  confidential: ClientFixture;
+  publicClient: ClientFixture;
+  minimal: ClientFixture;
+  unicode: ClientFixture;
+  sqlish: ClientFixture;
+} {
   const m = marker('kit');
   return {
     confidential: {
@@ -48,10 +72,20 @@ function fixtures(): { confidential: ClientFixture; publicClient: ClientFixture;
       accessTokenLifetime: 900,
       refreshTokenLifetime: 86_400,
     },
-    publicClient: { id: `${m}-public`, grants: ['authorization_code', 'refresh_token'], scopes: ['read'], redirectUris: ['https://spa.example/cb'] },
+    publicClient: {
+      id: `${m}-public`,
+      grants: ['authorization_code', 'refresh_token'],
+      scopes: ['read'],
+      redirectUris: ['https://spa.example/cb'],
+    },
     minimal: { id: `${m}-minimal`, secret: randomToken(), grants: ['client_credentials'], scopes: [] },
     unicode: { id: `${m}-ünïcødé-🙂`, secret: randomToken(), grants: ['client_credentials'], scopes: ['read'] },
-    sqlish: { id: `${m}-'; DROP TABLE clients; --`, secret: randomToken(), grants: ['client_credentials'], scopes: ['read'] },
+    sqlish: {
+      id: `${m}-'; DROP TABLE clients; --`,
+      secret: randomToken(),
+      grants: ['client_credentials'],
+      scopes: ['read'],
+    },
   };
 }
 
@@ -92,8 +126,15 @@ export function describeClientStore(name: string, harness: ClientStoreHarness): 
         }
         if (fixture.secret === undefined) continue;
         const h = rule('ClientStore.findClient', 'secretHash comes from hashClientSecret');
-        h.check(typeof found.secretHash === 'string' && verifyClientSecret(fixture.secret, found.secretHash), `secretHash of ${show(fixture.id)} does not verify its secret; store hashClientSecret(secret)`);
-        h.check(!verifyClientSecret(fixture.secret + 'x', found.secretHash) && !verifyClientSecret(fixture.secret.toUpperCase(), found.secretHash), `secretHash of ${show(fixture.id)} verifies a wrong secret`);
+        h.check(
+          typeof found.secretHash === 'string' && verifyClientSecret(fixture.secret, found.secretHash),
+          `secretHash of ${show(fixture.id)} does not verify its secret; store hashClientSecret(secret)`,
+        );
+        h.check(
+          !verifyClientSecret(fixture.secret + 'x', found.secretHash) &&
+            !verifyClientSecret(fixture.secret.toUpperCase(), found.secretHash),
+          `secretHash of ${show(fixture.id)} verifies a wrong secret`,
+        );
       }
     });
 
@@ -101,14 +142,20 @@ export function describeClientStore(name: string, harness: ClientStoreHarness): 
       const s = await store();
       const r = rule('ClientStore.findClient', 'absent fields are undefined');
       const pub = await s.findClient(f.publicClient.id);
-      r.check(pub && pub.secretHash === undefined, `a public client's secretHash must be undefined (the library tests "=== undefined"), got ${show(pub?.secretHash)}`);
+      r.check(
+        pub && pub.secretHash === undefined,
+        `a public client's secretHash must be undefined (the library tests "=== undefined"), got ${show(pub?.secretHash)}`,
+      );
       const min = await s.findClient(f.minimal.id);
       if (!min) throw r.fail('the minimal client was not found');
       for (const key of OPTIONAL) {
         if (key === 'secretHash') continue;
         r.check(min[key] === undefined, `${key} was not given but came back as ${show(min[key])}`);
       }
-      r.check(Array.isArray(min.scopes) && min.scopes.length === 0 && Array.isArray(min.grants), `grants and scopes must be arrays (an empty scope list as []), got ${show([min.grants, min.scopes])}`);
+      r.check(
+        Array.isArray(min.scopes) && min.scopes.length === 0 && Array.isArray(min.grants),
+        `grants and scopes must be arrays (an empty scope list as []), got ${show([min.grants, min.scopes])}`,
+      );
     });
 
     it('ClientStore.findClient — ids match exactly: other case or extra spaces find nothing', async () => {
@@ -117,7 +164,10 @@ export function describeClientStore(name: string, harness: ClientStoreHarness): 
       const id = f.confidential.id;
       for (const variant of [id.toUpperCase(), ` ${id}`, `${id} `, id.slice(0, -1)]) {
         const found = await s.findClient(variant);
-        r.check(found === undefined, `findClient(${show(variant)}) found ${show(found?.id)}; client ids compare as exact strings (check the column's collation)`);
+        r.check(
+          found === undefined,
+          `findClient(${show(variant)}) found ${show(found?.id)}; client ids compare as exact strings (check the column's collation)`,
+        );
       }
     });
 
@@ -134,10 +184,16 @@ export function describeClientStore(name: string, harness: ClientStoreHarness): 
       await store();
       const r = rule('ClientStore.findClient', 'stores hashes, never secrets');
       const strings = dumpStrings(await harness.dump());
-      r.check(strings.some((x) => x.includes(f.confidential.id)), `dump() does not contain the client id ${show(f.confidential.id)}; it must return what the store wrote`);
+      r.check(
+        strings.some((x) => x.includes(f.confidential.id)),
+        `dump() does not contain the client id ${show(f.confidential.id)}; it must return what the store wrote`,
+      );
       for (const fixture of all) {
         if (fixture.secret === undefined) continue;
-        r.check(findLeak(strings, carelessForms(fixture.secret, false)) === undefined, `the plain secret of ${show(fixture.id)} (or its hex/base64) is in the stored data; store hashClientSecret(secret)`);
+        r.check(
+          findLeak(strings, carelessForms(fixture.secret, false)) === undefined,
+          `the plain secret of ${show(fixture.id)} (or its hex/base64) is in the stored data; store hashClientSecret(secret)`,
+        );
       }
     });
 
@@ -184,9 +240,14 @@ type Writable = Required<Pick<ClientStore, 'registerClient' | 'updateClient' | '
 function registrationRules(it: ItFn, store: () => Promise<ClientStore>, harness: ClientStoreHarness): void {
   async function writable(): Promise<Writable | undefined> {
     const s = await store();
-    const present = (['registerClient', 'updateClient', 'deleteClient'] as const).filter((m) => typeof s[m] === 'function');
+    const present = (['registerClient', 'updateClient', 'deleteClient'] as const).filter(
+      (m) => typeof s[m] === 'function',
+    );
     const r = rule('ClientStore.registerClient', 'all three write methods or none');
-    r.check(present.length === 0 || present.length === 3, `the store has ${present.join(', ')} but not all of registerClient, updateClient, deleteClient; registration needs all three`);
+    r.check(
+      present.length === 0 || present.length === 3,
+      `the store has ${present.join(', ')} but not all of registerClient, updateClient, deleteClient; registration needs all three`,
+    );
     return present.length === 3 ? (s as Writable) : undefined;
   }
 
@@ -198,7 +259,11 @@ function registrationRules(it: ItFn, store: () => Promise<ClientStore>, harness:
     const original = copy(client);
     await s.registerClient(client);
     (client.scopes as string[]).push('admin');
-    r.equal(await s.findClient(original.id), original, 'findClient right after registerClient (the caller changed its object afterwards)');
+    r.equal(
+      await s.findClient(original.id),
+      original,
+      'findClient right after registerClient (the caller changed its object afterwards)',
+    );
   });
 
   it('ClientStore.registerClient — refuses an id that exists and keeps the first', async () => {
@@ -208,7 +273,10 @@ function registrationRules(it: ItFn, store: () => Promise<ClientStore>, harness:
     const { client } = registered();
     await s.registerClient(client);
     const second = { ...client, scopes: ['other'] };
-    const refused = await s.registerClient(second).then(() => false, () => true);
+    const refused = await s.registerClient(second).then(
+      () => false,
+      () => true,
+    );
     r.check(refused, 'a second registerClient with the same id resolved; it must reject');
     r.equal((await s.findClient(client.id))?.scopes, client.scopes, 'the first client after the refused second one');
   });
@@ -219,11 +287,21 @@ function registrationRules(it: ItFn, store: () => Promise<ClientStore>, harness:
     const r = rule('ClientStore.updateClient', 'replaces');
     const { client } = registered();
     await s.registerClient(client);
-    const changed: Client = { ...client, redirectUris: ['https://new.example/cb'], registration: { ...(client.registration as NonNullable<Client['registration']>), metadata: { ...(client.registration as NonNullable<Client['registration']>).metadata, client_name: 'Renamed' } } };
+    const changed: Client = {
+      ...client,
+      redirectUris: ['https://new.example/cb'],
+      registration: {
+        ...(client.registration as NonNullable<Client['registration']>),
+        metadata: { ...(client.registration as NonNullable<Client['registration']>).metadata, client_name: 'Renamed' },
+      },
+    };
     delete changed.secretHash;
     await s.updateClient(changed);
     r.equal(await s.findClient(client.id), changed, 'findClient after updateClient (a secret removed stays removed)');
-    const unknown = await s.updateClient({ ...client, id: `tgc_${marker('nobody')}` }).then(() => false, () => true);
+    const unknown = await s.updateClient({ ...client, id: `tgc_${marker('nobody')}` }).then(
+      () => false,
+      () => true,
+    );
     r.check(unknown, 'updateClient of an id that was never registered resolved; it must reject');
   });
 
@@ -246,17 +324,29 @@ function registrationRules(it: ItFn, store: () => Promise<ClientStore>, harness:
     await deletionKillsTokens(s);
   });
 
-  it('ClientStore storage — a registered client\'s secret and registration access token are never stored in plain text', async () => {
+  it("ClientStore storage — a registered client's secret and registration access token are never stored in plain text", async () => {
     const s = await writable();
     if (!s) return;
     const r = rule('ClientStore.registerClient', 'stores hashes, never secrets');
     const { client, secret, accessToken } = registered();
     await s.registerClient(client);
     const strings = dumpStrings(await harness.dump());
-    r.check(strings.some((x) => x.includes(client.id)), `dump() does not contain the registered client id ${show(client.id)}; it must return what the store wrote`);
-    r.check(findLeak(strings, carelessForms(secret, false)) === undefined, 'the plain client secret of a registered client is in the stored data');
-    r.check(findLeak(strings, carelessForms(accessToken, false)) === undefined, 'the plain registration access token is in the stored data');
+    r.check(
+      strings.some((x) => x.includes(client.id)),
+      `dump() does not contain the registered client id ${show(client.id)}; it must return what the store wrote`,
+    );
+    r.check(
+      findLeak(strings, carelessForms(secret, false)) === undefined,
+      'the plain client secret of a registered client is in the stored data',
+    );
+    r.check(
+      findLeak(strings, carelessForms(accessToken, false)) === undefined,
+      'the plain registration access token is in the stored data',
+    );
     const found = await s.findClient(client.id);
-    r.check(found !== undefined && verifyClientSecret(secret, found.secretHash), 'the stored secretHash of a registered client does not verify its secret');
+    r.check(
+      found !== undefined && verifyClientSecret(secret, found.secretHash),
+      'the stored secretHash of a registered client does not verify its secret',
+    );
   });
 }

@@ -88,7 +88,11 @@ export function rule(method: string, name: string): Rule {
       try {
         return await fn();
       } catch (err) {
-        throw new StoreContractError(method, name, `${what} threw (${err instanceof Error ? err.message : String(err)}); it must resolve instead`);
+        throw new StoreContractError(
+          method,
+          name,
+          `${what} threw (${err instanceof Error ? err.message : String(err)}); it must resolve instead`,
+        );
       }
     },
   };
@@ -101,7 +105,8 @@ export function rule(method: string, name: string): Rule {
 export function defined<T extends object>(value: T | undefined): Partial<T> | undefined {
   if (value === undefined || value === null) return value ?? undefined;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = Array.isArray(v) ? [...v] : v;
+  for (const [k, v] of Object.entries(value))
+    if (v !== undefined) out[k] = Array.isArray(v) ? [...(v as unknown[])] : v;
   return out as Partial<T>;
 }
 
@@ -110,12 +115,14 @@ export function defined<T extends object>(value: T | undefined): Partial<T> | un
  * a store gives back with what it was given, whatever realm or class made the arrays.
  */
 export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-    return sorted;
-  }) ?? 'undefined';
+  return (
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+      const sorted: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+      return sorted;
+    }) ?? 'undefined'
+  );
 }
 
 /** A copy of plain data (records, fixtures), so a store cannot share objects with the kit. */
@@ -148,7 +155,10 @@ export async function sleepPast(second: number, ms = 100): Promise<void> {
 
 /** A random marker for ids and values, so kit runs never collide in a shared database. */
 export function marker(prefix: string): string {
-  return `${prefix}-${createHash('sha256').update(String(Math.random()) + process.hrtime.bigint()).digest('hex').slice(0, 12)}`;
+  return `${prefix}-${createHash('sha256')
+    .update(String(Math.random()) + process.hrtime.bigint())
+    .digest('hex')
+    .slice(0, 12)}`;
 }
 
 /** Every string a dump holds: strings as they are, bytes decoded every usual way, numbers as text. */
@@ -166,7 +176,13 @@ export function dumpStrings(value: unknown, out: string[] = [], seen = new Set<u
   seen.add(value);
   if (value instanceof Uint8Array) {
     const buf = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    out.push(buf.toString('utf8'), buf.toString('latin1'), buf.toString('hex'), buf.toString('base64'), buf.toString('base64url'));
+    out.push(
+      buf.toString('utf8'),
+      buf.toString('latin1'),
+      buf.toString('hex'),
+      buf.toString('base64'),
+      buf.toString('base64url'),
+    );
     return out;
   }
   if (value instanceof Map) {

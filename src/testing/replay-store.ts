@@ -65,7 +65,8 @@ export function describeReplayStore(name: string, harness: ReplayStoreHarness): 
       const r = rule('ReplayStore.use', 'exact ids');
       const until = nowSeconds() + 60;
       r.equal(await s.use(`${m}-Id`, until), true, 'first id');
-      for (const other of [`${m}-id`, `${m}-Id `, ` ${m}-Id`, `${m}-Id2`]) r.equal(await s.use(other, until), true, `use of ${JSON.stringify(other)}`);
+      for (const other of [`${m}-id`, `${m}-Id `, ` ${m}-Id`, `${m}-Id2`])
+        r.equal(await s.use(other, until), true, `use of ${JSON.stringify(other)}`);
     });
 
     it('use: odd ids (long, unicode, quotes) are answered, never thrown on', async () => {

@@ -20,10 +20,19 @@ function checkOneWinner(kind: TokenKind, results: readonly (ConsumeResult | unde
 }
 
 /** Consume each of `count` fresh tokens of `kind` with `n` concurrent calls spread over `stores`. */
-async function race(stores: readonly TokenStore[], kind: TokenKind, count: number, n: number): Promise<(ConsumeResult | undefined)[][]> {
+async function race(
+  stores: readonly TokenStore[],
+  kind: TokenKind,
+  count: number,
+  n: number,
+): Promise<(ConsumeResult | undefined)[][]> {
   const minted = Array.from({ length: count }, () => mint(kind));
   for (const { record } of minted) await stores[0]!.save(record);
-  return Promise.all(minted.map(({ record }) => Promise.all(Array.from({ length: n }, (_, i) => stores[i % stores.length]!.consume(kind, record.id)))));
+  return Promise.all(
+    minted.map(({ record }) =>
+      Promise.all(Array.from({ length: n }, (_, i) => stores[i % stores.length]!.consume(kind, record.id))),
+    ),
+  );
 }
 
 /** Register the single-use rules. */
@@ -35,13 +44,25 @@ export function consumeRules({ it, store, peer, hasPeer, concurrency }: TokenKit
       const { record } = mint(kind);
       await s.save(record);
       const first = await s.consume(kind, record.id);
-      if (first === undefined || first.reused !== false) throw r.fail(`the first consume('${kind}') of a fresh record gave ${show(first)}; it must be { reused: false }`);
-      r.check(typeof first.record.consumedAt === 'number', `the first consume('${kind}') must return the record with consumedAt set (seconds), got ${show(first.record.consumedAt)}`);
+      if (first === undefined || first.reused !== false)
+        throw r.fail(
+          `the first consume('${kind}') of a fresh record gave ${show(first)}; it must be { reused: false }`,
+        );
+      r.check(
+        typeof first.record.consumedAt === 'number',
+        `the first consume('${kind}') must return the record with consumedAt set (seconds), got ${show(first.record.consumedAt)}`,
+      );
       const { consumedAt, ...rest } = defined(first.record) ?? {};
       r.equal(rest, record, `the record consume('${kind}') returned, apart from consumedAt`);
       const second = await s.consume(kind, record.id);
-      if (second?.reused !== true) throw r.fail(`a second consume('${kind}') gave ${show(second)}; it must be { reused: true } so the family can be revoked`);
-      r.check(second.record.familyId === record.familyId, `a reused consume('${kind}') must return the record (its familyId is what gets revoked)`);
+      if (second?.reused !== true)
+        throw r.fail(
+          `a second consume('${kind}') gave ${show(second)}; it must be { reused: true } so the family can be revoked`,
+        );
+      r.check(
+        second.record.familyId === record.familyId,
+        `a reused consume('${kind}') must return the record (its familyId is what gets revoked)`,
+      );
       const found = await s.find(kind, record.id);
       rule('TokenStore.find', 'consumed records stay visible').check(
         found?.consumedAt !== undefined && found.consumedAt === consumedAt,
@@ -67,10 +88,19 @@ export function consumeRules({ it, store, peer, hasPeer, concurrency }: TokenKit
     const first = await s.consume('refresh_token', record.id);
     if (first?.reuses === undefined) return; // not counted: the retry allowance is off for this store
     const second = await s.consume('refresh_token', record.id);
-    r.check(first.reuses === 1 && second?.reuses === 2, `the first two replays reported reuses ${show([first.reuses, second?.reuses])}; expected [1, 2]`);
-    const counts = (await Promise.all(Array.from({ length: concurrency }, () => s.consume('refresh_token', record.id)))).map((x) => x?.reuses);
+    r.check(
+      first.reuses === 1 && second?.reuses === 2,
+      `the first two replays reported reuses ${show([first.reuses, second?.reuses])}; expected [1, 2]`,
+    );
+    const counts = (
+      await Promise.all(Array.from({ length: concurrency }, () => s.consume('refresh_token', record.id)))
+    ).map((x) => x?.reuses);
     const expected = Array.from({ length: concurrency }, (_, i) => i + 3);
-    r.equal([...counts].sort((a, b) => (a ?? 0) - (b ?? 0)), expected, `the reuses counts of ${concurrency} concurrent replays (sorted)`);
+    r.equal(
+      [...counts].sort((a, b) => (a ?? 0) - (b ?? 0)),
+      expected,
+      `the reuses counts of ${concurrency} concurrent replays (sorted)`,
+    );
   });
 
   it('TokenStore.consume — concurrent consumes of different tokens all win', async () => {
@@ -91,7 +121,10 @@ export function consumeRules({ it, store, peer, hasPeer, concurrency }: TokenKit
     r.equal(defined(await b.find('refresh_token', record.id)), record, 'the peer found');
     const first = await b.consume('refresh_token', record.id);
     const second = await a.consume('refresh_token', record.id);
-    rule('TokenStore.consume', 'atomic single use').check(first?.reused === false && second?.reused === true, `consume on the peer then on the first instance gave ${show([first?.reused, second?.reused])}; expected [false, true]`);
+    rule('TokenStore.consume', 'atomic single use').check(
+      first?.reused === false && second?.reused === true,
+      `consume on the peer then on the first instance gave ${show([first?.reused, second?.reused])}; expected [false, true]`,
+    );
   });
 
   for (const kind of SINGLE_USE) {

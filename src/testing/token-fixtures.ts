@@ -3,8 +3,8 @@
  * records made the way the library makes them (random token, stored under its hash).
  * @packageDocumentation
  */
-import type { TokenKind, TokenRecord, TokenStore } from '../stores/types';
 import { hashToken, randomToken } from '../core/crypto';
+import type { TokenKind, TokenRecord, TokenStore } from '../stores/types';
 import type { ItFn, KitTestApi } from './harness';
 import { marker, nowSeconds } from './harness';
 

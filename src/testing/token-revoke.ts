@@ -8,15 +8,30 @@ import type { RevocationEvent, TokenStore } from '../stores/types';
 import { marker, nowSeconds, rule, show, sleep } from './harness';
 import { KINDS, mint, type TokenKit } from './token-fixtures';
 
-async function gone(s: TokenStore, record: { kind: 'access_token' | 'refresh_token' | 'authorization_code'; id: string }, why: string): Promise<void> {
-  rule('TokenStore.revoke', why).check((await s.find(record.kind, record.id)) === undefined, `find('${record.kind}') still returned a revoked record`);
+async function gone(
+  s: TokenStore,
+  record: { kind: 'access_token' | 'refresh_token' | 'authorization_code'; id: string },
+  why: string,
+): Promise<void> {
+  rule('TokenStore.revoke', why).check(
+    (await s.find(record.kind, record.id)) === undefined,
+    `find('${record.kind}') still returned a revoked record`,
+  );
   if (record.kind !== 'access_token') {
-    rule('TokenStore.revoke', why).check((await s.consume(record.kind, record.id)) === undefined, `consume('${record.kind}') still returned a revoked record`);
+    rule('TokenStore.revoke', why).check(
+      (await s.consume(record.kind, record.id)) === undefined,
+      `consume('${record.kind}') still returned a revoked record`,
+    );
   }
 }
 
 /** Collects events and can wait for one that mentions an id. */
-function recorder(): { events: RevocationEvent[]; listener: (e: RevocationEvent) => void; heard(id: string): boolean; waitFor(id: string, ms: number): Promise<boolean> } {
+function recorder(): {
+  events: RevocationEvent[];
+  listener: (e: RevocationEvent) => void;
+  heard(id: string): boolean;
+  waitFor(id: string, ms: number): Promise<boolean>;
+} {
   const events: RevocationEvent[] = [];
   const heard = (id: string): boolean => events.some((e) => e.ids.includes(id));
   return {
@@ -42,9 +57,15 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
     await s.revoke({ id: a.id, until: nowSeconds() + 600 });
     await gone(s, a, 'revoking an id removes its record');
     const r = rule('TokenStore.revoke', 'revoking an id spares its family');
-    r.check(await s.find('refresh_token', b.id), 'a sibling in the same family disappeared when only one id was revoked');
+    r.check(
+      await s.find('refresh_token', b.id),
+      'a sibling in the same family disappeared when only one id was revoked',
+    );
     r.check((await s.isRevoked([a.familyId])) === false, 'revoking one id made its whole family revoked');
-    rule('TokenStore.isRevoked', 'revoked ids are reported').check(await s.isRevoked([a.id]), 'isRevoked([id]) is false right after revoke({ id })');
+    rule('TokenStore.isRevoked', 'revoked ids are reported').check(
+      await s.isRevoked([a.id]),
+      'isRevoked([id]) is false right after revoke({ id })',
+    );
   });
 
   it('TokenStore.revoke — by family: every member of every kind goes (consumed ones too); isRevoked reports the family; other families stay', async () => {
@@ -60,17 +81,32 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
     for (const m of [...members, consumed]) await gone(s, m, 'family revocation reaches every member');
     const r = rule('TokenStore.isRevoked', 'revoked families are reported');
     r.check(await s.isRevoked([familyId]), 'isRevoked([familyId]) is false right after revoke({ familyId })');
-    r.check(await s.isRevoked([marker('jti'), familyId]), "isRevoked([jti, familyId]) is false: a JWT's family must count even when its jti is unknown");
-    rule('TokenStore.revoke', 'other families are untouched').check(await s.find('refresh_token', other.id), 'a record of another family disappeared');
-    rule('TokenStore.isRevoked', 'other families are untouched').check((await s.isRevoked([other.familyId])) === false, 'another family is reported revoked');
+    r.check(
+      await s.isRevoked([marker('jti'), familyId]),
+      "isRevoked([jti, familyId]) is false: a JWT's family must count even when its jti is unknown",
+    );
+    rule('TokenStore.revoke', 'other families are untouched').check(
+      await s.find('refresh_token', other.id),
+      'a record of another family disappeared',
+    );
+    rule('TokenStore.isRevoked', 'other families are untouched').check(
+      (await s.isRevoked([other.familyId])) === false,
+      'another family is reported revoked',
+    );
   });
 
   it('TokenStore.revoke — ids never stored (JWT jti) are remembered; id and family together both count', async () => {
     const s = await store();
     const r = rule('TokenStore.isRevoked', 'revoked ids are reported');
     const jti = marker('jti');
-    await rule('TokenStore.revoke', 'revoking unknown ids is not an error').noThrow(() => s.revoke({ id: jti, until: nowSeconds() + 600 }), 'revoke of an id never stored');
-    r.check(await s.isRevoked([jti]), 'a JWT id (never stored as a record) is not reported revoked after revoke({ id })');
+    await rule('TokenStore.revoke', 'revoking unknown ids is not an error').noThrow(
+      () => s.revoke({ id: jti, until: nowSeconds() + 600 }),
+      'revoke of an id never stored',
+    );
+    r.check(
+      await s.isRevoked([jti]),
+      'a JWT id (never stored as a record) is not reported revoked after revoke({ id })',
+    );
     const [id, familyId] = [marker('jti'), marker('family')];
     await s.revoke({ id, familyId, until: nowSeconds() + 600 });
     r.check((await s.isRevoked([id])) && (await s.isRevoked([familyId])), 'revoke({ id, familyId }) must revoke both');
@@ -82,8 +118,14 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
     const [id, familyId] = [marker('jti'), marker('family')];
     await s.revoke({ id, familyId, until: nowSeconds() + 3600 });
     await s.revoke({ id, familyId, until: nowSeconds() - 10 });
-    r.check(await s.isRevoked([id]), 'an id revoked for an hour was no longer revoked after a second revoke with a past until');
-    r.check(await s.isRevoked([familyId]), 'a family revoked for an hour was no longer revoked after a second revoke with a past until');
+    r.check(
+      await s.isRevoked([id]),
+      'an id revoked for an hour was no longer revoked after a second revoke with a past until',
+    );
+    r.check(
+      await s.isRevoked([familyId]),
+      'a family revoked for an hour was no longer revoked after a second revoke with a past until',
+    );
   });
 
   it('TokenStore.save — a record saved into a revoked family (a refresh racing reuse detection) is never found', async () => {
@@ -94,7 +136,10 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
     for (const kind of KINDS) {
       const late = mint(kind, { familyId }).record;
       await r.noThrow(() => s.save(late), `save of a ${kind} into a revoked family`);
-      r.check((await s.find(kind, late.id)) === undefined, `a ${kind} saved after its family was revoked was found; it would outlive the reuse detection`);
+      r.check(
+        (await s.find(kind, late.id)) === undefined,
+        `a ${kind} saved after its family was revoked was found; it would outlive the reuse detection`,
+      );
     }
   });
 
@@ -105,11 +150,17 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
     let survivors = 0;
     for (let round = 0; round < 4; round++) {
       const members = Array.from({ length: 40 }, () => mint('refresh_token').record);
-      const revoke = (m: { familyId: string }): Promise<void> => s.revoke({ familyId: m.familyId, until: nowSeconds() + 600 });
-      await Promise.all(members.map((m, i) => Promise.all(i % 2 === 0 ? [s.save(m), revoke(m)] : [revoke(m), s.save(m)])));
+      const revoke = (m: { familyId: string }): Promise<void> =>
+        s.revoke({ familyId: m.familyId, until: nowSeconds() + 600 });
+      await Promise.all(
+        members.map((m, i) => Promise.all(i % 2 === 0 ? [s.save(m), revoke(m)] : [revoke(m), s.save(m)])),
+      );
       for (const m of members) if ((await s.find('refresh_token', m.id)) !== undefined) survivors++;
     }
-    r.check(survivors === 0, `${survivors} of 160 records saved concurrently with their family's revocation survived it`);
+    r.check(
+      survivors === 0,
+      `${survivors} of 160 records saved concurrently with their family's revocation survived it`,
+    );
   });
 
   it('TokenStore.onRevoke — every listener is told, with the ids and until, before revoke resolves (unknown ids too)', async () => {
@@ -124,13 +175,22 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
       await s.revoke({ id: record.id, familyId: record.familyId, until });
       for (const rec of [one, two]) {
         const event = rec.events.find((e) => e.ids.includes(record.id));
-        if (!event) throw r.fail(`a listener had not heard of revoke({ id, familyId }) when revoke resolved (heard ${show(rec.events)})`);
+        if (!event)
+          throw r.fail(
+            `a listener had not heard of revoke({ id, familyId }) when revoke resolved (heard ${show(rec.events)})`,
+          );
         r.check(event.ids.includes(record.familyId), `the event must list the family id too, got ${show(event.ids)}`);
-        r.check(event.until === until, `the event's until must be the revocation's (${until}), got ${show(event.until)}`);
+        r.check(
+          event.until === until,
+          `the event's until must be the revocation's (${until}), got ${show(event.until)}`,
+        );
       }
       const jti = marker('jti');
       await s.revoke({ id: jti, until });
-      r.check(one.heard(jti), 'revoking an id never stored (a JWT jti) did not tell the listeners; caches would keep serving it');
+      r.check(
+        one.heard(jti),
+        'revoking an id never stored (a JWT jti) did not tell the listeners; caches would keep serving it',
+      );
     } finally {
       for (const off of offs) off();
     }
@@ -162,7 +222,10 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
       if (lastReset() === 'lost') {
         const deadline = Date.now() + propagationMs;
         while (lastReset() !== 'restored' && Date.now() < deadline) await sleep(10);
-        rule('TokenStore.onRevoke', 'listeners hear other instances').check(lastReset() === 'restored', `the other instance sent { reset: 'lost' } when the listener registered but no { reset: 'restored' } within ${propagationMs} ms`);
+        rule('TokenStore.onRevoke', 'listeners hear other instances').check(
+          lastReset() === 'restored',
+          `the other instance sent { reset: 'lost' } when the listener registered but no { reset: 'restored' } within ${propagationMs} ms`,
+        );
       }
       const { record } = mint('refresh_token');
       await a.save(record);
@@ -172,10 +235,16 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
       const r = rule('TokenStore.isRevoked', 'revocations are shared between instances');
       r.check(await b.isRevoked([record.familyId]), 'the other instance does not report a family revoked on the first');
       r.check(await b.isRevoked([jti]), 'the other instance does not report a jti revoked on the first');
-      rule('TokenStore.revoke', 'revocations are shared between instances').check((await b.find('refresh_token', record.id)) === undefined, 'the other instance still finds a record whose family was revoked on the first');
+      rule('TokenStore.revoke', 'revocations are shared between instances').check(
+        (await b.find('refresh_token', record.id)) === undefined,
+        'the other instance still finds a record whose family was revoked on the first',
+      );
       const heard = await rec.waitFor(record.familyId, propagationMs);
       const heardJti = await rec.waitFor(jti, propagationMs);
-      rule('TokenStore.onRevoke', 'listeners hear other instances').check(heard && heardJti, `a listener on the other instance did not hear the revocations within ${propagationMs} ms (heard ${show(rec.events)}); its requireToken cache would keep serving revoked tokens`);
+      rule('TokenStore.onRevoke', 'listeners hear other instances').check(
+        heard && heardJti,
+        `a listener on the other instance did not hear the revocations within ${propagationMs} ms (heard ${show(rec.events)}); its requireToken cache would keep serving revoked tokens`,
+      );
     } finally {
       off();
     }

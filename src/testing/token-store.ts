@@ -39,7 +39,9 @@ import { revokeRules } from './token-revoke';
 export function describeTokenStore(name: string, harness: TokenStoreHarness): void {
   const { describe, it } = testApi(harness, 'describeTokenStore');
   if (typeof harness?.create !== 'function' || typeof harness.dump !== 'function') {
-    throw new Error('describeTokenStore(name, harness): harness needs create() (the store under test) and dump() (what it stored).');
+    throw new Error(
+      'describeTokenStore(name, harness): harness needs create() (the store under test) and dump() (what it stored).',
+    );
   }
   const kit: TokenKit = {
     it,

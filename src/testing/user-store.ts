@@ -3,10 +3,21 @@
  * @packageDocumentation
  */
 import { performance } from 'node:perf_hooks';
+import { randomToken } from '../core/crypto';
 import type { MemoryUserInput } from '../stores/memory/users';
 import type { UserStore } from '../stores/types';
-import { randomToken } from '../core/crypto';
-import { carelessForms, copy, dumpStrings, findLeak, marker, once, rule, show, testApi, type KitTestApi } from './harness';
+import {
+  carelessForms,
+  copy,
+  dumpStrings,
+  findLeak,
+  marker,
+  once,
+  rule,
+  show,
+  testApi,
+  type KitTestApi,
+} from './harness';
 
 /** A user as the kit hands it to {@link UserStoreHarness.create}: id, username and plain password. */
 export type UserFixture = MemoryUserInput;
@@ -104,7 +115,10 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
       const r = rule('UserStore.authenticate', 'the right password gives the user');
       for (const u of users) {
         const user = await s.authenticate(u.username, u.password);
-        r.check(user?.id === u.id, `authenticate(${show(u.username)}, its password) gave ${show(user)}; expected the user with id ${show(u.id)}`);
+        r.check(
+          user?.id === u.id,
+          `authenticate(${show(u.username)}, its password) gave ${show(user)}; expected the user with id ${show(u.id)}`,
+        );
       }
     });
 
@@ -112,8 +126,20 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
       const s = await store();
       const r = rule('UserStore.authenticate', 'a wrong password gives undefined');
       const p = alice.password;
-      for (const wrong of ['', `${p}x`, p.slice(0, -1), p.toUpperCase(), p.toLowerCase(), ` ${p}`, `${p.slice(0, 3)}\u0000${p.slice(3)}`, bob.password]) {
-        const user = await r.noThrow(() => s.authenticate(alice.username, wrong), `authenticate with a wrong password ${show(wrong)}`);
+      for (const wrong of [
+        '',
+        `${p}x`,
+        p.slice(0, -1),
+        p.toUpperCase(),
+        p.toLowerCase(),
+        ` ${p}`,
+        `${p.slice(0, 3)}\u0000${p.slice(3)}`,
+        bob.password,
+      ]) {
+        const user = await r.noThrow(
+          () => s.authenticate(alice.username, wrong),
+          `authenticate with a wrong password ${show(wrong)}`,
+        );
         r.check(user === undefined, `authenticate(${show(alice.username)}, ${show(wrong)}) gave ${show(user)}`);
       }
     });
@@ -121,8 +147,21 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
     it('UserStore.authenticate — unknown or odd usernames give undefined, never throw', async () => {
       const s = await store();
       const r = rule('UserStore.authenticate', 'unknown users give undefined');
-      for (const username of ['', marker('nobody'), 'x'.repeat(4096), "' OR '1'='1", 'nul\u0000byte', '%', '_', '\uD800', ` ${alice.username}`]) {
-        const user = await r.noThrow(() => s.authenticate(username, alice.password), `authenticate(${show(username)}, …)`);
+      for (const username of [
+        '',
+        marker('nobody'),
+        'x'.repeat(4096),
+        "' OR '1'='1",
+        'nul\u0000byte',
+        '%',
+        '_',
+        '\uD800',
+        ` ${alice.username}`,
+      ]) {
+        const user = await r.noThrow(
+          () => s.authenticate(username, alice.password),
+          `authenticate(${show(username)}, …)`,
+        );
         r.check(user === undefined, `authenticate(${show(username)}, alice's password) gave ${show(user)}`);
       }
     });
@@ -143,7 +182,10 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
         w >= 1,
         `a wrong password was rejected in ${w.toFixed(3)} ms (median): no slow hash was computed; store hashPassword (scrypt), bcrypt or argon2 hashes and verify against them`,
       );
-      r.check(u >= w * 0.25, `an unknown username took ${u.toFixed(1)} ms (median), a wrong password ${w.toFixed(1)} ms; verify the password against a dummy hash when the user is unknown`);
+      r.check(
+        u >= w * 0.25,
+        `an unknown username took ${u.toFixed(1)} ms (median), a wrong password ${w.toFixed(1)} ms; verify the password against a dummy hash when the user is unknown`,
+      );
     });
 
     it('UserStore.authenticate — does not block the event loop (async password hashing)', async () => {
@@ -157,7 +199,10 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
         if (t.total < 20 || t.stall < t.total * 0.8) return;
       }
       const shown = tries.map((t) => `${t.stall.toFixed(0)} of ${t.total.toFixed(0)} ms`).join(', ');
-      r.check(false, `the event loop stood still for most of each call (${shown}); use async scrypt/bcrypt/argon2, not the Sync variants`);
+      r.check(
+        false,
+        `the event loop stood still for most of each call (${shown}); use async scrypt/bcrypt/argon2, not the Sync variants`,
+      );
     });
 
     it('UserStore.findUser — finds by id; unknown or odd ids give undefined, never throw (skipped only if findUser is not implemented)', async () => {
@@ -168,7 +213,15 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
         const user = await s.findUser(u.id);
         r.check(user?.id === u.id, `findUser(${show(u.id)}) gave ${show(user)}`);
       }
-      for (const id of ['', marker('nobody'), 'x'.repeat(4096), "' OR '1'='1", 'nul\u0000byte', alice.id.toUpperCase(), alice.username]) {
+      for (const id of [
+        '',
+        marker('nobody'),
+        'x'.repeat(4096),
+        "' OR '1'='1",
+        'nul\u0000byte',
+        alice.id.toUpperCase(),
+        alice.username,
+      ]) {
         const user = await r.noThrow(() => s.findUser!(id), `findUser(${show(id)})`);
         r.check(user === undefined, `findUser(${show(id)}) gave ${show(user)}`);
       }
@@ -178,10 +231,16 @@ export function describeUserStore(name: string, harness: UserStoreHarness): void
       await store();
       const r = rule('UserStore.authenticate', 'stores slow salted hashes, never passwords');
       const strings = dumpStrings(await harness.dump());
-      r.check(strings.some((x) => x.includes(alice.username)), `dump() does not contain the username ${show(alice.username)}; it must return what the store wrote`);
+      r.check(
+        strings.some((x) => x.includes(alice.username)),
+        `dump() does not contain the username ${show(alice.username)}; it must return what the store wrote`,
+      );
       for (const u of users) {
         const leak = findLeak(strings, carelessForms(u.password, true));
-        r.check(leak === undefined, `the password of ${show(u.username)} is stored ${leak === u.password ? 'in plain text' : 'as an unsalted fast hash or encoding'}; use hashPassword (scrypt), bcrypt or argon2`);
+        r.check(
+          leak === undefined,
+          `the password of ${show(u.username)} is stored ${leak === u.password ? 'in plain text' : 'as an unsalted fast hash or encoding'}; use hashPassword (scrypt), bcrypt or argon2`,
+        );
       }
     });
   });

@@ -3,12 +3,12 @@
  * refresh token, both tied to one family so the grant can be revoked as a whole.
  * @packageDocumentation
  */
-import type { ResolvedOptions } from '../options';
-import type { Client, OpenIdGrant, TokenRecord, TokenStore } from '../stores/types';
-import { hashToken, randomToken } from '../core/crypto';
-import { JwtSigner, type AccessTokenClaims } from './jwt';
 import { nowSeconds } from '../core/clock';
+import { hashToken, randomToken } from '../core/crypto';
+import type { ResolvedOptions } from '../options';
 import { audienceOf } from '../resources/indicators';
+import type { Client, OpenIdGrant, TokenRecord, TokenStore } from '../stores/types';
+import { JwtSigner, type AccessTokenClaims } from './jwt';
 
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -115,13 +115,26 @@ export class TokenIssuer {
 
     let refreshToken: string | undefined;
     const saves: Promise<void>[] = [];
-    const base: Omit<TokenRecord, 'kind' | 'id' | 'expiresAt'> = { familyId, clientId: client.id, sub, userId: request.userId, scope, issuedAt: now };
+    const base: Omit<TokenRecord, 'kind' | 'id' | 'expiresAt'> = {
+      familyId,
+      clientId: client.id,
+      sub,
+      userId: request.userId,
+      scope,
+      issuedAt: now,
+    };
     if (request.openid) base.openid = withoutNonce(request.openid);
     const resources = request.resources !== undefined && request.resources.length > 0 ? request.resources : undefined;
     if (!this.signer) {
       const act = request.extraClaims?.act;
       // An opaque token's record keeps its `act` (token exchange), for the lookups that read it.
-      const access: TokenRecord = { ...(act === undefined ? {} : { act }), ...base, kind: 'access_token', id: hashToken(accessToken), expiresAt: now + expiresIn };
+      const access: TokenRecord = {
+        ...(act === undefined ? {} : { act }),
+        ...base,
+        kind: 'access_token',
+        id: hashToken(accessToken),
+        expiresAt: now + expiresIn,
+      };
       if (resources) access.resources = resources;
       if (request.jkt !== undefined) access.jkt = request.jkt;
       saves.push(this.tokens.save(access));
@@ -131,7 +144,14 @@ export class TokenIssuer {
       if (request.successor?.saved !== true) {
         const lifetime = client.refreshTokenLifetime ?? this.options.refreshTokenLifetime;
         const refreshScope = request.refreshScope ?? scope;
-        const refresh: TokenRecord = { ...base, scope: refreshScope, kind: 'refresh_token', id: hashToken(refreshToken), expiresAt: now + lifetime, successorSalt: randomToken(16) };
+        const refresh: TokenRecord = {
+          ...base,
+          scope: refreshScope,
+          kind: 'refresh_token',
+          id: hashToken(refreshToken),
+          expiresAt: now + lifetime,
+          successorSalt: randomToken(16),
+        };
         const refreshResources = request.refreshResources ?? resources;
         if (refreshResources && refreshResources.length > 0) refresh.resources = refreshResources;
         if (request.bindRefresh === true && request.jkt !== undefined) refresh.jkt = request.jkt;
@@ -140,7 +160,12 @@ export class TokenIssuer {
     }
     await Promise.all(saves);
 
-    const response: TokenResponse = { access_token: accessToken, token_type: request.jkt === undefined ? 'Bearer' : 'DPoP', expires_in: expiresIn, scope: scopeString };
+    const response: TokenResponse = {
+      access_token: accessToken,
+      token_type: request.jkt === undefined ? 'Bearer' : 'DPoP',
+      expires_in: expiresIn,
+      scope: scopeString,
+    };
     if (refreshToken !== undefined) response.refresh_token = refreshToken;
     return response;
   }
@@ -183,4 +208,9 @@ export class TokenIssuer {
  * example OpenID Connect's `id_token`), after the tokens are issued and before the code or
  * refresh token is consumed, so a failure here leaves it usable for a retry.
  */
-export type TokenResponseExtension = (redeemed: { client: Client; record: TokenRecord; request: IssueRequest; response: TokenResponse }) => Promise<void>;
+export type TokenResponseExtension = (redeemed: {
+  client: Client;
+  record: TokenRecord;
+  request: IssueRequest;
+  response: TokenResponse;
+}) => Promise<void>;

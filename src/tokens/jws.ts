@@ -39,7 +39,9 @@ export function splitCompact(token: string): CompactJws | undefined {
 function parseObject(part: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -55,7 +57,13 @@ export function jwsPayload(jws: CompactJws): Record<string, unknown> | undefined
   return parseObject(jws.token.slice(jws.dot1 + 1, jws.dot2));
 }
 
-const HASH: Record<SigningAlgorithm, string> = { ES256: 'sha256', ES384: 'sha384', RS256: 'sha256', PS256: 'sha256', HS256: 'sha256' };
+const HASH: Record<SigningAlgorithm, string> = {
+  ES256: 'sha256',
+  ES384: 'sha384',
+  RS256: 'sha256',
+  PS256: 'sha256',
+  HS256: 'sha256',
+};
 // ECDSA signatures in JWS are r || s, each the curve's size (RFC 7518 §3.4).
 const EC_SIGNATURE_BYTES: Partial<Record<SigningAlgorithm, number>> = { ES256: 64, ES384: 96 };
 

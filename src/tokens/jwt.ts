@@ -64,7 +64,10 @@ export interface JwtVerifyOptions {
  * the signature.
  */
 export function refuseCriticalExtensions(header: { crit?: unknown }): void {
-  if (header.crit !== undefined) throw new InvalidToken('The token has a critical header parameter this server does not understand (RFC 7515 §4.1.11).');
+  if (header.crit !== undefined)
+    throw new InvalidToken(
+      'The token has a critical header parameter this server does not understand (RFC 7515 §4.1.11).',
+    );
 }
 
 const AT_JWT = /^(application\/)?at\+jwt$/i;
@@ -107,7 +110,8 @@ export class JwtVerifier {
     const claims = jwsPayload(jws);
     if (!claims) throw new InvalidToken('The access token is invalid.');
     this.checkTimes(claims);
-    if (claims.iss !== this.issuer || !this.audienceMatches(claims.aud)) throw new InvalidToken('The access token is invalid.');
+    if (claims.iss !== this.issuer || !this.audienceMatches(claims.aud))
+      throw new InvalidToken('The access token is invalid.');
     if (!isAccessTokenClaims(claims)) throw new InvalidToken('The access token lacks required claims.');
     // `iss` and `aud` were just checked equal to ours: share our strings instead of keeping a
     // copy of each in every cached token (~60 bytes per entry of the requireToken cache).
@@ -138,7 +142,8 @@ export class JwtVerifier {
   private checkTimes(claims: Record<string, unknown>): void {
     const now = nowSeconds();
     const { nbf, exp } = claims;
-    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + this.clockTolerance)) throw new InvalidToken('The access token is invalid.');
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + this.clockTolerance))
+      throw new InvalidToken('The access token is invalid.');
     if (exp !== undefined) {
       if (typeof exp !== 'number') throw new InvalidToken('The access token is invalid.');
       if (now >= exp + this.clockTolerance) throw new InvalidToken('The access token has expired.');

@@ -5,8 +5,8 @@
  * variable or file carries the whole key configuration, rotation included.
  * @packageDocumentation
  */
-import { readFileSync } from 'node:fs';
 import { createPrivateKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { KeyInput, SigningAlgorithm } from './keys';
 import { resolveKey } from './keys';
 
@@ -65,7 +65,8 @@ function defaultKid(): string {
  */
 export function generateKeys(options: GenerateKeysOptions = {}): GeneratedKeys {
   const alg = options.alg ?? 'ES256';
-  if (!ALGS.includes(alg)) throw new TypeError(`generateKeys: alg must be one of ${ALGS.join(', ')} (got ${String(alg)}).`);
+  if (!ALGS.includes(alg))
+    throw new TypeError(`generateKeys: alg must be one of ${ALGS.join(', ')} (got ${String(alg)}).`);
   const kid = options.kid ?? defaultKid();
   if (typeof kid !== 'string' || kid.length === 0) throw new TypeError('generateKeys: kid must be a non-empty string.');
   if (alg === 'HS256') {
@@ -76,22 +77,29 @@ export function generateKeys(options: GenerateKeysOptions = {}): GeneratedKeys {
   const privateJwk: SigningJwk = { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
   const resolved = resolveKey({ kid, alg, privateKey }, 0);
   const publicJwk = resolved.publicJwk as SigningJwk;
-  return { privateJwks: { keys: [privateJwk] }, publicJwks: { keys: [{ ...publicJwk }] }, keys: jwkToKeyInputs({ keys: [privateJwk] }) };
+  return {
+    privateJwks: { keys: [privateJwk] },
+    publicJwks: { keys: [{ ...publicJwk }] },
+    keys: jwkToKeyInputs({ keys: [privateJwk] }),
+  };
 }
 
 function jwkToKeyInputs(set: SigningJwkSet): KeyInput[] {
   return set.keys.map((jwk, index) => {
     const where = `loadKeys: keys[${index}]`;
     if (!jwk || typeof jwk !== 'object') throw new TypeError(`${where} is not a JWK object.`);
-    if (!ALGS.includes(jwk.alg)) throw new TypeError(`${where} needs "alg", one of ${ALGS.join(', ')} (got ${String(jwk.alg)}).`);
+    if (!ALGS.includes(jwk.alg))
+      throw new TypeError(`${where} needs "alg", one of ${ALGS.join(', ')} (got ${String(jwk.alg)}).`);
     if (typeof jwk.kid !== 'string' || jwk.kid.length === 0) throw new TypeError(`${where} needs a "kid".`);
     if (jwk.kty === 'oct') {
-      if (jwk.alg !== 'HS256' || typeof jwk.k !== 'string') throw new TypeError(`${where}: an "oct" key must be HS256 with "k".`);
+      if (jwk.alg !== 'HS256' || typeof jwk.k !== 'string')
+        throw new TypeError(`${where}: an "oct" key must be HS256 with "k".`);
       return { kid: jwk.kid, alg: 'HS256', secret: Buffer.from(jwk.k, 'base64url') };
     }
     const { kid, alg, use: _use, key_ops: _ops, ...material } = jwk as SigningJwk & { key_ops?: unknown };
     // A private JWK has "d": it signs. A public one only verifies (a retired or incoming key).
-    if (typeof material.d === 'string') return { kid, alg, privateKey: createPrivateKey({ key: material, format: 'jwk' }) };
+    if (typeof material.d === 'string')
+      return { kid, alg, privateKey: createPrivateKey({ key: material, format: 'jwk' }) };
     return { kid, alg, publicKey: material, verifyOnly: true };
   });
 }
@@ -118,6 +126,7 @@ export function loadKeys(source: string | SigningJwkSet): KeyInput[] {
     }
   }
   const keys = (set as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || keys.length === 0) throw new TypeError('loadKeys: expected a JWK Set with at least one key: {"keys": [...]}.');
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new TypeError('loadKeys: expected a JWK Set with at least one key: {"keys": [...]}.');
   return jwkToKeyInputs(set as SigningJwkSet);
 }

@@ -3,7 +3,14 @@
  * or string secret on every call, which costs more than the signature itself).
  * @packageDocumentation
  */
-import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  KeyObject,
+  type JsonWebKey,
+} from 'node:crypto';
 import { checkKnownKeys, isPlainObject, TokengateConfigError } from '../core/config';
 import { jwkThumbprint } from '../jose/thumbprint';
 
@@ -64,38 +71,66 @@ function importPublic(material: KeyMaterial): KeyObject {
   return createPublicKey({ key: material, format: 'jwk' });
 }
 
-
 function checkKeyType(alg: SigningAlgorithm, key: KeyObject, where: string): void {
   const type = key.asymmetricKeyType;
   if (alg === 'ES256' || alg === 'ES384') {
     if (type !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== CURVE[alg]) {
-      throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: alg ${alg} needs an EC key on curve ${alg === 'ES256' ? 'P-256' : 'P-384'}.`);
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_KEY',
+        `${where}: alg ${alg} needs an EC key on curve ${alg === 'ES256' ? 'P-256' : 'P-384'}.`,
+      );
     }
   } else if (alg === 'RS256' || alg === 'PS256') {
-    if (type !== 'rsa' && !(alg === 'PS256' && type === 'rsa-pss')) throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: alg ${alg} needs an RSA key.`);
-    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: RSA keys must be at least 2048 bits.`);
+    if (type !== 'rsa' && !(alg === 'PS256' && type === 'rsa-pss'))
+      throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: alg ${alg} needs an RSA key.`);
+    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+      throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: RSA keys must be at least 2048 bits.`);
   }
 }
 
 /** Import and check one key; throws a message naming the key and what to change. */
 export function resolveKey(input: KeyInput, index: number): ResolvedKey {
   const where = `oauthServer options.keys[${index}]`;
-  if (!isPlainObject(input)) throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: each key must be an object { alg, privateKey | publicKey | secret }.`);
-  checkKnownKeys(`oauthServer: options.keys[${index}]`, input, ['kid', 'alg', 'privateKey', 'publicKey', 'secret', 'verifyOnly']);
+  if (!isPlainObject(input))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_KEY',
+      `${where}: each key must be an object { alg, privateKey | publicKey | secret }.`,
+    );
+  checkKnownKeys(`oauthServer: options.keys[${index}]`, input, [
+    'kid',
+    'alg',
+    'privateKey',
+    'publicKey',
+    'secret',
+    'verifyOnly',
+  ]);
   const algs: SigningAlgorithm[] = ['ES256', 'ES384', 'RS256', 'PS256', 'HS256'];
-  if (!algs.includes(input.alg)) throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: alg must be one of ${algs.join(', ')} (got ${String(input.alg)}).`);
+  if (!algs.includes(input.alg))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_KEY',
+      `${where}: alg must be one of ${algs.join(', ')} (got ${String(input.alg)}).`,
+    );
 
   if (input.alg === 'HS256') {
-    if (input.secret === undefined) throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: HS256 needs a \`secret\` (32 bytes or more).`);
+    if (input.secret === undefined)
+      throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: HS256 needs a \`secret\` (32 bytes or more).`);
     const key = input.secret instanceof KeyObject ? input.secret : createSecretKey(Buffer.from(input.secret));
-    if ((key.symmetricKeySize ?? 0) < 32) throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: the HS256 secret must be at least 32 bytes.`);
+    if ((key.symmetricKeySize ?? 0) < 32)
+      throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: the HS256 secret must be at least 32 bytes.`);
     const kid = input.kid ?? jwkThumbprint(key.export({ format: 'jwk' })).slice(0, 16);
     return Object.freeze({ kid, alg: input.alg, signKey: input.verifyOnly ? undefined : key, verifyKey: key });
   }
 
-  if (input.secret !== undefined) throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: \`secret\` is only for HS256; ${input.alg} takes privateKey/publicKey.`);
+  if (input.secret !== undefined)
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_KEY',
+      `${where}: \`secret\` is only for HS256; ${input.alg} takes privateKey/publicKey.`,
+    );
   if (input.privateKey === undefined && input.publicKey === undefined) {
-    throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: give a privateKey (to sign) or a publicKey (to verify only).`);
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_KEY',
+      `${where}: give a privateKey (to sign) or a publicKey (to verify only).`,
+    );
   }
   const signKey = input.privateKey !== undefined ? importPrivate(input.privateKey) : undefined;
   const verifyKey = signKey ? createPublicKey(signKey) : importPublic(input.publicKey as KeyMaterial);

@@ -4,12 +4,12 @@
  * refresh token by the hash the store keeps.
  * @packageDocumentation
  */
-import type { ServerContext } from '../endpoints/context';
-import { InvalidToken } from '../core/errors';
 import { hashToken } from '../core/crypto';
+import { InvalidToken } from '../core/errors';
+import type { ServerContext } from '../endpoints/context';
+import { clientRevocationId } from '../registration/client-revocation';
 import { isJwt } from './jwt';
 import { verifyLiveJwt } from './verify-access';
-import { clientRevocationId } from '../registration/client-revocation';
 
 /** The token type hints RFC 7009 §2.1 and RFC 7662 §2.1 register. */
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -69,10 +69,15 @@ async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | 
  * The hint only orders the lookups: RFC 7009 §2.1 says to search every type when the hinted
  * one does not match, and an unrecognised hint is ignored the same way.
  */
-export async function findToken(ctx: ServerContext, token: string, hint: string | undefined): Promise<FoundToken | undefined> {
+export async function findToken(
+  ctx: ServerContext,
+  token: string,
+  hint: string | undefined,
+): Promise<FoundToken | undefined> {
   if (isJwt(token)) return findJwt(ctx, token);
   const id = hashToken(token);
-  const order: TokenTypeHint[] = hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
+  const order: TokenTypeHint[] =
+    hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
   for (const kind of order) {
     const record = await ctx.tokens.find(kind, id);
     if (record === undefined) continue;

@@ -5,9 +5,9 @@
  * @packageDocumentation
  */
 import { InvalidToken } from '../core/errors';
+import { clientRevocationId } from '../registration/client-revocation';
 import type { TokenStore } from '../stores/types';
 import type { AccessTokenClaims, JwtVerifier } from './jwt';
-import { clientRevocationId } from '../registration/client-revocation';
 import type { RevokedIds } from './revoked-ids';
 
 /** A live JWT access token: its claims and the ids a revocation may name. */
@@ -23,12 +23,17 @@ export interface LiveAccessToken {
  * only promise is the store's revocation lookup (this runs on every `requireToken` cache miss,
  * so no async wrapper).
  */
-export function verifyLiveJwt(verifier: JwtVerifier, tokens: TokenStore, token: string, heard?: RevokedIds): Promise<LiveAccessToken> {
+export function verifyLiveJwt(
+  verifier: JwtVerifier,
+  tokens: TokenStore,
+  token: string,
+  heard?: RevokedIds,
+): Promise<LiveAccessToken> {
   let claims: AccessTokenClaims;
   try {
     claims = verifier.verify(token);
   } catch (err) {
-    return Promise.reject(err);
+    return Promise.reject(err as Error);
   }
   const revocationIds = claims.fid === undefined ? [claims.jti] : [claims.jti, claims.fid];
   // A registered client's deletion (RFC 7592 §2.3) revokes all its tokens at once.

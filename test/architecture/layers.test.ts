@@ -32,7 +32,16 @@ function loadedBy(entry: string): { own: string[]; packages: string[] } {
   const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
   const own = loaded.filter((p) => !p.includes('node_modules')).map((p) => relative(join(root, 'dist/cjs'), p));
   const packages = [
-    ...new Set(loaded.filter((p) => p.includes('node_modules')).map((p) => (p.split('node_modules/').pop() as string).split('/').slice(0, p.includes('node_modules/@') ? 2 : 1).join('/'))),
+    ...new Set(
+      loaded
+        .filter((p) => p.includes('node_modules'))
+        .map((p) =>
+          (p.split('node_modules/').pop() as string)
+            .split('/')
+            .slice(0, p.includes('node_modules/@') ? 2 : 1)
+            .join('/'),
+        ),
+    ),
   ];
   return { own, packages };
 }
@@ -52,27 +61,52 @@ describe('the base layer: src/core', () => {
       .filter((e) => e.isFile())
       .map((e) => e.name)
       .sort();
-    expect(top).toEqual(['cli.ts', 'express.ts', 'index.ts', 'options.ts', 'postgres.ts', 'redis.ts', 'server.ts', 'testing.ts']);
+    expect(top).toEqual([
+      'cli.ts',
+      'express.ts',
+      'index.ts',
+      'options.ts',
+      'postgres.ts',
+      'redis.ts',
+      'server.ts',
+      'testing.ts',
+    ]);
   });
 });
 
 describe('import cycles', () => {
   test('madge finds no circular dependency in src, type-only imports included (npm run cycles)', () => {
     const run = (dir: string): unknown =>
-      JSON.parse(execFileSync(process.execPath, [join(root, 'scripts/madge.cjs'), '--circular', '--json', '--extensions', 'ts', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          [join(root, 'scripts/madge.cjs'), '--circular', '--json', '--extensions', 'ts', dir],
+          { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+      );
     expect(run('src')).toEqual([]);
   });
 });
 
 describe('subpath entries load only what they need (from dist/cjs)', () => {
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist/cjs/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first).');
+    if (!existsSync(join(root, 'dist/cjs/index.js')))
+      throw new Error('dist/ is missing: run `npm run build` (npm test does it first).');
   });
 
   // The server's options, limits, CORS and body parsing, and their packages, belong to the
   // server: a store adapter has no use for them (before the split, `tokengate/redis` loaded
   // 17 of the package's modules and 41 of other packages', only to get `consoleLogger`).
-  const serverOnly = [/^options\.js$/, /^server\.js$/, /^limits\//, /^http\//, /^endpoints\//, /^grants\//, /^bearer\//, /^clients\//];
+  const serverOnly = [
+    /^options\.js$/,
+    /^server\.js$/,
+    /^limits\//,
+    /^http\//,
+    /^endpoints\//,
+    /^grants\//,
+    /^bearer\//,
+    /^clients\//,
+  ];
 
   // Each entry also carries its device authorization store (RFC 8628): +2 modules (the store and device/types).
   test.each([
@@ -81,10 +115,13 @@ describe('subpath entries load only what they need (from dist/cjs)', () => {
     ['redis', 15],
     // +1 the replay store, +2 the device store and device/types.
     ['postgres', 17],
-  ])('tokengate/%s loads at most %i of the package modules, none of the server, and no other package', (entry, most) => {
-    const { own, packages } = loadedBy(entry as string);
-    expect(own.filter((m) => serverOnly.some((re) => re.test(m)))).toEqual([]);
-    expect(packages).toEqual([]);
-    expect(own.length).toBeLessThanOrEqual(most as number);
-  });
+  ])(
+    'tokengate/%s loads at most %i of the package modules, none of the server, and no other package',
+    (entry, most) => {
+      const { own, packages } = loadedBy(entry as string);
+      expect(own.filter((m) => serverOnly.some((re) => re.test(m)))).toEqual([]);
+      expect(packages).toEqual([]);
+      expect(own.length).toBeLessThanOrEqual(most as number);
+    },
+  );
 });

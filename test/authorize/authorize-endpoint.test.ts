@@ -75,18 +75,31 @@ describe.each(FRAMEWORKS)('authorization endpoint under %s', (framework) => {
 
   test('a form-encoded POST authorization request works like GET and is answered with 303 (RFC 6749 §3.1)', async () => {
     const { params, verifier } = spaRequest();
-    const res = await request(app).post(AUTHORIZE).type('form').set(HOOK_HEADERS.user, 'user-alice').send(params as Record<string, string>);
+    const res = await request(app)
+      .post(AUTHORIZE)
+      .type('form')
+      .set(HOOK_HEADERS.user, 'user-alice')
+      .send(params as Record<string, string>);
     expect(res.status).toBe(303);
     const query = locationParams(res.headers.location);
     expect(query.get('state')).toBe(params.state);
     expect(query.get('iss')).toBe(ISSUER);
-    const tokens = await exchange(app, { grant_type: 'authorization_code', client_id: 'spa', code: query.get('code') as string, redirect_uri: SPA_REDIRECT, code_verifier: verifier });
+    const tokens = await exchange(app, {
+      grant_type: 'authorization_code',
+      client_id: 'spa',
+      code: query.get('code') as string,
+      redirect_uri: SPA_REDIRECT,
+      code_verifier: verifier,
+    });
     expect(tokens.status).toBe(200);
   });
 
   test('a POST authorization request resumes after login through resumeUrl (GET with the same parameters)', async () => {
     const { params } = spaRequest();
-    const toLogin = await request(app).post(AUTHORIZE).type('form').send(params as Record<string, string>);
+    const toLogin = await request(app)
+      .post(AUTHORIZE)
+      .type('form')
+      .send(params as Record<string, string>);
     expect(toLogin.status).toBe(302);
     const next = new URL(toLogin.headers.location as string, 'http://app.test').searchParams.get('next') as string;
     const resumed = await request(app).get(next).set(HOOK_HEADERS.user, 'user-alice');
@@ -96,7 +109,10 @@ describe.each(FRAMEWORKS)('authorization endpoint under %s', (framework) => {
 
   test('consent returning false sends access_denied to the client with state and iss (RFC 6749 §4.1.2.1)', async () => {
     const { params } = spaRequest();
-    const res = await request(app).get(authorizeUrl(params)).set(HOOK_HEADERS.user, 'user-alice').set(HOOK_HEADERS.consent, 'no');
+    const res = await request(app)
+      .get(authorizeUrl(params))
+      .set(HOOK_HEADERS.user, 'user-alice')
+      .set(HOOK_HEADERS.consent, 'no');
     expect(res.status).toBe(302);
     const query = locationParams(res.headers.location);
     expect(query.get('error')).toBe('access_denied');
@@ -107,14 +123,19 @@ describe.each(FRAMEWORKS)('authorization endpoint under %s', (framework) => {
 
   test('a consent hook that responds itself (its own consent page) gets the last word', async () => {
     const { params } = spaRequest();
-    const res = await request(app).get(authorizeUrl(params)).set(HOOK_HEADERS.user, 'user-alice').set(HOOK_HEADERS.consent, 'page');
+    const res = await request(app)
+      .get(authorizeUrl(params))
+      .set(HOOK_HEADERS.user, 'user-alice')
+      .set(HOOK_HEADERS.consent, 'page');
     expect(res.status).toBe(200);
     expect(res.text).toContain('asks for consent');
     expect(res.headers.location).toBeUndefined();
   });
 
   test('an unknown client gets a 400 HTML error page, never a redirect (RFC 6749 §4.1.2.1)', async () => {
-    const res = await request(app).get(authorizeUrl({ response_type: 'code', client_id: 'nobody', redirect_uri: 'https://evil.example/cb', state: 's' }));
+    const res = await request(app).get(
+      authorizeUrl({ response_type: 'code', client_id: 'nobody', redirect_uri: 'https://evil.example/cb', state: 's' }),
+    );
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.headers.location).toBeUndefined();
@@ -150,7 +171,9 @@ describe('redirect URI rules: exact match, no open redirector (RFC 6749 §3.1.2,
   });
 
   test('the error page is minimal, not cached, not frameable, without scripts', async () => {
-    const res = await request(app).get(authorizeUrl({ response_type: 'code', client_id: 'spa', redirect_uri: 'https://evil.example/' }));
+    const res = await request(app).get(
+      authorizeUrl({ response_type: 'code', client_id: 'spa', redirect_uri: 'https://evil.example/' }),
+    );
     expect(res.status).toBe(400);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
@@ -175,37 +198,56 @@ describe('redirect URI rules: exact match, no open redirector (RFC 6749 §3.1.2,
     const missing = await request(app).get(authorizeUrl({ response_type: 'code', redirect_uri: SPA_REDIRECT }));
     expect(missing.status).toBe(400);
     expect(missing.headers.location).toBeUndefined();
-    const repeated = await request(app).get(`${AUTHORIZE}?response_type=code&client_id=spa&client_id=web&redirect_uri=${encodeURIComponent(SPA_REDIRECT)}`);
+    const repeated = await request(app).get(
+      `${AUTHORIZE}?response_type=code&client_id=spa&client_id=web&redirect_uri=${encodeURIComponent(SPA_REDIRECT)}`,
+    );
     expect(repeated.status).toBe(400);
     expect(repeated.headers.location).toBeUndefined();
   });
 
   test('a repeated redirect_uri gets the error page', async () => {
-    const res = await request(app).get(`${AUTHORIZE}?response_type=code&client_id=spa&redirect_uri=${encodeURIComponent(SPA_REDIRECT)}&redirect_uri=${encodeURIComponent('https://evil.example/')}`);
+    const res = await request(app).get(
+      `${AUTHORIZE}?response_type=code&client_id=spa&redirect_uri=${encodeURIComponent(SPA_REDIRECT)}&redirect_uri=${encodeURIComponent('https://evil.example/')}`,
+    );
     expect(res.status).toBe(400);
     expect(res.headers.location).toBeUndefined();
   });
 
   test('redirect_uri may be omitted only when the client has exactly one; its own query is kept (RFC 6749 §3.1.2, §4.1.1)', async () => {
-    const single = await request(app).get(authorizeUrl({ response_type: 'code', client_id: 'single', state: 'abc' })).set(HOOK_HEADERS.user, 'user-alice');
+    const single = await request(app)
+      .get(authorizeUrl({ response_type: 'code', client_id: 'single', state: 'abc' }))
+      .set(HOOK_HEADERS.user, 'user-alice');
     expect(single.status).toBe(302);
     const location = single.headers.location as string;
     expect(location.startsWith('https://single.example.com/cb?from=tokengate&code=')).toBe(true);
     expect(locationParams(location).get('state')).toBe('abc');
 
-    const several = await request(app).get(authorizeUrl({ response_type: 'code', client_id: 'web', state: 'abc' })).set(HOOK_HEADERS.user, 'user-alice');
+    const several = await request(app)
+      .get(authorizeUrl({ response_type: 'code', client_id: 'web', state: 'abc' }))
+      .set(HOOK_HEADERS.user, 'user-alice');
     expect(several.status).toBe(400);
     expect(several.headers.location).toBeUndefined();
   });
 
   test('a client with several registered URIs is redirected to exactly the one it named', async () => {
-    const res = await request(app).get(authorizeUrl({ response_type: 'code', client_id: 'web', redirect_uri: `${WEB_REDIRECT}?tenant=1`, state: 'abc' })).set(HOOK_HEADERS.user, 'user-alice');
+    const res = await request(app)
+      .get(
+        authorizeUrl({
+          response_type: 'code',
+          client_id: 'web',
+          redirect_uri: `${WEB_REDIRECT}?tenant=1`,
+          state: 'abc',
+        }),
+      )
+      .set(HOOK_HEADERS.user, 'user-alice');
     expect(res.status).toBe(302);
     expect((res.headers.location as string).startsWith(`${WEB_REDIRECT}?tenant=1&code=`)).toBe(true);
   });
 
   test('a client without registered redirect URIs gets the error page', async () => {
-    const res = await request(app).get(authorizeUrl({ response_type: 'code', client_id: 'no-redirect', redirect_uri: 'https://x.example/cb' }));
+    const res = await request(app).get(
+      authorizeUrl({ response_type: 'code', client_id: 'no-redirect', redirect_uri: 'https://x.example/cb' }),
+    );
     expect(res.status).toBe(400);
     expect(res.headers.location).toBeUndefined();
   });
@@ -234,7 +276,11 @@ describe('redirect URI rules: exact match, no open redirector (RFC 6749 §3.1.2,
     const res = await request(broken.app).get(authorizeUrl(spaRequest().params));
     expect(res.status).toBe(500);
     expect(res.text).not.toContain('db-secret-host');
-    expect(broken.logger.lines.some((l) => l.level === 'error' && String((l.detail as Error)?.message).includes('db-secret-host'))).toBe(true);
+    expect(
+      broken.logger.lines.some(
+        (l) => l.level === 'error' && String((l.detail as Error)?.message).includes('db-secret-host'),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -247,7 +293,11 @@ describe('errors once the redirect URI is trusted go back to the client with err
     ['response_type=code id_token', 'unsupported_response_type', { response_type: 'code id_token' }],
     ['a scope the client may not have', 'invalid_scope', { scope: 'read admin' }],
     ['a scope with a forbidden character', 'invalid_scope', { scope: 'read "x"' }],
-    ['no code_challenge from a public client', 'invalid_request', { code_challenge: undefined, code_challenge_method: undefined }],
+    [
+      'no code_challenge from a public client',
+      'invalid_request',
+      { code_challenge: undefined, code_challenge_method: undefined },
+    ],
   ];
 
   test.each(cases)('%s → %s', async (_name, error, extra) => {
@@ -267,7 +317,9 @@ describe('errors once the redirect URI is trusted go back to the client with err
   });
 
   test('a client not allowed the code flow → unauthorized_client', async () => {
-    const res = await request(app).get(authorizeUrl({ response_type: 'code', client_id: 'machine', state: 'm1' })).set(HOOK_HEADERS.user, 'user-alice');
+    const res = await request(app)
+      .get(authorizeUrl({ response_type: 'code', client_id: 'machine', state: 'm1' }))
+      .set(HOOK_HEADERS.user, 'user-alice');
     const query = locationParams(res.headers.location);
     expect((res.headers.location as string).startsWith('https://machine.example.com/cb?')).toBe(true);
     expect(query.get('error')).toBe('unauthorized_client');
@@ -277,11 +329,15 @@ describe('errors once the redirect URI is trusted go back to the client with err
 
   test('a repeated parameter → invalid_request; a repeated state is not echoed (RFC 6749 §3.1)', async () => {
     const { params } = spaRequest();
-    const scopeTwice = await request(app).get(`${authorizeUrl(params)}&scope=read`).set(HOOK_HEADERS.user, 'user-alice');
+    const scopeTwice = await request(app)
+      .get(`${authorizeUrl(params)}&scope=read`)
+      .set(HOOK_HEADERS.user, 'user-alice');
     const q1 = locationParams(scopeTwice.headers.location);
     expect(q1.get('error')).toBe('invalid_request');
     expect(q1.get('state')).toBe(params.state);
-    const stateTwice = await request(app).get(`${authorizeUrl(params)}&state=other`).set(HOOK_HEADERS.user, 'user-alice');
+    const stateTwice = await request(app)
+      .get(`${authorizeUrl(params)}&state=other`)
+      .set(HOOK_HEADERS.user, 'user-alice');
     const q2 = locationParams(stateTwice.headers.location);
     expect(q2.get('error')).toBe('invalid_request');
     expect(q2.get('state')).toBeNull();
@@ -299,7 +355,10 @@ describe('errors once the redirect URI is trusted go back to the client with err
     const ok = await request(app).get(authorizeUrl(params)).set(HOOK_HEADERS.user, 'user-alice');
     expect(locationParams(ok.headers.location).has('state')).toBe(false);
     expect(locationParams(ok.headers.location).get('iss')).toBe(ISSUER);
-    const denied = await request(app).get(authorizeUrl(params)).set(HOOK_HEADERS.user, 'user-alice').set(HOOK_HEADERS.consent, 'no');
+    const denied = await request(app)
+      .get(authorizeUrl(params))
+      .set(HOOK_HEADERS.user, 'user-alice')
+      .set(HOOK_HEADERS.consent, 'no');
     expect(locationParams(denied.headers.location).has('state')).toBe(false);
     expect(locationParams(denied.headers.location).get('iss')).toBe(ISSUER);
   });
@@ -314,7 +373,10 @@ describe('errors once the redirect URI is trusted go back to the client with err
   test('consent returning undefined without responding denies the request and warns the developer', async () => {
     const built = buildCodeApp('express5');
     const { params } = spaRequest();
-    const res = await request(built.app).get(authorizeUrl(params)).set(HOOK_HEADERS.user, 'user-alice').set(HOOK_HEADERS.consent, 'silent');
+    const res = await request(built.app)
+      .get(authorizeUrl(params))
+      .set(HOOK_HEADERS.user, 'user-alice')
+      .set(HOOK_HEADERS.consent, 'silent');
     expect(locationParams(res.headers.location).get('error')).toBe('access_denied');
     expect(built.logger.lines.some((l) => l.level === 'warn' && l.message.includes('authorize.consent'))).toBe(true);
   });
@@ -335,7 +397,11 @@ describe('errors once the redirect URI is trusted go back to the client with err
     expect(query.get('error_description')).not.toContain('secret-host');
     expect(query.get('state')).toBe(params.state);
     expect(query.get('iss')).toBe(ISSUER);
-    expect(built.logger.lines.some((l) => l.level === 'error' && String((l.detail as Error)?.message).includes('secret-host'))).toBe(true);
+    expect(
+      built.logger.lines.some(
+        (l) => l.level === 'error' && String((l.detail as Error)?.message).includes('secret-host'),
+      ),
+    ).toBe(true);
   });
 
   test('authenticate returning something without a string id → server_error, logged', async () => {
@@ -349,7 +415,9 @@ describe('errors once the redirect URI is trusted go back to the client with err
     const built = buildCodeApp('express5', { authorize: { authenticate: () => undefined } });
     const res = await request(built.app).get(authorizeUrl(spaRequest().params));
     expect(locationParams(res.headers.location).get('error')).toBe('access_denied');
-    expect(built.logger.lines.some((l) => l.level === 'warn' && l.message.includes('authorize.authenticate'))).toBe(true);
+    expect(built.logger.lines.some((l) => l.level === 'warn' && l.message.includes('authorize.authenticate'))).toBe(
+      true,
+    );
   });
 
   test('the hooks cannot widen what is granted: scopes and params are read-only', async () => {
@@ -366,7 +434,13 @@ describe('errors once the redirect URI is trusted go back to the client with err
     const { params, verifier } = spaRequest({ scope: 'read' });
     const res = await request(built.app).get(authorizeUrl(params));
     const code = locationParams(res.headers.location).get('code') as string;
-    const tokens = await exchange(built.app, { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: SPA_REDIRECT, code_verifier: verifier });
+    const tokens = await exchange(built.app, {
+      grant_type: 'authorization_code',
+      client_id: 'spa',
+      code,
+      redirect_uri: SPA_REDIRECT,
+      code_verifier: verifier,
+    });
     expect(tokens.body.scope).toBe('read');
   });
 
@@ -384,7 +458,13 @@ describe('errors once the redirect URI is trusted go back to the client with err
 
 describe('PKCE at the authorization endpoint (RFC 7636 §4.3, §4.4.1; RFC 9700 §2.1.1)', () => {
   const { app } = buildCodeApp('express5');
-  const web = (extra: Record<string, string | undefined> = {}) => ({ response_type: 'code', client_id: 'web', redirect_uri: WEB_REDIRECT, state: 'w', ...extra });
+  const web = (extra: Record<string, string | undefined> = {}) => ({
+    response_type: 'code',
+    client_id: 'web',
+    redirect_uri: WEB_REDIRECT,
+    state: 'w',
+    ...extra,
+  });
   const errorOf = async (target: typeof app, params: Record<string, string | undefined>) => {
     const res = await request(target).get(authorizeUrl(params)).set(HOOK_HEADERS.user, 'user-alice');
     expect(res.status).toBe(302);
@@ -392,7 +472,9 @@ describe('PKCE at the authorization endpoint (RFC 7636 §4.3, §4.4.1; RFC 9700 
   };
 
   test('a public client must send a code_challenge', async () => {
-    expect(await errorOf(app, spaRequest({ code_challenge: undefined, code_challenge_method: undefined }).params)).toBe('invalid_request');
+    expect(await errorOf(app, spaRequest({ code_challenge: undefined, code_challenge_method: undefined }).params)).toBe(
+      'invalid_request',
+    );
   });
 
   test('a confidential client may omit PKCE by default', async () => {
@@ -402,13 +484,19 @@ describe('PKCE at the authorization endpoint (RFC 7636 §4.3, §4.4.1; RFC 9700 
   test('pkce.requireForAll makes PKCE mandatory for confidential clients too', async () => {
     const strict = buildCodeApp('express5', { pkce: { requireForAll: true } });
     expect(await errorOf(strict.app, web())).toBe('invalid_request');
-    expect(await errorOf(strict.app, web({ code_challenge: pkcePair().challenge, code_challenge_method: 'S256' }))).toBeNull();
+    expect(
+      await errorOf(strict.app, web({ code_challenge: pkcePair().challenge, code_challenge_method: 'S256' })),
+    ).toBeNull();
   });
 
   test('plain is refused by default, named or implied by a missing method (RFC 9700 §2.1.1)', async () => {
     const { verifier } = pkcePair();
-    expect(await errorOf(app, spaRequest({ code_challenge: verifier, code_challenge_method: 'plain' }).params)).toBe('invalid_request');
-    expect(await errorOf(app, spaRequest({ code_challenge: verifier, code_challenge_method: undefined }).params)).toBe('invalid_request');
+    expect(await errorOf(app, spaRequest({ code_challenge: verifier, code_challenge_method: 'plain' }).params)).toBe(
+      'invalid_request',
+    );
+    expect(await errorOf(app, spaRequest({ code_challenge: verifier, code_challenge_method: undefined }).params)).toBe(
+      'invalid_request',
+    );
   });
 
   test('an unknown code_challenge_method → invalid_request (RFC 7636 §4.4.1)', async () => {
@@ -430,28 +518,57 @@ describe('PKCE at the authorization endpoint (RFC 7636 §4.3, §4.4.1; RFC 9700 
   test('with pkce.allowPlain, plain is accepted and the verifier must equal the challenge (RFC 7636 §4.6)', async () => {
     const lax = buildCodeApp('express5', { pkce: { allowPlain: true } });
     const { verifier } = pkcePair();
-    const res = await request(lax.app).get(authorizeUrl(spaRequest({ code_challenge: verifier, code_challenge_method: 'plain' }).params)).set(HOOK_HEADERS.user, 'user-alice');
+    const res = await request(lax.app)
+      .get(authorizeUrl(spaRequest({ code_challenge: verifier, code_challenge_method: 'plain' }).params))
+      .set(HOOK_HEADERS.user, 'user-alice');
     const code = locationParams(res.headers.location).get('code') as string;
-    const wrong = await exchange(lax.app, { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: SPA_REDIRECT, code_verifier: pkcePair().verifier });
+    const wrong = await exchange(lax.app, {
+      grant_type: 'authorization_code',
+      client_id: 'spa',
+      code,
+      redirect_uri: SPA_REDIRECT,
+      code_verifier: pkcePair().verifier,
+    });
     expect(wrong.body.error).toBe('invalid_grant');
-    const right = await exchange(lax.app, { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: SPA_REDIRECT, code_verifier: verifier });
+    const right = await exchange(lax.app, {
+      grant_type: 'authorization_code',
+      client_id: 'spa',
+      code,
+      redirect_uri: SPA_REDIRECT,
+      code_verifier: verifier,
+    });
     expect(right.status).toBe(200);
   });
 });
 
 describe('a POST authorization request whose body the app already parsed', () => {
-  test.each(['express4', 'express5'] as const)('%s with express.urlencoded() mounted before the server', async (framework) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const express = require(framework);
-    const { app } = buildCodeApp(framework, {}, memoryStores({ clients: CLIENTS, users: USERS }), '', (a) => a.use(express.urlencoded({ extended: false })));
-    const { params, verifier } = spaRequest();
-    const res = await request(app).post(AUTHORIZE).type('form').set(HOOK_HEADERS.user, 'user-alice').send(params as Record<string, string>);
-    expect(res.status).toBe(303);
-    const query = locationParams(res.headers.location);
-    expect(query.get('state')).toBe(params.state);
-    const tokens = await exchange(app, { grant_type: 'authorization_code', client_id: 'spa', code: query.get('code') as string, redirect_uri: SPA_REDIRECT, code_verifier: verifier });
-    expect(tokens.status).toBe(200);
-  });
+  test.each(['express4', 'express5'] as const)(
+    '%s with express.urlencoded() mounted before the server',
+    async (framework) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const express = require(framework);
+      const { app } = buildCodeApp(framework, {}, memoryStores({ clients: CLIENTS, users: USERS }), '', (a) =>
+        a.use(express.urlencoded({ extended: false })),
+      );
+      const { params, verifier } = spaRequest();
+      const res = await request(app)
+        .post(AUTHORIZE)
+        .type('form')
+        .set(HOOK_HEADERS.user, 'user-alice')
+        .send(params as Record<string, string>);
+      expect(res.status).toBe(303);
+      const query = locationParams(res.headers.location);
+      expect(query.get('state')).toBe(params.state);
+      const tokens = await exchange(app, {
+        grant_type: 'authorization_code',
+        client_id: 'spa',
+        code: query.get('code') as string,
+        redirect_uri: SPA_REDIRECT,
+        code_verifier: verifier,
+      });
+      expect(tokens.status).toBe(200);
+    },
+  );
 });
 
 describe('discovery says the authorization response carries iss (RFC 9207 §3, RFC 8414)', () => {
@@ -474,12 +591,20 @@ describe('without options.authorize', () => {
   test('there is no authorization endpoint and the authorization_code grant is unsupported', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const express = require('express5');
-    const oauth = oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), { issuer: ISSUER, logger: { warn() {}, error() {} } });
+    const oauth = oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), {
+      issuer: ISSUER,
+      logger: { warn() {}, error() {} },
+    });
     const app = express();
     app.use(oauth);
     const res = await request(app).get(authorizeUrl(spaRequest().params));
     expect(res.status).toBe(404);
-    const token = await exchange(app, { grant_type: 'authorization_code', client_id: 'spa', code: 'x', code_verifier: pkcePair().verifier });
+    const token = await exchange(app, {
+      grant_type: 'authorization_code',
+      client_id: 'spa',
+      code: 'x',
+      code_verifier: pkcePair().verifier,
+    });
     expect(token.body.error).toBe('unsupported_grant_type');
   });
 });

@@ -8,13 +8,16 @@ import { CLIENTS, ISSUER, USERS } from '../support/authorization-code';
 
 const quiet = { warn() {}, error() {} };
 const stores = () => memoryStores({ clients: CLIENTS, users: USERS });
-const build = (options: Partial<ServerOptions>) => () => oauthServer(stores(), { issuer: ISSUER, logger: quiet, authorize: { authenticate: () => undefined }, ...options });
+const build = (options: Partial<ServerOptions>) => () =>
+  oauthServer(stores(), { issuer: ISSUER, logger: quiet, authorize: { authenticate: () => undefined }, ...options });
 
 describe('authorization code options are validated at start-up', () => {
   test('authorize needs an authenticate function; consent, if given, must be a function', () => {
     expect(build({ authorize: {} as AuthorizeHooks })).toThrow(/options\.authorize must be \{ authenticate/);
     expect(build({ authorize: null as unknown as AuthorizeHooks })).toThrow(/options\.authorize/);
-    expect(build({ authorize: { authenticate: () => undefined, consent: true as never } })).toThrow(/options\.authorize\.consent must be a function/);
+    expect(build({ authorize: { authenticate: () => undefined, consent: true as never } })).toThrow(
+      /options\.authorize\.consent must be a function/,
+    );
   });
 
   test('authorizationCodeLifetime is a whole number of seconds, at most 600 (RFC 6749 §4.1.2)', () => {
@@ -42,12 +45,18 @@ describe('client registrations for the code flow are validated at start-up (RFC 
   const client = { id: 'c', grants: ['authorization_code' as const], scopes: ['read'] };
 
   test('a client with the authorization_code grant needs redirect URIs', () => {
-    expect(() => memoryStores({ clients: [client] })).toThrow(/client "c" has the authorization_code grant but no redirectUris/);
+    expect(() => memoryStores({ clients: [client] })).toThrow(
+      /client "c" has the authorization_code grant but no redirectUris/,
+    );
   });
 
   test('a redirect URI must be absolute and without a fragment', () => {
-    expect(() => memoryStores({ clients: [{ ...client, redirectUris: ['/callback'] }] })).toThrow(/absolute URI of printable ASCII .* without a fragment/);
-    expect(() => memoryStores({ clients: [{ ...client, redirectUris: ['https://app.example/cb#x'] }] })).toThrow(/without a fragment/);
+    expect(() => memoryStores({ clients: [{ ...client, redirectUris: ['/callback'] }] })).toThrow(
+      /absolute URI of printable ASCII .* without a fragment/,
+    );
+    expect(() => memoryStores({ clients: [{ ...client, redirectUris: ['https://app.example/cb#x'] }] })).toThrow(
+      /without a fragment/,
+    );
     expect(() => memoryStores({ clients: [{ ...client, redirectUris: ['com.example.app:/oauth'] }] })).not.toThrow();
   });
 });
@@ -59,11 +68,14 @@ test('the documented hooks compile and are accepted as they are written in the d
     issuer: ISSUER,
     logger: quiet,
     authorize: {
-      authenticate: async (req, res) => req.session?.user ?? (res.redirect('/login?next=' + encodeURIComponent(req.originalUrl)), undefined),
+      authenticate: async (req, res) =>
+        req.session?.user ?? (res.redirect('/login?next=' + encodeURIComponent(req.originalUrl)), undefined),
       consent: async (_req, _res, { client, user, scopes }) => client.id !== '' && user.id !== '' && scopes.length >= 0,
     },
   });
   expect(oauth.context.options.authorize).toBeDefined();
-  const typed: AuthorizeHooks<{ session?: { user?: { id: string } } }, ServerResponse> = { authenticate: (req) => req.session?.user };
+  const typed: AuthorizeHooks<{ session?: { user?: { id: string } } }, ServerResponse> = {
+    authenticate: (req) => req.session?.user,
+  };
   expect(typeof typed.authenticate).toBe('function');
 });

@@ -42,22 +42,36 @@ function guardedApp(framework: Framework, guard: Guard, before?: (app: { use: (.
     });
   } else {
     app.use('/r', lib.urlencoded({ extended: false }));
-    app.use('/r', (req: { body?: unknown }, res: { json: (v: unknown) => void }) => res.json({ body: req.body ?? null }));
+    app.use('/r', (req: { body?: unknown }, res: { json: (v: unknown) => void }) =>
+      res.json({ body: req.body ?? null }),
+    );
   }
   return app;
 }
 
 async function serverSetup(framework: Framework) {
-  const oauth = oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), { issuer: ISSUER, logger: recordingLogger() });
+  const oauth = oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), {
+    issuer: ISSUER,
+    logger: recordingLogger(),
+  });
   const app = guardedApp(framework, oauth.requireToken() as Guard, (a) => a.use(oauth));
-  const res = await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials', scope: 'read' });
+  const res = await request(app)
+    .post('/oauth/token')
+    .set('Authorization', basic('web-app', 'web-secret'))
+    .type('form')
+    .send({ grant_type: 'client_credentials', scope: 'read' });
   return { app, token: res.body.access_token as string, cleanup: async (): Promise<void> => undefined };
 }
 
 async function standaloneSetup(framework: Framework) {
   const key = testKey('one-location');
   const jwks = await startJwksServer([key]);
-  const guard = requireToken({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUri: jwks.url, logger: recordingLogger() });
+  const guard = requireToken({
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+    jwksUri: jwks.url,
+    logger: recordingLogger(),
+  });
   return { app: guardedApp(framework, guard as Guard), token: accessToken(key), cleanup: () => jwks.close() };
 }
 
@@ -73,7 +87,9 @@ describe.each(FRAMEWORKS)('one token location (RFC 6750 §2) under %s', (framewo
     afterAll(() => ctx.cleanup());
 
     test('header plus access_token in the query is 400 invalid_request (RFC 6750 §2)', async () => {
-      const res = await request(ctx.app).get(`/r?access_token=${ctx.token}`).set('Authorization', `Bearer ${ctx.token}`);
+      const res = await request(ctx.app)
+        .get(`/r?access_token=${ctx.token}`)
+        .set('Authorization', `Bearer ${ctx.token}`);
       expect(res.status).toBe(400);
       expect(res.body.error).toBe('invalid_request');
       expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
@@ -81,42 +97,76 @@ describe.each(FRAMEWORKS)('one token location (RFC 6750 §2) under %s', (framewo
     });
 
     test('header plus access_token in a form body is 400 invalid_request (RFC 6750 §2)', async () => {
-      const res = await request(ctx.app).post('/r').set('Authorization', `Bearer ${ctx.token}`).type('form').send({ access_token: ctx.token, note: 'x' });
+      const res = await request(ctx.app)
+        .post('/r')
+        .set('Authorization', `Bearer ${ctx.token}`)
+        .type('form')
+        .send({ access_token: ctx.token, note: 'x' });
       expect(res.status).toBe(400);
       expect(res.body.error).toBe('invalid_request');
     });
 
     test('header plus another value under access_token in the body is refused too (not only the same token)', async () => {
-      const res = await request(ctx.app).post('/r').set('Authorization', `Bearer ${ctx.token}`).type('form').send('access_token=other');
+      const res = await request(ctx.app)
+        .post('/r')
+        .set('Authorization', `Bearer ${ctx.token}`)
+        .type('form')
+        .send('access_token=other');
       expect(res.status).toBe(400);
     });
 
     test('a form body without access_token is left intact for the route', async () => {
-      const res = await request(ctx.app).post('/r').set('Authorization', `Bearer ${ctx.token}`).type('form').send({ note: 'kept', n: '2' });
+      const res = await request(ctx.app)
+        .post('/r')
+        .set('Authorization', `Bearer ${ctx.token}`)
+        .type('form')
+        .send({ note: 'kept', n: '2' });
       expect(res.status).toBe(200);
       if (framework === 'connect') expect(res.body.raw).toBe('note=kept&n=2');
       else expect(res.body.body).toEqual({ note: 'kept', n: '2' });
     });
 
     test('a query without access_token, or a JSON body with one, is not a second location', async () => {
-      expect((await request(ctx.app).get('/r?q=access_tokens').set('Authorization', `Bearer ${ctx.token}`)).status).toBe(200);
-      expect((await request(ctx.app).post('/r').set('Authorization', `Bearer ${ctx.token}`).send({ access_token: 'x' })).status).toBe(200);
+      expect(
+        (await request(ctx.app).get('/r?q=access_tokens').set('Authorization', `Bearer ${ctx.token}`)).status,
+      ).toBe(200);
+      expect(
+        (await request(ctx.app).post('/r').set('Authorization', `Bearer ${ctx.token}`).send({ access_token: 'x' }))
+          .status,
+      ).toBe(200);
     });
   });
 });
 
 describe('one token location when the app parsed the body before the guard', () => {
   test('an already parsed form body with access_token is seen too (RFC 6750 §2)', async () => {
-    const oauth = oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), { issuer: ISSUER, logger: recordingLogger() });
+    const oauth = oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), {
+      issuer: ISSUER,
+      logger: recordingLogger(),
+    });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const express = require('express5');
     const app = express();
     app.use(oauth);
     app.use(express.urlencoded({ extended: true }));
-    app.post('/r', oauth.requireToken(), (_req: unknown, res: { json: (v: unknown) => void }) => res.json({ ok: true }));
-    const token = (await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials', scope: 'read' })).body.access_token;
-    expect((await request(app).post('/r').set('Authorization', `Bearer ${token}`).type('form').send({ a: 'b' })).status).toBe(200);
-    const res = await request(app).post('/r').set('Authorization', `Bearer ${token}`).type('form').send({ access_token: token });
+    app.post('/r', oauth.requireToken(), (_req: unknown, res: { json: (v: unknown) => void }) =>
+      res.json({ ok: true }),
+    );
+    const token = (
+      await request(app)
+        .post('/oauth/token')
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'read' })
+    ).body.access_token;
+    expect(
+      (await request(app).post('/r').set('Authorization', `Bearer ${token}`).type('form').send({ a: 'b' })).status,
+    ).toBe(200);
+    const res = await request(app)
+      .post('/r')
+      .set('Authorization', `Bearer ${token}`)
+      .type('form')
+      .send({ access_token: token });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
   });

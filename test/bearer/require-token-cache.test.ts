@@ -5,9 +5,9 @@
  */
 import request from 'supertest';
 import { memoryStores, type TokenStore } from '../../src';
-import { basic, buildApp, CLIENTS, USERS } from '../support/spine';
-import { clientToken } from '../support/lifecycle';
 import { advanceClock } from '../support/clock';
+import { clientToken } from '../support/lifecycle';
+import { buildApp, CLIENTS, USERS } from '../support/spine';
 
 function countingStores() {
   const base = memoryStores({ clients: CLIENTS, users: USERS });
@@ -25,7 +25,6 @@ function countingStores() {
   };
   return { stores: { ...base, tokens }, calls };
 }
-
 
 describe.each(['jwt', 'opaque'] as const)('the requireToken cache with %s access tokens', (accessTokenFormat) => {
   test('cache.maxAge: a cached token is served from the cache until maxAge, then checked against the store again', async () => {
@@ -64,18 +63,22 @@ describe.each(['jwt', 'opaque'] as const)('the requireToken cache with %s access
     const { app, oauth } = buildApp('express5', { accessTokenFormat }, stores);
     type Req = { auth: { scope: string[]; claims: Record<string, unknown> } };
     const express = app as unknown as { get: (path: string, ...handlers: unknown[]) => void };
-    express.get('/api/tamper', oauth.requireToken({ scope: 'read' }), (req: Req, res: { end: (body: string) => void }) => {
-      const attempts = [() => req.auth.scope.push('write'), () => (req.auth.claims.scope = 'read write')];
-      const outcome = (attempt: () => unknown) => {
-        try {
-          attempt();
-          return 'changed';
-        } catch {
-          return 'refused';
-        }
-      };
-      res.end(JSON.stringify(attempts.map(outcome)));
-    });
+    express.get(
+      '/api/tamper',
+      oauth.requireToken({ scope: 'read' }),
+      (req: Req, res: { end: (body: string) => void }) => {
+        const attempts = [() => req.auth.scope.push('write'), () => (req.auth.claims.scope = 'read write')];
+        const outcome = (attempt: () => unknown) => {
+          try {
+            attempt();
+            return 'changed';
+          } catch {
+            return 'refused';
+          }
+        };
+        res.end(JSON.stringify(attempts.map(outcome)));
+      },
+    );
     const token = await clientToken(app);
     const tamper = await request(app).get('/api/tamper').set('Authorization', `Bearer ${token}`);
     expect(JSON.parse(tamper.text)).toEqual(['refused', 'refused']);

@@ -6,13 +6,12 @@ import { generateKeyPairSync, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { memoryStores, oauthServer, type TokenStore } from '../../src';
-import { basic, buildApp, CLIENTS, decodeJwt, FRAMEWORKS, ISSUER, recordingLogger, USERS } from '../support/spine';
-import { clientToken, WEB } from '../support/lifecycle';
 import { advanceClock } from '../support/clock';
+import { clientToken, WEB } from '../support/lifecycle';
 import { nowSeconds } from '../support/seconds';
+import { basic, buildApp, CLIENTS, decodeJwt, FRAMEWORKS, ISSUER, recordingLogger, USERS } from '../support/spine';
 
 const TOKEN = '/oauth/token';
-
 
 describe.each(FRAMEWORKS)('requireToken under %s', (framework) => {
   const { app } = buildApp(framework);
@@ -22,7 +21,14 @@ describe.each(FRAMEWORKS)('requireToken under %s', (framework) => {
     const res = await request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(200);
     const { payload } = decodeJwt(token);
-    expect(res.body).toEqual({ token, sub: 'web-app', clientId: 'web-app', scope: ['read', 'write'], expiresAt: payload.exp, claims: payload });
+    expect(res.body).toEqual({
+      token,
+      sub: 'web-app',
+      clientId: 'web-app',
+      scope: ['read', 'write'],
+      expiresAt: payload.exp,
+      claims: payload,
+    });
   });
 
   test('the Bearer scheme is case-insensitive (RFC 6750 §2.1)', async () => {
@@ -47,7 +53,9 @@ describe.each(FRAMEWORKS)('requireToken under %s', (framework) => {
   test('a bad token: 401 invalid_token in the challenge and the JSON body (RFC 6750 §3.1)', async () => {
     const res = await request(app).get('/api/me').set('Authorization', 'Bearer not.a.token');
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toMatch(new RegExp(`^Bearer realm="${ISSUER}", error="invalid_token", error_description="[^"]*"$`));
+    expect(res.headers['www-authenticate']).toMatch(
+      new RegExp(`^Bearer realm="${ISSUER}", error="invalid_token", error_description="[^"]*"$`),
+    );
     expect(res.body.error).toBe('invalid_token');
     expect(res.headers['cache-control']).toBe('no-store');
   });
@@ -76,8 +84,11 @@ describe('token sources (RFC 6750 §2)', () => {
     const express = require('express5');
     const app = express();
     app.use(built.oauth);
-    app.all('/r', built.oauth.requireToken(options), (req: { auth: { sub: string }; body?: unknown }, res: { json: (b: unknown) => void }) =>
-      res.json({ sub: req.auth.sub, body: req.body }),
+    app.all(
+      '/r',
+      built.oauth.requireToken(options),
+      (req: { auth: { sub: string }; body?: unknown }, res: { json: (b: unknown) => void }) =>
+        res.json({ sub: req.auth.sub, body: req.body }),
     );
     return app;
   }
@@ -108,7 +119,11 @@ describe('token sources (RFC 6750 §2)', () => {
     const both = await request(app).post(`/r?access_token=${token}`).set('Authorization', `Bearer ${token}`);
     expect(both.status).toBe(400);
     expect(both.body.error).toBe('invalid_request');
-    const body = await request(app).post('/r').set('Authorization', `Bearer ${token}`).type('form').send({ access_token: token });
+    const body = await request(app)
+      .post('/r')
+      .set('Authorization', `Bearer ${token}`)
+      .type('form')
+      .send({ access_token: token });
     expect(body.status).toBe(400);
   });
 });
@@ -126,7 +141,19 @@ describe('signature algorithms are pinned to the configured keys', () => {
 
   function claims(kid: string) {
     const now = nowSeconds();
-    return { payload: { iss: ISSUER, sub: 'x', aud: ISSUER, client_id: 'web-app', scope: 'read', jti: 'j' + Math.random(), iat: now, exp: now + 60 }, kid };
+    return {
+      payload: {
+        iss: ISSUER,
+        sub: 'x',
+        aud: ISSUER,
+        client_id: 'web-app',
+        scope: 'read',
+        jti: 'j' + Math.random(),
+        iat: now,
+        exp: now + 60,
+      },
+      kid,
+    };
   }
 
   test('alg none is rejected', async () => {
@@ -136,7 +163,11 @@ describe('signature algorithms are pinned to the configured keys', () => {
     const token = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`;
     await expectInvalidToken(app, token);
     // The same claims, properly signed, pass: the rejection is about the algorithm.
-    const genuine = jwt.sign(payload, es256, { algorithm: 'ES256', keyid: 'k1', header: { alg: 'ES256', typ: 'at+jwt' } });
+    const genuine = jwt.sign(payload, es256, {
+      algorithm: 'ES256',
+      keyid: 'k1',
+      header: { alg: 'ES256', typ: 'at+jwt' },
+    });
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${genuine}`)).status).toBe(200);
   });
 
@@ -144,10 +175,18 @@ describe('signature algorithms are pinned to the configured keys', () => {
     const { app } = buildApp('express5', { keys: [{ kid: 'rs', alg: 'RS256', privateKey: rsa }] });
     const { payload } = claims('rs');
     const pem = rsaPublic.export({ type: 'spki', format: 'pem' }) as string;
-    const forged = jwt.sign(payload, createSecretKey(Buffer.from(pem)), { algorithm: 'HS256', keyid: 'rs', header: { alg: 'HS256', typ: 'at+jwt' } });
+    const forged = jwt.sign(payload, createSecretKey(Buffer.from(pem)), {
+      algorithm: 'HS256',
+      keyid: 'rs',
+      header: { alg: 'HS256', typ: 'at+jwt' },
+    });
     await expectInvalidToken(app, forged);
     // The same claims signed properly pass, so the rejection above is about the algorithm.
-    const genuine = jwt.sign(payload, rsa, { algorithm: 'RS256', keyid: 'rs', header: { alg: 'RS256', typ: 'at+jwt' } });
+    const genuine = jwt.sign(payload, rsa, {
+      algorithm: 'RS256',
+      keyid: 'rs',
+      header: { alg: 'RS256', typ: 'at+jwt' },
+    });
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${genuine}`)).status).toBe(200);
   });
 
@@ -155,9 +194,17 @@ describe('signature algorithms are pinned to the configured keys', () => {
     const { app } = buildApp('express5', { keys: [{ kid: 'k1', alg: 'ES256', privateKey: es256 }] });
     const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
     const { payload } = claims('k1');
-    const token = jwt.sign(payload, other, { algorithm: 'ES256', keyid: 'k1', header: { alg: 'ES256', typ: 'at+jwt' } });
+    const token = jwt.sign(payload, other, {
+      algorithm: 'ES256',
+      keyid: 'k1',
+      header: { alg: 'ES256', typ: 'at+jwt' },
+    });
     await expectInvalidToken(app, token);
-    const genuine = jwt.sign(payload, es256, { algorithm: 'ES256', keyid: 'k1', header: { alg: 'ES256', typ: 'at+jwt' } });
+    const genuine = jwt.sign(payload, es256, {
+      algorithm: 'ES256',
+      keyid: 'k1',
+      header: { alg: 'ES256', typ: 'at+jwt' },
+    });
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${genuine}`)).status).toBe(200);
   });
 
@@ -171,8 +218,15 @@ describe('signature algorithms are pinned to the configured keys', () => {
   test('a token for another audience or issuer is rejected', async () => {
     const { app } = buildApp('express5', { keys: [{ kid: 'k1', alg: 'ES256', privateKey: es256 }] });
     const { payload } = claims('k1');
-    for (const changed of [{ ...payload, aud: 'https://other.example.com' }, { ...payload, iss: 'https://evil.example.com' }]) {
-      const token = jwt.sign(changed, es256, { algorithm: 'ES256', keyid: 'k1', header: { alg: 'ES256', typ: 'at+jwt' } });
+    for (const changed of [
+      { ...payload, aud: 'https://other.example.com' },
+      { ...payload, iss: 'https://evil.example.com' },
+    ]) {
+      const token = jwt.sign(changed, es256, {
+        algorithm: 'ES256',
+        keyid: 'k1',
+        header: { alg: 'ES256', typ: 'at+jwt' },
+      });
       await expectInvalidToken(app, token);
     }
   });
@@ -200,14 +254,18 @@ describe('the LRU cache', () => {
     const { stores, calls } = countingStores();
     const { app } = buildApp('express5', {}, stores);
     const token = await clientToken(app);
-    for (let i = 0; i < 5; i++) expect((await request(app).get('/api/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await request(app).get('/api/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     expect(calls.isRevoked).toBe(1);
   });
 
   test('errors are not cached: a store failure once does not poison the token', async () => {
     const base = memoryStores({ clients: CLIENTS, users: USERS });
     let fail = true;
-    const tokens: TokenStore = { ...base.tokens, isRevoked: (ids) => (fail ? Promise.reject(new Error('down')) : base.tokens.isRevoked(ids)) };
+    const tokens: TokenStore = {
+      ...base.tokens,
+      isRevoked: (ids) => (fail ? Promise.reject(new Error('down')) : base.tokens.isRevoked(ids)),
+    };
     const { app } = buildApp('express5', {}, { ...base, tokens });
     const token = await clientToken(app);
     const failed = await request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
@@ -268,7 +326,11 @@ describe('the LRU cache', () => {
     const { app } = buildApp('express5', { accessTokenLifetime: 1, clockTolerance: 30 });
     const token = await clientToken(app);
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
-    const revoked = await request(app).post('/oauth/revoke').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ token });
+    const revoked = await request(app)
+      .post('/oauth/revoke')
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ token });
     expect(revoked.status).toBe(200);
     await expectInvalidToken(app, token);
     await new Promise((r) => setTimeout(r, 2100)); // past exp, inside the tolerance
@@ -287,7 +349,11 @@ describe('the LRU cache', () => {
 describe('opaque access tokens', () => {
   test('accessTokenFormat "opaque": random tokens, looked up in the store, revocable', async () => {
     const { app, oauth } = buildApp('express5', { accessTokenFormat: 'opaque' });
-    const res = await request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland' });
+    const res = await request(app)
+      .post(TOKEN)
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland' });
     const token: string = res.body.access_token;
     expect(token.split('.')).toHaveLength(1);
     expect(Buffer.from(token, 'base64url').length).toBe(32);
@@ -295,15 +361,25 @@ describe('opaque access tokens', () => {
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ sub: 'user-alice', clientId: 'web-app', scope: ['read', 'write'] });
     // Reuse of the refresh token kills the opaque access token too.
-    await request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token });
-    await request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token });
+    await request(app)
+      .post(TOKEN)
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token });
+    await request(app)
+      .post(TOKEN)
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token });
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${token}`)).status).toBe(401);
     expect(oauth.tokens).toBeDefined();
   });
 
   test('an unknown opaque token is 401 invalid_token', async () => {
     const { app } = buildApp('express5', { accessTokenFormat: 'opaque' });
-    const res = await request(app).get('/api/me').set('Authorization', 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    const res = await request(app)
+      .get('/api/me')
+      .set('Authorization', 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('invalid_token');
   });
@@ -315,7 +391,9 @@ describe('a server of its own', () => {
     const oauth = oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), { issuer: ISSUER, logger });
     const guard = oauth.requireToken({ scope: 'read' });
     const app = (req: Parameters<typeof oauth>[0], res: Parameters<typeof oauth>[1]) =>
-      oauth(req, res, () => guard(req, res, () => res.end(JSON.stringify((req as { auth?: { sub: string } }).auth?.sub))));
+      oauth(req, res, () =>
+        guard(req, res, () => res.end(JSON.stringify((req as { auth?: { sub: string } }).auth?.sub))),
+      );
     const token = await clientToken(app);
     const res = await request(app).get('/anything').set('Authorization', `Bearer ${token}`);
     expect(res.text).toBe('"web-app"');

@@ -24,27 +24,67 @@ const jwk = (key: DpopKey, kid: string) => ({ ...key.publicJwk, kid, use: 'sig' 
 function clients(extra: MemoryClientInput[] = []): MemoryClientInput[] {
   return [
     ...CLIENTS,
-    { id: 'machine', grants: ['client_credentials'], scopes: ['read'], tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [jwk(es, 'es-1'), jwk(rsa, 'rsa-1')] } },
-    { id: 'pinned', grants: ['client_credentials'], scopes: ['read'], tokenEndpointAuthMethod: 'private_key_jwt', tokenEndpointAuthSigningAlg: 'ES256', jwks: { keys: [jwk(es, 'es-1'), jwk(rsa, 'rsa-1')] } },
-    { id: 'hmac', secret: JWT_SECRET, grants: ['client_credentials'], scopes: ['read'], tokenEndpointAuthMethod: 'client_secret_jwt' },
+    {
+      id: 'machine',
+      grants: ['client_credentials'],
+      scopes: ['read'],
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [jwk(es, 'es-1'), jwk(rsa, 'rsa-1')] },
+    },
+    {
+      id: 'pinned',
+      grants: ['client_credentials'],
+      scopes: ['read'],
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      tokenEndpointAuthSigningAlg: 'ES256',
+      jwks: { keys: [jwk(es, 'es-1'), jwk(rsa, 'rsa-1')] },
+    },
+    {
+      id: 'hmac',
+      secret: JWT_SECRET,
+      grants: ['client_credentials'],
+      scopes: ['read'],
+      tokenEndpointAuthMethod: 'client_secret_jwt',
+    },
     ...extra,
   ];
 }
 
 function claims(clientId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  const c: Record<string, unknown> = { iss: clientId, sub: clientId, aud: ISSUER, jti: randomUUID(), iat: now, exp: now + 60, ...overrides };
+  const c: Record<string, unknown> = {
+    iss: clientId,
+    sub: clientId,
+    aud: ISSUER,
+    jti: randomUUID(),
+    iat: now,
+    exp: now + 60,
+    ...overrides,
+  };
   for (const [k, v] of Object.entries(c)) if (v === undefined) delete c[k];
   return c;
 }
 
-function assertion(key: DpopKey, kid: string, clientId: string, overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}): string {
+function assertion(
+  key: DpopKey,
+  kid: string,
+  clientId: string,
+  overrides: Record<string, unknown> = {},
+  header: Record<string, unknown> = {},
+): string {
   return signJws(key, { alg: key.alg, kid, typ: 'JWT', ...header }, claims(clientId, overrides));
 }
 
-function hmacAssertion(secret: string, clientId: string, overrides: Record<string, unknown> = {}, alg = 'HS256'): string {
+function hmacAssertion(
+  secret: string,
+  clientId: string,
+  overrides: Record<string, unknown> = {},
+  alg = 'HS256',
+): string {
   const input = `${Buffer.from(JSON.stringify({ alg, typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims(clientId, overrides))).toString('base64url')}`;
-  return `${input}.${createHmac(`sha${alg.slice(2)}`, secret).update(input).digest('base64url')}`;
+  return `${input}.${createHmac(`sha${alg.slice(2)}`, secret)
+    .update(input)
+    .digest('base64url')}`;
 }
 
 function post(app: App, path: string, form: Record<string, string>) {
@@ -52,7 +92,12 @@ function post(app: App, path: string, form: Record<string, string>) {
 }
 
 function tokenWith(app: App, clientAssertion: string, extra: Record<string, string> = {}) {
-  return post(app, '/oauth/token', { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: clientAssertion, ...extra });
+  return post(app, '/oauth/token', {
+    grant_type: 'client_credentials',
+    client_assertion_type: JWT_BEARER_ASSERTION,
+    client_assertion: clientAssertion,
+    ...extra,
+  });
 }
 
 function expectInvalidClient(res: request.Response, pattern?: RegExp): void {
@@ -74,8 +119,14 @@ describe.each(FRAMEWORKS)('private_key_jwt under %s (RFC 7523 §2.2)', (framewor
   test('aud may be the issuer identifier or the token endpoint URL, nothing else (RFC 7523 §3 point 3, rfc7523bis)', async () => {
     expect((await tokenWith(app, assertion(es, 'es-1', 'machine', { aud: TOKEN_URL }))).status).toBe(200);
     expect((await tokenWith(app, assertion(es, 'es-1', 'machine', { aud: [ISSUER, TOKEN_URL] }))).status).toBe(200);
-    expectInvalidClient(await tokenWith(app, assertion(es, 'es-1', 'machine', { aud: 'https://other.example.com' })), /aud/);
-    expectInvalidClient(await tokenWith(app, assertion(es, 'es-1', 'machine', { aud: [ISSUER, 'https://other.example.com'] })), /aud/);
+    expectInvalidClient(
+      await tokenWith(app, assertion(es, 'es-1', 'machine', { aud: 'https://other.example.com' })),
+      /aud/,
+    );
+    expectInvalidClient(
+      await tokenWith(app, assertion(es, 'es-1', 'machine', { aud: [ISSUER, 'https://other.example.com'] })),
+      /aud/,
+    );
     expectInvalidClient(await tokenWith(app, assertion(es, 'es-1', 'machine', { aud: undefined })), /aud/);
   });
 
@@ -110,10 +161,13 @@ describe.each(FRAMEWORKS)('private_key_jwt under %s (RFC 7523 §2.2)', (framewor
   });
 
   test('an assertion with a crit header is refused (RFC 7515 §4.1.11)', async () => {
-    expectInvalidClient(await tokenWith(app, assertion(es, 'es-1', 'machine', {}, { crit: ['exp'], exp: 1 })), /critical header/);
+    expectInvalidClient(
+      await tokenWith(app, assertion(es, 'es-1', 'machine', {}, { crit: ['exp'], exp: 1 })),
+      /critical header/,
+    );
   });
 
-  test('the alg is pinned to the client\'s registered token_endpoint_auth_signing_alg (RFC 7591 §2)', async () => {
+  test("the alg is pinned to the client's registered token_endpoint_auth_signing_alg (RFC 7591 §2)", async () => {
     expect((await tokenWith(app, assertion(rsa, 'rsa-1', 'machine'))).status).toBe(200);
     expect((await tokenWith(app, assertion(es, 'es-1', 'pinned'))).status).toBe(200);
     expectInvalidClient(await tokenWith(app, assertion(rsa, 'rsa-1', 'pinned')));
@@ -121,19 +175,42 @@ describe.each(FRAMEWORKS)('private_key_jwt under %s (RFC 7523 §2.2)', (framewor
 
   test('a private_key_jwt client cannot fall back to none or to a secret (RFC 7591 token_endpoint_auth_method)', async () => {
     expectInvalidClient(await post(app, '/oauth/token', { grant_type: 'client_credentials', client_id: 'machine' }));
-    expectInvalidClient(await post(app, '/oauth/token', { grant_type: 'client_credentials', client_id: 'machine', client_secret: 'anything' }));
+    expectInvalidClient(
+      await post(app, '/oauth/token', {
+        grant_type: 'client_credentials',
+        client_id: 'machine',
+        client_secret: 'anything',
+      }),
+    );
   });
 
   test('an assertion with HTTP Basic too is invalid_request; a wrong client_assertion_type is invalid_client (RFC 7521 §4.2)', async () => {
-    const both = await request(app).post('/oauth/token').auth('web-app', 'web-secret').type('form').send({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: assertion(es, 'es-1', 'machine') });
+    const both = await request(app)
+      .post('/oauth/token')
+      .auth('web-app', 'web-secret')
+      .type('form')
+      .send({
+        grant_type: 'client_credentials',
+        client_assertion_type: JWT_BEARER_ASSERTION,
+        client_assertion: assertion(es, 'es-1', 'machine'),
+      });
     expect({ status: both.status, error: both.body.error }).toEqual({ status: 400, error: 'invalid_request' });
-    expectInvalidClient(await post(app, '/oauth/token', { grant_type: 'client_credentials', client_assertion_type: 'urn:example:other', client_assertion: assertion(es, 'es-1', 'machine') }));
+    expectInvalidClient(
+      await post(app, '/oauth/token', {
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:example:other',
+        client_assertion: assertion(es, 'es-1', 'machine'),
+      }),
+    );
     expectInvalidClient(await tokenWith(app, 'not-a-jwt'), /compact JWS/);
   });
 
   test('revocation and introspection authenticate the client the same way (RFC 7009 §2.1, RFC 7662 §2.1)', async () => {
     const token = (await tokenWith(app, assertion(es, 'es-1', 'machine'))).body.access_token as string;
-    const auth = () => ({ client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: assertion(es, 'es-1', 'machine') });
+    const auth = () => ({
+      client_assertion_type: JWT_BEARER_ASSERTION,
+      client_assertion: assertion(es, 'es-1', 'machine'),
+    });
     const introspected = await post(app, '/oauth/introspect', { token, ...auth() });
     expect(introspected.body).toMatchObject({ active: true, client_id: 'machine' });
     expect((await post(app, '/oauth/revoke', { token, ...auth() })).status).toBe(200);
@@ -148,7 +225,11 @@ describe('client_secret_jwt (RFC 7523 §2.2, OIDC Core §9)', () => {
     expect((await tokenWith(app, hmacAssertion(JWT_SECRET, 'hmac'))).status).toBe(200);
     expectInvalidClient(await tokenWith(app, hmacAssertion('another-secret', 'hmac')));
     expectInvalidClient(await tokenWith(app, hmacAssertion(JWT_SECRET, 'hmac', {}, 'HS512')));
-    const basic = await request(app).post('/oauth/token').auth('hmac', JWT_SECRET).type('form').send({ grant_type: 'client_credentials' });
+    const basic = await request(app)
+      .post('/oauth/token')
+      .auth('hmac', JWT_SECRET)
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     expectInvalidClient(basic);
   });
 
@@ -158,7 +239,11 @@ describe('client_secret_jwt (RFC 7523 §2.2, OIDC Core §9)', () => {
 });
 
 test('failed assertions count against the client id like failed secrets (brute-force limits)', async () => {
-  const { app } = buildApp('express5', { bruteForce: { username: false, address: false, clientId: { points: 3, duration: 60 } } }, memoryStores({ clients: clients(), users: USERS }));
+  const { app } = buildApp(
+    'express5',
+    { bruteForce: { username: false, address: false, clientId: { points: 3, duration: 60 } } },
+    memoryStores({ clients: clients(), users: USERS }),
+  );
   for (let i = 0; i < 3; i++) expectInvalidClient(await tokenWith(app, assertion(dpopKey(), 'es-1', 'machine')));
   const refused = await tokenWith(app, assertion(es, 'es-1', 'machine'));
   expect(refused.status).toBe(429);
@@ -168,8 +253,18 @@ test('failed assertions count against the client id like failed secrets (brute-f
 test('the metadata lists private_key_jwt, client_secret_jwt and their algorithms (RFC 8414 §2)', async () => {
   const { app } = buildApp('express5');
   const res = await request(app).get('/.well-known/oauth-authorization-server');
-  expect(res.body.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['private_key_jwt', 'client_secret_jwt']));
-  expect(res.body.token_endpoint_auth_signing_alg_values_supported).toEqual(['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'HS256']);
+  expect(res.body.token_endpoint_auth_methods_supported).toEqual(
+    expect.arrayContaining(['private_key_jwt', 'client_secret_jwt']),
+  );
+  expect(res.body.token_endpoint_auth_signing_alg_values_supported).toEqual([
+    'ES256',
+    'ES384',
+    'ES512',
+    'RS256',
+    'PS256',
+    'EdDSA',
+    'HS256',
+  ]);
   expect(res.body.token_endpoint_auth_signing_alg_values_supported).not.toContain('none');
   expect(res.body.introspection_endpoint_auth_methods_supported).toContain('private_key_jwt');
 });
@@ -189,7 +284,22 @@ describe('jwks_uri (RFC 7591 §2): fetched, cached, refetched for a rotated key'
       // The test's JWKS server is on loopback, which the default (SSRF-safe) fetch refuses; a
       // custom fetchJwks is how an app adds or changes policy.
       const fetchJwks = async (u: string) => (await fetch(u)).json();
-      const { app } = buildApp('express5', { clientAssertions: { fetchJwks, jwksRefetchInterval: 0 } }, memoryStores({ clients: clients([{ id: 'remote', grants: ['client_credentials'], scopes: ['read'], tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: url }]), users: USERS }));
+      const { app } = buildApp(
+        'express5',
+        { clientAssertions: { fetchJwks, jwksRefetchInterval: 0 } },
+        memoryStores({
+          clients: clients([
+            {
+              id: 'remote',
+              grants: ['client_credentials'],
+              scopes: ['read'],
+              tokenEndpointAuthMethod: 'private_key_jwt',
+              jwksUri: url,
+            },
+          ]),
+          users: USERS,
+        }),
+      );
       expect((await tokenWith(app, assertion(es, 'old', 'remote'))).status).toBe(200);
       expect((await tokenWith(app, assertion(es, 'old', 'remote'))).status).toBe(200);
       expect(fetches).toBe(1);
@@ -202,14 +312,15 @@ describe('jwks_uri (RFC 7591 §2): fetched, cached, refetched for a rotated key'
     }
   });
 
-  test('the default fetch refuses what a client could aim at the server\'s own network (SSRF)', async () => {
+  test("the default fetch refuses what a client could aim at the server's own network (SSRF)", async () => {
     const fetcher = safeJwksFetcher({ timeoutMs: 2000 });
     await expect(fetcher('http://example.com/jwks')).rejects.toThrow(/https/);
     await expect(fetcher('https://127.0.0.1/jwks')).rejects.toThrow(/non-public/);
     await expect(fetcher('https://169.254.169.254/latest/meta-data')).rejects.toThrow(/non-public/);
     await expect(fetcher('https://[::1]/jwks')).rejects.toThrow(/non-public/);
     await expect(fetcher('https://localhost/jwks')).rejects.toThrow(/non-public/);
-    for (const a of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1']) expect(isPublicAddress(a)).toBe(false);
+    for (const a of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1'])
+      expect(isPublicAddress(a)).toBe(false);
     for (const a of ['93.184.216.34', '2606:4700::1111']) expect(isPublicAddress(a)).toBe(true);
   });
 
@@ -217,8 +328,28 @@ describe('jwks_uri (RFC 7591 §2): fetched, cached, refetched for a rotated key'
     const fetchJwks = async () => {
       throw new Error('connect ECONNREFUSED');
     };
-    const { app, logger } = buildApp('express5', { clientAssertions: { fetchJwks } }, memoryStores({ clients: clients([{ id: 'down', grants: ['client_credentials'], scopes: ['read'], tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://keys.example.com/jwks' }]), users: USERS }));
+    const { app, logger } = buildApp(
+      'express5',
+      { clientAssertions: { fetchJwks } },
+      memoryStores({
+        clients: clients([
+          {
+            id: 'down',
+            grants: ['client_credentials'],
+            scopes: ['read'],
+            tokenEndpointAuthMethod: 'private_key_jwt',
+            jwksUri: 'https://keys.example.com/jwks',
+          },
+        ]),
+        users: USERS,
+      }),
+    );
     expectInvalidClient(await tokenWith(app, assertion(es, 'es-1', 'down')), /jwks_uri/);
-    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringMatching(/jwks_uri of client "down" could not be fetched/) }));
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: expect.stringMatching(/jwks_uri of client "down" could not be fetched/),
+      }),
+    );
   });
 });

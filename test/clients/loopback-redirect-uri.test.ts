@@ -7,12 +7,33 @@
 import request from 'supertest';
 import { memoryStores, type MemoryClientInput } from '../../src';
 import { redirectUriMatches } from '../../src/clients/redirect-uri';
-import { CLIENTS, FRAMEWORKS, HOOK_HEADERS, USERS, authorizeUrl, buildCodeApp, exchange, locationParams, obtainCode, pkcePair } from '../support/authorization-code';
+import {
+  CLIENTS,
+  FRAMEWORKS,
+  HOOK_HEADERS,
+  USERS,
+  authorizeUrl,
+  buildCodeApp,
+  exchange,
+  locationParams,
+  obtainCode,
+  pkcePair,
+} from '../support/authorization-code';
 
 const NATIVE: MemoryClientInput[] = [
-  { id: 'native-v4', grants: ['authorization_code', 'refresh_token'], scopes: ['read'], redirectUris: ['http://127.0.0.1/cb'] },
+  {
+    id: 'native-v4',
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: ['read'],
+    redirectUris: ['http://127.0.0.1/cb'],
+  },
   { id: 'native-v6', grants: ['authorization_code'], scopes: ['read'], redirectUris: ['http://[::1]/cb'] },
-  { id: 'native-port', grants: ['authorization_code'], scopes: ['read'], redirectUris: ['http://127.0.0.1:8080/cb?app=cli'] },
+  {
+    id: 'native-port',
+    grants: ['authorization_code'],
+    scopes: ['read'],
+    redirectUris: ['http://127.0.0.1:8080/cb?app=cli'],
+  },
   { id: 'native-localhost', grants: ['authorization_code'], scopes: ['read'], redirectUris: ['http://localhost/cb'] },
 ];
 
@@ -22,7 +43,18 @@ function nativeApp(framework: (typeof FRAMEWORKS)[number] = 'express5') {
 
 function nativeRequest(clientId: string, redirectUri: string) {
   const { verifier, challenge } = pkcePair();
-  return { verifier, params: { response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope: 'read', state: 'st-native', code_challenge: challenge, code_challenge_method: 'S256' } };
+  return {
+    verifier,
+    params: {
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      scope: 'read',
+      state: 'st-native',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    },
+  };
 }
 
 describe.each(FRAMEWORKS)('loopback redirect URIs under %s', (framework) => {
@@ -38,9 +70,17 @@ describe.each(FRAMEWORKS)('loopback redirect URIs under %s', (framework) => {
     const res = await request(app).get(authorizeUrl(params)).set(HOOK_HEADERS.user, 'user-alice');
     expect(res.status).toBe(302);
     // The answer goes to the port the app named, not to the registered string.
-    expect((res.headers.location as string).startsWith(`${redirectUri}${redirectUri.includes('?') ? '&' : '?'}code=`)).toBe(true);
+    expect(
+      (res.headers.location as string).startsWith(`${redirectUri}${redirectUri.includes('?') ? '&' : '?'}code=`),
+    ).toBe(true);
     const code = locationParams(res.headers.location).get('code') as string;
-    const token = await exchange(app, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier });
+    const token = await exchange(app, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      client_id: clientId,
+      code_verifier: verifier,
+    });
     expect(token.status).toBe(200);
     expect(token.body.access_token).toEqual(expect.any(String));
   });
@@ -84,10 +124,22 @@ describe('loopback redirect URIs: nothing but the port loosens (RFC 9700 §4.1.3
   test('a code issued for one loopback port is redeemed only with that same redirect_uri (RFC 6749 §4.1.3)', async () => {
     const { params, verifier } = nativeRequest('native-v4', 'http://127.0.0.1:53123/cb');
     const code = await obtainCode(app, params);
-    const other = await exchange(app, { grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:53124/cb', client_id: 'native-v4', code_verifier: verifier });
+    const other = await exchange(app, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'http://127.0.0.1:53124/cb',
+      client_id: 'native-v4',
+      code_verifier: verifier,
+    });
     expect(other.status).toBe(400);
     expect(other.body.error).toBe('invalid_grant');
-    const same = await exchange(app, { grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:53123/cb', client_id: 'native-v4', code_verifier: verifier });
+    const same = await exchange(app, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'http://127.0.0.1:53123/cb',
+      client_id: 'native-v4',
+      code_verifier: verifier,
+    });
     expect(same.status).toBe(200);
   });
 

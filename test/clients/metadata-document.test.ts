@@ -58,11 +58,25 @@ function app(options: Record<string, unknown> = {}) {
 
 function authorize(target: Parameters<typeof request>[0], clientId: string, redirectUri = REDIRECT) {
   const { challenge, verifier } = pkcePair();
-  const url = authorizeUrl({ response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope: 'tools:call', resource: MCP, code_challenge: challenge, code_challenge_method: 'S256' });
+  const url = authorizeUrl({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    scope: 'tools:call',
+    resource: MCP,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   return { req: request(target).get(url).set(HOOK_HEADERS.user, 'user-alice'), verifier };
 }
 
-const GOOD = { client_name: 'Agent', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+const GOOD = {
+  client_name: 'Agent',
+  redirect_uris: [REDIRECT],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'none',
+};
 
 test('metadata advertises client_id_metadata_document_supported', () => {
   expect(app().oauth.metadata.client_id_metadata_document_supported).toBe(true);
@@ -76,16 +90,32 @@ test('an https client_id is resolved from its document: authorization and token 
   expect(res.status).toBe(302);
   const code = locationParams(res.headers.location).get('code') as string;
   expect(code).toEqual(expect.any(String));
-  const token = await request(server).post('/oauth/token').type('form').send({ grant_type: 'authorization_code', client_id: clientId, code, redirect_uri: REDIRECT, code_verifier: verifier, resource: MCP });
+  const token = await request(server).post('/oauth/token').type('form').send({
+    grant_type: 'authorization_code',
+    client_id: clientId,
+    code,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+    resource: MCP,
+  });
   expect(token.status).toBe(200);
   expect(token.body.refresh_token).toEqual(expect.any(String));
 });
 
 test.each([
   ['a document naming another client_id', { client_id: `${HOST}/other.json`, ...GOOD }],
-  ['a document asking for a shared secret', { client_id: DOC_URL, ...GOOD, token_endpoint_auth_method: 'client_secret_basic' }],
-  ['a document with an http redirect URI that is not loopback', { client_id: DOC_URL, ...GOOD, redirect_uris: ['http://agent.example.com/cb'] }],
-  ['a document with a javascript: redirect URI', { client_id: DOC_URL, ...GOOD, redirect_uris: ['javascript:alert(1)'] }],
+  [
+    'a document asking for a shared secret',
+    { client_id: DOC_URL, ...GOOD, token_endpoint_auth_method: 'client_secret_basic' },
+  ],
+  [
+    'a document with an http redirect URI that is not loopback',
+    { client_id: DOC_URL, ...GOOD, redirect_uris: ['http://agent.example.com/cb'] },
+  ],
+  [
+    'a document with a javascript: redirect URI',
+    { client_id: DOC_URL, ...GOOD, redirect_uris: ['javascript:alert(1)'] },
+  ],
 ])('%s makes the client unknown (the request is refused on a page, never redirected)', async (_name, doc) => {
   const { app: server, logger } = app();
   serve('/oauth/client.json', doc);
@@ -150,7 +180,11 @@ test('SSRF: with the built-in fetch, a client_id on an internal address is never
   await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
   const port = (internal.address() as AddressInfo).port;
   try {
-    const { app: server, logger } = buildCodeApp('express5', { clientIdMetadataDocuments: { timeoutMs: 15_000 } }, memoryStores({ clients: [] }));
+    const { app: server, logger } = buildCodeApp(
+      'express5',
+      { clientIdMetadataDocuments: { timeoutMs: 15_000 } },
+      memoryStores({ clients: [] }),
+    );
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, '169.254.169.254', '[::1]', '10.0.0.1']) {
       const res = await authorize(server, `https://${host}/client.json`).req;
       expect(res.status).toBe(400);

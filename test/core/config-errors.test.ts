@@ -6,10 +6,17 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_ERROR_CODES, memoryStores, oauthServer, requireToken, TokengateConfigError, type ConfigErrorCode } from '../../src';
-import { redisTokenStore } from '../../src/redis';
-import { postgresTokenStore } from '../../src/postgres';
+import {
+  CONFIG_ERROR_CODES,
+  memoryStores,
+  oauthServer,
+  requireToken,
+  TokengateConfigError,
+  type ConfigErrorCode,
+} from '../../src';
 import { editDistance, nearestName } from '../../src/core/config';
+import { postgresTokenStore } from '../../src/postgres';
+import { redisTokenStore } from '../../src/redis';
 import { CLIENTS, ISSUER, recordingLogger, USERS } from '../support/spine';
 
 const stores = () => memoryStores({ clients: CLIENTS, users: USERS });
@@ -27,32 +34,113 @@ function codeOf(run: () => unknown): { code: string; message: string } {
   throw new Error('expected a TokengateConfigError, nothing was thrown');
 }
 
-const server = (options: Record<string, unknown>) => () => oauthServer(stores(), { logger: recordingLogger(), ...options } as never);
+const server = (options: Record<string, unknown>) => () =>
+  oauthServer(stores(), { logger: recordingLogger(), ...options } as never);
 const { privateKey: small } = generateKeyPairSync('rsa', { modulusLength: 1024 });
 
 describe('oauthServer: each configuration error has a stable code and names the option', () => {
   test.each<[string, Record<string, unknown>, ConfigErrorCode, RegExp]>([
     ['no issuer', {}, 'ERR_TOKENGATE_ISSUER_REQUIRED', /options\.issuer is required/],
-    ['an issuer that is not a URL', { issuer: 'not a url' }, 'ERR_TOKENGATE_URL_INVALID', /options\.issuer must be an absolute URL/],
-    ['an http issuer (RFC 8414 §2)', { issuer: 'http://auth.example.com' }, 'ERR_TOKENGATE_ISSUER_HTTPS', /options\.issuer must use https/],
+    [
+      'an issuer that is not a URL',
+      { issuer: 'not a url' },
+      'ERR_TOKENGATE_URL_INVALID',
+      /options\.issuer must be an absolute URL/,
+    ],
+    [
+      'an http issuer (RFC 8414 §2)',
+      { issuer: 'http://auth.example.com' },
+      'ERR_TOKENGATE_ISSUER_HTTPS',
+      /options\.issuer must use https/,
+    ],
     ['an issuer with a query', { issuer: `${ISSUER}?x=1` }, 'ERR_TOKENGATE_ISSUER_FORM', /query or fragment/],
     ['an issuer that is not ASCII', { issuer: 'https://例え.jp' }, 'ERR_TOKENGATE_ISSUER_FORM', /printable ASCII/],
-    ['a negative lifetime', { issuer: ISSUER, accessTokenLifetime: -5 }, 'ERR_TOKENGATE_NUMBER', /options\.accessTokenLifetime must be a positive whole number/],
-    ['a code lifetime over 600 s (RFC 6749 §4.1.2)', { issuer: ISSUER, authorizationCodeLifetime: 601 }, 'ERR_TOKENGATE_NUMBER', /at most 600/],
-    ['a fractional cache size', { issuer: ISSUER, cache: { max: 1.5 } }, 'ERR_TOKENGATE_NUMBER', /options\.cache\.max must be a whole number/],
-    ['a body timeout over an hour', { issuer: ISSUER, bodyTimeout: 7200 }, 'ERR_TOKENGATE_NUMBER', /options\.bodyTimeout must be a number of seconds between 0 and 3600/],
-    ['a relative path', { issuer: ISSUER, tokenPath: 'token' }, 'ERR_TOKENGATE_PATH', /options\.tokenPath must be a path/],
-    ['two endpoints on one path', { issuer: ISSUER, revocationPath: '/oauth/token' }, 'ERR_TOKENGATE_PATH', /must differ/],
+    [
+      'a negative lifetime',
+      { issuer: ISSUER, accessTokenLifetime: -5 },
+      'ERR_TOKENGATE_NUMBER',
+      /options\.accessTokenLifetime must be a positive whole number/,
+    ],
+    [
+      'a code lifetime over 600 s (RFC 6749 §4.1.2)',
+      { issuer: ISSUER, authorizationCodeLifetime: 601 },
+      'ERR_TOKENGATE_NUMBER',
+      /at most 600/,
+    ],
+    [
+      'a fractional cache size',
+      { issuer: ISSUER, cache: { max: 1.5 } },
+      'ERR_TOKENGATE_NUMBER',
+      /options\.cache\.max must be a whole number/,
+    ],
+    [
+      'a body timeout over an hour',
+      { issuer: ISSUER, bodyTimeout: 7200 },
+      'ERR_TOKENGATE_NUMBER',
+      /options\.bodyTimeout must be a number of seconds between 0 and 3600/,
+    ],
+    [
+      'a relative path',
+      { issuer: ISSUER, tokenPath: 'token' },
+      'ERR_TOKENGATE_PATH',
+      /options\.tokenPath must be a path/,
+    ],
+    [
+      'two endpoints on one path',
+      { issuer: ISSUER, revocationPath: '/oauth/token' },
+      'ERR_TOKENGATE_PATH',
+      /must differ/,
+    ],
     ['a realm with a quote', { issuer: ISSUER, realm: 'a"b' }, 'ERR_TOKENGATE_REALM', /options\.realm/],
-    ['an unknown token format', { issuer: ISSUER, accessTokenFormat: 'paseto' }, 'ERR_TOKENGATE_CHOICE', /"jwt" or "opaque"/],
-    ['a logger without error()', { issuer: ISSUER, logger: { warn() {} } }, 'ERR_TOKENGATE_LOGGER', /options\.logger must have warn\(\) and error\(\)/],
-    ['a key without material', { issuer: ISSUER, keys: [{ alg: 'ES256' }] }, 'ERR_TOKENGATE_KEY', /keys\[0\]: give a privateKey/],
-    ['a short RSA key', { issuer: ISSUER, keys: [{ alg: 'RS256', privateKey: small }] }, 'ERR_TOKENGATE_KEY', /at least 2048 bits/],
-    ['only verify-only keys', { issuer: ISSUER, keys: [{ alg: 'HS256', secret: 'x'.repeat(32), verifyOnly: true }] }, 'ERR_TOKENGATE_NO_SIGNING_KEY', /no key that can sign/],
-    ['a bad scope in scopesSupported', { issuer: ISSUER, scopesSupported: ['a b'] }, 'ERR_TOKENGATE_SCOPE', /scopesSupported/],
-    ['a CORS origin with a path', { issuer: ISSUER, cors: { origins: ['https://app.example.com/'] } }, 'ERR_TOKENGATE_CORS_ORIGIN', /did you mean "https:\/\/app\.example\.com"/],
+    [
+      'an unknown token format',
+      { issuer: ISSUER, accessTokenFormat: 'paseto' },
+      'ERR_TOKENGATE_CHOICE',
+      /"jwt" or "opaque"/,
+    ],
+    [
+      'a logger without error()',
+      { issuer: ISSUER, logger: { warn() {} } },
+      'ERR_TOKENGATE_LOGGER',
+      /options\.logger must have warn\(\) and error\(\)/,
+    ],
+    [
+      'a key without material',
+      { issuer: ISSUER, keys: [{ alg: 'ES256' }] },
+      'ERR_TOKENGATE_KEY',
+      /keys\[0\]: give a privateKey/,
+    ],
+    [
+      'a short RSA key',
+      { issuer: ISSUER, keys: [{ alg: 'RS256', privateKey: small }] },
+      'ERR_TOKENGATE_KEY',
+      /at least 2048 bits/,
+    ],
+    [
+      'only verify-only keys',
+      { issuer: ISSUER, keys: [{ alg: 'HS256', secret: 'x'.repeat(32), verifyOnly: true }] },
+      'ERR_TOKENGATE_NO_SIGNING_KEY',
+      /no key that can sign/,
+    ],
+    [
+      'a bad scope in scopesSupported',
+      { issuer: ISSUER, scopesSupported: ['a b'] },
+      'ERR_TOKENGATE_SCOPE',
+      /scopesSupported/,
+    ],
+    [
+      'a CORS origin with a path',
+      { issuer: ISSUER, cors: { origins: ['https://app.example.com/'] } },
+      'ERR_TOKENGATE_CORS_ORIGIN',
+      /did you mean "https:\/\/app\.example\.com"/,
+    ],
     ['pkce as a string', { issuer: ISSUER, pkce: 'strict' }, 'ERR_TOKENGATE_TYPE', /options\.pkce must be/],
-    ['a brute-force limit that is not a limiter', { issuer: ISSUER, bruteForce: { address: 'off' } }, 'ERR_TOKENGATE_LIMITER', /options\.bruteForce\.address/],
+    [
+      'a brute-force limit that is not a limiter',
+      { issuer: ISSUER, bruteForce: { address: 'off' } },
+      'ERR_TOKENGATE_LIMITER',
+      /options\.bruteForce\.address/,
+    ],
   ])('%s: %j -> %s', (_name, options, code, message) => {
     const error = codeOf(server(options));
     expect(error.code).toBe(code);
@@ -66,7 +154,9 @@ describe('oauthServer: each configuration error has a stable code and names the 
 
   test('a client listed twice, a code-flow client without redirect URIs: ERR_TOKENGATE_CLIENT; a user listed twice: ERR_TOKENGATE_USER', () => {
     expect(codeOf(() => memoryStores({ clients: [CLIENTS[0]!, CLIENTS[0]!] })).code).toBe('ERR_TOKENGATE_CLIENT');
-    expect(codeOf(() => memoryStores({ clients: [{ id: 'c', grants: ['authorization_code'], scopes: [] }] })).code).toBe('ERR_TOKENGATE_CLIENT');
+    expect(
+      codeOf(() => memoryStores({ clients: [{ id: 'c', grants: ['authorization_code'], scopes: [] }] })).code,
+    ).toBe('ERR_TOKENGATE_CLIENT');
     expect(codeOf(() => memoryStores({ clients: [], users: [USERS[0]!, USERS[0]!] })).code).toBe('ERR_TOKENGATE_USER');
   });
 });
@@ -79,11 +169,21 @@ describe('unknown option keys are refused at start-up, with "did you mean"', () 
   });
 
   test('nested options are checked too (a misspelt pkce.requireForAll would silently weaken PKCE)', () => {
-    expect(codeOf(server({ issuer: ISSUER, pkce: { requireForall: true } })).message).toMatch(/options\.pkce has no option "requireForall"\. Did you mean "requireForAll"\?/);
-    expect(codeOf(server({ issuer: ISSUER, cache: { maxage: 5 } })).message).toMatch(/options\.cache has no option "maxage"\. Did you mean "maxAge"\?/);
-    expect(codeOf(server({ issuer: ISSUER, cors: { origin: ['https://a.example'] } })).message).toMatch(/options\.cors has no option "origin"\. Did you mean "origins"\?/);
-    expect(codeOf(server({ issuer: ISSUER, bruteForce: { usernames: { points: 3 } } })).message).toMatch(/options\.bruteForce has no option "usernames"\. Did you mean "username"\?/);
-    expect(codeOf(server({ issuer: ISSUER, keys: [{ alg: 'HS256', secret: 'x'.repeat(32), kidd: 'a' }] })).message).toMatch(/has no option "kidd"\. Did you mean "kid"\?/);
+    expect(codeOf(server({ issuer: ISSUER, pkce: { requireForall: true } })).message).toMatch(
+      /options\.pkce has no option "requireForall"\. Did you mean "requireForAll"\?/,
+    );
+    expect(codeOf(server({ issuer: ISSUER, cache: { maxage: 5 } })).message).toMatch(
+      /options\.cache has no option "maxage"\. Did you mean "maxAge"\?/,
+    );
+    expect(codeOf(server({ issuer: ISSUER, cors: { origin: ['https://a.example'] } })).message).toMatch(
+      /options\.cors has no option "origin"\. Did you mean "origins"\?/,
+    );
+    expect(codeOf(server({ issuer: ISSUER, bruteForce: { usernames: { points: 3 } } })).message).toMatch(
+      /options\.bruteForce has no option "usernames"\. Did you mean "username"\?/,
+    );
+    expect(
+      codeOf(server({ issuer: ISSUER, keys: [{ alg: 'HS256', secret: 'x'.repeat(32), kidd: 'a' }] })).message,
+    ).toMatch(/has no option "kidd"\. Did you mean "kid"\?/);
   });
 
   test('a key far from every option lists the known ones instead of guessing', () => {
@@ -92,7 +192,9 @@ describe('unknown option keys are refused at start-up, with "did you mean"', () 
   });
 
   test('requireToken() checks its option names the same way', () => {
-    const error = codeOf(() => requireToken({ issuer: ISSUER, audience: 'api', jwks_uri: 'https://x.example/jwks' } as never));
+    const error = codeOf(() =>
+      requireToken({ issuer: ISSUER, audience: 'api', jwks_uri: 'https://x.example/jwks' } as never),
+    );
     expect(error.code).toBe('ERR_TOKENGATE_UNKNOWN_OPTION');
     expect(error.message).toMatch(/Did you mean "jwksUri"\?/);
   });
@@ -107,13 +209,25 @@ describe('unknown option keys are refused at start-up, with "did you mean"', () 
 
 describe('requireToken() and the store adapters use the same codes', () => {
   test.each<[string, () => unknown, ConfigErrorCode]>([
-    ['an http issuer', () => requireToken({ issuer: 'http://auth.example.com', audience: 'api' }), 'ERR_TOKENGATE_ISSUER_HTTPS'],
+    [
+      'an http issuer',
+      () => requireToken({ issuer: 'http://auth.example.com', audience: 'api' }),
+      'ERR_TOKENGATE_ISSUER_HTTPS',
+    ],
     ['no audience', () => requireToken({ issuer: ISSUER } as never), 'ERR_TOKENGATE_TYPE'],
     ['a zero timeout', () => requireToken({ issuer: ISSUER, audience: 'api', timeout: 0 }), 'ERR_TOKENGATE_NUMBER'],
-    ['jwksUri and secret', () => requireToken({ issuer: ISSUER, audience: 'api', jwksUri: `${ISSUER}/jwks`, secret: 'x'.repeat(32) }), 'ERR_TOKENGATE_CONFLICT'],
+    [
+      'jwksUri and secret',
+      () => requireToken({ issuer: ISSUER, audience: 'api', jwksUri: `${ISSUER}/jwks`, secret: 'x'.repeat(32) }),
+      'ERR_TOKENGATE_CONFLICT',
+    ],
     ['no options', () => requireToken(undefined as never), 'ERR_TOKENGATE_OPTIONS_REQUIRED'],
     ['redisTokenStore without a client', () => redisTokenStore({} as never), 'ERR_TOKENGATE_STORE_OPTION'],
-    ['postgresTokenStore without a pool', () => postgresTokenStore({ pool: undefined as never }), 'ERR_TOKENGATE_STORE_OPTION'],
+    [
+      'postgresTokenStore without a pool',
+      () => postgresTokenStore({ pool: undefined as never }),
+      'ERR_TOKENGATE_STORE_OPTION',
+    ],
   ])('%s -> %s', (_name, run, code) => {
     expect(codeOf(run).code).toBe(code);
   });

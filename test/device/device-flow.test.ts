@@ -22,16 +22,29 @@ const DEVICE_CLIENTS = [
 type App = Parameters<typeof request>[0];
 
 /** A request as the verification page's API sees it, from this address. */
-const from = (address: string): IncomingMessage => ({ headers: {}, socket: { remoteAddress: address } }) as unknown as IncomingMessage;
+const from = (address: string): IncomingMessage =>
+  ({ headers: {}, socket: { remoteAddress: address } }) as unknown as IncomingMessage;
 
 describeBackends('device authorization grant', __filename, (backend: () => TokenBackend) => {
-  async function setup(options: Partial<ServerOptions['deviceAuthorization']> = {}, server: Partial<ServerOptions> = {}): Promise<{ app: App; oauth: OAuthServer }> {
-    const { clients, users } = memoryStores({ clients: DEVICE_CLIENTS.map((c) => ({ ...c, grants: [...c.grants] })) as never, users: USERS });
-    const { app, oauth } = buildApp('express5', { deviceAuthorization: { verificationUri: '/device', ...options }, ...server }, { clients, users, tokens: await backend().store(), devices: await backend().devices() });
+  async function setup(
+    options: Partial<ServerOptions['deviceAuthorization']> = {},
+    server: Partial<ServerOptions> = {},
+  ): Promise<{ app: App; oauth: OAuthServer }> {
+    const { clients, users } = memoryStores({
+      clients: DEVICE_CLIENTS.map((c) => ({ ...c, grants: [...c.grants] })) as never,
+      users: USERS,
+    });
+    const { app, oauth } = buildApp(
+      'express5',
+      { deviceAuthorization: { verificationUri: '/device', ...options }, ...server },
+      { clients, users, tokens: await backend().store(), devices: await backend().devices() },
+    );
     return { app, oauth };
   }
-  const start = (a: App, form: Record<string, string> = { client_id: 'tv', scope: 'read' }) => request(a).post(ENDPOINT).type('form').send(form);
-  const poll = (a: App, deviceCode: string, client = 'tv') => request(a).post(TOKEN).type('form').send({ grant_type: DEVICE, device_code: deviceCode, client_id: client });
+  const start = (a: App, form: Record<string, string> = { client_id: 'tv', scope: 'read' }) =>
+    request(a).post(ENDPOINT).type('form').send(form);
+  const poll = (a: App, deviceCode: string, client = 'tv') =>
+    request(a).post(TOKEN).type('form').send({ grant_type: DEVICE, device_code: deviceCode, client_id: client });
 
   test('the device authorization response (RFC 8628 §3.2), advertised as device_authorization_endpoint (§4); only hashes are stored', async () => {
     const { app } = await setup();
@@ -57,15 +70,21 @@ describeBackends('device authorization grant', __filename, (backend: () => Token
   test('client authentication as at the token endpoint (§3.1): a wrong secret is invalid_client, a client without the grant unauthorized_client', async () => {
     const { app } = await setup();
     expect((await start(app, { client_id: 'cli', client_secret: 'wrong' })).status).toBe(401);
-    expect((await request(app).post(ENDPOINT).set('Authorization', basic('cli', 'cli-secret')).type('form').send({})).status).toBe(200);
+    expect(
+      (await request(app).post(ENDPOINT).set('Authorization', basic('cli', 'cli-secret')).type('form').send({})).status,
+    ).toBe(200);
     expect((await start(app, { client_id: 'spa' })).body.error).toBe('unauthorized_client');
     expect((await start(app, { client_id: 'tv', scope: 'admin' })).body.error).toBe('invalid_scope');
     expect((await request(app).get(ENDPOINT)).status).toBe(405);
   });
 
   test('one address may make at most requestsPerAddress device authorization requests per lifetime (429); other addresses are not affected', async () => {
-    const { app } = await setup({ requestsPerAddress: 3 }, { bruteForce: { remoteAddress: (req) => String(req.headers['x-test-address']) } });
-    const from = (address: string) => request(app).post(ENDPOINT).set('X-Test-Address', address).type('form').send({ client_id: 'tv' });
+    const { app } = await setup(
+      { requestsPerAddress: 3 },
+      { bruteForce: { remoteAddress: (req) => String(req.headers['x-test-address']) } },
+    );
+    const from = (address: string) =>
+      request(app).post(ENDPOINT).set('X-Test-Address', address).type('form').send({ client_id: 'tv' });
     for (let i = 0; i < 3; i++) expect((await from('10.9.0.1')).status).toBe(200);
     const refused = await from('10.9.0.1');
     expect(refused.status).toBe(429);
@@ -111,7 +130,9 @@ describeBackends('device authorization grant', __filename, (backend: () => Token
     expect(tokens.status).toBe(200);
     expect(tokens.body).toMatchObject({ token_type: 'Bearer', scope: 'read', refresh_token: expect.any(String) });
     expect(decodeJwt(tokens.body.access_token).payload).toMatchObject({ sub: 'user-alice', client_id: 'tv' });
-    expect((await request(app).get('/api/me').set('Authorization', `Bearer ${tokens.body.access_token}`)).status).toBe(200);
+    expect((await request(app).get('/api/me').set('Authorization', `Bearer ${tokens.body.access_token}`)).status).toBe(
+      200,
+    );
     expect((await poll(app, started.device_code)).body.error).toBe('invalid_grant');
   });
 
@@ -128,7 +149,15 @@ describeBackends('device authorization grant', __filename, (backend: () => Token
     const { app, oauth } = await setup();
     const started = (await start(app)).body;
     expect((await poll(app, started.device_code, 'spa')).body.error).toBe('unauthorized_client');
-    expect((await request(app).post(TOKEN).set('Authorization', basic('cli', 'cli-secret')).type('form').send({ grant_type: DEVICE, device_code: started.device_code })).body.error).toBe('invalid_grant');
+    expect(
+      (
+        await request(app)
+          .post(TOKEN)
+          .set('Authorization', basic('cli', 'cli-secret'))
+          .type('form')
+          .send({ grant_type: DEVICE, device_code: started.device_code })
+      ).body.error,
+    ).toBe('invalid_grant');
     expect(await oauth.device!.deny(from('10.0.0.1'), started.user_code)).toBe(true);
     expect((await poll(app, started.device_code)).body.error).toBe('access_denied');
     expect((await poll(app, started.device_code)).body.error).toBe('invalid_grant');
@@ -150,9 +179,13 @@ describeBackends('device authorization grant', __filename, (backend: () => Token
     const { app, oauth } = await setup({ attempts: { perAddress: 3, overall: 5 } });
     const started = (await start(app)).body;
     for (let i = 0; i < 3; i++) expect(await oauth.device!.lookup(from('10.0.0.66'), 'BBBB-BBBB')).toBeUndefined();
-    await expect(oauth.device!.lookup(from('10.0.0.66'), started.user_code)).rejects.toMatchObject({ status: 429, error: 'temporarily_unavailable' });
+    await expect(oauth.device!.lookup(from('10.0.0.66'), started.user_code)).rejects.toMatchObject({
+      status: 429,
+      error: 'temporarily_unavailable',
+    });
     // Two more addresses fail once each: the overall limit (5) is reached.
-    for (const address of ['10.0.1.1', '10.0.2.1']) expect(await oauth.device!.lookup(from(address), 'BBBB-BBBC')).toBeUndefined();
+    for (const address of ['10.0.1.1', '10.0.2.1'])
+      expect(await oauth.device!.lookup(from(address), 'BBBB-BBBC')).toBeUndefined();
     await expect(oauth.device!.lookup(from('10.0.1.1'), started.user_code)).rejects.toMatchObject({ status: 429 });
     // A user who has not guessed is not refused for someone else's failures.
     expect(await oauth.device!.lookup(from('10.0.3.1'), started.user_code)).toMatchObject({ client: { id: 'tv' } });
@@ -164,5 +197,8 @@ test('without options.deviceAuthorization there is no endpoint, no grant, no oau
   const { app, oauth } = buildApp('express5');
   expect(oauth.device).toBeUndefined();
   expect((await request(app).post(ENDPOINT).type('form').send({ client_id: 'spa' })).status).toBe(404);
-  expect((await request(app).post(TOKEN).type('form').send({ grant_type: DEVICE, device_code: 'x', client_id: 'spa' })).body.error).toBe('unsupported_grant_type');
+  expect(
+    (await request(app).post(TOKEN).type('form').send({ grant_type: DEVICE, device_code: 'x', client_id: 'spa' })).body
+      .error,
+  ).toBe('unsupported_grant_type');
 });

@@ -26,11 +26,17 @@ describePg('migration 003 (PostgreSQL)', () => {
     await pool.query(MIGRATION);
     await pool.query(MIGRATION);
     const clients = postgresClientStore({ pool });
-    const grants = ['urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange', 'refresh_token'] as const;
+    const grants = [
+      'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+      'refresh_token',
+    ] as const;
     await clients.saveClient({ id: 'tv', grants: [...grants], scopes: ['read'] });
     expect((await clients.findClient('tv'))?.grants).toEqual([...grants]);
     await expect(clients.saveClient({ id: 'odd', grants: ['implicit' as never], scopes: ['read'] })).rejects.toThrow();
-    const tables = await pool.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'tokengate_device_authorizations'");
+    const tables = await pool.query(
+      "SELECT 1 FROM information_schema.tables WHERE table_name = 'tokengate_device_authorizations'",
+    );
     expect(tables.rowCount).toBe(1);
   });
 });

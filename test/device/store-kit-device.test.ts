@@ -7,5 +7,8 @@ import { describeBackends } from '../support/token-backends';
 
 describeBackends('device store', __filename, (backend) => {
   const shared = backend().name !== 'memory';
-  describeDeviceStore(`${backend().name} device store`, { create: () => backend().devices(), ...(shared && { peer: () => backend().devices() }) });
+  describeDeviceStore(`${backend().name} device store`, {
+    create: () => backend().devices(),
+    ...(shared && { peer: () => backend().devices() }),
+  });
 });

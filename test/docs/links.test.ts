@@ -6,7 +6,15 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 const root = join(__dirname, '..', '..');
-const pages = ['README.md', 'SECURITY.md', 'CHANGELOG.md', 'examples/redis/README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  'SECURITY.md',
+  'CHANGELOG.md',
+  'examples/redis/README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** GitHub's heading anchors (github-slugger): lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
 function anchors(markdown: string): Set<string> {
@@ -14,7 +22,10 @@ function anchors(markdown: string): Set<string> {
   const out = new Set<string>();
   const text = markdown.replace(/```[\s\S]*?```/g, '');
   for (const [, heading] of text.matchAll(/^#{1,6}\s+(.+?)\s*$/gm)) {
-    const base = (heading as string).toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-');
+    const base = (heading as string)
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
@@ -23,7 +34,9 @@ function anchors(markdown: string): Set<string> {
 }
 
 function links(markdown: string): string[] {
-  const text = markdown.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, (code) => (code.includes('](') ? '' : code));
+  const text = markdown
+    .replace(/```[\s\S]*?```/g, '')
+    .replace(/`[^`\n]*`/g, (code) => (code.includes('](') ? '' : code));
   return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] as string).filter((href) => !/^[a-z]+:/i.test(href));
 }
 
@@ -37,7 +50,12 @@ test.each(pages)('%s: every relative link and anchor resolves', (page) => {
       broken.push(`${href} (no ${relative(root, target)})`);
       continue;
     }
-    if (anchor !== undefined && statSync(target).isFile() && target.endsWith('.md') && !anchors(readFileSync(target, 'utf8')).has(anchor)) {
+    if (
+      anchor !== undefined &&
+      statSync(target).isFile() &&
+      target.endsWith('.md') &&
+      !anchors(readFileSync(target, 'utf8')).has(anchor)
+    ) {
       broken.push(`${href} (no heading #${anchor} in ${relative(root, target)})`);
     }
   }

@@ -2,7 +2,18 @@
  * `dpop_jkt` at the authorization endpoint binds the code to a key (RFC 9449 §10).
  */
 import request from 'supertest';
-import { authorizeUrl, buildCodeApp, exchange, HOOK_HEADERS, ISSUER, locationParams, obtainCode, SPA_REDIRECT, spaRequest, TOKEN } from '../support/authorization-code';
+import {
+  authorizeUrl,
+  buildCodeApp,
+  exchange,
+  HOOK_HEADERS,
+  ISSUER,
+  locationParams,
+  obtainCode,
+  SPA_REDIRECT,
+  spaRequest,
+  TOKEN,
+} from '../support/authorization-code';
 import { dpopKey, proof } from '../support/dpop';
 import { decodeJwt, FRAMEWORKS } from '../support/spine';
 
@@ -13,7 +24,13 @@ describe.each(FRAMEWORKS)('dpop_jkt under %s', (framework) => {
   const key = dpopKey();
 
   function redeem(code: string, verifier: string, dpop?: string) {
-    const req = exchange(app, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: 'spa', redirect_uri: SPA_REDIRECT });
+    const req = exchange(app, {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      client_id: 'spa',
+      redirect_uri: SPA_REDIRECT,
+    });
     return dpop === undefined ? req : req.set('DPoP', dpop);
   }
 

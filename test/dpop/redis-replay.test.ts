@@ -32,7 +32,11 @@ function startInstance(name: string, redisUrl: string, keys: KeyInput[]): Promis
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`instance ${name} exited (${code}) before listening`)));
-    child.on('message', (m: { type?: string; port?: number }) => m.type === 'listening' && resolve({ url: `http://127.0.0.1:${m.port}`, child }));
+    child.on(
+      'message',
+      (m: { type?: string; port?: number }) =>
+        m.type === 'listening' && resolve({ url: `http://127.0.0.1:${m.port}`, child }),
+    );
   });
 }
 
@@ -63,7 +67,9 @@ describeWithRedis('DPoP replay across two processes on one Redis (RFC 9449 §11.
   beforeAll(async () => {
     redis = await startRedis();
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const keys: KeyInput[] = [{ kid: 'shared-1', alg: 'ES256', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }];
+    const keys: KeyInput[] = [
+      { kid: 'shared-1', alg: 'ES256', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string },
+    ];
     [a, b] = await Promise.all([startInstance('A', redis.url, keys), startInstance('B', redis.url, keys)]);
   }, 60_000);
 
@@ -83,12 +89,15 @@ describeWithRedis('DPoP replay across two processes on one Redis (RFC 9449 §11.
   test('a resource proof used at A is refused at B, while a fresh proof works at B', async () => {
     const token = (await post(a.url, proof(key, { htu: HTU }))).body.access_token as string;
     const me = proof(key, { htm: 'GET', htu: `${ISSUER}/api/me`, accessToken: token });
-    const call = (url: string, dpop: string) => fetch(`${url}/api/me`, { headers: { Authorization: `DPoP ${token}`, DPoP: dpop } });
+    const call = (url: string, dpop: string) =>
+      fetch(`${url}/api/me`, { headers: { Authorization: `DPoP ${token}`, DPoP: dpop } });
     expect((await call(a.url, me)).status).toBe(200);
     const replayed = await call(b.url, me);
     expect(replayed.status).toBe(401);
     expect(replayed.headers.get('www-authenticate')).toMatch(/^DPoP .*error="invalid_dpop_proof"/);
-    expect((await call(b.url, proof(key, { htm: 'GET', htu: `${ISSUER}/api/me`, accessToken: token }))).status).toBe(200);
+    expect((await call(b.url, proof(key, { htm: 'GET', htu: `${ISSUER}/api/me`, accessToken: token }))).status).toBe(
+      200,
+    );
   });
 });
 
@@ -98,15 +107,36 @@ describeWithRedis('a shared replay store that is down fails closed (RFC 9449 §1
     const client = new Redis(redis.url, { retryStrategy: () => 200, maxRetriesPerRequest: 0 });
     client.on('error', () => undefined);
     try {
-      const { app, logger } = buildApp('express5', {}, { ...memoryStores({ clients: CLIENTS, users: USERS }), replay: redisReplayStore({ client, timeoutMs: 300 }) });
+      const { app, logger } = buildApp(
+        'express5',
+        {},
+        { ...memoryStores({ clients: CLIENTS, users: USERS }), replay: redisReplayStore({ client, timeoutMs: 300 }) },
+      );
       const key = dpopKey();
-      const ok = await request(app).post('/oauth/token').set('Authorization', WEB_APP).set('DPoP', proof(key, { htu: HTU })).type('form').send({ grant_type: 'client_credentials' });
+      const ok = await request(app)
+        .post('/oauth/token')
+        .set('Authorization', WEB_APP)
+        .set('DPoP', proof(key, { htu: HTU }))
+        .type('form')
+        .send({ grant_type: 'client_credentials' });
       expect(ok.body.token_type).toBe('DPoP');
       await redis.kill();
-      const down = await request(app).post('/oauth/token').set('Authorization', WEB_APP).set('DPoP', proof(key, { htu: HTU })).type('form').send({ grant_type: 'client_credentials' });
-      expect({ status: down.status, error: down.body.error }).toEqual({ status: 503, error: 'temporarily_unavailable' });
+      const down = await request(app)
+        .post('/oauth/token')
+        .set('Authorization', WEB_APP)
+        .set('DPoP', proof(key, { htu: HTU }))
+        .type('form')
+        .send({ grant_type: 'client_credentials' });
+      expect({ status: down.status, error: down.body.error }).toEqual({
+        status: 503,
+        error: 'temporarily_unavailable',
+      });
       expect(logger.lines.some((l) => l.level === 'error')).toBe(true);
-      const bearer = await request(app).post('/oauth/token').set('Authorization', WEB_APP).type('form').send({ grant_type: 'client_credentials' });
+      const bearer = await request(app)
+        .post('/oauth/token')
+        .set('Authorization', WEB_APP)
+        .type('form')
+        .send({ grant_type: 'client_credentials' });
       expect(bearer.status).toBe(200);
     } finally {
       client.disconnect();

@@ -12,7 +12,12 @@ const ME = `${ISSUER}/api/me`;
 type App = Parameters<typeof request>[0];
 
 async function boundToken(app: App, key: DpopKey): Promise<string> {
-  const res = await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).set('DPoP', proof(key, { htu: HTU })).type('form').send({ grant_type: 'client_credentials', scope: 'read write' });
+  const res = await request(app)
+    .post('/oauth/token')
+    .set('Authorization', basic('web-app', 'web-secret'))
+    .set('DPoP', proof(key, { htu: HTU }))
+    .type('form')
+    .send({ grant_type: 'client_credentials', scope: 'read write' });
   expect(res.body.token_type).toBe('DPoP');
   return res.body.access_token as string;
 }
@@ -25,7 +30,11 @@ function call(app: App, path: string, token: string, dpop?: string, scheme = 'DP
 function expectChallenge(res: request.Response, error: string, scheme = 'DPoP'): void {
   expect(res.status).toBe(401);
   expect(res.body.error).toBe(error);
-  expect(res.headers['www-authenticate']).toMatch(new RegExp(`^${scheme} realm="${ISSUER}", ${scheme === 'DPoP' ? 'algs="ES256 ES384 ES512 RS256 PS256 EdDSA", ' : ''}error="${error}"`));
+  expect(res.headers['www-authenticate']).toMatch(
+    new RegExp(
+      `^${scheme} realm="${ISSUER}", ${scheme === 'DPoP' ? 'algs="ES256 ES384 ES512 RS256 PS256 EdDSA", ' : ''}error="${error}"`,
+    ),
+  );
 }
 
 describe.each(FRAMEWORKS)('requireToken with DPoP under %s', (framework) => {
@@ -42,7 +51,10 @@ describe.each(FRAMEWORKS)('requireToken with DPoP under %s', (framework) => {
   test('a stolen DPoP-bound token is useless without the key: a proof by another key is refused (RFC 9449 §7.1)', async () => {
     const token = await boundToken(app, key);
     const thief = dpopKey();
-    expectChallenge(await call(app, '/api/me', token, proof(thief, { htm: 'GET', htu: ME, accessToken: token })), 'invalid_dpop_proof');
+    expectChallenge(
+      await call(app, '/api/me', token, proof(thief, { htm: 'GET', htu: ME, accessToken: token })),
+      'invalid_dpop_proof',
+    );
   });
 
   test('a DPoP-bound token sent as Bearer is refused (RFC 9449 §7.2)', async () => {
@@ -54,14 +66,31 @@ describe.each(FRAMEWORKS)('requireToken with DPoP under %s', (framework) => {
     const token = await boundToken(app, key);
     expectChallenge(await call(app, '/api/me', token), 'invalid_dpop_proof');
     expectChallenge(await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: ME })), 'invalid_dpop_proof');
-    expectChallenge(await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: ME, accessToken: 'another-token' })), 'invalid_dpop_proof');
+    expectChallenge(
+      await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: ME, accessToken: 'another-token' })),
+      'invalid_dpop_proof',
+    );
   });
 
   test('htm and htu are checked against the resource request (RFC 9449 §4.3 points 8, 9)', async () => {
     const token = await boundToken(app, key);
-    expectChallenge(await call(app, '/api/me', token, proof(key, { htm: 'POST', htu: ME, accessToken: token })), 'invalid_dpop_proof');
-    expectChallenge(await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: `${ISSUER}/api/write`, accessToken: token })), 'invalid_dpop_proof');
-    expectChallenge(await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: 'https://other.example/api/me', accessToken: token })), 'invalid_dpop_proof');
+    expectChallenge(
+      await call(app, '/api/me', token, proof(key, { htm: 'POST', htu: ME, accessToken: token })),
+      'invalid_dpop_proof',
+    );
+    expectChallenge(
+      await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: `${ISSUER}/api/write`, accessToken: token })),
+      'invalid_dpop_proof',
+    );
+    expectChallenge(
+      await call(
+        app,
+        '/api/me',
+        token,
+        proof(key, { htm: 'GET', htu: 'https://other.example/api/me', accessToken: token }),
+      ),
+      'invalid_dpop_proof',
+    );
   });
 
   test('a cache hit still checks the proof: a replayed proof and a bad signature are refused (RFC 9449 §11.1)', async () => {
@@ -73,12 +102,23 @@ describe.each(FRAMEWORKS)('requireToken with DPoP under %s', (framework) => {
     const forged = proof(key, { htm: 'GET', htu: ME, accessToken: token });
     const tampered = forged.slice(0, -4) + (forged.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     expectChallenge(await call(app, '/api/me', token, tampered), 'invalid_dpop_proof');
-    expect((await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: ME, accessToken: token }))).status).toBe(200);
+    expect((await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: ME, accessToken: token }))).status).toBe(
+      200,
+    );
   });
 
   test('a bearer token sent with the DPoP scheme is invalid_token (RFC 9449 §7.1: the token must be bound)', async () => {
-    const bearer = (await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials', scope: 'read' })).body.access_token as string;
-    expectChallenge(await call(app, '/api/me', bearer, proof(key, { htm: 'GET', htu: ME, accessToken: bearer })), 'invalid_token');
+    const bearer = (
+      await request(app)
+        .post('/oauth/token')
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'read' })
+    ).body.access_token as string;
+    expectChallenge(
+      await call(app, '/api/me', bearer, proof(key, { htm: 'GET', htu: ME, accessToken: bearer })),
+      'invalid_token',
+    );
     expect((await call(app, '/api/me', bearer, undefined, 'Bearer')).status).toBe(200);
   });
 });
@@ -90,7 +130,10 @@ describe.each(FRAMEWORKS)('routes that require DPoP, mounted below a path, under
   let mounted: App;
   beforeAll(() => {
     const { oauth } = built;
-    const handler = (req: { auth?: unknown }, res: { setHeader: (n: string, v: string) => void; end: (b: string) => void }): void => {
+    const handler = (
+      req: { auth?: unknown },
+      res: { setHeader: (n: string, v: string) => void; end: (b: string) => void },
+    ): void => {
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify(req.auth));
     };
@@ -115,18 +158,34 @@ describe.each(FRAMEWORKS)('routes that require DPoP, mounted below a path, under
 
   test('requireDpop: a DPoP-bound token with a proof for the full URL passes; a bearer token or none gets a DPoP challenge (RFC 9449 §7.1)', async () => {
     const token = await boundToken(mounted, key);
-    const ok = await call(mounted, '/v1/orders?page=2', token, proof(key, { htm: 'GET', htu: `${ISSUER}/v1/orders`, accessToken: token }));
+    const ok = await call(
+      mounted,
+      '/v1/orders?page=2',
+      token,
+      proof(key, { htm: 'GET', htu: `${ISSUER}/v1/orders`, accessToken: token }),
+    );
     expect(ok.status).toBe(200);
-    const bearer = (await request(mounted).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials', scope: 'read' })).body.access_token as string;
+    const bearer = (
+      await request(mounted)
+        .post('/oauth/token')
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'read' })
+    ).body.access_token as string;
     expectChallenge(await call(mounted, '/v1/orders', bearer, undefined, 'Bearer'), 'invalid_token');
     const missing = await request(mounted).get('/v1/orders');
     expect(missing.status).toBe(401);
-    expect(missing.headers['www-authenticate']).toBe(`DPoP realm="${ISSUER}", algs="ES256 ES384 ES512 RS256 PS256 EdDSA"`);
+    expect(missing.headers['www-authenticate']).toBe(
+      `DPoP realm="${ISSUER}", algs="ES256 ES384 ES512 RS256 PS256 EdDSA"`,
+    );
   });
 
   test('the proof for the path the router sees (without the mount point) is refused (RFC 9449 §4.3 point 9)', async () => {
     const token = await boundToken(mounted, key);
-    expectChallenge(await call(mounted, '/v1/orders', token, proof(key, { htm: 'GET', htu: `${ISSUER}/orders`, accessToken: token })), 'invalid_dpop_proof');
+    expectChallenge(
+      await call(mounted, '/v1/orders', token, proof(key, { htm: 'GET', htu: `${ISSUER}/orders`, accessToken: token })),
+      'invalid_dpop_proof',
+    );
   });
 });
 
@@ -136,15 +195,27 @@ describe('the origin of htu at a resource: configured, or a trusted proxy, never
   test('X-Forwarded-Host is ignored unless trustProxy is on and Express trusts the proxy', async () => {
     const plain = buildApp('express5').app;
     const token = await boundToken(plain, key);
-    const forged = call(plain, '/api/me', token, proof(key, { htm: 'GET', htu: 'https://api.example.net/api/me', accessToken: token }))
+    const forged = call(
+      plain,
+      '/api/me',
+      token,
+      proof(key, { htm: 'GET', htu: 'https://api.example.net/api/me', accessToken: token }),
+    )
       .set('X-Forwarded-Proto', 'https')
       .set('X-Forwarded-Host', 'api.example.net')
       .set('Host', 'api.example.net');
     expectChallenge(await forged, 'invalid_dpop_proof');
 
-    const proxied = buildApp('express5', { dpop: { trustProxy: true } }, undefined, (app) => (app as unknown as { set: (k: string, v: unknown) => void }).set('trust proxy', 'loopback')).app;
+    const proxied = buildApp('express5', { dpop: { trustProxy: true } }, undefined, (app) =>
+      (app as unknown as { set: (k: string, v: unknown) => void }).set('trust proxy', 'loopback'),
+    ).app;
     const token2 = await boundToken(proxied, key);
-    const ok = await call(proxied, '/api/me', token2, proof(key, { htm: 'GET', htu: 'https://api.example.net/api/me', accessToken: token2 }))
+    const ok = await call(
+      proxied,
+      '/api/me',
+      token2,
+      proof(key, { htm: 'GET', htu: 'https://api.example.net/api/me', accessToken: token2 }),
+    )
       .set('X-Forwarded-Proto', 'https')
       .set('X-Forwarded-Host', 'api.example.net');
     expect(ok.status).toBe(200);
@@ -153,21 +224,53 @@ describe('the origin of htu at a resource: configured, or a trusted proxy, never
   test('configured origins are accepted, and only those', async () => {
     const { app } = buildApp('express5', { dpop: { origin: ['https://api.example.com', ISSUER] } });
     const token = await boundToken(app, key);
-    expect((await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: 'https://api.example.com/api/me', accessToken: token }))).status).toBe(200);
-    expectChallenge(await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: 'https://api.example.org/api/me', accessToken: token })), 'invalid_dpop_proof');
+    expect(
+      (
+        await call(
+          app,
+          '/api/me',
+          token,
+          proof(key, { htm: 'GET', htu: 'https://api.example.com/api/me', accessToken: token }),
+        )
+      ).status,
+    ).toBe(200);
+    expectChallenge(
+      await call(
+        app,
+        '/api/me',
+        token,
+        proof(key, { htm: 'GET', htu: 'https://api.example.org/api/me', accessToken: token }),
+      ),
+      'invalid_dpop_proof',
+    );
   });
 });
 
 test('with nonces on, a resource answers a proof without one 401 use_dpop_nonce and a DPoP-Nonce header, and accepts it with one (RFC 9449 §9)', async () => {
   const { app } = buildApp('express5', { dpop: { nonce: { secret: 'a-nonce-secret-of-at-least-32-bytes!!' } } });
   const key = dpopKey();
-  const first = await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).set('DPoP', proof(key, { htu: HTU })).type('form').send({ grant_type: 'client_credentials', scope: 'read' });
+  const first = await request(app)
+    .post('/oauth/token')
+    .set('Authorization', basic('web-app', 'web-secret'))
+    .set('DPoP', proof(key, { htu: HTU }))
+    .type('form')
+    .send({ grant_type: 'client_credentials', scope: 'read' });
   const nonce = first.headers['dpop-nonce'] as string;
-  const issued = await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).set('DPoP', proof(key, { htu: HTU, nonce })).type('form').send({ grant_type: 'client_credentials', scope: 'read' });
+  const issued = await request(app)
+    .post('/oauth/token')
+    .set('Authorization', basic('web-app', 'web-secret'))
+    .set('DPoP', proof(key, { htu: HTU, nonce }))
+    .type('form')
+    .send({ grant_type: 'client_credentials', scope: 'read' });
   const token = issued.body.access_token as string;
   const without = await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: ME, accessToken: token }));
   expectChallenge(without, 'use_dpop_nonce');
   expect(without.headers['dpop-nonce']).toEqual(expect.any(String));
-  const withNonce = await call(app, '/api/me', token, proof(key, { htm: 'GET', htu: ME, accessToken: token, nonce: without.headers['dpop-nonce'] as string }));
+  const withNonce = await call(
+    app,
+    '/api/me',
+    token,
+    proof(key, { htm: 'GET', htu: ME, accessToken: token, nonce: without.headers['dpop-nonce'] as string }),
+  );
   expect(withNonce.status).toBe(200);
 });

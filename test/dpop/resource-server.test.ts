@@ -18,7 +18,14 @@ beforeAll(async () => {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  server.on('request', oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), { issuer, audience: AUDIENCE, logger: recordingLogger() }) as unknown as http.RequestListener);
+  server.on(
+    'request',
+    oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), {
+      issuer,
+      audience: AUDIENCE,
+      logger: recordingLogger(),
+    }) as unknown as http.RequestListener,
+  );
   closers.push(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -31,7 +38,11 @@ afterAll(async () => {
 async function boundToken(key = dpopKey()): Promise<string> {
   const res = await fetch(`${issuer}/oauth/token`, {
     method: 'POST',
-    headers: { Authorization: basic('web-app', 'web-secret'), 'Content-Type': 'application/x-www-form-urlencoded', DPoP: proof(key, { htu: `${issuer}/oauth/token` }) },
+    headers: {
+      Authorization: basic('web-app', 'web-secret'),
+      'Content-Type': 'application/x-www-form-urlencoded',
+      DPoP: proof(key, { htu: `${issuer}/oauth/token` }),
+    },
     body: 'grant_type=client_credentials&scope=read',
   });
   const body = (await res.json()) as { access_token: string; token_type: string };
@@ -61,14 +72,23 @@ describe.each(FRAMEWORKS)('standalone requireToken with DPoP under %s', (framewo
     api = server.url;
   });
 
-  const call = (path: string, token: string, dpop?: string, scheme = 'DPoP') => fetch(`${api}${path}`, { headers: { Authorization: `${scheme} ${token}`, ...(dpop && { DPoP: dpop }) } });
+  const call = (path: string, token: string, dpop?: string, scheme = 'DPoP') =>
+    fetch(`${api}${path}`, { headers: { Authorization: `${scheme} ${token}`, ...(dpop && { DPoP: dpop }) } });
 
   test('a DPoP-bound JWT with a proof for the configured public origin is accepted; the Host is not trusted (RFC 9449 §7.1, §4.3 point 9)', async () => {
     const token = await boundToken(key);
-    const ok = await call('/orders/7', token, proof(key, { htm: 'GET', htu: `${PUBLIC}/orders/7`, accessToken: token }));
+    const ok = await call(
+      '/orders/7',
+      token,
+      proof(key, { htm: 'GET', htu: `${PUBLIC}/orders/7`, accessToken: token }),
+    );
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { claims: { cnf: unknown } }).claims.cnf).toEqual({ jkt: key.jkt });
-    const byHost = await call('/orders/7', token, proof(key, { htm: 'GET', htu: `${api}/orders/7`, accessToken: token }));
+    const byHost = await call(
+      '/orders/7',
+      token,
+      proof(key, { htm: 'GET', htu: `${api}/orders/7`, accessToken: token }),
+    );
     expect(byHost.status).toBe(401);
   });
 
@@ -78,25 +98,51 @@ describe.each(FRAMEWORKS)('standalone requireToken with DPoP under %s', (framewo
     expect((await call('/orders', token, once)).status).toBe(200);
     const replay = await call('/orders', token, once);
     expect(replay.status).toBe(401);
-    expect(replay.headers.get('www-authenticate')).toMatch(/^DPoP realm="https:\/\/api\.example\.com", algs="[^"]+", error="invalid_dpop_proof"/);
-    expect((await call('/orders', token, proof(dpopKey(), { htm: 'GET', htu: `${PUBLIC}/orders`, accessToken: token }))).status).toBe(401);
+    expect(replay.headers.get('www-authenticate')).toMatch(
+      /^DPoP realm="https:\/\/api\.example\.com", algs="[^"]+", error="invalid_dpop_proof"/,
+    );
+    expect(
+      (await call('/orders', token, proof(dpopKey(), { htm: 'GET', htu: `${PUBLIC}/orders`, accessToken: token })))
+        .status,
+    ).toBe(401);
     const asBearer = await call('/orders', token, undefined, 'Bearer');
     expect(asBearer.status).toBe(401);
     expect(asBearer.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
   });
 
   test('requireDpop on a route (guard.with) refuses bearer tokens with a DPoP challenge (RFC 9449 §7.1)', async () => {
-    const bearer = ((await (await fetch(`${issuer}/oauth/token`, { method: 'POST', headers: { Authorization: basic('web-app', 'web-secret'), 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=read' })).json()) as { access_token: string }).access_token;
+    const bearer = (
+      (await (
+        await fetch(`${issuer}/oauth/token`, {
+          method: 'POST',
+          headers: {
+            Authorization: basic('web-app', 'web-secret'),
+            'Content-Type': 'application/x-www-form-urlencoded',
+          },
+          body: 'grant_type=client_credentials&scope=read',
+        })
+      ).json()) as { access_token: string }
+    ).access_token;
     expect((await call('/orders', bearer, undefined, 'Bearer')).status).toBe(200);
     const refused = await call('/pay', bearer, undefined, 'Bearer');
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toMatch(/^DPoP /);
     const token = await boundToken(key);
-    expect((await call('/pay', token, proof(key, { htm: 'GET', htu: `${PUBLIC}/pay`, accessToken: token }))).status).toBe(200);
+    expect(
+      (await call('/pay', token, proof(key, { htm: 'GET', htu: `${PUBLIC}/pay`, accessToken: token }))).status,
+    ).toBe(200);
   });
 });
 
 test('standalone requireToken: dpop options are checked at start-up', () => {
-  expect(() => requireToken({ issuer: 'https://auth.example.com', audience: AUDIENCE, dpop: { origin: 'not a url' } })).toThrow(/dpop.origin/);
-  expect(() => requireToken({ issuer: 'https://auth.example.com', audience: AUDIENCE, dpop: { algorithms: ['HS256' as 'ES256'] } })).toThrow(/dpop.algorithms/);
+  expect(() =>
+    requireToken({ issuer: 'https://auth.example.com', audience: AUDIENCE, dpop: { origin: 'not a url' } }),
+  ).toThrow(/dpop.origin/);
+  expect(() =>
+    requireToken({
+      issuer: 'https://auth.example.com',
+      audience: AUDIENCE,
+      dpop: { algorithms: ['HS256' as 'ES256'] },
+    }),
+  ).toThrow(/dpop.algorithms/);
 });

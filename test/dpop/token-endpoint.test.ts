@@ -48,7 +48,10 @@ describe.each(FRAMEWORKS)('DPoP proofs at the token endpoint under %s', (framewo
   });
 
   test('two DPoP headers are invalid_dpop_proof (RFC 9449 §4.3 point 1)', async () => {
-    expectProofError(await tokenRequest(app, CC, [proof(key, { htu: HTU }), proof(key, { htu: HTU })]), /exactly one DPoP header/);
+    expectProofError(
+      await tokenRequest(app, CC, [proof(key, { htu: HTU }), proof(key, { htu: HTU })]),
+      /exactly one DPoP header/,
+    );
   });
 
   test('a proof that is not a compact JWS is invalid_dpop_proof (RFC 9449 §4.3 point 2)', async () => {
@@ -61,13 +64,19 @@ describe.each(FRAMEWORKS)('DPoP proofs at the token endpoint under %s', (framewo
   });
 
   test('a proof with a crit header is refused: no JWS extension is understood (RFC 7515 §4.1.11)', async () => {
-    expectProofError(await tokenRequest(app, CC, proof(key, { htu: HTU, header: { crit: ['exp'], exp: 1 } })), /critical header/);
+    expectProofError(
+      await tokenRequest(app, CC, proof(key, { htu: HTU, header: { crit: ['exp'], exp: 1 } })),
+      /critical header/,
+    );
   });
 
   test('alg none, a symmetric alg, or one not accepted is refused (RFC 9449 §4.3 point 5)', async () => {
     const none = `${Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'none', jwk: key.publicJwk })).toString('base64url')}.${Buffer.from(JSON.stringify({ jti: 'x', htm: 'POST', htu: HTU, iat: Math.floor(Date.now() / 1000) })).toString('base64url')}.`;
     expectProofError(await tokenRequest(app, CC, none), /compact JWS|alg/);
-    expectProofError(await tokenRequest(app, CC, proof(key, { htu: HTU, header: { alg: 'HS256' } })), /alg must be one of/);
+    expectProofError(
+      await tokenRequest(app, CC, proof(key, { htu: HTU, header: { alg: 'HS256' } })),
+      /alg must be one of/,
+    );
   });
 
   test('a jwk with private key material is refused (RFC 9449 §4.3 point 7)', async () => {
@@ -77,7 +86,10 @@ describe.each(FRAMEWORKS)('DPoP proofs at the token endpoint under %s', (framewo
 
   test('a proof signed by another key than its jwk is refused (RFC 9449 §4.3 point 6)', async () => {
     const other = dpopKey();
-    expectProofError(await tokenRequest(app, CC, proof(other, { htu: HTU, header: { jwk: key.publicJwk } })), /signature is invalid/);
+    expectProofError(
+      await tokenRequest(app, CC, proof(other, { htu: HTU, header: { jwk: key.publicJwk } })),
+      /signature is invalid/,
+    );
   });
 
   test('htm must be the request method (RFC 9449 §4.3 point 8)', async () => {
@@ -87,11 +99,16 @@ describe.each(FRAMEWORKS)('DPoP proofs at the token endpoint under %s', (framewo
   test('htu must be the token endpoint; query and fragment are ignored (RFC 9449 §4.3 point 9)', async () => {
     expectProofError(await tokenRequest(app, CC, proof(key, { htu: `${ISSUER}/other` })), /htu/);
     expect((await tokenRequest(app, CC, proof(key, { htu: `${HTU}?x=1#f` }))).status).toBe(200);
-    expect((await tokenRequest(app, CC, proof(key, { htu: 'HTTPS://AUTH.EXAMPLE.COM:443/oauth/token' }))).status).toBe(200);
+    expect((await tokenRequest(app, CC, proof(key, { htu: 'HTTPS://AUTH.EXAMPLE.COM:443/oauth/token' }))).status).toBe(
+      200,
+    );
   });
 
   test('htu comes from the issuer, never from the Host header: a proof for the Host-named URL is refused (RFC 9449 §4.3 point 9)', async () => {
-    const res = await tokenRequest(app, CC, proof(key, { htu: 'http://evil.example/oauth/token' }), WEB_APP).set('Host', 'evil.example');
+    const res = await tokenRequest(app, CC, proof(key, { htu: 'http://evil.example/oauth/token' }), WEB_APP).set(
+      'Host',
+      'evil.example',
+    );
     expectProofError(res, /htu/);
   });
 
@@ -109,22 +126,32 @@ describe.each(FRAMEWORKS)('DPoP proofs at the token endpoint under %s', (framewo
     expectProofError(await tokenRequest(app, CC, proof(key, { htu: HTU, claims: { jti: undefined } })), /jti/);
   });
 
-  test('an attacker cannot burn another client key\'s jti: replay ids are scoped to the key (RFC 9449 §11.1)', async () => {
+  test("an attacker cannot burn another client key's jti: replay ids are scoped to the key (RFC 9449 §11.1)", async () => {
     const victim = proof(key, { htu: HTU, claims: { jti: 'shared-jti' } });
-    expect((await tokenRequest(app, CC, proof(dpopKey(), { htu: HTU, claims: { jti: 'shared-jti' } }))).status).toBe(200);
+    expect((await tokenRequest(app, CC, proof(dpopKey(), { htu: HTU, claims: { jti: 'shared-jti' } }))).status).toBe(
+      200,
+    );
     expect((await tokenRequest(app, CC, victim)).status).toBe(200);
   });
 
-  test.each(['ES384', 'RS256', 'PS256', 'EdDSA'] as const)('a %s proof is accepted and binds to its key (RFC 9449 §4.3 point 5)', async (alg) => {
-    const k = dpopKey(alg);
-    const res = await tokenRequest(app, CC, proof(k, { htu: HTU }));
-    expect(res.status).toBe(200);
-    expect(decodeJwt(res.body.access_token).payload.cnf).toEqual({ jkt: k.jkt });
-  });
+  test.each(['ES384', 'RS256', 'PS256', 'EdDSA'] as const)(
+    'a %s proof is accepted and binds to its key (RFC 9449 §4.3 point 5)',
+    async (alg) => {
+      const k = dpopKey(alg);
+      const res = await tokenRequest(app, CC, proof(k, { htu: HTU }));
+      expect(res.status).toBe(200);
+      expect(decodeJwt(res.body.access_token).payload.cnf).toEqual({ jkt: k.jkt });
+    },
+  );
 
   test('an RSA key shorter than 2048 bits is refused (RFC 9449 §4.3 point 6, RFC 7518 §3.3)', async () => {
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    const weak: DpopKey = { privateKey: small.privateKey, publicJwk: small.publicKey.export({ format: 'jwk' }) as Record<string, unknown>, alg: 'RS256', jkt: '' };
+    const weak: DpopKey = {
+      privateKey: small.privateKey,
+      publicJwk: small.publicKey.export({ format: 'jwk' }) as Record<string, unknown>,
+      alg: 'RS256',
+      jkt: '',
+    };
     expectProofError(await tokenRequest(app, CC, proof(weak, { htu: HTU })), /does not fit/);
   });
 
@@ -147,20 +174,40 @@ describe('DPoP-bound refresh tokens (RFC 9449 §5)', () => {
 
   test('a public client refreshes only with a proof from the same key; another key or none is invalid_grant (RFC 9449 §5)', async () => {
     const first = await publicTokens();
-    const none = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'spa' }, undefined, null);
+    const none = await tokenRequest(
+      app,
+      { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'spa' },
+      undefined,
+      null,
+    );
     expect({ status: none.status, error: none.body.error }).toEqual({ status: 400, error: 'invalid_grant' });
-    const other = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'spa' }, proof(dpopKey(), { htu: HTU }), null);
+    const other = await tokenRequest(
+      app,
+      { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'spa' },
+      proof(dpopKey(), { htu: HTU }),
+      null,
+    );
     expect({ status: other.status, error: other.body.error }).toEqual({ status: 400, error: 'invalid_grant' });
     // The failed attempts did not burn it: the rightful holder still refreshes, and the new refresh token is bound again.
-    const same = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'spa' }, proof(key, { htu: HTU }), null);
+    const same = await tokenRequest(
+      app,
+      { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'spa' },
+      proof(key, { htu: HTU }),
+      null,
+    );
     expect(same.status).toBe(200);
     expect(same.body.token_type).toBe('DPoP');
     expect(decodeJwt(same.body.access_token).payload.cnf).toEqual({ jkt: key.jkt });
-    const next = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: same.body.refresh_token, client_id: 'spa' }, undefined, null);
+    const next = await tokenRequest(
+      app,
+      { grant_type: 'refresh_token', refresh_token: same.body.refresh_token, client_id: 'spa' },
+      undefined,
+      null,
+    );
     expect(next.body.error).toBe('invalid_grant');
   });
 
-  test('a confidential client\'s refresh token stays unbound (documented choice, RFC 9449 §5): it refreshes without a proof and gets a Bearer token', async () => {
+  test("a confidential client's refresh token stays unbound (documented choice, RFC 9449 §5): it refreshes without a proof and gets a Bearer token", async () => {
     const first = await tokenRequest(app, { ...PASSWORD }, proof(key, { htu: HTU }));
     expect(first.body.token_type).toBe('DPoP');
     const res = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
@@ -170,7 +217,11 @@ describe('DPoP-bound refresh tokens (RFC 9449 §5)', () => {
 
   test('introspection reports a bound token as token_type DPoP with its cnf (RFC 9449 §6.2)', async () => {
     const issued = await tokenRequest(app, CC, proof(key, { htu: HTU }));
-    const res = await request(app).post('/oauth/introspect').set('Authorization', WEB_APP).type('form').send({ token: issued.body.access_token });
+    const res = await request(app)
+      .post('/oauth/introspect')
+      .set('Authorization', WEB_APP)
+      .type('form')
+      .send({ token: issued.body.access_token });
     expect(res.body).toMatchObject({ active: true, token_type: 'DPoP', cnf: { jkt: key.jkt } });
   });
 });
@@ -182,7 +233,11 @@ describe('opaque DPoP-bound access tokens (RFC 9449 §6.2)', () => {
   test('the opaque record keeps the jkt: introspection and requireToken see the binding', async () => {
     const issued = await tokenRequest(app, CC, proof(key, { htu: HTU }));
     expect(issued.body.token_type).toBe('DPoP');
-    const res = await request(app).post('/oauth/introspect').set('Authorization', WEB_APP).type('form').send({ token: issued.body.access_token });
+    const res = await request(app)
+      .post('/oauth/introspect')
+      .set('Authorization', WEB_APP)
+      .type('form')
+      .send({ token: issued.body.access_token });
     expect(res.body).toMatchObject({ active: true, token_type: 'DPoP', cnf: { jkt: key.jkt } });
     const asBearer = await request(app).get('/api/me').set('Authorization', `Bearer ${issued.body.access_token}`);
     expect(asBearer.status).toBe(401);
@@ -190,7 +245,10 @@ describe('opaque DPoP-bound access tokens (RFC 9449 §6.2)', () => {
 });
 
 describe('per-client enforcement: dpopBound (RFC 9449 §5)', () => {
-  const clients: MemoryClientInput[] = [...CLIENTS, { id: 'bound-app', secret: 'bound-secret', grants: ['client_credentials'], scopes: ['read'], dpopBound: true }];
+  const clients: MemoryClientInput[] = [
+    ...CLIENTS,
+    { id: 'bound-app', secret: 'bound-secret', grants: ['client_credentials'], scopes: ['read'], dpopBound: true },
+  ];
   const { app } = buildApp('express5', {}, memoryStores({ clients, users: USERS }));
 
   test('a dpopBound client without a proof gets invalid_dpop_proof; with one it gets a DPoP token', async () => {
@@ -224,11 +282,19 @@ describe('server-provided nonces (RFC 9449 §8)', () => {
     expect((await tokenRequest(b, CC, proof(key, { htu: HTU, nonce }))).status).toBe(200);
     const other = build('another-secret-of-at-least-32-bytes!!!');
     expect((await tokenRequest(other, CC, proof(key, { htu: HTU, nonce }))).body.error).toBe('use_dpop_nonce');
-    expect((await tokenRequest(a, CC, proof(key, { htu: HTU, nonce: 'zz.forged-forged-forged-forged-forg' }))).body.error).toBe('use_dpop_nonce');
+    expect(
+      (await tokenRequest(a, CC, proof(key, { htu: HTU, nonce: 'zz.forged-forged-forged-forged-forg' }))).body.error,
+    ).toBe('use_dpop_nonce');
   });
 
   test('a nonce secret shorter than 32 bytes is a start-up error', () => {
-    expect(() => oauthServer(memoryStores({ clients: CLIENTS }), { issuer: ISSUER, logger: recordingLogger(), dpop: { nonce: { secret: 'short' } } })).toThrow(/nonce.secret must be at least 32 bytes/);
+    expect(() =>
+      oauthServer(memoryStores({ clients: CLIENTS }), {
+        issuer: ISSUER,
+        logger: recordingLogger(),
+        dpop: { nonce: { secret: 'short' } },
+      }),
+    ).toThrow(/nonce.secret must be at least 32 bytes/);
   });
 });
 
@@ -237,7 +303,19 @@ test('a proof signed with a key whose header is cached but whose alg is no longe
   const open = buildApp('express5').app;
   const strict = buildApp('express5', { dpop: { algorithms: ['ES256'] } }).app;
   const header = { typ: 'dpop+jwt', alg: 'RS256', jwk: key.publicJwk };
-  expect((await tokenRequest(open, CC, signJws(key, header, { jti: 'a1', htm: 'POST', htu: HTU, iat: Math.floor(Date.now() / 1000) }))).status).toBe(200);
-  const res = await tokenRequest(strict, CC, signJws(key, header, { jti: 'a2', htm: 'POST', htu: HTU, iat: Math.floor(Date.now() / 1000) }));
+  expect(
+    (
+      await tokenRequest(
+        open,
+        CC,
+        signJws(key, header, { jti: 'a1', htm: 'POST', htu: HTU, iat: Math.floor(Date.now() / 1000) }),
+      )
+    ).status,
+  ).toBe(200);
+  const res = await tokenRequest(
+    strict,
+    CC,
+    signJws(key, header, { jti: 'a2', htm: 'POST', htu: HTU, iat: Math.floor(Date.now() / 1000) }),
+  );
   expectProofError(res, /not accepted|alg must be one of/);
 });

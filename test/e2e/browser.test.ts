@@ -115,7 +115,11 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
     await page.waitForURL((url) => url.pathname === '/client');
     await page.locator('#me').waitFor({ state: 'visible' });
     const me = JSON.parse((await page.locator('#me').textContent()) as string);
-    expect(me).toEqual({ sub: 'user-alice', client_id: 'demo-spa', scope: ['openid', 'profile', 'email', 'read', 'write'] });
+    expect(me).toEqual({
+      sub: 'user-alice',
+      client_id: 'demo-spa',
+      scope: ['openid', 'profile', 'email', 'read', 'write'],
+    });
     await expect(page.locator('#status').textContent()).resolves.toContain('Signed in');
     const tokens = JSON.parse((await page.locator('#tokens').textContent()) as string);
     expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'openid profile email read write' });
@@ -148,9 +152,16 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
     await page.close();
   }, 60_000);
 
-  test('device flow (RFC 8628): openid-client on the device, approval on the demo\'s verification page, tokens by polling', async () => {
+  test("device flow (RFC 8628): openid-client on the device, approval on the demo's verification page, tokens by polling", async () => {
     await context.clearCookies();
-    const device = spawn(process.execPath, [join(__dirname, '../fixtures/openid-client-device.mjs'), JSON.stringify({ issuer: base, clientId: 'demo-tv', scope: 'read' })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const device = spawn(
+      process.execPath,
+      [
+        join(__dirname, '../fixtures/openid-client-device.mjs'),
+        JSON.stringify({ issuer: base, clientId: 'demo-tv', scope: 'read' }),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const lines: Record<string, unknown>[] = [];
     let buffered = '';
     const waiters: (() => void)[] = [];
@@ -176,7 +187,10 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
     };
     try {
       const started = await line(0);
-      expect(started).toMatchObject({ user_code: expect.stringMatching(/^[B-Z]{4}-[B-Z]{4}$/), verification_uri: `${base}/device` });
+      expect(started).toMatchObject({
+        user_code: expect.stringMatching(/^[B-Z]{4}-[B-Z]{4}$/),
+        verification_uri: `${base}/device`,
+      });
       const page = await newPage();
       await page.goto(started.verification_uri_complete as string);
       await page.waitForURL((url) => url.pathname === '/login');
@@ -193,7 +207,9 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
 
       const tokens = await line(1);
       expect(tokens).toMatchObject({ token_type: 'bearer', scope: 'read', refresh_token: expect.any(String) });
-      const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${tokens.access_token as string}` } });
+      const me = await fetch(`${base}/api/me`, {
+        headers: { authorization: `Bearer ${tokens.access_token as string}` },
+      });
       expect(await me.json()).toEqual({ sub: 'user-alice', client_id: 'demo-tv', scope: ['read'] });
     } finally {
       device.kill();

@@ -37,7 +37,15 @@ const path = (location: string | undefined): string => {
 
 function authorizePath(state = 'demo-state'): { url: string; verifier: string } {
   const { verifier, challenge } = pkcePair();
-  const query = new URLSearchParams({ response_type: 'code', client_id: 'demo-spa', redirect_uri: REDIRECT, scope: 'read write', state, code_challenge: challenge, code_challenge_method: 'S256' });
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: 'demo-spa',
+    redirect_uri: REDIRECT,
+    scope: 'read write',
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   return { url: `/oauth/authorize?${query}`, verifier };
 }
 
@@ -48,7 +56,10 @@ async function signIn(agent: ReturnType<typeof request.agent>, authorizeUrl: str
   const loginPage = await agent.get(path(toLogin.headers.location));
   expect(loginPage.status).toBe(200);
   const next = /name="next" value="([^"]+)"/.exec(loginPage.text)?.[1]?.replace(/&amp;/g, '&') as string;
-  return agent.post('/login').type('form').send({ csrf: csrfOf(loginPage.text), next, username: 'alice@example.com', password });
+  return agent
+    .post('/login')
+    .type('form')
+    .send({ csrf: csrfOf(loginPage.text), next, username: 'alice@example.com', password });
 }
 
 describe('examples/basic: sign-in and consent pages around the code flow', () => {
@@ -64,7 +75,10 @@ describe('examples/basic: sign-in and consent pages around the code flow', () =>
     const consent = await agent.get('/consent');
     expect(consent.text).toContain('Demo single-page app');
     expect(consent.text).toContain('alice@example.com');
-    const approved = await agent.post('/consent').type('form').send({ csrf: csrfOf(consent.text), decision: 'approve' });
+    const approved = await agent
+      .post('/consent')
+      .type('form')
+      .send({ csrf: csrfOf(consent.text), decision: 'approve' });
     expect(path(approved.headers.location)).toBe(url);
 
     const done = await agent.get(url);
@@ -73,7 +87,16 @@ describe('examples/basic: sign-in and consent pages around the code flow', () =>
     expect(back.origin + back.pathname).toBe(REDIRECT);
     expect(back.searchParams.get('state')).toBe('demo-state');
     expect(back.searchParams.get('iss')).toBe(ISSUER);
-    const tokens = await agent.post('/oauth/token').type('form').send({ grant_type: 'authorization_code', client_id: 'demo-spa', code: back.searchParams.get('code'), redirect_uri: REDIRECT, code_verifier: verifier });
+    const tokens = await agent
+      .post('/oauth/token')
+      .type('form')
+      .send({
+        grant_type: 'authorization_code',
+        client_id: 'demo-spa',
+        code: back.searchParams.get('code'),
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+      });
     expect(tokens.status).toBe(200);
     const me = await agent.get('/api/me').set('Authorization', `Bearer ${tokens.body.access_token}`);
     expect(me.body).toEqual({ sub: 'user-alice', client_id: 'demo-spa', scope: ['read', 'write'] });
@@ -85,7 +108,10 @@ describe('examples/basic: sign-in and consent pages around the code flow', () =>
     await signIn(agent, url);
     await agent.get(url);
     const consent = await agent.get('/consent');
-    await agent.post('/consent').type('form').send({ csrf: csrfOf(consent.text), decision: 'deny' });
+    await agent
+      .post('/consent')
+      .type('form')
+      .send({ csrf: csrfOf(consent.text), decision: 'deny' });
     const back = new URL((await agent.get(url)).headers.location as string);
     expect(back.searchParams.get('error')).toBe('access_denied');
     expect(back.searchParams.get('state')).toBe('deny-state');
@@ -103,7 +129,10 @@ describe('examples/basic: sign-in and consent pages around the code flow', () =>
   test('the sign-in and consent forms refuse a request without the session’s CSRF token', async () => {
     const agent = request.agent(demo());
     await agent.get('/login');
-    const login = await agent.post('/login').type('form').send({ username: 'alice@example.com', password: 'wonderland', next: '/' });
+    const login = await agent
+      .post('/login')
+      .type('form')
+      .send({ username: 'alice@example.com', password: 'wonderland', next: '/' });
     expect(login.status).toBe(403);
     const { url } = authorizePath();
     await signIn(agent, url);
@@ -116,7 +145,10 @@ describe('examples/basic: sign-in and consent pages around the code flow', () =>
     for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
       const agent = request.agent(demo());
       const page = await agent.get('/login?next=' + encodeURIComponent(next));
-      const res = await agent.post('/login').type('form').send({ csrf: csrfOf(page.text), next, username: 'alice@example.com', password: 'wonderland' });
+      const res = await agent
+        .post('/login')
+        .type('form')
+        .send({ csrf: csrfOf(page.text), next, username: 'alice@example.com', password: 'wonderland' });
       expect(res.status).toBe(303);
       expect(res.headers.location).toBe('/');
     }
@@ -126,7 +158,10 @@ describe('examples/basic: sign-in and consent pages around the code flow', () =>
     const agent = request.agent(demo());
     const page = await agent.get('/login');
     const before = /demo_sid=([^;]+)/.exec(String(page.headers['set-cookie']))?.[1];
-    const res = await agent.post('/login').type('form').send({ csrf: csrfOf(page.text), next: '/', username: 'alice@example.com', password: 'wonderland' });
+    const res = await agent
+      .post('/login')
+      .type('form')
+      .send({ csrf: csrfOf(page.text), next: '/', username: 'alice@example.com', password: 'wonderland' });
     const after = /demo_sid=([^;]+)/.exec(String(res.headers['set-cookie']))?.[1];
     expect(before).toEqual(expect.any(String));
     expect(after).toEqual(expect.any(String));
@@ -152,7 +187,10 @@ describe('npm start', () => {
       // The built package serves the authorization endpoint: not signed in, so off to /login.
       const base = new URL((url as string).replace('localhost', '127.0.0.1')).origin;
       const { url: authorize } = authorizePath();
-      const start = await fetch(base + authorize.replace(encodeURIComponent(REDIRECT), encodeURIComponent(url as string)), { redirect: 'manual' });
+      const start = await fetch(
+        base + authorize.replace(encodeURIComponent(REDIRECT), encodeURIComponent(url as string)),
+        { redirect: 'manual' },
+      );
       expect(start.status).toBe(302);
       expect(start.headers.get('location')).toMatch(/^\/login\?next=/);
     } finally {

@@ -19,7 +19,9 @@ function shellBlocks(page: string): string[] {
 
 /** Runs the blocks in one shell, the server's address in place of the documented one; the output of each block. */
 function paste(blocks: string[], base: string): string[] {
-  const script = blocks.map((block, i) => `echo '@@block ${i}'\n${block.replace('AS=http://localhost:3000', `AS=${base}`)}`).join('\n');
+  const script = blocks
+    .map((block, i) => `echo '@@block ${i}'\n${block.replace('AS=http://localhost:3000', `AS=${base}`)}`)
+    .join('\n');
   const out = execFileSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
   return out.split(/^@@block \d+\n/m).slice(1);
 }
@@ -34,9 +36,13 @@ beforeAll(async () => {
 
 afterAll(() => demo?.stop());
 
-test.each(['README.md', 'docs/getting-started.md', 'docs/discovery.md'])('%s: no shell block holds a comment (zsh, the macOS default, would run it)', (page) => {
-  for (const block of shellBlocks(page)) expect(block.split('\n').filter((line) => /^\s*#|\s#\s/.test(line))).toEqual([]);
-});
+test.each(['README.md', 'docs/getting-started.md', 'docs/discovery.md'])(
+  '%s: no shell block holds a comment (zsh, the macOS default, would run it)',
+  (page) => {
+    for (const block of shellBlocks(page))
+      expect(block.split('\n').filter((line) => /^\s*#|\s#\s/.test(line))).toEqual([]);
+  },
+);
 
 test('README: the walkthrough captures tokens in shell variables, refreshes, and a replayed refresh token revokes the grant', () => {
   const out = paste(shellBlocks('README.md'), base);
@@ -44,7 +50,9 @@ test('README: the walkthrough captures tokens in shell variables, refreshes, and
   expect(out[1]).toBe('{"sub":"web-app","client_id":"web-app","scope":["read","write"]}\n');
   expect(out[2]).toBe('{"sub":"user-alice","client_id":"web-app","scope":["read","write"]}\n');
   expect(out[3]).toBe('{"sub":"user-alice","client_id":"web-app","scope":["read","write"]}\n');
-  expect(out[4]).toMatch(/^\{"error":"invalid_grant",.*\}\nHTTP\/1\.1 401 Unauthorized\r\n[\s\S]*error="invalid_token"/);
+  expect(out[4]).toMatch(
+    /^\{"error":"invalid_grant",.*\}\nHTTP\/1\.1 401 Unauthorized\r\n[\s\S]*error="invalid_token"/,
+  );
 });
 
 test('docs/getting-started.md: every grant from a terminal, the authorization code flow with sign-in and consent included', () => {
@@ -62,7 +70,10 @@ test('docs/getting-started.md: every grant from a terminal, the authorization co
 test('docs/discovery.md: metadata, JWKS, introspection, and revoking the refresh token ends the access token', () => {
   const gettingStarted = shellBlocks('docs/getting-started.md');
   // The page starts from the walkthrough's helper and its password-grant block.
-  const out = paste([gettingStarted[0] as string, gettingStarted[2] as string, ...shellBlocks('docs/discovery.md')], base);
+  const out = paste(
+    [gettingStarted[0] as string, gettingStarted[2] as string, ...shellBlocks('docs/discovery.md')],
+    base,
+  );
   const lines = (out[2] as string).split('\n');
   expect(JSON.parse(lines[0] as string)).toMatchObject({ issuer: base, token_endpoint: `${base}/oauth/token` });
   const { keys } = JSON.parse(lines[1] as string) as { keys: { kid?: string; alg?: string; use?: string }[] };

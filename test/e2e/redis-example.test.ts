@@ -14,7 +14,10 @@ const root = join(__dirname, '..', '..');
 function form(fields: Record<string, string>): RequestInit {
   return {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from('web-app:web-secret').toString('base64')}` },
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: `Basic ${Buffer.from('web-app:web-secret').toString('base64')}`,
+    },
     body: new URLSearchParams(fields).toString(),
   };
 }
@@ -32,27 +35,45 @@ function refused(port: number): Promise<boolean> {
 
 describeWithRedis('examples/redis (one command: Redis + two instances)', () => {
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist/cjs/redis.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first).');
+    if (!existsSync(join(root, 'dist/cjs/redis.js')))
+      throw new Error('dist/ is missing: run `npm run build` (npm test does it first).');
   });
 
   test('prints both instances; a token from A works on B, refreshes on B, is refused by B once revoked on A; SIGTERM stops all', async () => {
-    const child = spawn(process.execPath, ['examples/redis/start.js'], { cwd: root, env: { ...process.env, PORT_A: '0', PORT_B: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['examples/redis/start.js'], {
+      cwd: root,
+      env: { ...process.env, PORT_A: '0', PORT_B: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     try {
       const started = Date.now();
       while (!out.includes('Ctrl-C stops')) {
-        if (child.exitCode !== null || Date.now() - started > 20_000) throw new Error(`the example did not start:\n${out}`);
+        if (child.exitCode !== null || Date.now() - started > 20_000)
+          throw new Error(`the example did not start:\n${out}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const a = /Instance A: (\S+)/.exec(out)?.[1] as string;
       const b = /Instance B: (\S+)/.exec(out)?.[1] as string;
       const redisPort = Number(/Redis: +redis:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
 
-      const issued = (await (await fetch(`${a}/oauth/token`, form({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read' }))).json()) as Record<string, string>;
+      const issued = (await (
+        await fetch(
+          `${a}/oauth/token`,
+          form({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read' }),
+        )
+      ).json()) as Record<string, string>;
       const bearer = { headers: { Authorization: `Bearer ${issued.access_token}` } };
       expect(await (await fetch(`${b}/api/me`, bearer)).json()).toMatchObject({ instance: 'B', sub: 'user-alice' });
-      expect((await fetch(`${b}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: issued.refresh_token as string }))).status).toBe(200);
+      expect(
+        (
+          await fetch(
+            `${b}/oauth/token`,
+            form({ grant_type: 'refresh_token', refresh_token: issued.refresh_token as string }),
+          )
+        ).status,
+      ).toBe(200);
       expect((await fetch(`${a}/oauth/revoke`, form({ token: issued.access_token as string }))).status).toBe(200);
       const deadline = Date.now() + 5000;
       while ((await fetch(`${b}/api/me`, bearer)).status !== 401) {

@@ -12,9 +12,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import type { KeyInput } from '../../src';
+import { recordMeasurement } from '../support/measurements';
 import { describeWithRedis, startRedis, type TestRedis } from '../support/redis-server';
 import { basic } from '../support/spine';
-import { recordMeasurement } from '../support/measurements';
 
 const ISSUER = 'https://auth.example.com';
 const WEB_APP = basic('web-app', 'web-secret');
@@ -31,16 +31,27 @@ interface Reply {
   contentType: string | null;
 }
 
-async function call(url: string, init: { method?: string; form?: Record<string, string>; bearer?: string } = {}): Promise<Reply> {
+async function call(
+  url: string,
+  init: { method?: string; form?: Record<string, string>; bearer?: string } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   if (init.form) {
     headers['Content-Type'] = 'application/x-www-form-urlencoded';
     headers.Authorization = WEB_APP;
   }
   if (init.bearer) headers.Authorization = `Bearer ${init.bearer}`;
-  const res = await fetch(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body: init.form ? new URLSearchParams(init.form).toString() : undefined });
+  const res = await fetch(url, {
+    method: init.method ?? (init.form ? 'POST' : 'GET'),
+    headers,
+    body: init.form ? new URLSearchParams(init.form).toString() : undefined,
+  });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, contentType: res.headers.get('content-type') };
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    contentType: res.headers.get('content-type'),
+  };
 }
 
 const passwordGrant = { grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read' };
@@ -78,7 +89,8 @@ async function until(what: string, condition: () => Promise<boolean>, ms: number
 
 function stats(samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number): string => (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number).toFixed(1);
+  const at = (q: number): string =>
+    (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number).toFixed(1);
   return `n=${sorted.length} p50=${at(0.5)} ms p90=${at(0.9)} ms max=${(sorted[sorted.length - 1] as number).toFixed(1)} ms`;
 }
 
@@ -91,10 +103,16 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
   beforeAll(async () => {
     redis = await startRedis();
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const keys: KeyInput[] = [{ kid: 'shared-1', alg: 'ES256', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }];
+    const keys: KeyInput[] = [
+      { kid: 'shared-1', alg: 'ES256', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string },
+    ];
     [a, b] = await Promise.all([startInstance('A', redis.url, keys), startInstance('B', redis.url, keys)]);
     // Both revocation channels are live once a revocation made on one reaches the other's cache.
-    await until('both instances to be ready', async () => (await call(`${a.url}/oauth/token`, { form: passwordGrant }).catch(() => undefined))?.status === 200, 20_000);
+    await until(
+      'both instances to be ready',
+      async () => (await call(`${a.url}/oauth/token`, { form: passwordGrant }).catch(() => undefined))?.status === 200,
+      20_000,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -116,26 +134,35 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
 
   test('B refreshes a refresh token issued by A; A then sees the old one as reused (RFC 9700 §4.14.2)', async () => {
     const issued = await call(`${a.url}/oauth/token`, { form: passwordGrant });
-    const refreshed = await call(`${b.url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string } });
+    const refreshed = await call(`${b.url}/oauth/token`, {
+      form: { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string },
+    });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.refresh_token).not.toBe(issued.body.refresh_token);
     expect((await call(`${a.url}/api/me`, { bearer: refreshed.body.access_token as string })).status).toBe(200);
-    const replay = await call(`${a.url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string } });
+    const replay = await call(`${a.url}/oauth/token`, {
+      form: { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string },
+    });
     expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
   test('100 concurrent refreshes of one token spread over both instances: one rotation (plus at most 3 retries that caught it unsaved, same successor), the rest revoke the family (RFC 9700 §4.14.2)', async () => {
     const issued = await call(`${a.url}/oauth/token`, { form: passwordGrant });
     const form = { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string };
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => call(`${(i % 2 ? a : b).url}/oauth/token`, { form })));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => call(`${(i % 2 ? a : b).url}/oauth/token`, { form })),
+    );
     const ok = results.filter((r) => r.status === 200);
     expect(ok.length).toBeGreaterThanOrEqual(1);
     expect(ok.length).toBeLessThanOrEqual(4);
     expect(new Set(ok.map((r) => r.body.refresh_token)).size).toBe(1);
-    for (const r of results.filter((x) => x.status !== 200)) expect(r).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    for (const r of results.filter((x) => x.status !== 200))
+      expect(r).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     // The losers were replays: the family is revoked, the winner's tokens included.
     const winner = ok[0] as Reply;
-    const again = await call(`${b.url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: winner.body.refresh_token as string } });
+    const again = await call(`${b.url}/oauth/token`, {
+      form: { grant_type: 'refresh_token', refresh_token: winner.body.refresh_token as string },
+    });
     expect(again.body.error).toBe('invalid_grant');
   });
 
@@ -153,7 +180,11 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
       const revoked = await call(`${a.url}/oauth/revoke`, { form: { token } });
       expect(revoked.status).toBe(200);
       const revokedAt = performance.now();
-      await until('B to refuse the revoked token', async () => (await call(`${b.url}/api/me`, { bearer })).status === 401, 5000);
+      await until(
+        'B to refuse the revoked token',
+        async () => (await call(`${b.url}/api/me`, { bearer })).status === 401,
+        5000,
+      );
       samples.push(performance.now() - revokedAt);
       endToEnd.push(performance.now() - sentAt);
     }
@@ -178,16 +209,28 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
         const got = await call(`${inst.url}/oauth/token`, { form: passwordGrant });
         seen.push(got);
         if (got.status === 200) {
-          seen.push(await call(`${(w % 2 ? b : a).url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: got.body.refresh_token as string } }));
+          seen.push(
+            await call(`${(w % 2 ? b : a).url}/oauth/token`, {
+              form: { grant_type: 'refresh_token', refresh_token: got.body.refresh_token as string },
+            }),
+          );
           seen.push(await call(`${inst.url}/api/me`, { bearer: got.body.access_token as string }));
         }
       }
     });
     const count = (status: number) => async () => seen.filter((r) => r.status === status).length >= 4;
-    await until('traffic to be flowing', async () => (await count(200)()) || (await new Promise((r) => setTimeout(r, 10)), false), 20_000);
+    await until(
+      'traffic to be flowing',
+      async () => (await count(200)()) || (await new Promise((r) => setTimeout(r, 10)), false),
+      20_000,
+    );
     await redis.kill();
     const killedAt = performance.now();
-    await until('the outage to show in the traffic', async () => (await count(503)()) || (await new Promise((r) => setTimeout(r, 10)), false), 20_000);
+    await until(
+      'the outage to show in the traffic',
+      async () => (await count(503)()) || (await new Promise((r) => setTimeout(r, 10)), false),
+      20_000,
+    );
     running = false;
     await Promise.all(traffic);
     for (const r of seen) {
@@ -197,10 +240,16 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
     }
     expect(seen.filter((r) => r.status === 200).length).toBeGreaterThan(0);
     expect(seen.filter((r) => r.status === 503).length).toBeGreaterThan(0);
-    report.push(`Redis killed under traffic: ${seen.length} answers, ${seen.filter((r) => r.status === 503).length} of them 503, none 5xx other than 503`);
+    report.push(
+      `Redis killed under traffic: ${seen.length} answers, ${seen.filter((r) => r.status === 503).length} of them 503, none 5xx other than 503`,
+    );
     const detect: Record<string, number> = {};
     for (const inst of [a, b]) {
-      detect[inst.name] = await until(`${inst.name} to report the outage`, async () => (await call(`${inst.url}/api/me`, { bearer })).status === 503, 5000);
+      detect[inst.name] = await until(
+        `${inst.name} to report the outage`,
+        async () => (await call(`${inst.url}/api/me`, { bearer })).status === 503,
+        5000,
+      );
     }
     const outage: Reply[] = [];
     const timings: Record<'refresh' | 'api', number[]> = { refresh: [], api: [] };
@@ -212,7 +261,12 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
     for (let i = 0; i < 10; i++) {
       for (const inst of [a, b]) {
         outage.push(await call(`${inst.url}/oauth/token`, { form: passwordGrant }));
-        await timed('refresh', call(`${inst.url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string } }));
+        await timed(
+          'refresh',
+          call(`${inst.url}/oauth/token`, {
+            form: { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string },
+          }),
+        );
         await timed('api', call(`${inst.url}/api/me`, { bearer }));
       }
     }
@@ -223,7 +277,9 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
     }
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();
-    report.push(`Redis killed -> cached token refused with 503: A ${detect.A?.toFixed(1)} ms, B ${detect.B?.toFixed(1)} ms after the kill`);
+    report.push(
+      `Redis killed -> cached token refused with 503: A ${detect.A?.toFixed(1)} ms, B ${detect.B?.toFixed(1)} ms after the kill`,
+    );
     report.push(`during the outage, refresh_token requests answered 503 in: ${stats(timings.refresh)}`);
     report.push(`during the outage, requireToken routes answered 503 in: ${stats(timings.api)}`);
     const downFor = performance.now() - killedAt;
@@ -233,21 +289,37 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
     const recovery: Record<string, number> = {};
     await Promise.all(
       [a, b].map(async (inst) => {
-        await until(`${inst.name} to issue tokens again`, async () => (await call(`${inst.url}/oauth/token`, { form: passwordGrant })).status === 200, 15_000);
+        await until(
+          `${inst.name} to issue tokens again`,
+          async () => (await call(`${inst.url}/oauth/token`, { form: passwordGrant })).status === 200,
+          15_000,
+        );
         recovery[inst.name] = performance.now() - restartedAt;
       }),
     );
-    report.push(`Redis down ${downFor.toFixed(0)} ms, restarted -> token endpoint answers 200 again: A ${recovery.A?.toFixed(0)} ms, B ${recovery.B?.toFixed(0)} ms`);
+    report.push(
+      `Redis down ${downFor.toFixed(0)} ms, restarted -> token endpoint answers 200 again: A ${recovery.A?.toFixed(0)} ms, B ${recovery.B?.toFixed(0)} ms`,
+    );
 
     // Fan-out is back too: a fresh token cached on B, revoked on A, refused by B.
     let cachedOnB = '';
-    await until('fan-out to work again', async () => {
-      const fresh = await call(`${a.url}/oauth/token`, { form: passwordGrant });
-      cachedOnB = fresh.body.access_token as string;
-      if ((await call(`${b.url}/api/me`, { bearer: cachedOnB })).status !== 200) return false;
-      await call(`${a.url}/oauth/revoke`, { form: { token: cachedOnB } });
-      return (await until('B to refuse', async () => (await call(`${b.url}/api/me`, { bearer: cachedOnB })).status === 401, 5000).catch(() => -1)) >= 0;
-    }, 15_000);
+    await until(
+      'fan-out to work again',
+      async () => {
+        const fresh = await call(`${a.url}/oauth/token`, { form: passwordGrant });
+        cachedOnB = fresh.body.access_token as string;
+        if ((await call(`${b.url}/api/me`, { bearer: cachedOnB })).status !== 200) return false;
+        await call(`${a.url}/oauth/revoke`, { form: { token: cachedOnB } });
+        return (
+          (await until(
+            'B to refuse',
+            async () => (await call(`${b.url}/api/me`, { bearer: cachedOnB })).status === 401,
+            5000,
+          ).catch(() => -1)) >= 0
+        );
+      },
+      15_000,
+    );
     // The JWT issued before the outage is still valid (Redis restarted empty: nothing revoked).
     expect((await call(`${b.url}/api/me`, { bearer })).status).toBe(200);
     expect(a.child.exitCode).toBeNull();
@@ -255,20 +327,29 @@ describeWithRedis('two app instances (separate processes) sharing one Redis', ()
   }, 60_000);
 
   test('a revoked JWT stays revoked when Redis comes back empty, on every instance that heard the revocation, cache hit or miss (RFC 7009 §2.2)', async () => {
-    const issue = async (): Promise<string> => (await call(`${a.url}/oauth/token`, { form: passwordGrant })).body.access_token as string;
+    const issue = async (): Promise<string> =>
+      (await call(`${a.url}/oauth/token`, { form: passwordGrant })).body.access_token as string;
     const [cached, uncached, untouched] = [await issue(), await issue(), await issue()];
     expect((await call(`${b.url}/api/me`, { bearer: cached })).status).toBe(200); // in B's cache
     // Revoke on A: `uncached` first, then `cached`; once B refuses `cached`, it has heard both
     // (one channel, in order), though `uncached` was never presented to B.
     expect((await call(`${a.url}/oauth/revoke`, { form: { token: uncached } })).status).toBe(200);
     expect((await call(`${a.url}/oauth/revoke`, { form: { token: cached } })).status).toBe(200);
-    await until('B to refuse the revoked token', async () => (await call(`${b.url}/api/me`, { bearer: cached })).status === 401, 5000);
+    await until(
+      'B to refuse the revoked token',
+      async () => (await call(`${b.url}/api/me`, { bearer: cached })).status === 401,
+      5000,
+    );
 
     // Redis loses everything (no persistence here: --save '' --appendonly no) and comes back.
     await redis.kill();
     await redis.restart();
     for (const inst of [a, b]) {
-      await until(`${inst.name} to issue tokens again`, async () => (await call(`${inst.url}/oauth/token`, { form: passwordGrant })).status === 200, 15_000);
+      await until(
+        `${inst.name} to issue tokens again`,
+        async () => (await call(`${inst.url}/oauth/token`, { form: passwordGrant })).status === 200,
+        15_000,
+      );
     }
     // Redis no longer knows either revocation; the instances do, on cache misses too.
     for (const inst of [a, b]) {

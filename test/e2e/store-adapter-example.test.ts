@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeClientStore, describeTokenStore, describeUserStore } from '../../src/testing';
 import { myClientStore, myTokenStore, myUserStore, newDb, register } from '../../examples/store-adapter/stores';
+import { describeClientStore, describeTokenStore, describeUserStore } from '../../src/testing';
 
 const db = newDb();
 describeTokenStore('myTokenStore (documented example)', { create: () => myTokenStore(db), dump: () => db.tokens });
@@ -20,6 +20,9 @@ describeUserStore('myUserStore (documented example)', {
 
 test('docs/store-adapters.md shows the example adapter exactly as tested, importing from tokengate', () => {
   const page = readFileSync(join(__dirname, '../../docs/store-adapters.md'), 'utf8');
-  const source = readFileSync(join(__dirname, '../../examples/store-adapter/stores.ts'), 'utf8').replace(/'\.\.\/\.\.\/src'/g, "'tokengate'");
+  const source = readFileSync(join(__dirname, '../../examples/store-adapter/stores.ts'), 'utf8').replace(
+    /'\.\.\/\.\.\/src'/g,
+    "'tokengate'",
+  );
   expect(page).toContain(source.trim());
 });

@@ -5,7 +5,15 @@
  * echo the client_id it was sent. Real HTTP under Express 4, Express 5 and Connect.
  */
 import request from 'supertest';
-import { AUTHORIZE, FRAMEWORKS, HOOK_HEADERS, SPA_REDIRECT, authorizeUrl, buildCodeApp, pkcePair } from '../support/authorization-code';
+import {
+  AUTHORIZE,
+  FRAMEWORKS,
+  HOOK_HEADERS,
+  SPA_REDIRECT,
+  authorizeUrl,
+  buildCodeApp,
+  pkcePair,
+} from '../support/authorization-code';
 
 const PROBE = 'probe-client-7f3a9c';
 
@@ -21,7 +29,14 @@ describe.each(FRAMEWORKS)('the authorize error page under %s', (framework) => {
     return { text: res.text, headers };
   }
 
-  const request_ = (params: Record<string, string | undefined>) => authorizeUrl({ response_type: 'code', state: 's', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', ...params });
+  const request_ = (params: Record<string, string | undefined>) =>
+    authorizeUrl({
+      response_type: 'code',
+      state: 's',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+      ...params,
+    });
 
   test('an unknown client_id and a known one with an unregistered redirect_uri get the same page (RFC 9700 §4.11)', async () => {
     const unknown = await page(request_({ client_id: PROBE, redirect_uri: 'https://evil.example/cb' }));
@@ -37,7 +52,8 @@ describe.each(FRAMEWORKS)('the authorize error page under %s', (framework) => {
   });
 
   test('a repeated redirect_uri gets the same page for unknown and known clients', async () => {
-    const twice = (clientId: string) => `${AUTHORIZE}?response_type=code&client_id=${clientId}&redirect_uri=${encodeURIComponent(SPA_REDIRECT)}&redirect_uri=x`;
+    const twice = (clientId: string) =>
+      `${AUTHORIZE}?response_type=code&client_id=${clientId}&redirect_uri=${encodeURIComponent(SPA_REDIRECT)}&redirect_uri=x`;
     expect(await page(twice('spa'))).toEqual(await page(twice(PROBE)));
   });
 

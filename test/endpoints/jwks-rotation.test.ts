@@ -5,7 +5,17 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { memoryStores, type KeyInput, type Stores } from '../../src';
-import { clientToken, es256, introspect, LIFECYCLE_CLIENTS, me, passwordTokens, refresh, signing, verifyOnly } from '../support/lifecycle';
+import {
+  clientToken,
+  es256,
+  introspect,
+  LIFECYCLE_CLIENTS,
+  me,
+  passwordTokens,
+  refresh,
+  signing,
+  verifyOnly,
+} from '../support/lifecycle';
 import { buildApp, decodeJwt, FRAMEWORKS, USERS } from '../support/spine';
 
 const stores = () => memoryStores({ clients: LIFECYCLE_CLIENTS, users: USERS });
@@ -39,18 +49,27 @@ describe.each(FRAMEWORKS)('JWKS endpoint under %s (RFC 7517)', (framework) => {
     expect(text).not.toContain(Buffer.from('s'.repeat(40)).toString('base64url'));
     for (const jwk of res.body.keys) {
       for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']) expect(jwk).not.toHaveProperty(member);
-      expect(Object.keys(jwk).sort()).toEqual(jwk.kty === 'EC' ? ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'] : ['alg', 'e', 'kid', 'kty', 'n', 'use']);
+      expect(Object.keys(jwk).sort()).toEqual(
+        jwk.kty === 'EC' ? ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'] : ['alg', 'e', 'kid', 'kty', 'n', 'use'],
+      );
     }
   });
 
-  test('each published key verifies what the server signs with it: the JWK is the signing key\'s public half', async () => {
+  test("each published key verifies what the server signs with it: the JWK is the signing key's public half", async () => {
     const token = await clientToken(app);
     const { header } = decodeJwt(token);
     const jwk = (await request(app).get('/oauth/jwks')).body.keys.find((k: { kid: string }) => k.kid === header.kid);
     const published = createPublicKey({ key: jwk, format: 'jwk' });
     const [h, p, s] = token.split('.') as [string, string, string];
     const { verify } = await import('node:crypto');
-    expect(verify('sha256', Buffer.from(`${h}.${p}`), { key: published, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'))).toBe(true);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(`${h}.${p}`),
+        { key: published, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(s, 'base64url'),
+      ),
+    ).toBe(true);
   });
 
   test('only GET and HEAD: POST is 405 with Allow', async () => {
@@ -67,7 +86,8 @@ describe('key rotation: add verify-only, publish, switch signing, retire', () =>
   const oldKey = es256('2026-05');
   const newKey = es256('2026-11');
   const deploy = (keys: KeyInput[]) => buildApp('express5', { keys, audience: 'https://api.example.com' }, shared).app;
-  const kids = async (app: Parameters<typeof request>[0]) => (await request(app).get('/oauth/jwks')).body.keys.map((k: { kid: string }) => k.kid);
+  const kids = async (app: Parameters<typeof request>[0]) =>
+    (await request(app).get('/oauth/jwks')).body.keys.map((k: { kid: string }) => k.kid);
 
   const step0 = deploy([signing(oldKey)]);
   // 1. Add the new key as verify-only: published, not yet signing.

@@ -33,15 +33,48 @@ describe.each(FRAMEWORKS)('metadata under %s (RFC 8414)', (framework) => {
       // REQUIRED by RFC 8414 §2; without an authorization endpoint there is no response type.
       response_types_supported: [],
       grant_types_supported: expect.arrayContaining(['client_credentials', 'refresh_token', 'password']),
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'client_secret_jwt',
+        'none',
+      ],
       revocation_endpoint: `${ISSUER}/oauth/revoke`,
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none'],
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'client_secret_jwt',
+        'none',
+      ],
       introspection_endpoint: `${ISSUER}/oauth/introspect`,
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'],
+      introspection_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'client_secret_jwt',
+      ],
       // RFC 7523 client assertions: the asymmetric algorithms and client_secret_jwt's HS256; never none.
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'HS256'],
-      revocation_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'HS256'],
-      introspection_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'HS256'],
+      revocation_endpoint_auth_signing_alg_values_supported: [
+        'ES256',
+        'ES384',
+        'ES512',
+        'RS256',
+        'PS256',
+        'EdDSA',
+        'HS256',
+      ],
+      introspection_endpoint_auth_signing_alg_values_supported: [
+        'ES256',
+        'ES384',
+        'ES512',
+        'RS256',
+        'PS256',
+        'EdDSA',
+        'HS256',
+      ],
       // RFC 9449 §5.1: DPoP proofs are always accepted.
       dpop_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA'],
     });
@@ -59,18 +92,29 @@ describe.each(FRAMEWORKS)('metadata under %s (RFC 8414)', (framework) => {
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
     });
-    expect(res.body.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'client_credentials', 'refresh_token', 'password']));
+    expect(res.body.grant_types_supported).toEqual(
+      expect.arrayContaining(['authorization_code', 'client_credentials', 'refresh_token', 'password']),
+    );
   });
 
   test('every endpoint the document names is served at that URL', async () => {
     const { app } = buildApp(framework, { authorize }, stores());
     const doc = (await request(app).get(WELL_KNOWN)).body as Record<string, unknown>;
     const urls = Object.entries(doc).filter(([name]) => name.endsWith('_endpoint') || name === 'jwks_uri');
-    expect(urls.map(([name]) => name).sort()).toEqual(['authorization_endpoint', 'introspection_endpoint', 'jwks_uri', 'revocation_endpoint', 'token_endpoint']);
+    expect(urls.map(([name]) => name).sort()).toEqual([
+      'authorization_endpoint',
+      'introspection_endpoint',
+      'jwks_uri',
+      'revocation_endpoint',
+      'token_endpoint',
+    ]);
     for (const [name, url] of urls) {
       expect(String(url).startsWith(ISSUER + '/')).toBe(true);
       const path = String(url).slice(ISSUER.length);
-      const res = name === 'jwks_uri' || name === 'authorization_endpoint' ? await request(app).get(path) : await request(app).post(path).type('form').send({});
+      const res =
+        name === 'jwks_uri' || name === 'authorization_endpoint'
+          ? await request(app).get(path)
+          : await request(app).post(path).type('form').send({});
       expect([name, res.status]).not.toEqual([name, 404]);
       expect(res.headers['content-type']).toMatch(/json|html/);
     }
@@ -80,9 +124,22 @@ describe.each(FRAMEWORKS)('metadata under %s (RFC 8414)', (framework) => {
     const paths = { tokenPath: '/t', revocationPath: '/r', introspectionPath: '/i', jwksPath: '/keys.json' };
     const { app } = buildApp(framework, paths, stores());
     const doc = (await request(app).get(WELL_KNOWN)).body;
-    expect(doc).toMatchObject({ token_endpoint: `${ISSUER}/t`, revocation_endpoint: `${ISSUER}/r`, introspection_endpoint: `${ISSUER}/i`, jwks_uri: `${ISSUER}/keys.json` });
+    expect(doc).toMatchObject({
+      token_endpoint: `${ISSUER}/t`,
+      revocation_endpoint: `${ISSUER}/r`,
+      introspection_endpoint: `${ISSUER}/i`,
+      jwks_uri: `${ISSUER}/keys.json`,
+    });
     expect((await request(app).get('/keys.json')).body.keys).toHaveLength(1);
-    expect((await request(app).post('/r').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ token: 'x' })).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .post('/r')
+          .set('Authorization', basic('web-app', 'web-secret'))
+          .type('form')
+          .send({ token: 'x' })
+      ).status,
+    ).toBe(200);
     expect((await request(app).get('/oauth/jwks')).status).toBe(404);
   });
 
@@ -101,7 +158,11 @@ describe.each(FRAMEWORKS)('metadata under %s (RFC 8414)', (framework) => {
     expect(res.body).toEqual(oauth.metadata);
 
     // The endpoints it names are served under the issuer's path.
-    const token = await request(app).post('/tenant1/oauth/token').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials' });
+    const token = await request(app)
+      .post('/tenant1/oauth/token')
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     expect(token.status).toBe(200);
     expect((await request(app).get('/tenant1/oauth/jwks')).status).toBe(200);
 
@@ -121,37 +182,59 @@ describe.each(FRAMEWORKS)('metadata under %s (RFC 8414)', (framework) => {
 describe('metadata follows the configuration (RFC 8414 §2: only what is supported)', () => {
   test('an issuer with a terminating "/": the issuer is echoed exactly, the "/" is removed before inserting the well-known path (RFC 8414 §3.1)', async () => {
     const oauth = oauthServer(stores(), { issuer: 'https://auth.example.com/', logger: recordingLogger() });
-    const res = await request((req: IncomingMessage, res: ServerResponse) => oauth(req, res, () => ((res.statusCode = 404), res.end()))).get(WELL_KNOWN);
+    const res = await request((req: IncomingMessage, res: ServerResponse) =>
+      oauth(req, res, () => ((res.statusCode = 404), res.end())),
+    ).get(WELL_KNOWN);
     expect(res.body.issuer).toBe('https://auth.example.com/');
     expect(res.body.token_endpoint).toBe('https://auth.example.com/oauth/token');
   });
 
   test('an issuer with a nested path and a trailing "/"', async () => {
     const oauth = oauthServer(stores(), { issuer: 'https://example.com/a/b/', logger: recordingLogger() });
-    const res = await request((req: IncomingMessage, res: ServerResponse) => oauth.wellKnown(req, res, () => ((res.statusCode = 404), res.end()))).get(`${WELL_KNOWN}/a/b`);
+    const res = await request((req: IncomingMessage, res: ServerResponse) =>
+      oauth.wellKnown(req, res, () => ((res.statusCode = 404), res.end())),
+    ).get(`${WELL_KNOWN}/a/b`);
     expect(res.status).toBe(200);
     expect(res.body.issuer).toBe('https://example.com/a/b/');
     expect(res.body.introspection_endpoint).toBe('https://example.com/a/b/oauth/introspect');
   });
 
   test('no user store: the password grant is not advertised', () => {
-    const oauth = oauthServer({ clients: memoryClientStore(LIFECYCLE_CLIENTS) }, { issuer: ISSUER, logger: recordingLogger() });
+    const oauth = oauthServer(
+      { clients: memoryClientStore(LIFECYCLE_CLIENTS) },
+      { issuer: ISSUER, logger: recordingLogger() },
+    );
     expect(oauth.metadata.grant_types_supported.sort()).toEqual(['client_credentials', 'refresh_token']);
   });
 
   test('only HS256 keys: no jwks_uri, since there is no public key to publish', () => {
-    const oauth = oauthServer(stores(), { issuer: ISSUER, keys: [{ alg: 'HS256', secret: 'x'.repeat(32) }], logger: recordingLogger() });
+    const oauth = oauthServer(stores(), {
+      issuer: ISSUER,
+      keys: [{ alg: 'HS256', secret: 'x'.repeat(32) }],
+      logger: recordingLogger(),
+    });
     expect(oauth.metadata.jwks_uri).toBeUndefined();
   });
 
   test('scopes_supported is advertised when configured, deduplicated', () => {
-    const oauth = oauthServer(stores(), { issuer: ISSUER, scopesSupported: ['read', 'write', 'read'], logger: recordingLogger() });
+    const oauth = oauthServer(stores(), {
+      issuer: ISSUER,
+      scopesSupported: ['read', 'write', 'read'],
+      logger: recordingLogger(),
+    });
     expect(oauth.metadata.scopes_supported).toEqual(['read', 'write']);
-    expect(oauthServer(stores(), { issuer: ISSUER, logger: recordingLogger() }).metadata.scopes_supported).toBeUndefined();
+    expect(
+      oauthServer(stores(), { issuer: ISSUER, logger: recordingLogger() }).metadata.scopes_supported,
+    ).toBeUndefined();
   });
 
   test('PKCE plain is advertised only when the pkce option allows it (RFC 7636 §6.2)', () => {
-    const oauth = oauthServer(stores(), { issuer: ISSUER, authorize, pkce: { allowPlain: true }, logger: recordingLogger() });
+    const oauth = oauthServer(stores(), {
+      issuer: ISSUER,
+      authorize,
+      pkce: { allowPlain: true },
+      logger: recordingLogger(),
+    });
     expect(oauth.metadata.code_challenge_methods_supported).toEqual(['S256', 'plain']);
   });
 
@@ -163,7 +246,10 @@ describe('metadata follows the configuration (RFC 8414 §2: only what is support
     [{ revocationPath: '/revoke?x=1' }, /revocationPath must be a path/],
     [{ scopesSupported: ['read', 'two words'] }, /scopesSupported must be an array of scope tokens/],
     [{ scopesSupported: 'read' as unknown as string[] }, /scopesSupported must be an array/],
-  ])('bad path or scope options are refused at start-up with a message saying what to change: %p', (options, message) => {
-    expect(() => oauthServer(stores(), { issuer: ISSUER, logger: recordingLogger(), ...options })).toThrow(message);
-  });
+  ])(
+    'bad path or scope options are refused at start-up with a message saying what to change: %p',
+    (options, message) => {
+      expect(() => oauthServer(stores(), { issuer: ISSUER, logger: recordingLogger(), ...options })).toThrow(message);
+    },
+  );
 });

@@ -4,9 +4,20 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { memoryStores, memoryTokenStore, type TokenStore } from '../../src';
-import { clientToken, es256, LIFECYCLE_CLIENTS, me, OTHER, passwordTokens, refresh, revoke, signing, WEB } from '../support/lifecycle';
-import { basic, buildApp, decodeJwt, FRAMEWORKS, ISSUER, USERS } from '../support/spine';
+import {
+  clientToken,
+  es256,
+  LIFECYCLE_CLIENTS,
+  me,
+  OTHER,
+  passwordTokens,
+  refresh,
+  revoke,
+  signing,
+  WEB,
+} from '../support/lifecycle';
 import { nowSeconds } from '../support/seconds';
+import { basic, buildApp, decodeJwt, FRAMEWORKS, ISSUER, USERS } from '../support/spine';
 
 const stores = () => memoryStores({ clients: LIFECYCLE_CLIENTS, users: USERS });
 
@@ -94,25 +105,47 @@ describe.each(FRAMEWORKS)('revocation endpoint under %s (RFC 7009)', (framework)
     const key = es256('expired-key');
     const local = buildApp(framework, { keys: [signing(key)] }, stores());
     const now = nowSeconds();
-    const expired = jwt.sign({ iss: ISSUER, aud: ISSUER, sub: 'web-app', client_id: 'web-app', scope: 'read', jti: 'j1', iat: now - 20, exp: now - 10 }, key.privatePem, {
-      algorithm: 'ES256',
-      keyid: key.kid,
-      header: { alg: 'ES256', typ: 'at+jwt' },
-    });
+    const expired = jwt.sign(
+      {
+        iss: ISSUER,
+        aud: ISSUER,
+        sub: 'web-app',
+        client_id: 'web-app',
+        scope: 'read',
+        jti: 'j1',
+        iat: now - 20,
+        exp: now - 10,
+      },
+      key.privatePem,
+      {
+        algorithm: 'ES256',
+        keyid: key.kid,
+        header: { alg: 'ES256', typ: 'at+jwt' },
+      },
+    );
     expect((await revoke(local.app, expired)).status).toBe(200);
   });
 
   test('client authentication works as at the token endpoint: Basic, client_secret_post, public clients for their own tokens (RFC 7009 §2.1)', async () => {
     const viaPost = await clientToken(app);
-    const res = await request(app).post('/oauth/revoke').type('form').send({ token: viaPost, client_id: 'web-app', client_secret: 'web-secret' });
+    const res = await request(app)
+      .post('/oauth/revoke')
+      .type('form')
+      .send({ token: viaPost, client_id: 'web-app', client_secret: 'web-secret' });
     expect(res.status).toBe(200);
     expect((await me(app, viaPost)).status).toBe(401);
 
     // The password grant takes a public client only when allowed (RFC 9700 §2.4).
     const { app: lenient } = buildApp(framework, { passwordGrant: { allowPublicClients: true } }, stores());
-    const spaTokens = await request(lenient).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
+    const spaTokens = await request(lenient)
+      .post('/oauth/token')
+      .type('form')
+      .send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
     expect(spaTokens.status).toBe(200);
-    const spaRevoke = await request(lenient).post('/oauth/revoke').type('form').send({ token: spaTokens.body.refresh_token, client_id: 'spa' });
+    const spaRevoke = await request(lenient)
+      .post('/oauth/revoke')
+      .type('form')
+      .send({ token: spaTokens.body.refresh_token, client_id: 'spa' });
     expect(spaRevoke.status).toBe(200);
     expect((await refresh(lenient, spaTokens.body.refresh_token, basic('spa', ''))).status).not.toBe(200);
     expect((await me(lenient, spaTokens.body.access_token)).status).toBe(401);
@@ -133,13 +166,21 @@ describe.each(FRAMEWORKS)('revocation endpoint under %s (RFC 7009)', (framework)
   });
 
   test('a missing token parameter is 400 invalid_request (RFC 7009 §2.1: token is REQUIRED)', async () => {
-    const res = await request(app).post('/oauth/revoke').set('Authorization', WEB).type('form').send({ token_type_hint: 'access_token' });
+    const res = await request(app)
+      .post('/oauth/revoke')
+      .set('Authorization', WEB)
+      .type('form')
+      .send({ token_type_hint: 'access_token' });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('token') });
   });
 
   test('a repeated parameter or a JSON body is 400 invalid_request, never a 5xx', async () => {
-    const repeated = await request(app).post('/oauth/revoke').set('Authorization', WEB).type('form').send('token=a&token=b');
+    const repeated = await request(app)
+      .post('/oauth/revoke')
+      .set('Authorization', WEB)
+      .type('form')
+      .send('token=a&token=b');
     expect(repeated.status).toBe(400);
     expect(repeated.body.error).toBe('invalid_request');
     const json = await request(app).post('/oauth/revoke').set('Authorization', WEB).send({ token: 'a' });
@@ -153,7 +194,6 @@ describe.each(FRAMEWORKS)('revocation endpoint under %s (RFC 7009)', (framework)
     expect(res.headers.allow).toBe('POST');
     expect(res.body.error).toBe('invalid_request');
   });
-
 });
 
 describe('revocation with a failing store', () => {
@@ -167,7 +207,9 @@ describe('revocation with a failing store', () => {
     expect(res.status).toBe(500);
     expect(res.body.error).toBe('server_error');
     expect(JSON.stringify(res.body)).not.toContain('db-7');
-    expect(logger.lines.some((l) => l.level === 'error' && String((l.detail as Error)?.message).includes('db-7'))).toBe(true);
+    expect(logger.lines.some((l) => l.level === 'error' && String((l.detail as Error)?.message).includes('db-7'))).toBe(
+      true,
+    );
   });
 
   test('revocation lands in the store as a deny-listed jti until the token would expire (JWT access tokens are not stored)', async () => {

@@ -25,13 +25,17 @@ function countingStores() {
   return { stores: { ...base, users }, calls };
 }
 
-const passwordWarnings = (lines: { level: string; message: string }[]) => lines.filter((l) => l.level === 'warn' && l.message.includes('password grant'));
+const passwordWarnings = (lines: { level: string; message: string }[]) =>
+  lines.filter((l) => l.level === 'warn' && l.message.includes('password grant'));
 
 describe.each(FRAMEWORKS)('the password grant and public clients under %s', (framework) => {
   test('a public client may not use the password grant by default: 400 unauthorized_client, no password checked (RFC 9700 §2.4)', async () => {
     const { stores, calls } = countingStores();
     const { app, logger } = buildApp(framework, {}, stores);
-    const res = await request(app).post(TOKEN).type('form').send({ ...LOGIN, client_id: 'spa' });
+    const res = await request(app)
+      .post(TOKEN)
+      .type('form')
+      .send({ ...LOGIN, client_id: 'spa' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('unauthorized_client');
     expect(res.body.error_description).toContain('RFC 9700 §2.4');
@@ -44,8 +48,15 @@ describe.each(FRAMEWORKS)('the password grant and public clients under %s', (fra
   test('a confidential client may, and is named once in a warning with the reason (RFC 9700 §2.4)', async () => {
     const { app, logger } = buildApp(framework);
     expect(passwordWarnings(logger.lines)).toEqual([]); // nothing at start-up: the option is off
-    for (let i = 0; i < 3; i++) expect((await request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send(LOGIN)).status).toBe(200);
-    expect((await request(app).post(TOKEN).set('Authorization', basic('reader', 'reader-secret')).type('form').send(LOGIN)).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send(LOGIN))
+          .status,
+      ).toBe(200);
+    expect(
+      (await request(app).post(TOKEN).set('Authorization', basic('reader', 'reader-secret')).type('form').send(LOGIN))
+        .status,
+    ).toBe(200);
     const warnings = passwordWarnings(logger.lines);
     expect(warnings.map((w) => w.message.match(/client "([^"]+)"/)?.[1])).toEqual(['web-app', 'reader']);
     for (const w of warnings) expect(w.message).toContain('RFC 9700 §2.4');
@@ -57,7 +68,15 @@ describe.each(FRAMEWORKS)('the password grant and public clients under %s', (fra
     const startUp = passwordWarnings(logger.lines);
     expect(startUp).toHaveLength(1);
     expect(startUp[0]?.message).toContain('allowPublicClients is on');
-    for (let i = 0; i < 2; i++) expect((await request(app).post(TOKEN).type('form').send({ ...LOGIN, client_id: 'spa' })).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect(
+        (
+          await request(app)
+            .post(TOKEN)
+            .type('form')
+            .send({ ...LOGIN, client_id: 'spa' })
+        ).status,
+      ).toBe(200);
     const perClient = passwordWarnings(logger.lines).slice(1);
     expect(perClient).toHaveLength(1);
     expect(perClient[0]?.message).toContain('public client (allowed by passwordGrant.allowPublicClients) "spa"');
@@ -66,6 +85,8 @@ describe.each(FRAMEWORKS)('the password grant and public clients under %s', (fra
 
 describe('passwordGrant option validation', () => {
   test('allowPublicClients must be a boolean, checked at start-up', () => {
-    expect(() => buildApp('express5', { passwordGrant: { allowPublicClients: 'yes' as unknown as boolean } })).toThrow(/passwordGrant\.allowPublicClients must be true or false/);
+    expect(() => buildApp('express5', { passwordGrant: { allowPublicClients: 'yes' as unknown as boolean } })).toThrow(
+      /passwordGrant\.allowPublicClients must be true or false/,
+    );
   });
 });

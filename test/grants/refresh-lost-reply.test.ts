@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { memoryStores, type TokenStore } from '../../src';
-import { CONSUME } from '../../src/stores/redis/scripts';
 import { hashToken } from '../../src/core/crypto';
+import { CONSUME } from '../../src/stores/redis/scripts';
 import { waitFor } from '../support/redis-server';
 import { basic, buildApp, CLIENTS, USERS } from '../support/spine';
 import { replyDroppingProxy, type ReplyDroppingProxy } from '../support/tcp-proxy';
@@ -30,28 +30,56 @@ describeBackends(
       const direct: TokenStore = await backend().store();
       const { clients, users } = memoryStores({ clients: CLIENTS, users: USERS });
       const { app } = buildApp('express5', {}, { clients, users, tokens: proxied });
-      const login = await request(app).post(TOKEN).set('Authorization', WEB).type('form').send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read' });
+      const login = await request(app)
+        .post(TOKEN)
+        .set('Authorization', WEB)
+        .type('form')
+        .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read' });
       expect(login.status).toBe(200);
-      const refresh = () => request(app).post(TOKEN).set('Authorization', WEB).type('form').send({ grant_type: 'refresh_token', refresh_token: login.body.refresh_token });
+      const refresh = () =>
+        request(app)
+          .post(TOKEN)
+          .set('Authorization', WEB)
+          .type('form')
+          .send({ grant_type: 'refresh_token', refresh_token: login.body.refresh_token });
 
       // The consume, as it goes over the wire: the Redis script (by its SHA-1) or the SQL.
-      const patterns = backend().name === 'redis' ? [createHash('sha1').update(CONSUME).digest('hex'), "HINCRBY', KEYS[1], 'n'"] : ['SET consumed_at = $3'];
+      const patterns =
+        backend().name === 'redis'
+          ? [createHash('sha1').update(CONSUME).digest('hex'), "HINCRBY', KEYS[1], 'n'"]
+          : ['SET consumed_at = $3'];
       const dropped = proxy.dropReplyTo(...patterns);
       const lost = await refresh();
       await dropped;
       expect(lost.status).toBe(503);
       expect(lost.body.error).toBe('temporarily_unavailable');
       // The store did consume the token: only the reply was lost.
-      expect((await direct.find('refresh_token', hashToken(login.body.refresh_token)))?.consumedAt).toEqual(expect.any(Number));
+      expect((await direct.find('refresh_token', hashToken(login.body.refresh_token)))?.consumedAt).toEqual(
+        expect.any(Number),
+      );
 
       // The client retries once the store answers again (Retry-After).
-      await waitFor('the store to answer through the proxy', async () => (await proxied.find('refresh_token', 'x').then(() => true, () => false)), 10_000);
+      await waitFor(
+        'the store to answer through the proxy',
+        async () =>
+          await proxied.find('refresh_token', 'x').then(
+            () => true,
+            () => false,
+          ),
+        10_000,
+      );
       const retry = await refresh();
       expect(retry.status).toBe(200);
       expect(retry.body.refresh_token).toEqual(expect.any(String));
       // The grant is intact: the first access token still works, the successor rotates on.
-      expect((await request(app).get('/api/me').set('Authorization', `Bearer ${login.body.access_token}`)).status).toBe(200);
-      const next = await request(app).post(TOKEN).set('Authorization', WEB).type('form').send({ grant_type: 'refresh_token', refresh_token: retry.body.refresh_token });
+      expect((await request(app).get('/api/me').set('Authorization', `Bearer ${login.body.access_token}`)).status).toBe(
+        200,
+      );
+      const next = await request(app)
+        .post(TOKEN)
+        .set('Authorization', WEB)
+        .type('form')
+        .send({ grant_type: 'refresh_token', refresh_token: retry.body.refresh_token });
       expect(next.status).toBe(200);
     });
   },

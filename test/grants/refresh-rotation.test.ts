@@ -26,12 +26,22 @@ describeBackends('refresh token reuse window', __filename, (backend: () => Token
     return buildApp('express5', options, { clients, users, tokens: await backend().store() }).app;
   }
   async function login(a: App): Promise<Tokens> {
-    const res = await request(a).post(TOKEN).set('Authorization', WEB).type('form').send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read write' });
+    const res = await request(a)
+      .post(TOKEN)
+      .set('Authorization', WEB)
+      .type('form')
+      .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read write' });
     expect(res.status).toBe(200);
     return res.body;
   }
-  const refresh = (a: App, token: string, client = WEB) => request(a).post(TOKEN).set('Authorization', client).type('form').send({ grant_type: 'refresh_token', refresh_token: token });
-  const me = async (a: App, token: string) => (await request(a).get('/api/me').set('Authorization', `Bearer ${token}`)).status;
+  const refresh = (a: App, token: string, client = WEB) =>
+    request(a)
+      .post(TOKEN)
+      .set('Authorization', client)
+      .type('form')
+      .send({ grant_type: 'refresh_token', refresh_token: token });
+  const me = async (a: App, token: string) =>
+    (await request(a).get('/api/me').set('Authorization', `Bearer ${token}`)).status;
 
   test('two concurrent refreshes within the window both succeed with the same successor: one live family (refreshTokenReuseInterval, RFC 9700 §4.14.2)', async () => {
     const a = await app({ refreshTokenReuseInterval: 60 });
@@ -40,7 +50,8 @@ describeBackends('refresh token reuse window', __filename, (backend: () => Token
     expect([x.status, y.status]).toEqual([200, 200]);
     expect(x.body.refresh_token).toBe(y.body.refresh_token);
     expect(x.body.access_token).not.toBe(y.body.access_token);
-    for (const token of [first.access_token, x.body.access_token, y.body.access_token]) expect(await me(a, token)).toBe(200);
+    for (const token of [first.access_token, x.body.access_token, y.body.access_token])
+      expect(await me(a, token)).toBe(200);
     // The one successor rotates on; the parent presented after that is a replay.
     const next = await refresh(a, x.body.refresh_token);
     expect(next.status).toBe(200);
@@ -80,7 +91,8 @@ describeBackends('refresh token reuse window', __filename, (backend: () => Token
     const a = await app({ refreshTokenReuseInterval: 60, refreshTokenReuseLimit: 2 });
     const first = await login(a);
     const rotated = (await refresh(a, first.refresh_token)).body as Tokens;
-    for (let i = 0; i < 2; i++) expect((await refresh(a, first.refresh_token)).body.refresh_token).toBe(rotated.refresh_token);
+    for (let i = 0; i < 2; i++)
+      expect((await refresh(a, first.refresh_token)).body.refresh_token).toBe(rotated.refresh_token);
     expect((await refresh(a, first.refresh_token)).body.error).toBe('invalid_grant');
     expect((await refresh(a, rotated.refresh_token)).body.error).toBe('invalid_grant');
   });

@@ -23,7 +23,12 @@ const AUDIT = basic('audit-service', 'audit-secret');
 
 const EXCHANGE_CLIENTS = [
   ...CLIENTS,
-  { id: 'orders-service', secret: 'orders-secret', grants: [GRANT, 'client_credentials'] as const, scopes: ['read', 'write'] },
+  {
+    id: 'orders-service',
+    secret: 'orders-secret',
+    grants: [GRANT, 'client_credentials'] as const,
+    scopes: ['read', 'write'],
+  },
   { id: 'audit-service', secret: 'audit-secret', grants: [GRANT, 'client_credentials'] as const, scopes: ['read'] },
   { id: 'nosy-service', secret: 'nosy-secret', grants: [GRANT] as const, scopes: ['read'] },
 ];
@@ -38,18 +43,34 @@ const policy: TokenExchangeOptions['policy'] = (r: TokenExchangeRequest) => {
 
 type App = Parameters<typeof request>[0];
 
-function appWith(framework: Framework, options: Partial<ServerOptions>, tokens?: Awaited<ReturnType<TokenBackend['store']>>): App {
-  const { clients, users } = memoryStores({ clients: EXCHANGE_CLIENTS.map((c) => ({ ...c, grants: [...c.grants] })), users: USERS });
+function appWith(
+  framework: Framework,
+  options: Partial<ServerOptions>,
+  tokens?: Awaited<ReturnType<TokenBackend['store']>>,
+): App {
+  const { clients, users } = memoryStores({
+    clients: EXCHANGE_CLIENTS.map((c) => ({ ...c, grants: [...c.grants] })),
+    users: USERS,
+  });
   return buildApp(framework, { tokenExchange: { policy }, ...options }, { clients, users, tokens }).app;
 }
 
 async function userToken(a: App, scope = 'read write'): Promise<{ access_token: string; refresh_token: string }> {
-  const res = await request(a).post(TOKEN).set('Authorization', WEB).type('form').send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope });
+  const res = await request(a)
+    .post(TOKEN)
+    .set('Authorization', WEB)
+    .type('form')
+    .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope });
   expect(res.status).toBe(200);
   return res.body;
 }
 
-const exchange = (a: App, form: Record<string, string>, client = ORDERS) => request(a).post(TOKEN).set('Authorization', client).type('form').send({ grant_type: GRANT, subject_token_type: ACCESS, ...form });
+const exchange = (a: App, form: Record<string, string>, client = ORDERS) =>
+  request(a)
+    .post(TOKEN)
+    .set('Authorization', client)
+    .type('form')
+    .send({ grant_type: GRANT, subject_token_type: ACCESS, ...form });
 
 describe.each(FRAMEWORKS)('token exchange under %s', (framework) => {
   const a = appWith(framework, {});
@@ -59,7 +80,13 @@ describe.each(FRAMEWORKS)('token exchange under %s', (framework) => {
     const res = await exchange(a, { subject_token: user.access_token, audience: BILLING, scope: 'read' });
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body).toEqual({ access_token: expect.any(String), issued_token_type: ACCESS, token_type: 'Bearer', expires_in: 3600, scope: 'read' });
+    expect(res.body).toEqual({
+      access_token: expect.any(String),
+      issued_token_type: ACCESS,
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'read',
+    });
     const { payload } = decodeJwt(res.body.access_token);
     expect(payload).toMatchObject({ sub: 'user-alice', aud: BILLING, scope: 'read', client_id: 'orders-service' });
     expect(payload.act).toBeUndefined();
@@ -67,25 +94,78 @@ describe.each(FRAMEWORKS)('token exchange under %s', (framework) => {
 
   test('with an actor_token the new token carries act naming the actor (RFC 8693 §4.1), nested for a chain', async () => {
     const user = await userToken(a);
-    const orders = (await request(a).post(TOKEN).set('Authorization', ORDERS).type('form').send({ grant_type: 'client_credentials', scope: 'read' })).body.access_token;
-    const first = await exchange(a, { subject_token: user.access_token, actor_token: orders, actor_token_type: ACCESS, scope: 'read' });
+    const orders = (
+      await request(a)
+        .post(TOKEN)
+        .set('Authorization', ORDERS)
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'read' })
+    ).body.access_token;
+    const first = await exchange(a, {
+      subject_token: user.access_token,
+      actor_token: orders,
+      actor_token_type: ACCESS,
+      scope: 'read',
+    });
     expect(first.status).toBe(200);
-    expect(decodeJwt(first.body.access_token).payload.act).toEqual({ sub: 'orders-service', client_id: 'orders-service' });
-    const audit = (await request(a).post(TOKEN).set('Authorization', AUDIT).type('form').send({ grant_type: 'client_credentials', scope: 'read' })).body.access_token;
-    const second = await exchange(a, { subject_token: first.body.access_token, actor_token: audit, actor_token_type: ACCESS }, AUDIT);
+    expect(decodeJwt(first.body.access_token).payload.act).toEqual({
+      sub: 'orders-service',
+      client_id: 'orders-service',
+    });
+    const audit = (
+      await request(a)
+        .post(TOKEN)
+        .set('Authorization', AUDIT)
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'read' })
+    ).body.access_token;
+    const second = await exchange(
+      a,
+      { subject_token: first.body.access_token, actor_token: audit, actor_token_type: ACCESS },
+      AUDIT,
+    );
     expect(second.status).toBe(200);
     expect(decodeJwt(second.body.access_token).payload).toMatchObject({
       sub: 'user-alice',
-      act: { sub: 'audit-service', client_id: 'audit-service', act: { sub: 'orders-service', client_id: 'orders-service' } },
+      act: {
+        sub: 'audit-service',
+        client_id: 'audit-service',
+        act: { sub: 'orders-service', client_id: 'orders-service' },
+      },
     });
   });
 
   test('a missing subject_token or subject_token_type, or an actor_token without its type, is invalid_request (RFC 8693 §2.1)', async () => {
     const user = await userToken(a);
-    expect((await request(a).post(TOKEN).set('Authorization', ORDERS).type('form').send({ grant_type: GRANT, subject_token_type: ACCESS })).body.error).toBe('invalid_request');
-    expect((await request(a).post(TOKEN).set('Authorization', ORDERS).type('form').send({ grant_type: GRANT, subject_token: user.access_token })).body.error).toBe('invalid_request');
-    expect((await exchange(a, { subject_token: user.access_token, actor_token: user.access_token })).body.error).toBe('invalid_request');
-    expect((await exchange(a, { subject_token: user.access_token, requested_token_type: 'urn:ietf:params:oauth:token-type:saml2' })).body.error).toBe('invalid_request');
+    expect(
+      (
+        await request(a)
+          .post(TOKEN)
+          .set('Authorization', ORDERS)
+          .type('form')
+          .send({ grant_type: GRANT, subject_token_type: ACCESS })
+      ).body.error,
+    ).toBe('invalid_request');
+    expect(
+      (
+        await request(a)
+          .post(TOKEN)
+          .set('Authorization', ORDERS)
+          .type('form')
+          .send({ grant_type: GRANT, subject_token: user.access_token })
+      ).body.error,
+    ).toBe('invalid_request');
+    expect((await exchange(a, { subject_token: user.access_token, actor_token: user.access_token })).body.error).toBe(
+      'invalid_request',
+    );
+    expect(
+      (
+        await exchange(a, {
+          subject_token: user.access_token,
+          requested_token_type: 'urn:ietf:params:oauth:token-type:saml2',
+        })
+      ).body.error,
+    ).toBe('invalid_request');
   });
 
   test('an invalid, unknown-type or revoked subject token is invalid_request (RFC 8693 §2.2.2)', async () => {
@@ -93,15 +173,26 @@ describe.each(FRAMEWORKS)('token exchange under %s', (framework) => {
     expect(garbage.status).toBe(400);
     expect(garbage.body.error).toBe('invalid_request');
     const user = await userToken(a);
-    expect((await exchange(a, { subject_token: user.access_token, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' })).body.error).toBe('invalid_request');
+    expect(
+      (
+        await exchange(a, {
+          subject_token: user.access_token,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        })
+      ).body.error,
+    ).toBe('invalid_request');
     await request(a).post('/oauth/revoke').set('Authorization', WEB).type('form').send({ token: user.refresh_token });
     expect((await exchange(a, { subject_token: user.access_token })).body.error).toBe('invalid_request');
   });
 
-  test('the scope is never wider than the subject token\'s unless the policy allows it (RFC 8693 §5, RFC 6749 §3.3)', async () => {
+  test("the scope is never wider than the subject token's unless the policy allows it (RFC 8693 §5, RFC 6749 §3.3)", async () => {
     const user = await userToken(a, 'read');
-    expect((await exchange(a, { subject_token: user.access_token, scope: 'read write' })).body.error).toBe('invalid_scope');
-    expect((await exchange(a, { subject_token: user.access_token, scope: 'read admin' }, AUDIT)).body.error).toBe('invalid_scope');
+    expect((await exchange(a, { subject_token: user.access_token, scope: 'read write' })).body.error).toBe(
+      'invalid_scope',
+    );
+    expect((await exchange(a, { subject_token: user.access_token, scope: 'read admin' }, AUDIT)).body.error).toBe(
+      'invalid_scope',
+    );
     const widened = await exchange(a, { subject_token: user.access_token, scope: 'read admin' });
     expect(widened.status).toBe(200);
     expect(widened.body.scope).toBe('read admin');
@@ -112,27 +203,44 @@ describe.each(FRAMEWORKS)('token exchange under %s', (framework) => {
     const refused = await exchange(a, { subject_token: user.access_token }, basic('nosy-service', 'nosy-secret'));
     expect(refused.status).toBe(400);
     expect(refused.body.error).toBe('unauthorized_client');
-    expect((await exchange(a, { subject_token: user.access_token }, basic('reader', 'reader-secret'))).body.error).toBe('unauthorized_client');
-    expect((await exchange(a, { subject_token: user.access_token, audience: 'https://elsewhere.example' })).body.error).toBe('invalid_target');
-    expect((await exchange(a, { subject_token: user.access_token, resource: 'not a uri' })).body.error).toBe('invalid_target');
-    expect((await exchange(a, { subject_token: user.access_token, resource: `${BILLING}#x` })).body.error).toBe('invalid_target');
+    expect((await exchange(a, { subject_token: user.access_token }, basic('reader', 'reader-secret'))).body.error).toBe(
+      'unauthorized_client',
+    );
+    expect(
+      (await exchange(a, { subject_token: user.access_token, audience: 'https://elsewhere.example' })).body.error,
+    ).toBe('invalid_target');
+    expect((await exchange(a, { subject_token: user.access_token, resource: 'not a uri' })).body.error).toBe(
+      'invalid_target',
+    );
+    expect((await exchange(a, { subject_token: user.access_token, resource: `${BILLING}#x` })).body.error).toBe(
+      'invalid_target',
+    );
     const resource = await exchange(a, { subject_token: user.access_token, resource: BILLING });
     expect(decodeJwt(resource.body.access_token).payload.aud).toBe(BILLING);
   });
 });
 
 test('token exchange is off by default: unsupported_grant_type (RFC 8693 §2.1 is opt-in)', async () => {
-  const { clients, users } = memoryStores({ clients: EXCHANGE_CLIENTS.map((c) => ({ ...c, grants: [...c.grants] })), users: USERS });
+  const { clients, users } = memoryStores({
+    clients: EXCHANGE_CLIENTS.map((c) => ({ ...c, grants: [...c.grants] })),
+    users: USERS,
+  });
   const { app } = buildApp('express5', {}, { clients, users });
   const user = await userToken(app);
   expect((await exchange(app, { subject_token: user.access_token })).body.error).toBe('unsupported_grant_type');
-  expect((await request(app).get('/.well-known/oauth-authorization-server')).body.grant_types_supported).not.toContain(GRANT);
+  expect((await request(app).get('/.well-known/oauth-authorization-server')).body.grant_types_supported).not.toContain(
+    GRANT,
+  );
 });
 
 test('a token the app validates itself (another issuer) is exchanged through validateToken', async () => {
   const JWT = 'urn:ietf:params:oauth:token-type:jwt';
   const a = appWith('express5', {
-    tokenExchange: { policy, validateToken: (token, type) => (type === JWT && token === 'partner-token' ? { type, sub: 'partner-user', scope: ['read'] } : undefined) },
+    tokenExchange: {
+      policy,
+      validateToken: (token, type) =>
+        type === JWT && token === 'partner-token' ? { type, sub: 'partner-user', scope: ['read'] } : undefined,
+    },
   });
   const res = await exchange(a, { subject_token: 'partner-token', subject_token_type: JWT });
   expect(res.status).toBe(200);
@@ -142,20 +250,34 @@ test('a token the app validates itself (another issuer) is exchanged through val
 });
 
 describeBackends('the exchanged token and its subject', __filename, (backend) => {
-  test('the exchanged token is revoked with its subject token\'s grant (RFC 8693 §2.2.1, RFC 7009 §2.1)', async () => {
+  test("the exchanged token is revoked with its subject token's grant (RFC 8693 §2.2.1, RFC 7009 §2.1)", async () => {
     for (const accessTokenFormat of ['jwt', 'opaque'] as const) {
       const a = appWith('express5', { accessTokenFormat }, await backend().store());
       const user = await userToken(a);
       const exchanged = (await exchange(a, { subject_token: user.access_token, scope: 'read' })).body.access_token;
       expect((await request(a).get('/api/me').set('Authorization', `Bearer ${exchanged}`)).status).toBe(200);
-      expect((await request(a).post('/oauth/revoke').set('Authorization', WEB).type('form').send({ token: user.refresh_token })).status).toBe(200);
+      expect(
+        (
+          await request(a)
+            .post('/oauth/revoke')
+            .set('Authorization', WEB)
+            .type('form')
+            .send({ token: user.refresh_token })
+        ).status,
+      ).toBe(200);
       expect((await request(a).get('/api/me').set('Authorization', `Bearer ${exchanged}`)).status).toBe(401);
     }
   });
 
   test('a subject without a grant (client_credentials): revoking the subject token revokes the exchanged one (RFC 7009 §2.1)', async () => {
     const a = appWith('express5', {}, await backend().store());
-    const subject = (await request(a).post(TOKEN).set('Authorization', AUDIT).type('form').send({ grant_type: 'client_credentials', scope: 'read' })).body.access_token;
+    const subject = (
+      await request(a)
+        .post(TOKEN)
+        .set('Authorization', AUDIT)
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'read' })
+    ).body.access_token;
     const exchanged = (await exchange(a, { subject_token: subject })).body.access_token;
     expect((await request(a).get('/api/me').set('Authorization', `Bearer ${exchanged}`)).status).toBe(200);
     await request(a).post('/oauth/revoke').set('Authorization', AUDIT).type('form').send({ token: subject });
@@ -172,10 +294,19 @@ test('openid-client performs the exchange with genericGrantRequest (interop)', a
     const a = appWith('express5', { issuer }) as http.RequestListener;
     handler = a;
     const user = await userToken(a);
-    const input = { issuer, clientId: 'orders-service', clientSecret: 'orders-secret', parameters: { subject_token: user.access_token, subject_token_type: ACCESS, audience: BILLING, scope: 'read' } };
+    const input = {
+      issuer,
+      clientId: 'orders-service',
+      clientSecret: 'orders-secret',
+      parameters: { subject_token: user.access_token, subject_token_type: ACCESS, audience: BILLING, scope: 'read' },
+    };
     const run = () =>
       new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(__dirname, '../fixtures/openid-client-exchange.mjs'), JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(
+          process.execPath,
+          [join(__dirname, '../fixtures/openid-client-exchange.mjs'), JSON.stringify(input)],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         let out = '';
         child.stdout.on('data', (c: Buffer) => (out += c.toString()));
         child.on('error', reject);
@@ -183,7 +314,11 @@ test('openid-client performs the exchange with genericGrantRequest (interop)', a
       });
     const result = JSON.parse(await run());
     expect(result).toMatchObject({ issued_token_type: ACCESS, token_type: 'bearer', scope: 'read' });
-    expect(decodeJwt(result.access_token).payload).toMatchObject({ sub: 'user-alice', aud: BILLING, client_id: 'orders-service' });
+    expect(decodeJwt(result.access_token).payload).toMatchObject({
+      sub: 'user-alice',
+      aud: BILLING,
+      client_id: 'orders-service',
+    });
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

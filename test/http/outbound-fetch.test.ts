@@ -16,11 +16,29 @@ import { createOutboundFetch, isSpecialAddress, OutboundFetchError } from '../..
 function certificate(): { key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(path.join(tmpdir(), 'tg-cert-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -58,7 +76,10 @@ afterAll(async () => {
 });
 
 async function refused(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(OutboundFetchError);
   expect((err as Error).message).toMatch(message);
 }
@@ -67,14 +88,24 @@ describe('SSRF: internal addresses are refused', () => {
   // Generous: DNS resolution shares libuv's thread pool with whatever else the machine runs.
   const get = createOutboundFetch({ timeoutMs: 15_000 });
 
-  test.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '[::1]', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '[fe80::1]', '[fd00::1]'])(
-    'an IP literal %s is refused before any connection',
-    async (host) => {
-      const before = connections;
-      await refused(get(`https://${host}:${port}/doc`), /private, loopback or otherwise special/);
-      expect(connections).toBe(before);
-    },
-  );
+  test.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '[::1]',
+    '[::ffff:127.0.0.1]',
+    '[::ffff:7f00:1]',
+    '[fe80::1]',
+    '[fd00::1]',
+  ])('an IP literal %s is refused before any connection', async (host) => {
+    const before = connections;
+    await refused(get(`https://${host}:${port}/doc`), /private, loopback or otherwise special/);
+    expect(connections).toBe(before);
+  });
 
   test('a host name that resolves to a loopback address (localhost) is refused after DNS resolution, never connected to', async () => {
     const before = connections;
@@ -90,12 +121,18 @@ describe('SSRF: internal addresses are refused', () => {
 
   test('isSpecialAddress knows public from special addresses', () => {
     for (const a of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111']) expect(isSpecialAddress(a)).toBe(false);
-    for (const a of ['127.0.0.1', '10.0.0.1', '169.254.169.254', '::1', '::ffff:10.0.0.1', 'fe80::1', 'garbage']) expect(isSpecialAddress(a)).toBe(true);
+    for (const a of ['127.0.0.1', '10.0.0.1', '169.254.169.254', '::1', '::ffff:10.0.0.1', 'fe80::1', 'garbage'])
+      expect(isSpecialAddress(a)).toBe(true);
   });
 });
 
 describe('limits on the built-in client (an internal test server allowed through allowAddress)', () => {
-  const get = createOutboundFetch({ timeoutMs: 15_000, maxBytes: 1024, allowAddress: (a) => a === '127.0.0.1', ca: tls.cert });
+  const get = createOutboundFetch({
+    timeoutMs: 15_000,
+    maxBytes: 1024,
+    allowAddress: (a) => a === '127.0.0.1',
+    ca: tls.cert,
+  });
 
   test('an allowed address is fetched: status, lower-cased headers and body', async () => {
     const res = await get(`https://127.0.0.1:${port}/doc`);
@@ -123,7 +160,11 @@ describe('limits on the built-in client (an internal test server allowed through
   });
 
   test('the allow hook can refuse a URL before anything is sent', async () => {
-    const only = createOutboundFetch({ allow: (url) => url.hostname === 'partner.example', allowAddress: () => true, ca: tls.cert });
+    const only = createOutboundFetch({
+      allow: (url) => url.hostname === 'partner.example',
+      allowAddress: () => true,
+      ca: tls.cert,
+    });
     const before = connections;
     await refused(only(`https://127.0.0.1:${port}/doc`), /not on the allow-list/);
     expect(connections).toBe(before);
@@ -147,7 +188,10 @@ describe('a supplied fetch gets the same rules', () => {
     await new Promise((resolve) => plain.close(resolve));
   });
   // Stands in for an app's egress proxy: https://docs.test/... is served by the local server.
-  const get = createOutboundFetch({ maxBytes: 1024, fetch: (url, init) => fetch(url.replace('https://docs.test', base), init) });
+  const get = createOutboundFetch({
+    maxBytes: 1024,
+    fetch: (url, init) => fetch(url.replace('https://docs.test', base), init),
+  });
 
   test('the document is fetched through it', async () => {
     expect((await get('https://docs.test/doc')).body).toBe('{"ok":true}');

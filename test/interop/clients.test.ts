@@ -29,7 +29,12 @@ interface Outcome {
 
 function expectBoundCall(name: string, result: Outcome | undefined, clientId: string): void {
   expect({ name, error: result?.error }).toEqual({ name, error: undefined });
-  expect({ name, tokenType: result?.token_type?.toLowerCase(), status: result?.status, clientId: result?.body?.client_id }).toEqual({ name, tokenType: 'dpop', status: 200, clientId });
+  expect({
+    name,
+    tokenType: result?.token_type?.toLowerCase(),
+    status: result?.status,
+    clientId: result?.body?.client_id,
+  }).toEqual({ name, tokenType: 'dpop', status: 200, clientId });
   expect(result?.body?.cnf.jkt).toMatch(/^[A-Za-z0-9_-]{43}$/);
 }
 
@@ -47,14 +52,23 @@ describe('real clients obtain DPoP-bound tokens, with a secret and with private_
     issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const clients = [
       ...CLIENTS,
-      { id: 'machine', grants: ['client_credentials' as const], scopes: ['read'], tokenEndpointAuthMethod: 'private_key_jwt' as const, jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' }] } },
+      {
+        id: 'machine',
+        grants: ['client_credentials' as const],
+        scopes: ['read'],
+        tokenEndpointAuthMethod: 'private_key_jwt' as const,
+        jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' }] },
+      },
     ];
     const oauth = oauthServer(memoryStores({ clients, users: USERS }), { issuer, logger: recordingLogger() });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const app = require('express5')();
     app.use(oauth);
-    app.get('/api/dpop', oauth.requireToken({ scope: 'read', requireDpop: true }), (req: { auth: { clientId: string; claims: Record<string, unknown> } }, res: { json: (b: unknown) => void }) =>
-      res.json({ client_id: req.auth.clientId, cnf: req.auth.claims.cnf }),
+    app.get(
+      '/api/dpop',
+      oauth.requireToken({ scope: 'read', requireDpop: true }),
+      (req: { auth: { clientId: string; claims: Record<string, unknown> } }, res: { json: (b: unknown) => void }) =>
+        res.json({ client_id: req.auth.clientId, cnf: req.auth.claims.cnf }),
     );
     server.on('request', app);
   });
@@ -67,7 +81,10 @@ describe('real clients obtain DPoP-bound tokens, with a secret and with private_
 
   test('oauth4webapi and openid-client v6: DPoP handles with client_secret_post and with PrivateKeyJwt (RFC 9449 §5, §7; RFC 7523 §2.2)', async () => {
     const machineKey = JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid });
-    const { stdout } = await run(process.execPath, [path.join(__dirname, '../fixtures/interop-clients.mjs'), issuer], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', MACHINE_KEY: machineKey } });
+    const { stdout } = await run(process.execPath, [path.join(__dirname, '../fixtures/interop-clients.mjs'), issuer], {
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: '', MACHINE_KEY: machineKey },
+    });
     const results = JSON.parse(stdout) as Record<string, Outcome>;
     for (const name of ['oauth4webapi', 'openid-client']) {
       expectBoundCall(`${name} client_secret_post`, results[`${name} client_secret_post`], 'web-app');
@@ -76,7 +93,9 @@ describe('real clients obtain DPoP-bound tokens, with a secret and with private_
   }, 90_000);
 
   test('Python Authlib: PrivateKeyJWT client authentication and a DPoP-bound token (RFC 7523 §2.2, RFC 9449 §5)', async () => {
-    const { stdout } = await run(PYTHON, [path.join(__dirname, '../fixtures/interop-authlib.py'), issuer, keyFile], { timeout: 60_000 });
+    const { stdout } = await run(PYTHON, [path.join(__dirname, '../fixtures/interop-authlib.py'), issuer, keyFile], {
+      timeout: 60_000,
+    });
     expectBoundCall('authlib', JSON.parse(stdout) as Outcome, 'machine');
   }, 90_000);
 });

@@ -8,12 +8,16 @@
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createMcpApp } = require('../../examples/mcp/app');
@@ -32,7 +36,13 @@ class MemoryProvider implements OAuthClientProvider {
     return REDIRECT;
   }
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'MCP SDK e2e', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+    return {
+      client_name: 'MCP SDK e2e',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
   }
   clientInformation() {
     return this.info;
@@ -62,24 +72,40 @@ class MemoryProvider implements OAuthClientProvider {
 async function signInAndApprove(base: string, authorizationUrl: URL): Promise<URL> {
   let cookie = '';
   const get = async (url: string, init: RequestInit = {}): Promise<Response> => {
-    const res = await fetch(new URL(url, base), { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie } });
+    const res = await fetch(new URL(url, base), {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), cookie },
+    });
     const set = res.headers.get('set-cookie');
     if (set) cookie = set.split(';')[0] as string;
     return res;
   };
   const post = (url: string, form: Record<string, string>) =>
-    get(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+    get(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
   const field = (html: string, name: string): string => {
     const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
     if (!match) throw new Error(`no ${name} field in the page`);
-    return (match[1] as string).replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+    return (match[1] as string)
+      .replace(/&amp;/g, '&')
+      .replace(/&#39;/g, "'")
+      .replace(/&quot;/g, '"');
   };
 
   const toLogin = await get(authorizationUrl.href);
   expect(toLogin.status).toBe(302);
   const loginPage = await (await get(toLogin.headers.get('location') as string)).text();
   expect(loginPage).toContain('name="username"');
-  const signedIn = await post('/login', { csrf: field(loginPage, 'csrf'), next: field(loginPage, 'next'), username: 'alice@example.com', password: 'wonderland' });
+  const signedIn = await post('/login', {
+    csrf: field(loginPage, 'csrf'),
+    next: field(loginPage, 'next'),
+    username: 'alice@example.com',
+    password: 'wonderland',
+  });
   expect(signedIn.status).toBe(303);
   const toConsent = await get(signedIn.headers.get('location') as string);
   expect(toConsent.headers.get('location')).toBe('/consent');
@@ -121,7 +147,9 @@ test('the MCP SDK client goes from the MCP URL alone to calling a tool: RFC 9728
   // 1. Nothing but the URL: the first request is refused, and the SDK discovers, registers
   //    and sends the user to the authorization endpoint.
   const first = new Client({ name: 'e2e', version: '1.0.0' });
-  await expect(first.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider }))).rejects.toBeInstanceOf(UnauthorizedError);
+  await expect(
+    first.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider })),
+  ).rejects.toBeInstanceOf(UnauthorizedError);
   expect(provider.registrations).toBe(1);
   expect(provider.info?.client_id).toMatch(/^tgc_/);
   const authorizationUrl = provider.authorizationUrl as URL;
@@ -152,21 +180,35 @@ test('the MCP SDK client goes from the MCP URL alone to calling a tool: RFC 9728
   const reg = await fetch(`${base}/oauth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_types: ['client_credentials'], response_types: [], scope: 'tools:call', client_name: 'other' }),
+    body: JSON.stringify({
+      grant_types: ['client_credentials'],
+      response_types: [],
+      scope: 'tools:call',
+      client_name: 'other',
+    }),
   }).then((r) => r.json() as Promise<{ client_id: string; client_secret: string }>);
   const other = await fetch(`${base}/oauth/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + Buffer.from(`${reg.client_id}:${reg.client_secret}`).toString('base64') },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'Basic ' + Buffer.from(`${reg.client_id}:${reg.client_secret}`).toString('base64'),
+    },
     body: new URLSearchParams({ grant_type: 'client_credentials', resource: `${base}/other-mcp` }).toString(),
   }).then((r) => r.json() as Promise<{ access_token: string }>);
   const refused = await fetch(example.mcpUrl, {
     method: 'POST',
-    headers: { authorization: `Bearer ${other.access_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    headers: {
+      authorization: `Bearer ${other.access_token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
   });
   expect(refused.status).toBe(401);
   expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
-  expect(refused.headers.get('www-authenticate')).toContain(`resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`);
+  expect(refused.headers.get('www-authenticate')).toContain(
+    `resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`,
+  );
 
   // 5. An access token that stopped working gets 401 invalid_token; the SDK refreshes (with
   //    resource again) and carries on, without a new sign-in or registration.
@@ -182,13 +224,19 @@ test('the MCP SDK client goes from the MCP URL alone to calling a tool: RFC 9728
 
   // Streamable HTTP GET and DELETE sit behind the same guard.
   expect((await fetch(example.mcpUrl, { method: 'GET' })).status).toBe(401);
-  const get = await fetch(example.mcpUrl, { method: 'GET', headers: { authorization: `Bearer ${provider.saved?.access_token}` } });
+  const get = await fetch(example.mcpUrl, {
+    method: 'GET',
+    headers: { authorization: `Bearer ${provider.saved?.access_token}` },
+  });
   expect(get.status).toBe(405);
   expect((await fetch(example.mcpUrl, { method: 'DELETE' })).status).toBe(401);
 });
 
 test('npm run example:mcp honours PORT and prints the MCP URL it is configured with, whose RFC 9728 metadata names that same URL', async () => {
-  const child = spawn(process.execPath, [path.join(__dirname, '../../examples/mcp/server.js')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(__dirname, '../../examples/mcp/server.js')], {
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -200,7 +248,9 @@ test('npm run example:mcp honours PORT and prints the MCP URL it is configured w
       child.on('exit', (code) => reject(new Error(`the example exited (${code})`)));
     });
     expect(url).toMatch(/^http:\/\/localhost:\d+\/mcp$/);
-    const metadataUrl = url.replace(/\/mcp$/, '/.well-known/oauth-protected-resource/mcp').replace('localhost', '127.0.0.1');
+    const metadataUrl = url
+      .replace(/\/mcp$/, '/.well-known/oauth-protected-resource/mcp')
+      .replace('localhost', '127.0.0.1');
     const metadata = (await (await fetch(metadataUrl)).json()) as { resource: string; authorization_servers: string[] };
     expect(metadata.resource).toBe(url);
     expect(metadata.authorization_servers).toEqual([url.replace(/\/mcp$/, '')]);

@@ -23,7 +23,6 @@ import {
 } from '../support/oidc';
 import { nowSeconds as now } from '../support/seconds';
 
-
 describe.each(FRAMEWORKS)('prompt=none under %s (OIDC Core §3.1.2.1, §3.1.2.6)', (framework) => {
   test('nobody signed in: login_required goes back to the client with state and iss; no login page', async () => {
     const { app, calls } = buildOidcApp(framework);
@@ -36,7 +35,9 @@ describe.each(FRAMEWORKS)('prompt=none under %s (OIDC Core §3.1.2.1, §3.1.2.6)
 
   test('signed in and approved before: the code comes back without any page (silent success)', async () => {
     const { app } = buildOidcApp(framework);
-    const res = await request(app).get(authorizeUrl(rpRequest({ prompt: 'none' }))).set(HOOK_HEADERS.user, 'user-alice');
+    const res = await request(app)
+      .get(authorizeUrl(rpRequest({ prompt: 'none' })))
+      .set(HOOK_HEADERS.user, 'user-alice');
     expect(res.status).toBe(302);
     expect(res.headers.location).toMatch(/^https:\/\/rp\.example\.com\/cb\?code=/);
   });
@@ -96,7 +97,9 @@ describe('prompt (OIDC Core §3.1.2.1)', () => {
 
   test('prompt=login: the hook is told to re-authenticate, and the resume URL no longer asks for it', async () => {
     const { app, calls } = buildOidcApp();
-    const res = await request(app).get(authorizeUrl(rpRequest({ prompt: 'login consent' }))).set(HOOK_HEADERS.user, 'user-alice');
+    const res = await request(app)
+      .get(authorizeUrl(rpRequest({ prompt: 'login consent' })))
+      .set(HOOK_HEADERS.user, 'user-alice');
     expect(res.status).toBe(302);
     expect(res.headers.location).toMatch(/^\/login\?next=/);
     const info = calls.infos[0] as AuthorizeRequestInfo;
@@ -109,7 +112,9 @@ describe('prompt (OIDC Core §3.1.2.1)', () => {
 
   test('prompt=consent reaches the consent hook, which asks again', async () => {
     const { app } = buildOidcApp();
-    const res = await request(app).get(authorizeUrl(rpRequest({ prompt: 'consent' }))).set(HOOK_HEADERS.user, 'user-alice');
+    const res = await request(app)
+      .get(authorizeUrl(rpRequest({ prompt: 'consent' })))
+      .set(HOOK_HEADERS.user, 'user-alice');
     expect(res.status).toBe(200);
     expect(res.text).toContain('consent');
   });
@@ -141,20 +146,29 @@ describe('max_age (OIDC Core §3.1.2.1, §3.1.2.3)', () => {
 
   test('a session older than max_age under prompt=none is login_required', async () => {
     const { app } = buildOidcApp();
-    const query = await authorizeAs(app, rpRequest({ max_age: '60', prompt: 'none' }), { [OIDC_HEADERS.authTime]: String(now() - 3600) });
+    const query = await authorizeAs(app, rpRequest({ max_age: '60', prompt: 'none' }), {
+      [OIDC_HEADERS.authTime]: String(now() - 3600),
+    });
     expect(query.get('error')).toBe('login_required');
   });
 
   test('max_age=0 always asks for a new sign-in', async () => {
     const { app } = buildOidcApp();
-    const query = await authorizeAs(app, rpRequest({ max_age: '0', prompt: 'none' }), { [OIDC_HEADERS.authTime]: String(now() - 2) });
+    const query = await authorizeAs(app, rpRequest({ max_age: '0', prompt: 'none' }), {
+      [OIDC_HEADERS.authTime]: String(now() - 2),
+    });
     expect(query.get('error')).toBe('login_required');
   });
 
   test('a client default_max_age applies when the request has none, and requires auth_time', async () => {
-    const clients = [...OIDC_CLIENTS.filter((c) => c.id !== 'rp'), { ...(OIDC_CLIENTS[0] as (typeof OIDC_CLIENTS)[0]), defaultMaxAge: 10 }];
+    const clients = [
+      ...OIDC_CLIENTS.filter((c) => c.id !== 'rp'),
+      { ...(OIDC_CLIENTS[0] as (typeof OIDC_CLIENTS)[0]), defaultMaxAge: 10 },
+    ];
     const { app } = buildOidcApp('express5', {}, memoryStores({ clients, users: OIDC_USERS }));
-    const query = await authorizeAs(app, rpRequest({ prompt: 'none' }), { [OIDC_HEADERS.authTime]: String(now() - 60) });
+    const query = await authorizeAs(app, rpRequest({ prompt: 'none' }), {
+      [OIDC_HEADERS.authTime]: String(now() - 60),
+    });
     expect(query.get('error')).toBe('login_required');
   });
 
@@ -181,7 +195,11 @@ describe('max_age (OIDC Core §3.1.2.1, §3.1.2.3)', () => {
   test('a client with require_auth_time gets auth_time', async () => {
     const { app } = buildOidcApp();
     const authTime = now() - 10;
-    const body = await tokensFor(app, rpRequest({ client_id: 'rp-auth-time', redirect_uri: 'https://at.example.com/cb' }), { [OIDC_HEADERS.authTime]: String(authTime) });
+    const body = await tokensFor(
+      app,
+      rpRequest({ client_id: 'rp-auth-time', redirect_uri: 'https://at.example.com/cb' }),
+      { [OIDC_HEADERS.authTime]: String(authTime) },
+    );
     expect(verifyIdToken(body.id_token as string, 'rp-auth-time').auth_time).toBe(authTime);
   });
 });
@@ -189,7 +207,10 @@ describe('max_age (OIDC Core §3.1.2.1, §3.1.2.3)', () => {
 describe('hints and request parameters (OIDC Core §3.1.2.1, §5.5, §6)', () => {
   test('login_hint, ui_locales and acr_values reach the hooks', async () => {
     const { app, calls } = buildOidcApp();
-    await authorizeAs(app, rpRequest({ login_hint: 'alice@example.com', ui_locales: 'fr-CA fr en', acr_values: 'urn:a urn:b' }));
+    await authorizeAs(
+      app,
+      rpRequest({ login_hint: 'alice@example.com', ui_locales: 'fr-CA fr en', acr_values: 'urn:a urn:b' }),
+    );
     const info = calls.infos[0] as AuthorizeRequestInfo;
     expect(info.loginHint).toBe('alice@example.com');
     expect(info.uiLocales).toEqual(['fr-CA', 'fr', 'en']);
@@ -206,8 +227,12 @@ describe('hints and request parameters (OIDC Core §3.1.2.1, §5.5, §6)', () =>
 
   test('request is refused with request_not_supported, request_uri with request_uri_not_supported (§3.1.2.6, §6)', async () => {
     const { app, calls } = buildOidcApp();
-    expect((await authorizeAs(app, rpRequest({ request: 'eyJhbGciOiJub25lIn0.e30.' }))).get('error')).toBe('request_not_supported');
-    expect((await authorizeAs(app, rpRequest({ request_uri: 'https://rp.example.com/req.jwt' }))).get('error')).toBe('request_uri_not_supported');
+    expect((await authorizeAs(app, rpRequest({ request: 'eyJhbGciOiJub25lIn0.e30.' }))).get('error')).toBe(
+      'request_not_supported',
+    );
+    expect((await authorizeAs(app, rpRequest({ request_uri: 'https://rp.example.com/req.jwt' }))).get('error')).toBe(
+      'request_uri_not_supported',
+    );
     expect((await authorizeAs(app, rpRequest({ registration: '{}' }))).get('error')).toBe('registration_not_supported');
     expect(calls.authenticate).toBe(0);
   });
@@ -221,7 +246,13 @@ describe('hints and request parameters (OIDC Core §3.1.2.1, §5.5, §6)', () =>
 
   test('a claims parameter that is not a JSON object, or has a malformed member, is invalid_request (§5.5)', async () => {
     const { app } = buildOidcApp();
-    for (const claims of ['not json', '[]', '{"id_token": []}', '{"userinfo": {"email": 1}}', '{"id_token": {"email": {"essential": "yes"}}}']) {
+    for (const claims of [
+      'not json',
+      '[]',
+      '{"id_token": []}',
+      '{"userinfo": {"email": 1}}',
+      '{"id_token": {"email": {"essential": "yes"}}}',
+    ]) {
       expect((await authorizeAs(app, rpRequest({ claims }))).get('error')).toBe('invalid_request');
     }
   });
@@ -239,22 +270,38 @@ describe('hints and request parameters (OIDC Core §3.1.2.1, §5.5, §6)', () =>
   test('id_token_hint: a positive answer only for the user it names; a hint not issued here is invalid_request (§3.1.2.1, §3.1.2.2)', async () => {
     const { app } = buildOidcApp();
     const { id_token } = await tokensFor(app, rpRequest());
-    expect((await authorizeAs(app, rpRequest({ id_token_hint: id_token as string, prompt: 'none' }))).get('code')).toEqual(expect.any(String));
-    const bob = await authorizeAs(app, rpRequest({ id_token_hint: id_token as string, prompt: 'none' }), {}, 'user-bob');
+    expect(
+      (await authorizeAs(app, rpRequest({ id_token_hint: id_token as string, prompt: 'none' }))).get('code'),
+    ).toEqual(expect.any(String));
+    const bob = await authorizeAs(
+      app,
+      rpRequest({ id_token_hint: id_token as string, prompt: 'none' }),
+      {},
+      'user-bob',
+    );
     expect(bob.get('error')).toBe('login_required');
     expect(bob.get('code')).toBeNull();
     expect((await authorizeAs(app, rpRequest({ id_token_hint: 'e30.e30.e30' }))).get('error')).toBe('invalid_request');
     // A pairwise hint names the user as its own audience sees them.
-    const pairwise = await tokensFor(app, rpRequest({ client_id: 'rp-pairwise', redirect_uri: 'https://a.pairwise.example/cb' }));
-    expect((await authorizeAs(app, rpRequest({ id_token_hint: pairwise.id_token as string }))).get('code')).toEqual(expect.any(String));
+    const pairwise = await tokensFor(
+      app,
+      rpRequest({ client_id: 'rp-pairwise', redirect_uri: 'https://a.pairwise.example/cb' }),
+    );
+    expect((await authorizeAs(app, rpRequest({ id_token_hint: pairwise.id_token as string }))).get('code')).toEqual(
+      expect.any(String),
+    );
   });
 
   test('an essential acr with values must be met by the sign-in, or the authentication failed (§5.5.1.1)', async () => {
     const { app } = buildOidcApp();
-    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:loa:2', 'urn:example:loa:3'] } } });
+    const claims = JSON.stringify({
+      id_token: { acr: { essential: true, values: ['urn:example:loa:2', 'urn:example:loa:3'] } },
+    });
     const met = await tokensFor(app, rpRequest({ claims }), { [OIDC_HEADERS.acr]: 'urn:example:loa:3' });
     expect(verifyIdToken(met.id_token as string).acr).toBe('urn:example:loa:3');
-    expect((await authorizeAs(app, rpRequest({ claims }), { [OIDC_HEADERS.acr]: 'urn:example:loa:1' })).get('error')).toBe('access_denied');
+    expect(
+      (await authorizeAs(app, rpRequest({ claims }), { [OIDC_HEADERS.acr]: 'urn:example:loa:1' })).get('error'),
+    ).toBe('access_denied');
     expect((await authorizeAs(app, rpRequest({ claims }))).get('error')).toBe('access_denied');
     const voluntary = JSON.stringify({ id_token: { acr: { values: ['urn:example:loa:2'] } } });
     expect((await authorizeAs(app, rpRequest({ claims: voluntary }))).get('code')).toEqual(expect.any(String));

@@ -20,7 +20,10 @@ const IN_CI = process.env.CI === 'true';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const OUTPUT = join(__dirname, '..', '..', 'test-output', 'oidc-browser');
 
-if (!HAVE_CHROMIUM && !IN_CI) console.warn(`SKIPPING the OpenID Connect browser test: ${CHROMIUM} is not installed (apt-get install -y chromium); under CI=true it fails instead.`);
+if (!HAVE_CHROMIUM && !IN_CI)
+  console.warn(
+    `SKIPPING the OpenID Connect browser test: ${CHROMIUM} is not installed (apt-get install -y chromium); under CI=true it fails instead.`,
+  );
 const suite = HAVE_CHROMIUM || IN_CI ? describe : describe.skip;
 
 suite('OpenID Connect sign-in in headless Chromium (examples/basic)', () => {
@@ -48,7 +51,16 @@ suite('OpenID Connect sign-in in headless Chromium (examples/basic)', () => {
       executablePath: CHROMIUM,
       headless: true,
       chromiumSandbox: false,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 900, height: 900 },
     });
     context.setDefaultTimeout(20_000);
@@ -72,7 +84,11 @@ suite('OpenID Connect sign-in in headless Chromium (examples/basic)', () => {
   /** The paths the page navigates to from now on, redirects included. */
   function visits(page: Page): string[] {
     const visited: string[] = [];
-    page.on('request', (req) => req.isNavigationRequest() && req.frame() === page.mainFrame() && visited.push(new URL(req.url()).pathname));
+    page.on(
+      'request',
+      (req) =>
+        req.isNavigationRequest() && req.frame() === page.mainFrame() && visited.push(new URL(req.url()).pathname),
+    );
     return visited;
   }
 
@@ -100,9 +116,21 @@ suite('OpenID Connect sign-in in headless Chromium (examples/basic)', () => {
     await page.click('button[value=approve]');
     await page.locator('#id-token').waitFor({ state: 'visible' });
     const claims = JSON.parse((await page.locator('#id-token').textContent()) as string);
-    expect(claims).toMatchObject({ iss: base, sub: 'user-alice', aud: 'demo-spa', amr: ['pwd'], nonce: expect.any(String), auth_time: expect.any(Number) });
+    expect(claims).toMatchObject({
+      iss: base,
+      sub: 'user-alice',
+      aud: 'demo-spa',
+      amr: ['pwd'],
+      nonce: expect.any(String),
+      auth_time: expect.any(Number),
+    });
     await page.locator('#userinfo').waitFor({ state: 'visible' });
-    expect(JSON.parse((await page.locator('#userinfo').textContent()) as string)).toEqual({ sub: 'user-alice', name: 'Alice Liddell', email: 'alice@example.com', email_verified: true });
+    expect(JSON.parse((await page.locator('#userinfo').textContent()) as string)).toEqual({
+      sub: 'user-alice',
+      name: 'Alice Liddell',
+      email: 'alice@example.com',
+      email_verified: true,
+    });
     await expect(page.locator('#status').textContent()).resolves.toContain('Signed in as Alice Liddell');
     await page.screenshot({ path: join(OUTPUT, 'signed-in.png'), fullPage: true });
     await page.close();

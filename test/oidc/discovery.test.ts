@@ -2,16 +2,26 @@
  * OpenID Provider metadata (OpenID Connect Discovery 1.0 §3, §4) next to RFC 8414's.
  */
 import request from 'supertest';
-import { buildOidcApp, FRAMEWORKS, ISSUER, KEYS, OIDC_CLIENTS, OIDC_USERS, recordingLogger } from '../support/oidc';
 import { memoryStores, oauthServer } from '../../src';
+import { buildOidcApp, FRAMEWORKS, ISSUER, KEYS, OIDC_CLIENTS, OIDC_USERS, recordingLogger } from '../support/oidc';
 
 // Discovery §3: REQUIRED members, and the RECOMMENDED ones this server can state.
-const REQUIRED = ['issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri', 'response_types_supported', 'subject_types_supported', 'id_token_signing_alg_values_supported'];
+const REQUIRED = [
+  'issuer',
+  'authorization_endpoint',
+  'token_endpoint',
+  'jwks_uri',
+  'response_types_supported',
+  'subject_types_supported',
+  'id_token_signing_alg_values_supported',
+];
 const RECOMMENDED = ['userinfo_endpoint', 'scopes_supported', 'claims_supported'];
 
 describe.each(FRAMEWORKS)('/.well-known/openid-configuration under %s (Discovery §3, §4)', (framework) => {
   test('has every required and recommended member, and is the RFC 8414 document', async () => {
-    const { app } = buildOidcApp(framework, { openid: { logout: () => undefined, pairwiseSalt: 'pairwise-salt-for-the-tests-0123456789' } });
+    const { app } = buildOidcApp(framework, {
+      openid: { logout: () => undefined, pairwiseSalt: 'pairwise-salt-for-the-tests-0123456789' },
+    });
     const res = await request(app).get('/.well-known/openid-configuration');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -34,8 +44,12 @@ describe.each(FRAMEWORKS)('/.well-known/openid-configuration under %s (Discovery
     });
     // RS256 MUST be listed (Discovery §3, Core §15.1); the ES256 key signs ID tokens too.
     expect(res.body.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
-    expect(res.body.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'email', 'address', 'phone']));
-    expect(res.body.claims_supported).toEqual(expect.arrayContaining(['sub', 'iss', 'auth_time', 'name', 'email', 'email_verified', 'address', 'phone_number']));
+    expect(res.body.scopes_supported).toEqual(
+      expect.arrayContaining(['openid', 'profile', 'email', 'address', 'phone']),
+    );
+    expect(res.body.claims_supported).toEqual(
+      expect.arrayContaining(['sub', 'iss', 'auth_time', 'name', 'email', 'email_verified', 'address', 'phone_number']),
+    );
     const rfc8414 = await request(app).get('/.well-known/oauth-authorization-server');
     expect(rfc8414.body).toEqual(res.body);
   });
@@ -50,8 +64,11 @@ describe('discovery details (Discovery §3, §4.1)', () => {
     expect((await request(app).get('/oauth/logout')).status).toBe(404);
   });
 
-  test('the app\'s own scopesSupported are kept alongside the OpenID scopes, and acr/extra claims are advertised', async () => {
-    const { app } = buildOidcApp('express5', { scopesSupported: ['read'], openid: { acrValuesSupported: ['urn:example:loa:2'], extraClaimsSupported: ['shoe_size'] } });
+  test("the app's own scopesSupported are kept alongside the OpenID scopes, and acr/extra claims are advertised", async () => {
+    const { app } = buildOidcApp('express5', {
+      scopesSupported: ['read'],
+      openid: { acrValuesSupported: ['urn:example:loa:2'], extraClaimsSupported: ['shoe_size'] },
+    });
     const res = await request(app).get('/.well-known/openid-configuration');
     expect(res.body.scopes_supported).toEqual(['read', 'openid', 'profile', 'email', 'address', 'phone']);
     expect(res.body.acr_values_supported).toEqual(['urn:example:loa:2']);
@@ -82,7 +99,12 @@ describe('discovery details (Discovery §3, §4.1)', () => {
   });
 
   test('without options.openid there is no OpenID document', async () => {
-    const oauth = oauthServer(memoryStores({ clients: OIDC_CLIENTS, users: OIDC_USERS }), { issuer: ISSUER, keys: KEYS, logger: recordingLogger(), authorize: { authenticate: () => ({ id: 'u' }) } });
+    const oauth = oauthServer(memoryStores({ clients: OIDC_CLIENTS, users: OIDC_USERS }), {
+      issuer: ISSUER,
+      keys: KEYS,
+      logger: recordingLogger(),
+      authorize: { authenticate: () => ({ id: 'u' }) },
+    });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const app = require('express5')().use(oauth);
     const res = await request(app).get('/.well-known/openid-configuration');
@@ -90,14 +112,16 @@ describe('discovery details (Discovery §3, §4.1)', () => {
   });
 
   test('options.openid is checked at start-up with messages that say what to change', () => {
-    const build = (openid: unknown, withAuthorize = true) => () =>
-      oauthServer(memoryStores({ clients: OIDC_CLIENTS }), {
-        issuer: ISSUER,
-        keys: KEYS,
-        logger: recordingLogger(),
-        ...(withAuthorize && { authorize: { authenticate: () => undefined } }),
-        openid: openid as never,
-      });
+    const build =
+      (openid: unknown, withAuthorize = true) =>
+      () =>
+        oauthServer(memoryStores({ clients: OIDC_CLIENTS }), {
+          issuer: ISSUER,
+          keys: KEYS,
+          logger: recordingLogger(),
+          ...(withAuthorize && { authorize: { authenticate: () => undefined } }),
+          openid: openid as never,
+        });
     expect(build({}, false)).toThrow(/needs options.authorize/);
     expect(build({ claims: 'x' })).toThrow(/openid.claims must be a function/);
     expect(build({ pairwiseSalt: 'short' })).toThrow(/pairwiseSalt must be .* at least 32 bytes/);

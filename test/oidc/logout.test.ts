@@ -34,7 +34,9 @@ describe.each(FRAMEWORKS)('end-session endpoint under %s (RP-Initiated Logout §
   test('a valid id_token_hint and a registered post_logout_redirect_uri: the hook runs, then the browser goes back with state', async () => {
     const { app, seen } = appWithLogout(framework);
     const { id_token } = await tokensFor(app, rpRequest());
-    const res = await request(app).get(LOGOUT).query({ id_token_hint: id_token as string, post_logout_redirect_uri: RP_LOGOUT, state: 'bye-1' });
+    const res = await request(app)
+      .get(LOGOUT)
+      .query({ id_token_hint: id_token as string, post_logout_redirect_uri: RP_LOGOUT, state: 'bye-1' });
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe(`${RP_LOGOUT}?state=bye-1`);
     expect(seen).toHaveLength(1);
@@ -45,7 +47,10 @@ describe.each(FRAMEWORKS)('end-session endpoint under %s (RP-Initiated Logout §
   test('POST with a form body works the same, answered with 303', async () => {
     const { app, seen } = appWithLogout(framework);
     const { id_token } = await tokensFor(app, rpRequest());
-    const res = await request(app).post(LOGOUT).type('form').send({ id_token_hint: id_token as string, post_logout_redirect_uri: RP_LOGOUT });
+    const res = await request(app)
+      .post(LOGOUT)
+      .type('form')
+      .send({ id_token_hint: id_token as string, post_logout_redirect_uri: RP_LOGOUT });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(RP_LOGOUT);
     expect(seen).toHaveLength(1);
@@ -56,8 +61,15 @@ describe('end-session rules (RP-Initiated Logout §2, §3)', () => {
   test('a post_logout_redirect_uri that is not registered exactly is refused with a page, and the hook does not run', async () => {
     const { app, seen } = appWithLogout();
     const { id_token } = await tokensFor(app, rpRequest());
-    for (const uri of [`${RP_LOGOUT}/`, `${RP_LOGOUT}?x=1`, 'https://evil.example/signed-out', RP_LOGOUT.toUpperCase()]) {
-      const res = await request(app).get(LOGOUT).query({ id_token_hint: id_token as string, post_logout_redirect_uri: uri });
+    for (const uri of [
+      `${RP_LOGOUT}/`,
+      `${RP_LOGOUT}?x=1`,
+      'https://evil.example/signed-out',
+      RP_LOGOUT.toUpperCase(),
+    ]) {
+      const res = await request(app)
+        .get(LOGOUT)
+        .query({ id_token_hint: id_token as string, post_logout_redirect_uri: uri });
       expect(res.status).toBe(400);
       expect(res.headers.location).toBeUndefined();
       expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -68,7 +80,11 @@ describe('end-session rules (RP-Initiated Logout §2, §3)', () => {
   test('a forged id_token_hint (another key under our kid) is refused', async () => {
     const { app, seen } = appWithLogout();
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const forged = jwt.sign({ iss: ISSUER, sub: 'user-alice', aud: 'rp' }, other, { algorithm: 'RS256', keyid: 'rs-1', header: { alg: 'RS256', typ: 'JWT' } });
+    const forged = jwt.sign({ iss: ISSUER, sub: 'user-alice', aud: 'rp' }, other, {
+      algorithm: 'RS256',
+      keyid: 'rs-1',
+      header: { alg: 'RS256', typ: 'JWT' },
+    });
     const res = await request(app).get(LOGOUT).query({ id_token_hint: forged, post_logout_redirect_uri: RP_LOGOUT });
     expect(res.status).toBe(400);
     expect(res.text).toContain('id_token_hint');
@@ -77,14 +93,22 @@ describe('end-session rules (RP-Initiated Logout §2, §3)', () => {
 
   test('an id_token_hint with a crit header is refused (RFC 7515 §4.1.11)', async () => {
     const { app, seen } = appWithLogout();
-    const hint = jwt.sign({ iss: ISSUER, sub: 'user-alice', aud: 'rp' }, rsaPrivate, { algorithm: 'RS256', keyid: 'rs-1', header: { alg: 'RS256', typ: 'JWT', crit: ['exp'] } as never });
+    const hint = jwt.sign({ iss: ISSUER, sub: 'user-alice', aud: 'rp' }, rsaPrivate, {
+      algorithm: 'RS256',
+      keyid: 'rs-1',
+      header: { alg: 'RS256', typ: 'JWT', crit: ['exp'] } as never,
+    });
     expect((await request(app).get(LOGOUT).query({ id_token_hint: hint })).status).toBe(400);
     expect(seen).toHaveLength(0);
   });
 
   test('an id_token_hint from another issuer is refused, even signed with our key', async () => {
     const { app, seen } = appWithLogout();
-    const foreign = jwt.sign({ iss: 'https://other.example.com', sub: 'user-alice', aud: 'rp' }, rsaPrivate, { algorithm: 'RS256', keyid: 'rs-1', header: { alg: 'RS256', typ: 'JWT' } });
+    const foreign = jwt.sign({ iss: 'https://other.example.com', sub: 'user-alice', aud: 'rp' }, rsaPrivate, {
+      algorithm: 'RS256',
+      keyid: 'rs-1',
+      header: { alg: 'RS256', typ: 'JWT' },
+    });
     const res = await request(app).get(LOGOUT).query({ id_token_hint: foreign });
     expect(res.status).toBe(400);
     expect(seen).toHaveLength(0);
@@ -93,16 +117,33 @@ describe('end-session rules (RP-Initiated Logout §2, §3)', () => {
   test('an access token is not an id_token_hint; nor is garbage', async () => {
     const { app, seen } = appWithLogout();
     const { access_token } = await tokensFor(app, rpRequest());
-    expect((await request(app).get(LOGOUT).query({ id_token_hint: access_token as string })).status).toBe(400);
+    expect(
+      (
+        await request(app)
+          .get(LOGOUT)
+          .query({ id_token_hint: access_token as string })
+      ).status,
+    ).toBe(400);
     expect((await request(app).get(LOGOUT).query({ id_token_hint: 'a.b.c' })).status).toBe(400);
-    expect((await request(app).post(LOGOUT).type('form').send({ id_token_hint: 'x'.repeat(16_000) })).status).toBe(400);
+    expect(
+      (
+        await request(app)
+          .post(LOGOUT)
+          .type('form')
+          .send({ id_token_hint: 'x'.repeat(16_000) })
+      ).status,
+    ).toBe(400);
     expect(seen).toHaveLength(0);
   });
 
   test('an expired id_token_hint is still accepted (§2: the OP SHOULD accept it)', async () => {
     const { app, seen } = appWithLogout();
     const now = nowSeconds();
-    const expired = jwt.sign({ iss: ISSUER, sub: 'user-alice', aud: 'rp', iat: now - 7200, exp: now - 3600 }, rsaPrivate, { algorithm: 'RS256', keyid: 'rs-1', header: { alg: 'RS256', typ: 'JWT' } });
+    const expired = jwt.sign(
+      { iss: ISSUER, sub: 'user-alice', aud: 'rp', iat: now - 7200, exp: now - 3600 },
+      rsaPrivate,
+      { algorithm: 'RS256', keyid: 'rs-1', header: { alg: 'RS256', typ: 'JWT' } },
+    );
     const res = await request(app).get(LOGOUT).query({ id_token_hint: expired, post_logout_redirect_uri: RP_LOGOUT });
     expect(res.status).toBe(302);
     expect(seen).toHaveLength(1);
@@ -110,7 +151,9 @@ describe('end-session rules (RP-Initiated Logout §2, §3)', () => {
 
   test('post_logout_redirect_uri with client_id instead of a hint works; without either it is refused', async () => {
     const { app, seen } = appWithLogout();
-    const ok = await request(app).get(LOGOUT).query({ client_id: 'rp', post_logout_redirect_uri: RP_LOGOUT, state: 's' });
+    const ok = await request(app)
+      .get(LOGOUT)
+      .query({ client_id: 'rp', post_logout_redirect_uri: RP_LOGOUT, state: 's' });
     expect(ok.status).toBe(302);
     expect(seen[0]?.idToken).toBeUndefined(); // no hint: the hook should ask the user to confirm
     const bad = await request(app).get(LOGOUT).query({ post_logout_redirect_uri: RP_LOGOUT });
@@ -118,10 +161,12 @@ describe('end-session rules (RP-Initiated Logout §2, §3)', () => {
     expect(seen).toHaveLength(1);
   });
 
-  test('a client_id that is not the hint\'s audience is refused', async () => {
+  test("a client_id that is not the hint's audience is refused", async () => {
     const { app, seen } = appWithLogout();
     const { id_token } = await tokensFor(app, rpRequest());
-    const res = await request(app).get(LOGOUT).query({ id_token_hint: id_token as string, client_id: 'rp-es' });
+    const res = await request(app)
+      .get(LOGOUT)
+      .query({ id_token_hint: id_token as string, client_id: 'rp-es' });
     expect(res.status).toBe(400);
     expect(seen).toHaveLength(0);
   });

@@ -19,7 +19,7 @@ async function run(file: string, args: string[]): Promise<{ stdout: string }> {
     return await exec(file, args, { timeout: 60_000 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${file} failed: ${e.stderr || e.message}`);
+    throw new Error(`${file} failed: ${e.stderr || e.message}`, { cause: err });
   }
 }
 const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -39,7 +39,13 @@ describe('relying parties against a listening server', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     passportPort = (probe.address() as AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
-    const passportClient: MemoryClientInput = { id: 'rp-passport', secret: RP_SECRET, grants: ['authorization_code'], scopes: ['openid', 'profile', 'email'], redirectUris: [`http://127.0.0.1:${passportPort}/cb`] };
+    const passportClient: MemoryClientInput = {
+      id: 'rp-passport',
+      secret: RP_SECRET,
+      grants: ['authorization_code'],
+      scopes: ['openid', 'profile', 'email'],
+      redirectUris: [`http://127.0.0.1:${passportPort}/cb`],
+    };
     const { app } = buildOidcApp(
       'express5',
       { issuer, openid: { logout: (_req, _res, info) => void loggedOut.push(String(info.idToken?.sub)) } },
@@ -54,11 +60,31 @@ describe('relying parties against a listening server', () => {
   });
 
   test('openid-client v6: discovery, code + PKCE + nonce + max_age, ID token validation, UserInfo, refresh, prompt=none, logout URL', async () => {
-    const { stdout } = await run(process.execPath, [join(FIXTURES, 'oidc-rp-openid-client.mjs'), issuer, 'rp', RP_SECRET, RP_REDIRECT, RP_LOGOUT]);
+    const { stdout } = await run(process.execPath, [
+      join(FIXTURES, 'oidc-rp-openid-client.mjs'),
+      issuer,
+      'rp',
+      RP_SECRET,
+      RP_REDIRECT,
+      RP_LOGOUT,
+    ]);
     const seen = JSON.parse(stdout);
     expect(seen.alg).toBe('RS256');
-    expect(seen.claims).toMatchObject({ iss: issuer, sub: 'user-alice', aud: 'rp', nonce: expect.any(String), auth_time: expect.any(Number), at_hash: expect.any(String) });
-    expect(seen.userinfo).toEqual({ sub: 'user-alice', name: 'Alice Liddell', given_name: 'Alice', email: 'alice@example.com', email_verified: true });
+    expect(seen.claims).toMatchObject({
+      iss: issuer,
+      sub: 'user-alice',
+      aud: 'rp',
+      nonce: expect.any(String),
+      auth_time: expect.any(Number),
+      at_hash: expect.any(String),
+    });
+    expect(seen.userinfo).toEqual({
+      sub: 'user-alice',
+      name: 'Alice Liddell',
+      given_name: 'Alice',
+      email: 'alice@example.com',
+      email_verified: true,
+    });
     expect(seen.refreshedClaims).toMatchObject({ sub: 'user-alice', auth_time: seen.claims.auth_time });
     expect(seen.refreshedClaims).not.toHaveProperty('nonce');
     expect(seen.silentError).toBe('login_required');
@@ -68,8 +94,13 @@ describe('relying parties against a listening server', () => {
     expect(loggedOut).toContain('user-alice');
   }, 90_000);
 
-  test('Passport with openid-client\'s strategy, as docs/openid-connect.md shows it: the RP app signs the user in', async () => {
-    const { stdout } = await run(process.execPath, [join(FIXTURES, 'oidc-rp-passport.mjs'), issuer, RP_SECRET, String(passportPort)]);
+  test("Passport with openid-client's strategy, as docs/openid-connect.md shows it: the RP app signs the user in", async () => {
+    const { stdout } = await run(process.execPath, [
+      join(FIXTURES, 'oidc-rp-passport.mjs'),
+      issuer,
+      RP_SECRET,
+      String(passportPort),
+    ]);
     const seen = JSON.parse(stdout);
     const authorize = new URL(seen.authorizeUrl);
     expect(authorize.origin + authorize.pathname).toBe(`${issuer}/oauth/authorize`);
@@ -78,9 +109,21 @@ describe('relying parties against a listening server', () => {
   }, 90_000);
 
   test('Authlib (python3-authlib): discovery, code + PKCE + nonce, CodeIDToken validation with at_hash, UserInfo, refresh', async () => {
-    const { stdout } = await run('/usr/bin/python3', [join(FIXTURES, 'oidc-rp-authlib.py'), issuer, 'rp', RP_SECRET, RP_REDIRECT]);
+    const { stdout } = await run('/usr/bin/python3', [
+      join(FIXTURES, 'oidc-rp-authlib.py'),
+      issuer,
+      'rp',
+      RP_SECRET,
+      RP_REDIRECT,
+    ]);
     const seen = JSON.parse(stdout);
-    expect(seen.claims).toMatchObject({ iss: issuer, sub: 'user-alice', aud: 'rp', nonce: expect.any(String), at_hash: expect.any(String) });
+    expect(seen.claims).toMatchObject({
+      iss: issuer,
+      sub: 'user-alice',
+      aud: 'rp',
+      nonce: expect.any(String),
+      at_hash: expect.any(String),
+    });
     expect(seen.userinfo).toMatchObject({ sub: 'user-alice', email: 'alice@example.com', name: 'Alice Liddell' });
     expect(seen.refreshed_sub).toBe('user-alice');
     expect(seen.scope).toBe('openid profile email');

@@ -32,24 +32,40 @@ describe('options are validated once, at start-up', () => {
 
   test('a key of the wrong type for its alg is refused', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    expect(() => oauthServer(stores(), { issuer: ISSUER, keys: [{ alg: 'ES256', privateKey }] })).toThrow(/EC key on curve P-256/);
+    expect(() => oauthServer(stores(), { issuer: ISSUER, keys: [{ alg: 'ES256', privateKey }] })).toThrow(
+      /EC key on curve P-256/,
+    );
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
-    expect(() => oauthServer(stores(), { issuer: ISSUER, keys: [{ alg: 'RS256', privateKey: small }] })).toThrow(/at least 2048 bits/);
+    expect(() => oauthServer(stores(), { issuer: ISSUER, keys: [{ alg: 'RS256', privateKey: small }] })).toThrow(
+      /at least 2048 bits/,
+    );
   });
 
   test('stores missing a method are refused', () => {
     expect(() => oauthServer({ clients: {} as never }, { issuer: ISSUER })).toThrow(/findClient/);
     const { clients } = stores();
-    expect(() => oauthServer({ clients, tokens: { save: async () => undefined } as never }, { issuer: ISSUER })).toThrow(/missing find, consume/);
+    expect(() =>
+      oauthServer({ clients, tokens: { save: async () => undefined } as never }, { issuer: ISSUER }),
+    ).toThrow(/missing find, consume/);
   });
 
   test('zero is a valid clockTolerance and cache.maxAge', () => {
-    expect(() => oauthServer(stores(), { issuer: ISSUER, clockTolerance: 0, cache: { maxAge: 0 }, logger: recordingLogger() })).not.toThrow();
+    expect(() =>
+      oauthServer(stores(), { issuer: ISSUER, clockTolerance: 0, cache: { maxAge: 0 }, logger: recordingLogger() }),
+    ).not.toThrow();
   });
 
   test('a redirect URI that could not go out in a Location header is refused at start-up', () => {
-    expect(() => memoryStores({ clients: [{ id: 'c', grants: ['authorization_code'], scopes: [], redirectUris: ['https://例え.jp/cb'] }] })).toThrow(/printable ASCII/);
-    expect(() => memoryStores({ clients: [{ id: 'c', grants: ['authorization_code'], scopes: [], redirectUris: ['https://xn--r8jz45g.jp/cb'] }] })).not.toThrow();
+    expect(() =>
+      memoryStores({
+        clients: [{ id: 'c', grants: ['authorization_code'], scopes: [], redirectUris: ['https://例え.jp/cb'] }],
+      }),
+    ).toThrow(/printable ASCII/);
+    expect(() =>
+      memoryStores({
+        clients: [{ id: 'c', grants: ['authorization_code'], scopes: [], redirectUris: ['https://xn--r8jz45g.jp/cb'] }],
+      }),
+    ).not.toThrow();
   });
 
   test('http issuers are allowed for localhost (development)', () => {
@@ -77,21 +93,43 @@ describe('signing keys (RFC 9068, RFC 7515)', () => {
 
   test.each(cases)('$alg signs and verifies, with a kid on every token', async (key) => {
     const { app } = buildApp('express5', { keys: [key as never] });
-    const res = await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).type('form').send('grant_type=client_credentials');
+    const res = await request(app)
+      .post('/oauth/token')
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send('grant_type=client_credentials');
     expect(res.status).toBe(200);
     const { header } = decodeJwt(res.body.access_token);
     expect(header).toMatchObject({ alg: key.alg, typ: 'at+jwt', kid: expect.any(String) });
-    expect((await request(app).get('/api/me').set('Authorization', `Bearer ${res.body.access_token}`)).status).toBe(200);
+    expect((await request(app).get('/api/me').set('Authorization', `Bearer ${res.body.access_token}`)).status).toBe(
+      200,
+    );
   });
 
   test('rotation: the first key that can sign signs, every listed key verifies', async () => {
     const oldKey = { kid: 'old', alg: 'ES256' as const, privateKey: ec256 };
-    const newKey = { kid: 'new', alg: 'ES256' as const, privateKey: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey };
+    const newKey = {
+      kid: 'new',
+      alg: 'ES256' as const,
+      privateKey: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey,
+    };
     const shared = stores();
     const before = buildApp('express5', { keys: [oldKey] }, shared);
-    const oldToken = (await request(before.app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).type('form').send('grant_type=client_credentials')).body.access_token;
+    const oldToken = (
+      await request(before.app)
+        .post('/oauth/token')
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send('grant_type=client_credentials')
+    ).body.access_token;
     const after = buildApp('express5', { keys: [newKey, { ...oldKey, verifyOnly: true }] }, shared);
-    const newToken = (await request(after.app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).type('form').send('grant_type=client_credentials')).body.access_token;
+    const newToken = (
+      await request(after.app)
+        .post('/oauth/token')
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send('grant_type=client_credentials')
+    ).body.access_token;
     expect(decodeJwt(newToken).header.kid).toBe('new');
     expect((await request(after.app).get('/api/me').set('Authorization', `Bearer ${oldToken}`)).status).toBe(200);
     const retired = buildApp('express5', { keys: [newKey] }, shared);
@@ -101,11 +139,19 @@ describe('signing keys (RFC 9068, RFC 7515)', () => {
 
   test('two keys with one kid are refused', () => {
     expect(() =>
-      oauthServer(stores(), { issuer: ISSUER, keys: [{ kid: 'a', alg: 'ES256', privateKey: ec256 }, { kid: 'a', alg: 'ES384', privateKey: ec384 }] }),
+      oauthServer(stores(), {
+        issuer: ISSUER,
+        keys: [
+          { kid: 'a', alg: 'ES256', privateKey: ec256 },
+          { kid: 'a', alg: 'ES384', privateKey: ec384 },
+        ],
+      }),
     ).toThrow(/share kid "a"/);
   });
 
   test('a key list with only verify-only keys cannot sign and is refused', () => {
-    expect(() => oauthServer(stores(), { issuer: ISSUER, keys: [{ alg: 'ES256', privateKey: ec256, verifyOnly: true }] })).toThrow(/no key that can sign/);
+    expect(() =>
+      oauthServer(stores(), { issuer: ISSUER, keys: [{ alg: 'ES256', privateKey: ec256, verifyOnly: true }] }),
+    ).toThrow(/no key that can sign/);
   });
 });

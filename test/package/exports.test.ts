@@ -5,20 +5,25 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
+import packageJson from '../../package.json';
 
 const root = join(__dirname, '..', '..');
-const pkg = require('../../package.json') as { exports: Record<string, unknown> };
+const pkg = packageJson as unknown as { exports: Record<string, unknown> };
 
 describe('package exports (dual ESM/CJS)', () => {
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist/cjs/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first).');
+    if (!existsSync(join(root, 'dist/cjs/index.js')))
+      throw new Error('dist/ is missing: run `npm run build` (npm test does it first).');
   });
 
   const modules = Object.keys(pkg.exports).filter((k) => typeof pkg.exports[k] === 'object');
   const files = Object.keys(pkg.exports).filter((k) => typeof pkg.exports[k] === 'string');
 
   test.each(modules)('%s has CJS, ESM and type files', (entry) => {
-    const target = pkg.exports[entry] as { import: { types: string; default: string }; require: { types: string; default: string } };
+    const target = pkg.exports[entry] as {
+      import: { types: string; default: string };
+      require: { types: string; default: string };
+    };
     for (const file of [target.import.types, target.import.default, target.require.types, target.require.default]) {
       expect(existsSync(join(root, file))).toBe(true);
     }
@@ -43,7 +48,11 @@ describe('package exports (dual ESM/CJS)', () => {
   });
   test('the packed package ships the source of every source map, and its LICENSE', () => {
     // `npm pack --dry-run` lists exactly what `npm publish` would upload (`files` + npm's defaults).
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const packed = new Set((JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
     expect(packed.has('LICENSE')).toBe(true);
     const maps = [...packed].filter((f) => f.endsWith('.map'));

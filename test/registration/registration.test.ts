@@ -5,17 +5,31 @@
  */
 import request from 'supertest';
 import { hashToken, memoryStores, type Client, type ServerOptions } from '../../src';
+import { oauthServer } from '../../src';
 import { authorizeUrl, buildCodeApp, HOOK_HEADERS, locationParams, pkcePair } from '../support/authorization-code';
 import { basic, FRAMEWORKS, ISSUER, recordingLogger, type Framework } from '../support/spine';
-import { oauthServer } from '../../src';
 
 const MCP = 'https://mcp.example.com/mcp';
 const REG = '/oauth/register';
-const NATIVE = { redirect_uris: ['http://127.0.0.1:33418/callback'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], client_name: 'Agent' };
+const NATIVE = {
+  redirect_uris: ['http://127.0.0.1:33418/callback'],
+  token_endpoint_auth_method: 'none',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  client_name: 'Agent',
+};
 
-function build(framework: Framework = 'express5', registration: ServerOptions['registration'] = { open: true }, extra: Partial<ServerOptions> = {}) {
+function build(
+  framework: Framework = 'express5',
+  registration: ServerOptions['registration'] = { open: true },
+  extra: Partial<ServerOptions> = {},
+) {
   const stores = memoryStores({ clients: [], maxRegisteredClients: 50 });
-  const built = buildCodeApp(framework, { registration, resources: { [MCP]: { scopes: ['tools:read', 'tools:call'] } }, ...extra }, stores);
+  const built = buildCodeApp(
+    framework,
+    { registration, resources: { [MCP]: { scopes: ['tools:read', 'tools:call'] } }, ...extra },
+    stores,
+  );
   return { ...built, stores };
 }
 
@@ -66,12 +80,18 @@ describe.each(FRAMEWORKS)('client registration under %s (RFC 7591)', (framework)
     expect(JSON.stringify(stored)).not.toContain(res.body.client_secret);
     expect(JSON.stringify(stored)).not.toContain(res.body.registration_access_token);
     // Later reads never show the secret again (RFC 7592 §2.1: it is stored hashed).
-    const read = await request(app).get(`${REG}/${res.body.client_id}`).set('Authorization', `Bearer ${res.body.registration_access_token}`);
+    const read = await request(app)
+      .get(`${REG}/${res.body.client_id}`)
+      .set('Authorization', `Bearer ${res.body.registration_access_token}`);
     expect(read.status).toBe(200);
     expect(read.body.client_secret).toBeUndefined();
     // And the secret works at the token endpoint through the one client-authentication pipeline.
     const cc = await register(app, { grant_types: ['client_credentials'], response_types: [], scope: 'tools:call' });
-    const token = await request(app).post('/oauth/token').type('form').set('Authorization', basic(cc.body.client_id, cc.body.client_secret)).send({ grant_type: 'client_credentials', resource: MCP });
+    const token = await request(app)
+      .post('/oauth/token')
+      .type('form')
+      .set('Authorization', basic(cc.body.client_id, cc.body.client_secret))
+      .send({ grant_type: 'client_credentials', resource: MCP });
     expect(token.status).toBe(200);
   });
 
@@ -81,7 +101,10 @@ describe.each(FRAMEWORKS)('client registration under %s (RFC 7591)', (framework)
     ['a javascript: redirect URI', { ...NATIVE, redirect_uris: ['javascript:alert(1)'] }],
     ['a private-use scheme without a dot', { ...NATIVE, redirect_uris: ['myapp:/cb'] }],
     ['a relative redirect URI', { ...NATIVE, redirect_uris: ['/cb'] }],
-    ['a loopback redirect for a confidential client', { redirect_uris: ['http://127.0.0.1:8080/cb'], token_endpoint_auth_method: 'client_secret_post' }],
+    [
+      'a loopback redirect for a confidential client',
+      { redirect_uris: ['http://127.0.0.1:8080/cb'], token_endpoint_auth_method: 'client_secret_post' },
+    ],
     ['no redirect URI for the code flow', { token_endpoint_auth_method: 'none' }],
   ])('%s is invalid_redirect_uri (RFC 7591 §3.2.2, RFC 8252 §7)', async (_name, body) => {
     const res = await register(app, body);
@@ -104,7 +127,10 @@ describe.each(FRAMEWORKS)('client registration under %s (RFC 7591)', (framework)
     ['an unknown auth method', { ...NATIVE, token_endpoint_auth_method: 'private_key_jwt_x' }],
     ['an implicit grant', { ...NATIVE, grant_types: ['implicit'] }],
     ['the token response type', { ...NATIVE, response_types: ['token'] }],
-    ['code response type without the code grant', { ...NATIVE, grant_types: ['refresh_token'], response_types: ['code'] }],
+    [
+      'code response type without the code grant',
+      { ...NATIVE, grant_types: ['refresh_token'], response_types: ['code'] },
+    ],
     ['client_credentials for a public client', { ...NATIVE, grant_types: ['client_credentials'], response_types: [] }],
     ['a scope the server does not allow', { ...NATIVE, scope: 'admin' }],
     ['a client_uri that is not https', { ...NATIVE, client_uri: 'http://app.example.com' }],
@@ -126,22 +152,56 @@ describe.each(FRAMEWORKS)('client registration under %s (RFC 7591)', (framework)
 
   test('client_name, client_uri and logo_uri are stored and shown to the consent hook (RFC 7591 §2)', async () => {
     const seen: unknown[] = [];
-    const { app: withConsent } = buildCodeApp(framework, {
-      registration: { open: true },
-      authorize: { authenticate: () => ({ id: 'user-alice' }), consent: (_q, _r, info) => (seen.push(info.client.registration?.metadata), true) },
-    }, memoryStores({ clients: [] }));
-    const reg = await register(withConsent, { ...NATIVE, scope: undefined, client_uri: 'https://agent.example.com', logo_uri: 'https://agent.example.com/logo.png' });
+    const { app: withConsent } = buildCodeApp(
+      framework,
+      {
+        registration: { open: true },
+        authorize: {
+          authenticate: () => ({ id: 'user-alice' }),
+          consent: (_q, _r, info) => (seen.push(info.client.registration?.metadata), true),
+        },
+      },
+      memoryStores({ clients: [] }),
+    );
+    const reg = await register(withConsent, {
+      ...NATIVE,
+      scope: undefined,
+      client_uri: 'https://agent.example.com',
+      logo_uri: 'https://agent.example.com/logo.png',
+    });
     expect(reg.status).toBe(201);
     const { challenge } = pkcePair();
-    const res = await request(withConsent).get(authorizeUrl({ response_type: 'code', client_id: reg.body.client_id, redirect_uri: NATIVE.redirect_uris[0], code_challenge: challenge, code_challenge_method: 'S256' }));
+    const res = await request(withConsent).get(
+      authorizeUrl({
+        response_type: 'code',
+        client_id: reg.body.client_id,
+        redirect_uri: NATIVE.redirect_uris[0],
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
     expect(locationParams(res.headers.location).get('code')).toEqual(expect.any(String));
-    expect(seen).toEqual([expect.objectContaining({ client_name: 'Agent', client_uri: 'https://agent.example.com', logo_uri: 'https://agent.example.com/logo.png' })]);
+    expect(seen).toEqual([
+      expect.objectContaining({
+        client_name: 'Agent',
+        client_uri: 'https://agent.example.com',
+        logo_uri: 'https://agent.example.com/logo.png',
+      }),
+    ]);
   });
 
   test('an openly registered public client may get every scope the resources advertise (MCP)', async () => {
     const reg = await register(app, NATIVE);
     const { challenge } = pkcePair();
-    const url = authorizeUrl({ response_type: 'code', client_id: reg.body.client_id, redirect_uri: NATIVE.redirect_uris[0], scope: 'tools:read tools:call', resource: MCP, code_challenge: challenge, code_challenge_method: 'S256' });
+    const url = authorizeUrl({
+      response_type: 'code',
+      client_id: reg.body.client_id,
+      redirect_uri: NATIVE.redirect_uris[0],
+      scope: 'tools:read tools:call',
+      resource: MCP,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     const res = await request(app).get(url).set(HOOK_HEADERS.user, 'user-alice');
     expect(locationParams(res.headers.location).get('code')).toEqual(expect.any(String));
   });
@@ -164,20 +224,40 @@ describe('client management (RFC 7592)', () => {
     }
     // Another client's token does not open this client.
     const other = await register(app, NATIVE);
-    expect((await request(app).get(uri).set('Authorization', `Bearer ${other.body.registration_access_token}`)).status).toBe(401);
+    expect(
+      (await request(app).get(uri).set('Authorization', `Bearer ${other.body.registration_access_token}`)).status,
+    ).toBe(401);
     // An unknown client looks like a wrong token: 401, not 404.
     expect((await request(app).get(`${REG}/tgc_nobody`).set('Authorization', auth)).status).toBe(401);
 
     const read = await request(app).get(uri).set('Authorization', auth);
-    expect(read.body).toMatchObject({ client_id: reg.body.client_id, redirect_uris: NATIVE.redirect_uris, client_name: 'Agent' });
+    expect(read.body).toMatchObject({
+      client_id: reg.body.client_id,
+      redirect_uris: NATIVE.redirect_uris,
+      client_name: 'Agent',
+    });
 
-    const updated = await request(app).put(uri).set('Authorization', auth).set('Content-Type', 'application/json')
-      .send(JSON.stringify({ ...NATIVE, client_id: reg.body.client_id, client_name: 'Agent 2', redirect_uris: ['http://127.0.0.1/cb2'] }));
+    const updated = await request(app)
+      .put(uri)
+      .set('Authorization', auth)
+      .set('Content-Type', 'application/json')
+      .send(
+        JSON.stringify({
+          ...NATIVE,
+          client_id: reg.body.client_id,
+          client_name: 'Agent 2',
+          redirect_uris: ['http://127.0.0.1/cb2'],
+        }),
+      );
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ client_name: 'Agent 2', redirect_uris: ['http://127.0.0.1/cb2'] });
     expect((await stores.clients.findClient(reg.body.client_id))?.redirectUris).toEqual(['http://127.0.0.1/cb2']);
 
-    const mismatch = await request(app).put(uri).set('Authorization', auth).set('Content-Type', 'application/json').send(JSON.stringify({ ...NATIVE, client_id: 'someone-else' }));
+    const mismatch = await request(app)
+      .put(uri)
+      .set('Authorization', auth)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ ...NATIVE, client_id: 'someone-else' }));
     expect(mismatch.status).toBe(400);
 
     const deleted = await request(app).delete(uri).set('Authorization', auth);
@@ -188,16 +268,36 @@ describe('client management (RFC 7592)', () => {
 
   for (const format of ['jwt', 'opaque'] as const) {
     test(`${format}: deleting a client makes its tokens stop working (RFC 7592 §2.3)`, async () => {
-      const { app: server } = build('express5', { open: true }, { accessTokenFormat: format, scopesSupported: ['read'] });
+      const { app: server } = build(
+        'express5',
+        { open: true },
+        { accessTokenFormat: format, scopesSupported: ['read'] },
+      );
       const reg = await register(server, { grant_types: ['client_credentials'], response_types: [], scope: 'read' });
-      const token = (await request(server).post('/oauth/token').type('form').set('Authorization', basic(reg.body.client_id, reg.body.client_secret)).send({ grant_type: 'client_credentials' })).body.access_token;
+      const token = (
+        await request(server)
+          .post('/oauth/token')
+          .type('form')
+          .set('Authorization', basic(reg.body.client_id, reg.body.client_secret))
+          .send({ grant_type: 'client_credentials' })
+      ).body.access_token;
       expect((await request(server).get('/api/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
-      expect((await request(server).delete(`${REG}/${reg.body.client_id}`).set('Authorization', `Bearer ${reg.body.registration_access_token}`)).status).toBe(204);
+      expect(
+        (
+          await request(server)
+            .delete(`${REG}/${reg.body.client_id}`)
+            .set('Authorization', `Bearer ${reg.body.registration_access_token}`)
+        ).status,
+      ).toBe(204);
       const after = await request(server).get('/api/me').set('Authorization', `Bearer ${token}`);
       expect(after.status).toBe(401);
       expect(after.headers['www-authenticate']).toContain('invalid_token');
       // And the client can no longer authenticate.
-      const again = await request(server).post('/oauth/token').type('form').set('Authorization', basic(reg.body.client_id, reg.body.client_secret)).send({ grant_type: 'client_credentials' });
+      const again = await request(server)
+        .post('/oauth/token')
+        .type('form')
+        .set('Authorization', basic(reg.body.client_id, reg.body.client_secret))
+        .send({ grant_type: 'client_credentials' });
       expect(again.status).toBe(401);
     });
   }
@@ -233,15 +333,24 @@ describe('registration modes (RFC 7591 §3)', () => {
 
   test('a store without write methods: registration is off and start-up says so', () => {
     const logger = recordingLogger();
-    const oauth = oauthServer({ clients: { findClient: async () => undefined } }, { issuer: ISSUER, logger, registration: { open: true } });
+    const oauth = oauthServer(
+      { clients: { findClient: async () => undefined } },
+      { issuer: ISSUER, logger, registration: { open: true } },
+    );
     expect(oauth.metadata.registration_endpoint).toBeUndefined();
-    expect(logger.lines.some((l) => l.level === 'warn' && /registration \(RFC 7591\) is OFF/.test(l.message))).toBe(true);
+    expect(logger.lines.some((l) => l.level === 'warn' && /registration \(RFC 7591\) is OFF/.test(l.message))).toBe(
+      true,
+    );
   });
 
   test('options are checked at start-up', () => {
     const stores = memoryStores({ clients: [] });
-    expect(() => oauthServer(stores, { issuer: ISSUER, logger: recordingLogger(), registration: {} })).toThrow(/who may register/);
-    expect(() => oauthServer(stores, { issuer: ISSUER, logger: recordingLogger(), registration: { initialAccessToken: 'short' } })).toThrow(/at least 16/);
+    expect(() => oauthServer(stores, { issuer: ISSUER, logger: recordingLogger(), registration: {} })).toThrow(
+      /who may register/,
+    );
+    expect(() =>
+      oauthServer(stores, { issuer: ISSUER, logger: recordingLogger(), registration: { initialAccessToken: 'short' } }),
+    ).toThrow(/at least 16/);
   });
 });
 

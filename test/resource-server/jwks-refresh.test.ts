@@ -8,7 +8,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { requireToken, type ResourceServerOptions } from '../../src';
 import { findKey, parseKeySet } from '../../src/resource-server/jwk-set';
-import { accessToken, startJwksServer, testKey, TEST_AUDIENCE, TEST_ISSUER, type JwksServer, type TestKey } from '../support/jwks';
+import {
+  accessToken,
+  startJwksServer,
+  testKey,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  type JwksServer,
+  type TestKey,
+} from '../support/jwks';
 import { waitFor } from '../support/redis-server';
 import { listen, recordingLogger } from '../support/spine';
 
@@ -32,7 +40,8 @@ async function resourceServer(jwks: JwksServer, options: Partial<ResourceServerO
   app.get('/me', guard, (_req: unknown, res: { json: (v: unknown) => void }) => res.json({ ok: true }));
   const server = await listen(app);
   closers.push(server.close);
-  const get = async (token: string): Promise<number> => (await fetch(`${server.url}/me`, { headers: { Authorization: `Bearer ${token}` } })).status;
+  const get = async (token: string): Promise<number> =>
+    (await fetch(`${server.url}/me`, { headers: { Authorization: `Bearer ${token}` } })).status;
   return { logger, get };
 }
 
@@ -164,7 +173,8 @@ describe('JWKS fetches are bounded (size, time, redirects)', () => {
     const logged = rs.logger.lines.find((l) => l.level === 'error');
     expect(logged?.message).toContain('could not fetch the signing keys');
     const chain: string[] = [];
-    for (let e = logged?.detail as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) chain.push(String(e.message));
+    for (let e = logged?.detail as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+      chain.push(String(e.message));
     expect(chain.join(' | ')).toContain(cause);
     jwks.release();
   });

@@ -10,8 +10,8 @@ import jwt from 'jsonwebtoken';
 import { memoryStores, oauthServer, requireToken, type ResourceGuard, type ResourceServerOptions } from '../../src';
 import { es256, LIFECYCLE_CLIENTS, signing, verifyOnly } from '../support/lifecycle';
 import { startAuthServerProcess, type AuthServerProcess } from '../support/remote';
-import { basic, FRAMEWORKS, listen, recordingLogger, USERS, type Framework } from '../support/spine';
 import { nowSeconds } from '../support/seconds';
+import { basic, FRAMEWORKS, listen, recordingLogger, USERS, type Framework } from '../support/spine';
 
 const AUDIENCE = 'https://api.example.com';
 const oldKey = es256('rs-2026-05');
@@ -56,18 +56,29 @@ async function resourceServer(options: Partial<ResourceServerOptions> = {}, fram
   const server = await listen(app);
   closers.push(server.close);
   const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
-    fetch(server.url + path, { headers: token === undefined ? headers : { Authorization: `Bearer ${token}`, ...headers } });
+    fetch(server.url + path, {
+      headers: token === undefined ? headers : { Authorization: `Bearer ${token}`, ...headers },
+    });
   return { url: server.url, logger, get };
 }
 
 async function post(url: string, form: Record<string, string>, client = basic('web-app', 'web-secret')) {
-  const res = await fetch(url, { method: 'POST', headers: { Authorization: client, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { Authorization: client, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
 /** Password-grant tokens from the JWT issuer (base '') or the opaque one (base '/opaque'). */
 async function tokens(base: '' | '/opaque' = '', scope = 'read write') {
-  const res = await post(`${as.issuer}${base}/oauth/token`, { grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope });
+  const res = await post(`${as.issuer}${base}/oauth/token`, {
+    grant_type: 'password',
+    username: 'alice@example.com',
+    password: 'wonderland',
+    scope,
+  });
   expect(res.status).toBe(200);
   return res.body as { access_token: string; refresh_token: string };
 }
@@ -78,7 +89,11 @@ const hits = async (path: string) => (await as.hits())[path] ?? 0;
 /** Every message and error code along a logged cause chain. */
 function causes(detail: unknown): string {
   const out: string[] = [];
-  for (let e = detail as { message?: unknown; code?: unknown; cause?: unknown } | undefined; e && out.length < 10; e = e.cause as typeof e) {
+  for (
+    let e = detail as { message?: unknown; code?: unknown; cause?: unknown } | undefined;
+    e && out.length < 10;
+    e = e.cause as typeof e
+  ) {
     out.push(String(e.message), String(e.code));
   }
   return out.join(' | ');
@@ -109,11 +124,15 @@ describe.each(FRAMEWORKS)('JWT mode, resource server on %s', (framework) => {
     const asPath: Record<string, string> = { '/me': '/api/me', '/write': '/api/write' };
     for (const [path, token, headers] of cases) {
       const remote = await rs.get(path, token, headers);
-      const local = await fetch(as.issuer + asPath[path], { headers: token === undefined ? headers : { Authorization: `Bearer ${token}` } });
+      const local = await fetch(as.issuer + asPath[path], {
+        headers: token === undefined ? headers : { Authorization: `Bearer ${token}` },
+      });
       expect([path, remote.status]).toEqual([path, local.status]);
       expect(remote.headers.get('cache-control')).toBe('no-store');
       // Same challenge but for the realm: the issuer's is its issuer, a resource server's its audience.
-      expect(remote.headers.get('www-authenticate')).toBe(local.headers.get('www-authenticate')?.replace(`realm="${as.issuer}"`, `realm="${AUDIENCE}"`));
+      expect(remote.headers.get('www-authenticate')).toBe(
+        local.headers.get('www-authenticate')?.replace(`realm="${as.issuer}"`, `realm="${AUDIENCE}"`),
+      );
       expect(await remote.json()).toEqual(await local.json());
     }
   });
@@ -131,11 +150,24 @@ describe('JWT mode', () => {
     const rs = await resourceServer();
     await rs.get('/me', (await tokens()).access_token); // keys fetched
     const now = nowSeconds();
-    const forged = jwt.sign({ iss: as.issuer, aud: AUDIENCE, sub: 'mallory', client_id: 'web-app', scope: 'read', jti: 'x', iat: now, exp: now + 60 }, oldKey.publicPem, {
-      algorithm: 'HS256',
-      keyid: oldKey.kid,
-      header: { alg: 'HS256', typ: 'at+jwt' },
-    });
+    const forged = jwt.sign(
+      {
+        iss: as.issuer,
+        aud: AUDIENCE,
+        sub: 'mallory',
+        client_id: 'web-app',
+        scope: 'read',
+        jti: 'x',
+        iat: now,
+        exp: now + 60,
+      },
+      oldKey.publicPem,
+      {
+        algorithm: 'HS256',
+        keyid: oldKey.kid,
+        header: { alg: 'HS256', typ: 'at+jwt' },
+      },
+    );
     expect((await rs.get('/me', forged)).status).toBe(401);
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: oldKey.kid })).toString('base64url')}.${forged.split('.')[1]}.`;
     expect((await rs.get('/me', none)).status).toBe(401);
@@ -199,11 +231,24 @@ describe('JWT mode', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const now = nowSeconds();
     for (let i = 0; i < 8; i++) {
-      const forged = jwt.sign({ iss: as.issuer, aud: AUDIENCE, sub: 'mallory', client_id: 'web-app', scope: 'read', jti: randomUUID(), iat: now, exp: now + 60 }, privateKey, {
-        algorithm: 'ES256',
-        keyid: `made-up-${i}`,
-        header: { alg: 'ES256', typ: 'at+jwt' },
-      });
+      const forged = jwt.sign(
+        {
+          iss: as.issuer,
+          aud: AUDIENCE,
+          sub: 'mallory',
+          client_id: 'web-app',
+          scope: 'read',
+          jti: randomUUID(),
+          iat: now,
+          exp: now + 60,
+        },
+        privateKey,
+        {
+          algorithm: 'ES256',
+          keyid: `made-up-${i}`,
+          header: { alg: 'ES256', typ: 'at+jwt' },
+        },
+      );
       const res = await rs.get('/me', forged);
       expect(res.status).toBe(401);
     }
@@ -218,7 +263,12 @@ describe('HS256 shared-secret mode', () => {
   test('a resource server with the shared secret verifies tokens without any request to the issuer', async () => {
     const secret = 'a-shared-secret-of-at-least-32-bytes!!';
     const logger = recordingLogger();
-    const oauth = oauthServer(memoryStores({ clients: LIFECYCLE_CLIENTS, users: USERS }), { issuer: 'http://localhost:1', audience: AUDIENCE, keys: [{ alg: 'HS256', secret }], logger });
+    const oauth = oauthServer(memoryStores({ clients: LIFECYCLE_CLIENTS, users: USERS }), {
+      issuer: 'http://localhost:1',
+      audience: AUDIENCE,
+      keys: [{ alg: 'HS256', secret }],
+      logger,
+    });
     const issuerServer = await listen((req, res) => oauth(req, res, () => ((res.statusCode = 404), res.end())));
     closers.push(issuerServer.close);
     const { body } = await post(`${issuerServer.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'read' });
@@ -227,7 +277,10 @@ describe('HS256 shared-secret mode', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { clientId: string }).clientId).toBe('web-app');
     // The wrong secret is just an invalid token.
-    const wrong = await resourceServer({ issuer: 'http://localhost:1', secret: 'another-secret-of-at-least-32-bytes!!' });
+    const wrong = await resourceServer({
+      issuer: 'http://localhost:1',
+      secret: 'another-secret-of-at-least-32-bytes!!',
+    });
     expect((await wrong.get('/me', body.access_token as string)).status).toBe(401);
   });
 });
@@ -244,8 +297,19 @@ describe('introspection mode', () => {
     const res = await rs.get('/me', token);
     expect(res.status).toBe(200);
     const auth = (await res.json()) as Record<string, unknown>;
-    expect(auth).toMatchObject({ token, sub: 'user-alice', clientId: 'web-app', scope: ['read'], expiresAt: expect.any(Number) });
-    expect(auth.claims).toMatchObject({ iss: `${as.issuer}/opaque`, aud: AUDIENCE, client_id: 'web-app', token_type: 'Bearer' });
+    expect(auth).toMatchObject({
+      token,
+      sub: 'user-alice',
+      clientId: 'web-app',
+      scope: ['read'],
+      expiresAt: expect.any(Number),
+    });
+    expect(auth.claims).toMatchObject({
+      iss: `${as.issuer}/opaque`,
+      aud: AUDIENCE,
+      client_id: 'web-app',
+      token_type: 'Bearer',
+    });
     expect(auth.claims).not.toHaveProperty('active');
     const scope = await rs.get('/write', token);
     expect(scope.status).toBe(403);
@@ -263,7 +327,10 @@ describe('introspection mode', () => {
   });
 
   test('a revocation reaches the resource server within maxStaleness, the documented revocation latency', async () => {
-    const rs = await resourceServer({ issuer: `${as.issuer}/opaque`, introspection: { ...ORDERS_API, maxStaleness: 1 } });
+    const rs = await resourceServer({
+      issuer: `${as.issuer}/opaque`,
+      introspection: { ...ORDERS_API, maxStaleness: 1 },
+    });
     const { access_token: token } = await tokens('/opaque');
     expect((await rs.get('/me', token)).status).toBe(200);
     expect((await revokeAt('/opaque', token)).status).toBe(200);
@@ -274,7 +341,10 @@ describe('introspection mode', () => {
   });
 
   test('revoking a refresh token kills its family at the resource server too (maxStaleness 0: the next request)', async () => {
-    const rs = await resourceServer({ issuer: `${as.issuer}/opaque`, introspection: { ...ORDERS_API, maxStaleness: 0 } });
+    const rs = await resourceServer({
+      issuer: `${as.issuer}/opaque`,
+      introspection: { ...ORDERS_API, maxStaleness: 0 },
+    });
     const grant = await tokens('/opaque');
     expect((await rs.get('/me', grant.access_token)).status).toBe(200);
     await revokeAt('/opaque', grant.refresh_token);
@@ -304,10 +374,17 @@ describe('introspection mode', () => {
   });
 
   test('wrong client credentials: 401 invalid_token for the caller, and the operator is told to check them', async () => {
-    const rs = await resourceServer({ issuer: `${as.issuer}/opaque`, introspection: { clientId: 'orders-api', clientSecret: 'wrong' } });
+    const rs = await resourceServer({
+      issuer: `${as.issuer}/opaque`,
+      introspection: { clientId: 'orders-api', clientSecret: 'wrong' },
+    });
     const res = await rs.get('/me', (await tokens('/opaque')).access_token);
     expect(res.status).toBe(401);
-    expect(rs.logger.lines.some((l) => l.level === 'error' && l.message.includes('check introspection.clientId and clientSecret'))).toBe(true);
+    expect(
+      rs.logger.lines.some(
+        (l) => l.level === 'error' && l.message.includes('check introspection.clientId and clientSecret'),
+      ),
+    ).toBe(true);
   });
 });
 

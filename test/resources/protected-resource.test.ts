@@ -16,7 +16,14 @@ const ROOT_API = 'https://api.example.com/';
 const METADATA_PATH = '/.well-known/oauth-protected-resource/mcp';
 const SECRET = randomBytes(32);
 
-const CLIENTS = [{ id: 'machine', secret: 'machine-secret', grants: ['client_credentials' as const], scopes: ['tools:read', 'tools:call'] }];
+const CLIENTS = [
+  {
+    id: 'machine',
+    secret: 'machine-secret',
+    grants: ['client_credentials' as const],
+    scopes: ['tools:read', 'tools:call'],
+  },
+];
 
 function server(): OAuthServer {
   return oauthServer(memoryStores({ clients: CLIENTS }), {
@@ -24,7 +31,11 @@ function server(): OAuthServer {
     logger: recordingLogger(),
     keys: [{ alg: 'HS256', secret: SECRET }],
     accessTokenLifetime: 60,
-    resources: { [MCP]: { scopes: ['tools:read', 'tools:call'], name: 'Example MCP' }, [OTHER]: { scopes: ['tools:call'] }, [ROOT_API]: {} },
+    resources: {
+      [MCP]: { scopes: ['tools:read', 'tools:call'], name: 'Example MCP' },
+      [OTHER]: { scopes: ['tools:call'] },
+      [ROOT_API]: {},
+    },
   });
 }
 
@@ -48,10 +59,18 @@ function build(framework: Framework, oauth = server()) {
   return { app, oauth, mcp };
 }
 
-async function tokenFor(app: Parameters<typeof request>[0], resource: string | undefined, scope: string): Promise<string> {
+async function tokenFor(
+  app: Parameters<typeof request>[0],
+  resource: string | undefined,
+  scope: string,
+): Promise<string> {
   const body = new URLSearchParams({ grant_type: 'client_credentials', scope });
   if (resource) body.append('resource', resource);
-  const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('machine', 'machine-secret')).send(body.toString());
+  const res = await request(app)
+    .post('/oauth/token')
+    .type('form')
+    .set('Authorization', basic('machine', 'machine-secret'))
+    .send(body.toString());
   expect(res.status).toBe(200);
   return res.body.access_token;
 }
@@ -104,11 +123,15 @@ describe.each(FRAMEWORKS)('oauth.protectedResource under %s (RFC 9728)', (framew
   });
 
   test('an invalid or expired token: 401 invalid_token with resource_metadata (RFC 9728 §5.1, RFC 6750 §3.1)', async () => {
-    const expired = jwt.sign({ sub: 'machine', client_id: 'machine', scope: 'tools:read', jti: 'j1', aud: MCP, iss: ISSUER, iat: 1, exp: 2 }, SECRET, {
-      algorithm: 'HS256',
-      keyid: decodeJwt(await tokenFor(app, MCP, 'tools:read')).header.kid as string,
-      header: { alg: 'HS256', typ: 'at+jwt' },
-    });
+    const expired = jwt.sign(
+      { sub: 'machine', client_id: 'machine', scope: 'tools:read', jti: 'j1', aud: MCP, iss: ISSUER, iat: 1, exp: 2 },
+      SECRET,
+      {
+        algorithm: 'HS256',
+        keyid: decodeJwt(await tokenFor(app, MCP, 'tools:read')).header.kid as string,
+        header: { alg: 'HS256', typ: 'at+jwt' },
+      },
+    );
     for (const token of ['not-a-token', expired]) {
       const res = await request(app).post('/mcp').set('Authorization', `Bearer ${token}`);
       expect(res.status).toBe(401);
@@ -140,13 +163,22 @@ describe.each(FRAMEWORKS)('oauth.protectedResource under %s (RFC 9728)', (framew
 });
 
 test('oauth.protectedResource refuses a resource that is not in options.resources (RFC 8707: no token could be issued for it)', () => {
-  expect(() => server().protectedResource({ resource: 'https://unknown.example.com/mcp' })).toThrow(/not in options.resources/);
+  expect(() => server().protectedResource({ resource: 'https://unknown.example.com/mcp' })).toThrow(
+    /not in options.resources/,
+  );
   expect(() => server().protectedResource({ resource: MCP, scope: 'bad"scope' })).toThrow(/scope token/);
 });
 
 describe('standalone requireToken({ resource }) (RFC 9728, RFC 8707)', () => {
   const { app: asApp } = build('express5');
-  const guard = requireToken({ issuer: ISSUER, secret: SECRET, resource: MCP, scope: 'tools:read', resourceName: 'Example MCP', logger: recordingLogger() });
+  const guard = requireToken({
+    issuer: ISSUER,
+    secret: SECRET,
+    resource: MCP,
+    scope: 'tools:read',
+    resourceName: 'Example MCP',
+    logger: recordingLogger(),
+  });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const rs = require('express')();
   rs.use(guard.metadata);
@@ -155,15 +187,29 @@ describe('standalone requireToken({ resource }) (RFC 9728, RFC 8707)', () => {
   test('serves the same metadata document at the same path (RFC 9728 §3.1)', async () => {
     const res = await request(rs).get(METADATA_PATH);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ resource: MCP, authorization_servers: [ISSUER], scopes_supported: ['tools:read'], bearer_methods_supported: ['header'], resource_name: 'Example MCP' });
+    expect(res.body).toEqual({
+      resource: MCP,
+      authorization_servers: [ISSUER],
+      scopes_supported: ['tools:read'],
+      bearer_methods_supported: ['header'],
+      resource_name: 'Example MCP',
+    });
   });
 
   test('challenges carry resource_metadata; only tokens for its resource pass (RFC 9728 §5.1, RFC 8707)', async () => {
     const missing = await request(rs).post('/mcp');
     expect(missing.status).toBe(401);
     expect(missing.headers['www-authenticate']).toContain(`resource_metadata="${guard.metadataUrl}"`);
-    expect((await request(rs).post('/mcp').set('Authorization', `Bearer ${await tokenFor(asApp, MCP, 'tools:read')}`)).status).toBe(200);
-    const other = await request(rs).post('/mcp').set('Authorization', `Bearer ${await tokenFor(asApp, OTHER, 'tools:call')}`);
+    expect(
+      (
+        await request(rs)
+          .post('/mcp')
+          .set('Authorization', `Bearer ${await tokenFor(asApp, MCP, 'tools:read')}`)
+      ).status,
+    ).toBe(200);
+    const other = await request(rs)
+      .post('/mcp')
+      .set('Authorization', `Bearer ${await tokenFor(asApp, OTHER, 'tools:call')}`);
     expect(other.status).toBe(401);
     expect(other.headers['www-authenticate']).toContain('error="invalid_token"');
   });

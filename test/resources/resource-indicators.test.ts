@@ -5,7 +5,14 @@
  */
 import request from 'supertest';
 import { memoryStores, oauthServer, type MemoryClientInput, type ServerOptions } from '../../src';
-import { authorizeUrl, buildCodeApp, exchange, HOOK_HEADERS, locationParams, obtainCode, pkcePair } from '../support/authorization-code';
+import {
+  authorizeUrl,
+  buildCodeApp,
+  HOOK_HEADERS,
+  locationParams,
+  obtainCode,
+  pkcePair,
+} from '../support/authorization-code';
 import { basic, decodeJwt, FRAMEWORKS, ISSUER, recordingLogger, type Framework } from '../support/spine';
 
 const MCP = 'https://mcp.example.com/mcp';
@@ -21,9 +28,20 @@ const RESOURCES: ServerOptions['resources'] = {
 };
 
 const CLIENTS: MemoryClientInput[] = [
-  { id: 'agent', grants: ['authorization_code', 'refresh_token'], scopes: ['tools:read', 'tools:call', 'files:read', 'read'], redirectUris: [REDIRECT] },
+  {
+    id: 'agent',
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: ['tools:read', 'tools:call', 'files:read', 'read'],
+    redirectUris: [REDIRECT],
+  },
   // May only ask for tokens for the notes API.
-  { id: 'notes-only', grants: ['authorization_code', 'refresh_token'], scopes: ['read'], redirectUris: [REDIRECT], resources: [NOTES] },
+  {
+    id: 'notes-only',
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: ['read'],
+    redirectUris: [REDIRECT],
+    resources: [NOTES],
+  },
   { id: 'machine', secret: 'machine-secret', grants: ['client_credentials'], scopes: ['tools:call', 'read'] },
 ];
 
@@ -34,7 +52,15 @@ function app(framework: Framework = 'express5', options: Partial<ServerOptions> 
 /** An authorization request for `agent` naming these resources (repeated `resource`). */
 function agentRequest(resources: string[], scope?: string) {
   const { verifier, challenge } = pkcePair();
-  const params = { response_type: 'code', client_id: 'agent', redirect_uri: REDIRECT, scope, state: 'xyz', code_challenge: challenge, code_challenge_method: 'S256' };
+  const params = {
+    response_type: 'code',
+    client_id: 'agent',
+    redirect_uri: REDIRECT,
+    scope,
+    state: 'xyz',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  };
   const url = authorizeUrl(params) + resources.map((r) => `&resource=${encodeURIComponent(r)}`).join('');
   return { url, verifier };
 }
@@ -118,22 +144,35 @@ describe.each(FRAMEWORKS)('resource indicators under %s (RFC 8707)', (framework)
     ['a relative URI', '/mcp'],
     ['a URI with a fragment', `${MCP}#frag`],
     ['not a URI', 'mcp server'],
-  ])('authorization request with %s: invalid_target sent to the redirect URI (RFC 8707 §2)', async (_name, resource) => {
-    const { url } = agentRequest([resource], 'tools:call');
-    const res = await request(server).get(url).set(HOOK_HEADERS.user, 'user-alice');
-    expect(res.status).toBe(302);
-    const query = locationParams(res.headers.location);
-    expect(query.get('error')).toBe('invalid_target');
-    expect(query.get('state')).toBe('xyz');
-    expect(query.get('code')).toBeNull();
-  });
+  ])(
+    'authorization request with %s: invalid_target sent to the redirect URI (RFC 8707 §2)',
+    async (_name, resource) => {
+      const { url } = agentRequest([resource], 'tools:call');
+      const res = await request(server).get(url).set(HOOK_HEADERS.user, 'user-alice');
+      expect(res.status).toBe(302);
+      const query = locationParams(res.headers.location);
+      expect(query.get('error')).toBe('invalid_target');
+      expect(query.get('state')).toBe('xyz');
+      expect(query.get('code')).toBeNull();
+    },
+  );
 
   test('a resource the client may not ask for is invalid_target (RFC 8707 §2, per-client resources)', async () => {
     const { challenge } = pkcePair();
-    const url = authorizeUrl({ response_type: 'code', client_id: 'notes-only', redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256' });
-    const refused = await request(server).get(`${url}&resource=${encodeURIComponent(MCP)}`).set(HOOK_HEADERS.user, 'user-alice');
+    const url = authorizeUrl({
+      response_type: 'code',
+      client_id: 'notes-only',
+      redirect_uri: REDIRECT,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    const refused = await request(server)
+      .get(`${url}&resource=${encodeURIComponent(MCP)}`)
+      .set(HOOK_HEADERS.user, 'user-alice');
     expect(locationParams(refused.headers.location).get('error')).toBe('invalid_target');
-    const allowed = await request(server).get(`${url}&resource=${encodeURIComponent(NOTES)}`).set(HOOK_HEADERS.user, 'user-alice');
+    const allowed = await request(server)
+      .get(`${url}&resource=${encodeURIComponent(NOTES)}`)
+      .set(HOOK_HEADERS.user, 'user-alice');
     expect(locationParams(allowed.headers.location).get('code')).toEqual(expect.any(String));
   });
 
@@ -149,10 +188,17 @@ describe.each(FRAMEWORKS)('resource indicators under %s (RFC 8707)', (framework)
 
   test('the consent hook is shown the resources (RFC 8707)', async () => {
     const seen: unknown[] = [];
-    const { app: withHook } = buildCodeApp(framework, {
-      resources: RESOURCES,
-      authorize: { authenticate: () => ({ id: 'user-alice' }), consent: (_req, _res, info) => (seen.push(info.resources), true) },
-    }, memoryStores({ clients: CLIENTS }));
+    const { app: withHook } = buildCodeApp(
+      framework,
+      {
+        resources: RESOURCES,
+        authorize: {
+          authenticate: () => ({ id: 'user-alice' }),
+          consent: (_req, _res, info) => (seen.push(info.resources), true),
+        },
+      },
+      memoryStores({ clients: CLIENTS }),
+    );
     await codeFor(withHook, [MCP, FILES], 'tools:call');
     expect(seen).toEqual([[MCP, FILES]]);
   });
@@ -186,7 +232,12 @@ describe.each(FRAMEWORKS)('resource indicators under %s (RFC 8707)', (framework)
     const first = await redeemCode(server, code, verifier, [MCP]);
     expect(first.body.refresh_token).toEqual(expect.any(String));
     const refresh = (token: string, resources: string[]) =>
-      postForm(server, '/oauth/token', [['grant_type', 'refresh_token'], ['client_id', 'agent'], ['refresh_token', token], ...resources.map((r): [string, string] => ['resource', r])]);
+      postForm(server, '/oauth/token', [
+        ['grant_type', 'refresh_token'],
+        ['client_id', 'agent'],
+        ['refresh_token', token],
+        ...resources.map((r): [string, string] => ['resource', r]),
+      ]);
 
     const same = await refresh(first.body.refresh_token, [MCP]);
     expect(same.status).toBe(200);
@@ -202,11 +253,27 @@ describe.each(FRAMEWORKS)('resource indicators under %s (RFC 8707)', (framework)
   });
 
   test('client_credentials with resource: aud is the resource; an unknown one is invalid_target (RFC 8707 §2)', async () => {
-    const ok = await postForm(server, '/oauth/token', [['grant_type', 'client_credentials'], ['resource', MCP]], basic('machine', 'machine-secret'));
+    const ok = await postForm(
+      server,
+      '/oauth/token',
+      [
+        ['grant_type', 'client_credentials'],
+        ['resource', MCP],
+      ],
+      basic('machine', 'machine-secret'),
+    );
     expect(ok.status).toBe(200);
     expect(decodeJwt(ok.body.access_token).payload.aud).toBe(MCP);
     expect(ok.body.scope).toBe('tools:call');
-    const bad = await postForm(server, '/oauth/token', [['grant_type', 'client_credentials'], ['resource', 'https://elsewhere.example/']], basic('machine', 'machine-secret'));
+    const bad = await postForm(
+      server,
+      '/oauth/token',
+      [
+        ['grant_type', 'client_credentials'],
+        ['resource', 'https://elsewhere.example/'],
+      ],
+      basic('machine', 'machine-secret'),
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('invalid_target');
   });
@@ -218,15 +285,32 @@ describe.each(FRAMEWORKS)('resource indicators under %s (RFC 8707)', (framework)
     const pre = express();
     pre.use(express.urlencoded({ extended: false }));
     pre.use(app(framework).oauth);
-    const res = await postForm(pre, '/oauth/token', [['grant_type', 'client_credentials'], ['resource', MCP], ['resource', NOTES], ['scope', 'tools:call']], basic('machine', 'machine-secret'));
+    const res = await postForm(
+      pre,
+      '/oauth/token',
+      [
+        ['grant_type', 'client_credentials'],
+        ['resource', MCP],
+        ['resource', NOTES],
+        ['scope', 'tools:call'],
+      ],
+      basic('machine', 'machine-secret'),
+    );
     expect(res.status).toBe(200);
     expect(decodeJwt(res.body.access_token).payload.aud).toEqual([MCP, NOTES]);
   });
 
   test('introspection reports the aud of a resource token (RFC 7662 §2.2, RFC 8707)', async () => {
-    const { app: withIntrospector } = buildCodeApp(framework, { resources: RESOURCES }, memoryStores({
-      clients: [...CLIENTS, { id: 'rs', secret: 'rs-secret', grants: ['client_credentials'], scopes: [], resourceServer: true }],
-    }));
+    const { app: withIntrospector } = buildCodeApp(
+      framework,
+      { resources: RESOURCES },
+      memoryStores({
+        clients: [
+          ...CLIENTS,
+          { id: 'rs', secret: 'rs-secret', grants: ['client_credentials'], scopes: [], resourceServer: true },
+        ],
+      }),
+    );
     const { code, verifier } = await codeFor(withIntrospector, [MCP], 'tools:call');
     const token = (await redeemCode(withIntrospector, code, verifier)).body.access_token as string;
     const res = await postForm(withIntrospector, '/oauth/introspect', [['token', token]], basic('rs', 'rs-secret'));
@@ -239,8 +323,16 @@ describe('audience checks of the guards (RFC 8707, RFC 9068 §4)', () => {
     test(`${format}: a token for a resource is refused by the default guard and by another resource's guard with invalid_token; accepted by its own`, async () => {
       const built = app('express5', { accessTokenFormat: format });
       const { app: server, oauth } = built;
-      (server as unknown as { get: (...a: unknown[]) => void }).get('/mcp', oauth.requireToken({ resource: MCP }), (_req: unknown, res: { end: (s: string) => void }) => res.end('mcp'));
-      (server as unknown as { get: (...a: unknown[]) => void }).get('/files', oauth.requireToken({ resource: FILES }), (_req: unknown, res: { end: (s: string) => void }) => res.end('files'));
+      (server as unknown as { get: (...a: unknown[]) => void }).get(
+        '/mcp',
+        oauth.requireToken({ resource: MCP }),
+        (_req: unknown, res: { end: (s: string) => void }) => res.end('mcp'),
+      );
+      (server as unknown as { get: (...a: unknown[]) => void }).get(
+        '/files',
+        oauth.requireToken({ resource: FILES }),
+        (_req: unknown, res: { end: (s: string) => void }) => res.end('files'),
+      );
       const { code, verifier } = await codeFor(server, [MCP], 'tools:call');
       const token = (await redeemCode(server, code, verifier)).body.access_token as string;
 
@@ -273,7 +365,9 @@ describe('options.resources validation (RFC 8707 §2)', () => {
     [{ 'https://a.example/': { scopes: ['bad scope'] } }, /scope tokens/],
     [['https://a.example/'], /object keyed by resource URI/],
   ])('%j is refused at start-up', (resources, message) => {
-    expect(() => oauthServer(memoryStores({ clients: CLIENTS }), { ...base, resources: resources as never })).toThrow(message);
+    expect(() => oauthServer(memoryStores({ clients: CLIENTS }), { ...base, resources: resources as never })).toThrow(
+      message,
+    );
   });
 });
 
@@ -281,6 +375,13 @@ describe('options.resources validation (RFC 8707 §2)', () => {
 test('obtainCode works with a resource parameter (RFC 8707 §2)', async () => {
   const { app: server } = app();
   const { challenge } = pkcePair();
-  const code = await obtainCode(server, { response_type: 'code', client_id: 'agent', redirect_uri: REDIRECT, resource: NOTES, code_challenge: challenge, code_challenge_method: 'S256' });
+  const code = await obtainCode(server, {
+    response_type: 'code',
+    client_id: 'agent',
+    redirect_uri: REDIRECT,
+    resource: NOTES,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   expect(code).toEqual(expect.any(String));
 });

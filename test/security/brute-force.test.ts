@@ -8,11 +8,35 @@ import type http from 'node:http';
 import Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import request from 'supertest';
-import { BRUTE_FORCE_DEFAULTS, memoryStores, oauthServer, type BruteForceOptions, type LimiterConfig, type UserStore } from '../../src';
+import {
+  BRUTE_FORCE_DEFAULTS,
+  memoryStores,
+  oauthServer,
+  type BruteForceOptions,
+  type LimiterConfig,
+  type UserStore,
+} from '../../src';
 import { addressKey } from '../../src/limits/remote-address';
-import { closeAgent, expectOAuthError, expectTooMany, form, send, TWO_USERS, twoUserStores } from '../support/hardening';
+import {
+  closeAgent,
+  expectOAuthError,
+  expectTooMany,
+  form,
+  send,
+  TWO_USERS,
+  twoUserStores,
+} from '../support/hardening';
 import { describeWithRedis, startRedis, type TestRedis } from '../support/redis-server';
-import { basic, buildApp, CLIENTS, FRAMEWORKS, ISSUER, listen, recordingLogger, type Framework } from '../support/spine';
+import {
+  basic,
+  buildApp,
+  CLIENTS,
+  FRAMEWORKS,
+  ISSUER,
+  listen,
+  recordingLogger,
+  type Framework,
+} from '../support/spine';
 
 const TOKEN = '/oauth/token';
 type App = http.RequestListener;
@@ -20,13 +44,25 @@ type App = http.RequestListener;
 afterAll(closeAgent);
 
 function clientCredentials(app: App, id: string, secret: string, headers: Record<string, string> = {}): request.Test {
-  const req = request(app).post(TOKEN).type('form').send({ grant_type: 'client_credentials', client_id: id, client_secret: secret });
+  const req = request(app)
+    .post(TOKEN)
+    .type('form')
+    .send({ grant_type: 'client_credentials', client_id: id, client_secret: secret });
   for (const [name, value] of Object.entries(headers)) req.set(name, value);
   return req;
 }
 
-function passwordLogin(app: App, username: string, password: string, headers: Record<string, string> = {}): request.Test {
-  const req = request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'password', username, password });
+function passwordLogin(
+  app: App,
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+): request.Test {
+  const req = request(app)
+    .post(TOKEN)
+    .set('Authorization', basic('web-app', 'web-secret'))
+    .type('form')
+    .send({ grant_type: 'password', username, password });
   for (const [name, value] of Object.entries(headers)) req.set(name, value);
   return req;
 }
@@ -38,7 +74,8 @@ function only(limits: BruteForceOptions): BruteForceOptions {
 describe.each(FRAMEWORKS)('brute-force limits under %s', (framework) => {
   test('past the per-client limit even the right secret gets 429 with Retry-After and an OAuth JSON error', async () => {
     const { app } = buildApp(framework, { bruteForce: only({ clientId: { points: 3, duration: 60 } }) });
-    for (let i = 0; i < 3; i++) expectOAuthError(await clientCredentials(app, 'web-app', 'wrong-secret'), 401, 'invalid_client');
+    for (let i = 0; i < 3; i++)
+      expectOAuthError(await clientCredentials(app, 'web-app', 'wrong-secret'), 401, 'invalid_client');
     const refused = await clientCredentials(app, 'web-app', 'web-secret');
     expectTooMany(refused, 60);
     expect(refused.body.error_description).not.toMatch(/secret|password/i);
@@ -48,20 +85,36 @@ describe.each(FRAMEWORKS)('brute-force limits under %s', (framework) => {
 
   test('an unknown client id is limited exactly like a known one (no enumeration through the limit)', async () => {
     const { app } = buildApp(framework, { bruteForce: only({ clientId: { points: 2 } }) });
-    for (let i = 0; i < 2; i++) expectOAuthError(await clientCredentials(app, 'no-such-client', 'guess'), 401, 'invalid_client');
+    for (let i = 0; i < 2; i++)
+      expectOAuthError(await clientCredentials(app, 'no-such-client', 'guess'), 401, 'invalid_client');
     expectTooMany(await clientCredentials(app, 'no-such-client', 'guess'));
   });
 
   test('HTTP Basic and body credentials count against the same client id', async () => {
     const { app } = buildApp(framework, { bruteForce: only({ clientId: { points: 2 } }) });
-    expectOAuthError(await request(app).post(TOKEN).set('Authorization', basic('web-app', 'nope')).type('form').send({ grant_type: 'client_credentials' }), 401, 'invalid_client');
+    expectOAuthError(
+      await request(app)
+        .post(TOKEN)
+        .set('Authorization', basic('web-app', 'nope'))
+        .type('form')
+        .send({ grant_type: 'client_credentials' }),
+      401,
+      'invalid_client',
+    );
     expectOAuthError(await clientCredentials(app, 'web-app', 'nope'), 401, 'invalid_client');
-    expectTooMany(await request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials' }));
+    expectTooMany(
+      await request(app)
+        .post(TOKEN)
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ grant_type: 'client_credentials' }),
+    );
   });
 
   test('past the per-username limit even the right password gets 429; other users can still sign in', async () => {
     const { app } = buildApp(framework, { bruteForce: only({ username: { points: 3 } }) }, twoUserStores());
-    for (let i = 0; i < 3; i++) expectOAuthError(await passwordLogin(app, 'alice@example.com', 'guess-' + i), 400, 'invalid_grant');
+    for (let i = 0; i < 3; i++)
+      expectOAuthError(await passwordLogin(app, 'alice@example.com', 'guess-' + i), 400, 'invalid_grant');
     expectTooMany(await passwordLogin(app, 'alice@example.com', 'wonderland'));
     // Case and Unicode variants of the username share the counter.
     expectTooMany(await passwordLogin(app, 'ALICE@example.com', 'wonderland'));
@@ -69,19 +122,26 @@ describe.each(FRAMEWORKS)('brute-force limits under %s', (framework) => {
   });
 
   test("a success does not reset someone else's counter: bob signing in leaves alice's failures counted", async () => {
-    const { app } = buildApp(framework, { bruteForce: only({ username: { points: 3 }, address: { points: 5 } }) }, twoUserStores());
-    for (let i = 0; i < 2; i++) expectOAuthError(await passwordLogin(app, 'alice@example.com', 'guess'), 400, 'invalid_grant');
+    const { app } = buildApp(
+      framework,
+      { bruteForce: only({ username: { points: 3 }, address: { points: 5 } }) },
+      twoUserStores(),
+    );
+    for (let i = 0; i < 2; i++)
+      expectOAuthError(await passwordLogin(app, 'alice@example.com', 'guess'), 400, 'invalid_grant');
     expect((await passwordLogin(app, 'bob@example.com', 'builder-bob-7')).status).toBe(200);
     expectOAuthError(await passwordLogin(app, 'alice@example.com', 'guess'), 400, 'invalid_grant');
     expectTooMany(await passwordLogin(app, 'alice@example.com', 'wonderland'));
     // Nor the address's: 3 failures so far, bob's success did not clear them; 2 more use it up.
-    for (let i = 0; i < 2; i++) expectOAuthError(await passwordLogin(app, 'bob@example.com', 'guess'), 400, 'invalid_grant');
+    for (let i = 0; i < 2; i++)
+      expectOAuthError(await passwordLogin(app, 'bob@example.com', 'guess'), 400, 'invalid_grant');
     expectTooMany(await passwordLogin(app, 'bob@example.com', 'builder-bob-7'));
   });
 
   test('nor does a success reset its own counter: failures only age out with the window', async () => {
     const { app } = buildApp(framework, { bruteForce: only({ username: { points: 3 } }) }, twoUserStores());
-    for (let i = 0; i < 2; i++) expectOAuthError(await passwordLogin(app, 'alice@example.com', 'guess'), 400, 'invalid_grant');
+    for (let i = 0; i < 2; i++)
+      expectOAuthError(await passwordLogin(app, 'alice@example.com', 'guess'), 400, 'invalid_grant');
     expect((await passwordLogin(app, 'alice@example.com', 'wonderland')).status).toBe(200);
     expectOAuthError(await passwordLogin(app, 'alice@example.com', 'guess'), 400, 'invalid_grant');
     expectTooMany(await passwordLogin(app, 'alice@example.com', 'wonderland'));
@@ -107,12 +167,38 @@ describe.each(FRAMEWORKS)('brute-force limits under %s', (framework) => {
   });
 
   test('errors that are not failed credentials (bad grant type, malformed body, bad scope) are not counted', async () => {
-    const { app } = buildApp(framework, { bruteForce: only({ address: { points: 1 }, clientId: { points: 1 }, username: { points: 1 } }) });
+    const { app } = buildApp(framework, {
+      bruteForce: only({ address: { points: 1 }, clientId: { points: 1 }, username: { points: 1 } }),
+    });
     for (let i = 0; i < 3; i++) {
-      expectOAuthError(await request(app).post(TOKEN).type('form').send({ grant_type: 'magic' }), 400, 'unsupported_grant_type');
-      expectOAuthError(await request(app).post(TOKEN).type('form').send('grant_type=password&grant_type=password'), 400, 'invalid_request');
-      expectOAuthError(await request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials', scope: 'admin' }), 400, 'invalid_scope');
-      expectOAuthError(await request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'admin' }), 400, 'invalid_scope');
+      expectOAuthError(
+        await request(app).post(TOKEN).type('form').send({ grant_type: 'magic' }),
+        400,
+        'unsupported_grant_type',
+      );
+      expectOAuthError(
+        await request(app).post(TOKEN).type('form').send('grant_type=password&grant_type=password'),
+        400,
+        'invalid_request',
+      );
+      expectOAuthError(
+        await request(app)
+          .post(TOKEN)
+          .set('Authorization', basic('web-app', 'web-secret'))
+          .type('form')
+          .send({ grant_type: 'client_credentials', scope: 'admin' }),
+        400,
+        'invalid_scope',
+      );
+      expectOAuthError(
+        await request(app)
+          .post(TOKEN)
+          .set('Authorization', basic('web-app', 'web-secret'))
+          .type('form')
+          .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'admin' }),
+        400,
+        'invalid_scope',
+      );
     }
     expect((await passwordLogin(app, 'alice@example.com', 'wonderland')).status).toBe(200);
   });
@@ -131,7 +217,10 @@ describe('brute-force limits: behaviour that does not depend on the framework', 
     const { app } = buildApp('express5', { bruteForce: only({ username: { points: 5 } }) }, { ...base, users });
     const server = await listen(app);
     try {
-      const body = form({ grant_type: 'password', username: 'alice@example.com', password: 'guess' }, { Authorization: basic('web-app', 'web-secret') });
+      const body = form(
+        { grant_type: 'password', username: 'alice@example.com', password: 'guess' },
+        { Authorization: basic('web-app', 'web-secret') },
+      );
       const results = await Promise.all(Array.from({ length: 20 }, () => send(server.url, TOKEN, body)));
       expect(results.filter((r) => r.status === 400)).toHaveLength(5);
       const refused = results.filter((r) => r.status === 429);
@@ -145,7 +234,9 @@ describe('brute-force limits: behaviour that does not depend on the framework', 
   });
 
   test('a refusal ends when the block does: Retry-After is honest', async () => {
-    const { app } = buildApp('express5', { bruteForce: only({ clientId: { points: 1, duration: 1, blockDuration: 1 } }) });
+    const { app } = buildApp('express5', {
+      bruteForce: only({ clientId: { points: 1, duration: 1, blockDuration: 1 } }),
+    });
     expectOAuthError(await clientCredentials(app, 'web-app', 'wrong'), 401, 'invalid_client');
     const refused = await clientCredentials(app, 'web-app', 'web-secret');
     expectTooMany(refused, 1);
@@ -154,7 +245,9 @@ describe('brute-force limits: behaviour that does not depend on the framework', 
   });
 
   test('blockDuration keeps a key refused for longer than its window', async () => {
-    const { app } = buildApp('express5', { bruteForce: only({ clientId: { points: 1, duration: 1, blockDuration: 5 } }) });
+    const { app } = buildApp('express5', {
+      bruteForce: only({ clientId: { points: 1, duration: 1, blockDuration: 5 } }),
+    });
     expectOAuthError(await clientCredentials(app, 'web-app', 'wrong'), 401, 'invalid_client');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const refused = await clientCredentials(app, 'web-app', 'web-secret');
@@ -207,14 +300,20 @@ describe('brute-force limits: behaviour that does not depend on the framework', 
         },
       },
     });
-    expect(configs.map((c) => c.keyPrefix).sort()).toEqual(['tokengate:address', 'tokengate:username', 'tokengate:username-failures']);
+    expect(configs.map((c) => c.keyPrefix).sort()).toEqual([
+      'tokengate:address',
+      'tokengate:username',
+      'tokengate:username-failures',
+    ]);
     expect(configs.find((c) => c.keyPrefix === 'tokengate:username')).toMatchObject({ points: 10, duration: 900 });
     for (let i = 0; i < 2; i++) expect((await clientCredentials(app, 'web-app', 'wrong')).status).toBe(401);
     expectTooMany(await clientCredentials(app, 'web-app', 'web-secret'));
   });
 
   test('resetLimits() forgets the failures of a username, client id or address', async () => {
-    const { app, oauth } = buildApp('express5', { bruteForce: only({ username: { points: 1 }, clientId: { points: 1 } }) });
+    const { app, oauth } = buildApp('express5', {
+      bruteForce: only({ username: { points: 1 }, clientId: { points: 1 } }),
+    });
     expect((await passwordLogin(app, 'alice@example.com', 'wrong')).status).toBe(400);
     expect((await clientCredentials(app, 'reader', 'wrong')).status).toBe(401);
     expectTooMany(await passwordLogin(app, 'alice@example.com', 'wonderland'));
@@ -239,22 +338,43 @@ describe('brute-force limits: behaviour that does not depend on the framework', 
 
   test('client authentication at the revocation and introspection endpoints is limited too, on the same counters', async () => {
     const { app } = buildApp('express5', { bruteForce: only({ clientId: { points: 2 } }) });
-    const revoke = await request(app).post('/oauth/revoke').set('Authorization', basic('web-app', 'wrong')).type('form').send({ token: 'abc' });
+    const revoke = await request(app)
+      .post('/oauth/revoke')
+      .set('Authorization', basic('web-app', 'wrong'))
+      .type('form')
+      .send({ token: 'abc' });
     expectOAuthError(revoke, 401, 'invalid_client');
-    const introspect = await request(app).post('/oauth/introspect').set('Authorization', basic('web-app', 'wrong')).type('form').send({ token: 'abc' });
+    const introspect = await request(app)
+      .post('/oauth/introspect')
+      .set('Authorization', basic('web-app', 'wrong'))
+      .type('form')
+      .send({ token: 'abc' });
     expectOAuthError(introspect, 401, 'invalid_client');
-    expectTooMany(await request(app).post('/oauth/revoke').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ token: 'abc' }));
+    expectTooMany(
+      await request(app)
+        .post('/oauth/revoke')
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ token: 'abc' }),
+    );
     expectTooMany(await clientCredentials(app, 'web-app', 'web-secret'));
   });
 
   test('options are validated at start-up with messages that say what to change', () => {
     const stores = memoryStores({ clients: CLIENTS, users: TWO_USERS });
-    const make = (bruteForce: unknown) => () => oauthServer(stores, { issuer: ISSUER, logger: recordingLogger(), bruteForce: bruteForce as BruteForceOptions });
+    const make = (bruteForce: unknown) => () =>
+      oauthServer(stores, { issuer: ISSUER, logger: recordingLogger(), bruteForce: bruteForce as BruteForceOptions });
     expect(make('strict')).toThrow(/options\.bruteForce must be an object/);
-    expect(make({ username: { points: 0 } })).toThrow(/options\.bruteForce\.username\.points must be a positive whole number \(got 0\)/);
+    expect(make({ username: { points: 0 } })).toThrow(
+      /options\.bruteForce\.username\.points must be a positive whole number \(got 0\)/,
+    );
     expect(make({ clientId: { duration: 1.5 } })).toThrow(/options\.bruteForce\.clientId\.duration/);
-    expect(make({ address: { blockDuration: -1 } })).toThrow(/options\.bruteForce\.address\.blockDuration must be a whole number, 0 or more/);
-    expect(make({ address: 'off' })).toThrow(/options\.bruteForce\.address must be \{ points\?, duration\?, blockDuration\? \}, a rate-limiter-flexible limiter, or false/);
+    expect(make({ address: { blockDuration: -1 } })).toThrow(
+      /options\.bruteForce\.address\.blockDuration must be a whole number, 0 or more/,
+    );
+    expect(make({ address: 'off' })).toThrow(
+      /options\.bruteForce\.address must be \{ points\?, duration\?, blockDuration\? \}, a rate-limiter-flexible limiter, or false/,
+    );
     expect(make({ createLimiter: () => ({}) })).toThrow(/createLimiter must return a rate-limiter-flexible limiter/);
     expect(make({ remoteAddress: 'x-forwarded-for' })).toThrow(/remoteAddress must be a function/);
     expect(make({ username: { points: 3, duration: 60, blockDuration: 0 } })).not.toThrow();
@@ -264,22 +384,33 @@ describe('brute-force limits: behaviour that does not depend on the framework', 
 describe('which address counts (trust proxy)', () => {
   const XFF = 'X-Forwarded-For';
 
-  test.each(['express4', 'express5'] as Framework[])("%s with 'trust proxy': the client address from X-Forwarded-For is limited, other clients behind the proxy are not", async (framework) => {
-    const { app } = buildApp(framework, { bruteForce: only({ address: { points: 2 } }) }, undefined, (a) => (a as unknown as { set: (k: string, v: unknown) => void }).set('trust proxy', 'loopback'));
-    for (let i = 0; i < 2; i++) expect((await clientCredentials(app, 'web-app', 'wrong', { [XFF]: '203.0.113.7' })).status).toBe(401);
-    expectTooMany(await clientCredentials(app, 'web-app', 'web-secret', { [XFF]: '203.0.113.7' }));
-    expect((await clientCredentials(app, 'web-app', 'web-secret', { [XFF]: '198.51.100.9' })).status).toBe(200);
-  });
+  test.each(['express4', 'express5'] as Framework[])(
+    "%s with 'trust proxy': the client address from X-Forwarded-For is limited, other clients behind the proxy are not",
+    async (framework) => {
+      const { app } = buildApp(framework, { bruteForce: only({ address: { points: 2 } }) }, undefined, (a) =>
+        (a as unknown as { set: (k: string, v: unknown) => void }).set('trust proxy', 'loopback'),
+      );
+      for (let i = 0; i < 2; i++)
+        expect((await clientCredentials(app, 'web-app', 'wrong', { [XFF]: '203.0.113.7' })).status).toBe(401);
+      expectTooMany(await clientCredentials(app, 'web-app', 'web-secret', { [XFF]: '203.0.113.7' }));
+      expect((await clientCredentials(app, 'web-app', 'web-secret', { [XFF]: '198.51.100.9' })).status).toBe(200);
+    },
+  );
 
-  test.each(['express4', 'express5'] as Framework[])('%s without trust proxy: a forged X-Forwarded-For does not escape the limit', async (framework) => {
-    const { app } = buildApp(framework, { bruteForce: only({ address: { points: 2 } }) });
-    for (let i = 0; i < 2; i++) expect((await clientCredentials(app, 'web-app', 'wrong', { [XFF]: `203.0.113.${i}` })).status).toBe(401);
-    expectTooMany(await clientCredentials(app, 'web-app', 'web-secret', { [XFF]: '198.51.100.99' }));
-  });
+  test.each(['express4', 'express5'] as Framework[])(
+    '%s without trust proxy: a forged X-Forwarded-For does not escape the limit',
+    async (framework) => {
+      const { app } = buildApp(framework, { bruteForce: only({ address: { points: 2 } }) });
+      for (let i = 0; i < 2; i++)
+        expect((await clientCredentials(app, 'web-app', 'wrong', { [XFF]: `203.0.113.${i}` })).status).toBe(401);
+      expectTooMany(await clientCredentials(app, 'web-app', 'web-secret', { [XFF]: '198.51.100.99' }));
+    },
+  );
 
   test('connect: the socket address counts and X-Forwarded-For is ignored by default', async () => {
     const { app } = buildApp('connect', { bruteForce: only({ address: { points: 2 } }) });
-    for (let i = 0; i < 2; i++) expect((await clientCredentials(app, 'web-app', 'wrong', { [XFF]: `203.0.113.${i}` })).status).toBe(401);
+    for (let i = 0; i < 2; i++)
+      expect((await clientCredentials(app, 'web-app', 'wrong', { [XFF]: `203.0.113.${i}` })).status).toBe(401);
     expectTooMany(await clientCredentials(app, 'web-app', 'web-secret', { [XFF]: '198.51.100.99' }));
   });
 
@@ -292,7 +423,8 @@ describe('which address counts (trust proxy)', () => {
       return trusted && typeof forwarded === 'string' ? (forwarded.split(',').pop() as string).trim() : peer;
     };
     const { app } = buildApp('connect', { bruteForce: only({ address: { points: 2 }, remoteAddress }) });
-    for (let i = 0; i < 2; i++) expect((await clientCredentials(app, 'web-app', 'wrong', { [XFF]: '203.0.113.7' })).status).toBe(401);
+    for (let i = 0; i < 2; i++)
+      expect((await clientCredentials(app, 'web-app', 'wrong', { [XFF]: '203.0.113.7' })).status).toBe(401);
     expectTooMany(await clientCredentials(app, 'web-app', 'web-secret', { [XFF]: '203.0.113.7' }));
     expect((await clientCredentials(app, 'web-app', 'web-secret', { [XFF]: '198.51.100.9' })).status).toBe(200);
   });
@@ -338,7 +470,8 @@ describeWithRedis('brute-force limits shared between instances (RateLimiterRedis
   test('failures counted on one instance refuse the same username and client on another', async () => {
     const a = instance();
     const b = instance();
-    for (let i = 0; i < 3; i++) expect((await passwordLogin(i % 2 ? a : b, 'alice@example.com', 'guess')).status).toBe(400);
+    for (let i = 0; i < 3; i++)
+      expect((await passwordLogin(i % 2 ? a : b, 'alice@example.com', 'guess')).status).toBe(400);
     expectTooMany(await passwordLogin(a, 'alice@example.com', 'wonderland'));
     expectTooMany(await passwordLogin(b, 'alice@example.com', 'wonderland'));
     for (let i = 0; i < 3; i++) expect((await clientCredentials(a, 'reader', 'wrong')).status).toBe(401);
@@ -349,10 +482,16 @@ describeWithRedis('brute-force limits shared between instances (RateLimiterRedis
 
 describe('the block survives concurrent attempts at the limit', () => {
   test('a guess refused concurrently with the last allowed one does not cancel the block', async () => {
-    const { app } = buildApp('express5', { bruteForce: only({ username: { points: 3, duration: 2, blockDuration: 60 } }) });
-    for (let i = 0; i < 2; i++) expectOAuthError(await passwordLogin(app, 'alice@example.com', 'wrong'), 400, 'invalid_grant');
+    const { app } = buildApp('express5', {
+      bruteForce: only({ username: { points: 3, duration: 2, blockDuration: 60 } }),
+    });
+    for (let i = 0; i < 2; i++)
+      expectOAuthError(await passwordLogin(app, 'alice@example.com', 'wrong'), 400, 'invalid_grant');
     // The 3rd (allowed, wrong) and a 4th (refused) at once: the counter passes the limit.
-    await Promise.all([passwordLogin(app, 'alice@example.com', 'wrong'), passwordLogin(app, 'alice@example.com', 'wrong')]);
+    await Promise.all([
+      passwordLogin(app, 'alice@example.com', 'wrong'),
+      passwordLogin(app, 'alice@example.com', 'wrong'),
+    ]);
     await new Promise((r) => setTimeout(r, 2500)); // past the counting window, inside the block
     expectTooMany(await passwordLogin(app, 'alice@example.com', 'wonderland'));
   });

@@ -13,7 +13,16 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
 import { memoryStores, oauthServer, type CorsOptions, type ServerOptions } from '../../src';
-import { buildCodeApp, HOOK_HEADERS, obtainCode, spaRequest, CLIENTS as CODE_CLIENTS, SPA_REDIRECT, USERS as CODE_USERS, type Framework } from '../support/authorization-code';
+import {
+  buildCodeApp,
+  HOOK_HEADERS,
+  obtainCode,
+  spaRequest,
+  CLIENTS as CODE_CLIENTS,
+  SPA_REDIRECT,
+  USERS as CODE_USERS,
+  type Framework,
+} from '../support/authorization-code';
 import { basic, CLIENTS, FRAMEWORKS, ISSUER, recordingLogger } from '../support/spine';
 
 const APP_ORIGIN = 'https://app.example.com';
@@ -21,17 +30,39 @@ const SPA_ORIGIN = 'https://spa.example.com';
 const EVIL_ORIGIN = 'https://evil.example.net';
 const CORS: CorsOptions = { origins: [APP_ORIGIN], clients: { spa: [SPA_ORIGIN] } };
 
-function corsApp(framework: Framework, cors: CorsOptions | null = CORS, extra: Partial<ServerOptions> = {}): http.RequestListener {
-  const stores = memoryStores({ clients: [...CODE_CLIENTS, ...CLIENTS.filter((c) => c.id !== 'spa')], users: CODE_USERS });
+function corsApp(
+  framework: Framework,
+  cors: CorsOptions | null = CORS,
+  extra: Partial<ServerOptions> = {},
+): http.RequestListener {
+  const stores = memoryStores({
+    clients: [...CODE_CLIENTS, ...CLIENTS.filter((c) => c.id !== 'spa')],
+    users: CODE_USERS,
+  });
   return buildCodeApp(framework, { cors: cors ?? undefined, ...extra }, stores).app;
 }
 
-function preflight(app: http.RequestListener, path: string, origin: string, method = 'POST', headers = 'authorization, content-type'): request.Test {
-  return request(app).options(path).set('Origin', origin).set('Access-Control-Request-Method', method).set('Access-Control-Request-Headers', headers);
+function preflight(
+  app: http.RequestListener,
+  path: string,
+  origin: string,
+  method = 'POST',
+  headers = 'authorization, content-type',
+): request.Test {
+  return request(app)
+    .options(path)
+    .set('Origin', origin)
+    .set('Access-Control-Request-Method', method)
+    .set('Access-Control-Request-Headers', headers);
 }
 
 function expectNoCors(res: request.Response): void {
-  for (const name of ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-allow-credentials']) {
+  for (const name of [
+    'access-control-allow-origin',
+    'access-control-allow-methods',
+    'access-control-allow-headers',
+    'access-control-allow-credentials',
+  ]) {
     expect(res.headers[name]).toBeUndefined();
   }
 }
@@ -66,7 +97,12 @@ describe.each(FRAMEWORKS)('CORS under %s', (framework) => {
   });
 
   test('a token response is readable from a global origin, with WWW-Authenticate and Retry-After exposed', async () => {
-    const res = await request(app).post('/oauth/token').set('Origin', APP_ORIGIN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials' });
+    const res = await request(app)
+      .post('/oauth/token')
+      .set('Origin', APP_ORIGIN)
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     expect(res.status).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Retry-After, DPoP-Nonce');
@@ -77,21 +113,43 @@ describe.each(FRAMEWORKS)('CORS under %s', (framework) => {
   test("a client's own origin can read the answers for that client only, errors included", async () => {
     const { params, verifier } = spaRequest();
     const code = await obtainCode(app, params);
-    const ok = await request(app).post('/oauth/token').set('Origin', SPA_ORIGIN).type('form').send({ grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: SPA_REDIRECT, code_verifier: verifier });
+    const ok = await request(app).post('/oauth/token').set('Origin', SPA_ORIGIN).type('form').send({
+      grant_type: 'authorization_code',
+      client_id: 'spa',
+      code,
+      redirect_uri: SPA_REDIRECT,
+      code_verifier: verifier,
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
     // The same code again: an error the SPA must be able to read.
-    const replay = await request(app).post('/oauth/token').set('Origin', SPA_ORIGIN).type('form').send({ grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: SPA_REDIRECT, code_verifier: verifier });
+    const replay = await request(app).post('/oauth/token').set('Origin', SPA_ORIGIN).type('form').send({
+      grant_type: 'authorization_code',
+      client_id: 'spa',
+      code,
+      redirect_uri: SPA_REDIRECT,
+      code_verifier: verifier,
+    });
     expect(replay.body.error).toBe('invalid_grant');
     expect(replay.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
     // Another client's answers are not readable from the SPA's origin.
-    const other = await request(app).post('/oauth/token').set('Origin', SPA_ORIGIN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials' });
+    const other = await request(app)
+      .post('/oauth/token')
+      .set('Origin', SPA_ORIGIN)
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     expect(other.status).toBe(200);
     expectNoCors(other);
   });
 
   test('an origin that is not allowed gets the answer without CORS headers (the browser then hides it)', async () => {
-    const res = await request(app).post('/oauth/token').set('Origin', EVIL_ORIGIN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials' });
+    const res = await request(app)
+      .post('/oauth/token')
+      .set('Origin', EVIL_ORIGIN)
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     expect(res.status).toBe(200);
     expectNoCors(res);
   });
@@ -100,7 +158,11 @@ describe.each(FRAMEWORKS)('CORS under %s', (framework) => {
     const pre = await preflight(app, '/oauth/revoke', SPA_ORIGIN);
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-methods']).toBe('POST');
-    const res = await request(app).post('/oauth/revoke').set('Origin', SPA_ORIGIN).type('form').send({ client_id: 'spa', token: 'unknown-token' });
+    const res = await request(app)
+      .post('/oauth/revoke')
+      .set('Origin', SPA_ORIGIN)
+      .type('form')
+      .send({ client_id: 'spa', token: 'unknown-token' });
     expect(res.status).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
   });
@@ -124,19 +186,37 @@ describe.each(FRAMEWORKS)('CORS under %s', (framework) => {
     expectNoCors(pre);
     expect(pre.status).toBe(405);
     const { params } = spaRequest();
-    const res = await request(app).get(`/oauth/authorize?${new URLSearchParams(params as Record<string, string>)}`).set('Origin', SPA_ORIGIN).set(HOOK_HEADERS.user, 'user-alice');
+    const res = await request(app)
+      .get(`/oauth/authorize?${new URLSearchParams(params as Record<string, string>)}`)
+      .set('Origin', SPA_ORIGIN)
+      .set(HOOK_HEADERS.user, 'user-alice');
     expectNoCors(res);
   });
 
   test('never for the introspection endpoint (server to server)', async () => {
     expectNoCors(await preflight(app, '/oauth/introspect', APP_ORIGIN));
-    expectNoCors(await request(app).post('/oauth/introspect').set('Origin', APP_ORIGIN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ token: 'x' }));
+    expectNoCors(
+      await request(app)
+        .post('/oauth/introspect')
+        .set('Origin', APP_ORIGIN)
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ token: 'x' }),
+    );
   });
 
   test('a 429 from the brute-force limits is readable, with Retry-After exposed', async () => {
     const limited = corsApp(framework, CORS, { bruteForce: { clientId: { points: 1 } } });
-    await request(limited).post('/oauth/token').set('Origin', APP_ORIGIN).type('form').send({ grant_type: 'client_credentials', client_id: 'web-app', client_secret: 'wrong' });
-    const res = await request(limited).post('/oauth/token').set('Origin', APP_ORIGIN).type('form').send({ grant_type: 'client_credentials', client_id: 'web-app', client_secret: 'web-secret' });
+    await request(limited)
+      .post('/oauth/token')
+      .set('Origin', APP_ORIGIN)
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_id: 'web-app', client_secret: 'wrong' });
+    const res = await request(limited)
+      .post('/oauth/token')
+      .set('Origin', APP_ORIGIN)
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_id: 'web-app', client_secret: 'web-secret' });
     expect(res.status).toBe(429);
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     expect(res.headers['access-control-expose-headers']).toContain('Retry-After');
@@ -158,21 +238,35 @@ describe('CORS options', () => {
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe('*');
     expect(pre.headers['access-control-max-age']).toBe('60');
-    const res = await request(app).post('/oauth/token').set('Origin', 'https://anything.example').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials' });
+    const res = await request(app)
+      .post('/oauth/token')
+      .set('Origin', 'https://anything.example')
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     expect(res.headers['access-control-allow-origin']).toBe('*');
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
   });
 
   test('origins are validated at start-up with a hint', () => {
     const stores = memoryStores({ clients: CLIENTS });
-    const make = (cors: unknown) => () => oauthServer(stores, { issuer: ISSUER, logger: recordingLogger(), cors: cors as CorsOptions });
-    expect(make({ origins: ['https://app.example.com/'] })).toThrow(/options\.cors\.origins must list origins.*did you mean "https:\/\/app\.example\.com"/);
-    expect(make({ origins: ['https://app.example.com/callback'] })).toThrow(/did you mean "https:\/\/app\.example\.com"/);
+    const make = (cors: unknown) => () =>
+      oauthServer(stores, { issuer: ISSUER, logger: recordingLogger(), cors: cors as CorsOptions });
+    expect(make({ origins: ['https://app.example.com/'] })).toThrow(
+      /options\.cors\.origins must list origins.*did you mean "https:\/\/app\.example\.com"/,
+    );
+    expect(make({ origins: ['https://app.example.com/callback'] })).toThrow(
+      /did you mean "https:\/\/app\.example\.com"/,
+    );
     expect(make({ origins: ['app.example.com'] })).toThrow(/options\.cors\.origins must list origins/);
     expect(make({ origins: ['null'] })).toThrow(/options\.cors\.origins must list origins/);
     expect(make({ origins: 'https://app.example.com' })).toThrow(/options\.cors\.origins must be an array of origins/);
-    expect(make({ clients: { spa: 'https://spa.example.com' } })).toThrow(/options\.cors\.clients\["spa"\] must be an array of origins/);
-    expect(make({ clients: { spa: ['https://SPA.example.com:443'] } })).toThrow(/did you mean "https:\/\/spa\.example\.com"/);
+    expect(make({ clients: { spa: 'https://spa.example.com' } })).toThrow(
+      /options\.cors\.clients\["spa"\] must be an array of origins/,
+    );
+    expect(make({ clients: { spa: ['https://SPA.example.com:443'] } })).toThrow(
+      /did you mean "https:\/\/spa\.example\.com"/,
+    );
     expect(make({ maxAge: -1 })).toThrow(/options\.cors\.maxAge must be a whole number of seconds/);
     expect(make(['https://app.example.com'])).toThrow(/options\.cors must be \{ origins\?, clients\?, maxAge\? \}/);
     expect(make({ origins: ['http://localhost:5173'], clients: { spa: ['https://spa.example.com'] } })).not.toThrow();
@@ -181,7 +275,8 @@ describe('CORS options', () => {
 
 const CHROMIUM = '/usr/bin/chromium';
 const browserSuite = existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip;
-if (!existsSync(CHROMIUM) && process.env.CI !== 'true') console.warn(`\n!! SKIPPING the CORS browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium).\n`);
+if (!existsSync(CHROMIUM) && process.env.CI !== 'true')
+  console.warn(`\n!! SKIPPING the CORS browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium).\n`);
 
 browserSuite('CORS in headless Chromium: the browser sends the preflights and enforces the answers', () => {
   let context: BrowserContext;
@@ -222,7 +317,15 @@ browserSuite('CORS in headless Chromium: the browser sends the preflights and en
       executablePath: CHROMIUM,
       headless: true,
       chromiumSandbox: false,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     context.setDefaultTimeout(15_000);
   }, 60_000);
@@ -243,7 +346,11 @@ browserSuite('CORS in headless Chromium: the browser sends the preflights and en
   }
 
   /** fetch() in the page; returns the status and body it could read, or the error it got. */
-  function pageFetch(page: Page, url: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status?: number; body?: unknown; error?: string }> {
+  function pageFetch(
+    page: Page,
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string },
+  ): Promise<{ status?: number; body?: unknown; error?: string }> {
     return page.evaluate(
       async ({ url, init }) => {
         try {
@@ -265,11 +372,21 @@ browserSuite('CORS in headless Chromium: the browser sends the preflights and en
     const result = await pageFetch(page, `${auth}/oauth/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'spa', code: liveCode, redirect_uri: SPA_REDIRECT, code_verifier: verifier }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: 'spa',
+        code: liveCode,
+        redirect_uri: SPA_REDIRECT,
+        code_verifier: verifier,
+      }).toString(),
     });
     expect(result.error).toBeUndefined();
     expect(result.status).toBe(200);
-    expect(result.body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
+    expect(result.body).toMatchObject({
+      token_type: 'Bearer',
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+    });
     await page.close();
   });
 
@@ -295,18 +412,24 @@ browserSuite('CORS in headless Chromium: the browser sends the preflights and en
     expect(result.error).toMatch(/TypeError/);
     expect(tokenPosts.length).toBe(before);
     // A simple request (no preflight) reaches the server, but its answer stays unreadable.
-    const simple = await pageFetch(page, `${auth}/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=spa' });
+    const simple = await pageFetch(page, `${auth}/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&client_id=spa',
+    });
     expect(simple.error).toMatch(/TypeError/);
     await page.close();
   });
 
   test('the metadata document is readable from an allowed origin and not from another', async () => {
     const allowed = await pageAt(spa);
-    expect(await pageFetch(allowed, `${auth}/.well-known/oauth-authorization-server`, {})).toMatchObject({ status: 200, body: { issuer: auth } });
+    expect(await pageFetch(allowed, `${auth}/.well-known/oauth-authorization-server`, {})).toMatchObject({
+      status: 200,
+      body: { issuer: auth },
+    });
     const other = await pageAt(evil);
     expect((await pageFetch(other, `${auth}/.well-known/oauth-authorization-server`, {})).error).toMatch(/TypeError/);
     await allowed.close();
     await other.close();
   });
-
 });

@@ -19,14 +19,21 @@ afterAll(closeAgent);
 
 /** Limits whose address is the `X-Test-Address` header: one process plays many addresses. */
 function limits(extra: BruteForceOptions = {}): BruteForceOptions {
-  return { remoteAddress: (req) => (req.headers['x-test-address'] as string | undefined) ?? req.socket.remoteAddress, ...extra };
+  return {
+    remoteAddress: (req) => (req.headers['x-test-address'] as string | undefined) ?? req.socket.remoteAddress,
+    ...extra,
+  };
 }
 
 async function server(bruteForce: BruteForceOptions, users?: UserStore) {
   const stores = memoryStores({ clients: CLIENTS, users: USERS });
   const { app } = buildApp('express5', { bruteForce }, users ? { ...stores, users } : stores);
   const listening = await listen(app);
-  const post = (from: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<RawResponse> => {
+  const post = (
+    from: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<RawResponse> => {
     const { headers: h, body } = form(fields, { 'X-Test-Address': from, ...headers });
     return send(listening.url, TOKEN, { headers: h, body });
   };
@@ -37,15 +44,27 @@ async function server(bruteForce: BruteForceOptions, users?: UserStore) {
   return { ...listening, post, introspect };
 }
 
-const refreshAsSpa = (extra: Record<string, string> = {}) => ({ grant_type: 'refresh_token', refresh_token: 'not-a-refresh-token', ...extra });
+const refreshAsSpa = (extra: Record<string, string> = {}) => ({
+  grant_type: 'refresh_token',
+  refresh_token: 'not-a-refresh-token',
+  ...extra,
+});
 
 describe('public clients are never counted (#11 item 1)', () => {
   test('made-up secrets naming a public client lock nobody out: not the client, not its other users, not even the sender', async () => {
     const s = await server(limits());
     try {
       for (let i = 0; i < 40; i++) {
-        expectOAuthError(await s.post(ATTACKER, refreshAsSpa({ client_id: 'spa', client_secret: `guess-${i}` })), 401, 'invalid_client');
-        expectOAuthError(await s.post(ATTACKER, refreshAsSpa(), { Authorization: basic('spa', `guess-${i}`) }), 401, 'invalid_client');
+        expectOAuthError(
+          await s.post(ATTACKER, refreshAsSpa({ client_id: 'spa', client_secret: `guess-${i}` })),
+          401,
+          'invalid_client',
+        );
+        expectOAuthError(
+          await s.post(ATTACKER, refreshAsSpa(), { Authorization: basic('spa', `guess-${i}`) }),
+          401,
+          'invalid_client',
+        );
       }
       // The client still works, from anywhere: the grant itself answers (an unknown refresh token).
       expectOAuthError(await s.post(VICTIM, refreshAsSpa({ client_id: 'spa' })), 400, 'invalid_grant');
@@ -58,7 +77,12 @@ describe('public clients are never counted (#11 item 1)', () => {
   test('`Basic spa:` with an empty secret is auth method none for a public client, and is never counted', async () => {
     const s = await server(limits());
     try {
-      for (let i = 0; i < 40; i++) expectOAuthError(await s.post(ATTACKER, refreshAsSpa(), { Authorization: basic('spa', '') }), 400, 'invalid_grant');
+      for (let i = 0; i < 40; i++)
+        expectOAuthError(
+          await s.post(ATTACKER, refreshAsSpa(), { Authorization: basic('spa', '') }),
+          400,
+          'invalid_grant',
+        );
     } finally {
       await s.close();
     }
@@ -67,8 +91,16 @@ describe('public clients are never counted (#11 item 1)', () => {
   test('an empty secret does not make a confidential client public', async () => {
     const s = await server(limits());
     try {
-      expectOAuthError(await s.post(VICTIM, { grant_type: 'client_credentials' }, { Authorization: basic('reader', '') }), 401, 'invalid_client');
-      expectOAuthError(await s.post(VICTIM, { grant_type: 'client_credentials', client_id: 'reader', client_secret: '' }), 401, 'invalid_client');
+      expectOAuthError(
+        await s.post(VICTIM, { grant_type: 'client_credentials' }, { Authorization: basic('reader', '') }),
+        401,
+        'invalid_client',
+      );
+      expectOAuthError(
+        await s.post(VICTIM, { grant_type: 'client_credentials', client_id: 'reader', client_secret: '' }),
+        401,
+        'invalid_client',
+      );
     } finally {
       await s.close();
     }
@@ -79,9 +111,24 @@ describe("an attacker's failures cost the attacker (#11 item 2)", () => {
   test('wrong secrets for a confidential client from one address: that address gets 429, the client still works from elsewhere, and so does introspection', async () => {
     const s = await server(limits());
     try {
-      for (let i = 0; i < 30; i++) expectOAuthError(await s.post(ATTACKER, { grant_type: 'client_credentials', client_id: 'reader', client_secret: 'wrong' }), 401, 'invalid_client');
-      expectTooMany(await s.post(ATTACKER, { grant_type: 'client_credentials', client_id: 'reader', client_secret: 'reader-secret' }));
-      const ok = await s.post(VICTIM, { grant_type: 'client_credentials', client_id: 'reader', client_secret: 'reader-secret' });
+      for (let i = 0; i < 30; i++)
+        expectOAuthError(
+          await s.post(ATTACKER, { grant_type: 'client_credentials', client_id: 'reader', client_secret: 'wrong' }),
+          401,
+          'invalid_client',
+        );
+      expectTooMany(
+        await s.post(ATTACKER, {
+          grant_type: 'client_credentials',
+          client_id: 'reader',
+          client_secret: 'reader-secret',
+        }),
+      );
+      const ok = await s.post(VICTIM, {
+        grant_type: 'client_credentials',
+        client_id: 'reader',
+        client_secret: 'reader-secret',
+      });
       expect(ok.status).toBe(200);
       // The API that introspects with that client is not locked out either.
       const answer = await s.introspect(VICTIM, 'reader', 'reader-secret', ok.json().access_token as string);
@@ -92,10 +139,14 @@ describe("an attacker's failures cost the attacker (#11 item 2)", () => {
     }
   });
 
-  test("wrong passwords for a user from one address: that address is refused that user after 10; the user signs in from their own", async () => {
+  test('wrong passwords for a user from one address: that address is refused that user after 10; the user signs in from their own', async () => {
     const s = await server(limits({ slowdown: false }));
     const login = (from: string, password: string) =>
-      s.post(from, { grant_type: 'password', username: 'alice@example.com', password }, { Authorization: basic('web-app', 'web-secret') });
+      s.post(
+        from,
+        { grant_type: 'password', username: 'alice@example.com', password },
+        { Authorization: basic('web-app', 'web-secret') },
+      );
     try {
       for (let i = 0; i < 10; i++) expectOAuthError(await login(ATTACKER, 'guess'), 400, 'invalid_grant');
       expectTooMany(await login(ATTACKER, 'wonderland'));
@@ -108,10 +159,17 @@ describe("an attacker's failures cost the attacker (#11 item 2)", () => {
   test('guesses spread over many addresses slow the username down (never refuse it), and each address is still limited', async () => {
     const calls: number[] = [];
     const users = memoryStores({ clients: [], users: USERS }).users as UserStore;
-    const counting: UserStore = { ...users, authenticate: (u, p) => (calls.push(Date.now()), users.authenticate(u, p)) };
+    const counting: UserStore = {
+      ...users,
+      authenticate: (u, p) => (calls.push(Date.now()), users.authenticate(u, p)),
+    };
     const s = await server(limits({ slowdown: { username: { after: 5, stepMs: 1, maxMs: 20 } } }), counting);
     const login = (from: string, password: string) =>
-      s.post(from, { grant_type: 'password', username: 'alice@example.com', password }, { Authorization: basic('web-app', 'web-secret') });
+      s.post(
+        from,
+        { grant_type: 'password', username: 'alice@example.com', password },
+        { Authorization: basic('web-app', 'web-secret') },
+      );
     try {
       for (let i = 0; i < 30; i++) expectOAuthError(await login(`203.0.113.${i}`, 'guess'), 400, 'invalid_grant');
       expect((await login(VICTIM, 'wonderland')).status).toBe(200);
@@ -131,7 +189,11 @@ function burst(url: string, bodies: string[]): Promise<number[]> {
           const req = http.request(`${url}${TOKEN}`, {
             method: 'POST',
             agent: false,
-            headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)), Authorization: basic('web-app', 'web-secret') },
+            headers: {
+              'Content-Type': 'application/x-www-form-urlencoded',
+              'Content-Length': String(Buffer.byteLength(body)),
+              Authorization: basic('web-app', 'web-secret'),
+            },
           });
           req.on('response', (res) => (res.resume(), res.on('end', () => resolve(res.statusCode ?? 0))));
           req.on('error', reject);
@@ -154,7 +216,13 @@ describe('the per-address count is reserved before the expensive check (#11 item
     };
     const s = await server({ slowdown: false }, slowUsers);
     try {
-      const bodies = Array.from({ length: 300 }, (_, i) => new URLSearchParams({ grant_type: 'password', username: `user-${i}@example.com`, password: 'guess' }).toString());
+      const bodies = Array.from({ length: 300 }, (_, i) =>
+        new URLSearchParams({
+          grant_type: 'password',
+          username: `user-${i}@example.com`,
+          password: 'guess',
+        }).toString(),
+      );
       const statuses = await burst(s.url, bodies);
       expect(checks).toBeLessThanOrEqual(100);
       expect(statuses.filter((st) => st === 400)).toHaveLength(checks);
@@ -174,24 +242,51 @@ describe('malformed requests leave nothing in the limiters (#11 item 4)', () => 
       return limiter;
     };
     const s = await server(limits({ createLimiter }));
-    const entries = () => limiters.reduce((n, l) => n + (l as unknown as { _memoryStorage: { _storage: Map<string, unknown> } })._memoryStorage._storage.size, 0);
+    const entries = () =>
+      limiters.reduce(
+        (n, l) =>
+          n + (l as unknown as { _memoryStorage: { _storage: Map<string, unknown> } })._memoryStorage._storage.size,
+        0,
+      );
     try {
       const kinds = [
         (i: number) => ({ grant_type: 'password', username: `flood-${i}@example.com` }),
         (i: number) => ({ grant_type: 'password', username: `flood-${i}@example.com`, password: 'x', scope: 'admin' }),
         (i: number) => ({ grant_type: 'password', username: `flood-${i}@example.com`, password: 'x', scope: 'a"b' }),
       ];
-      const expected = [[400, 'invalid_request'], [400, 'invalid_scope'], [400, 'invalid_scope']] as const;
+      const expected = [
+        [400, 'invalid_request'],
+        [400, 'invalid_scope'],
+        [400, 'invalid_scope'],
+      ] as const;
       for (let i = 0; i < 1200; i += 50) {
-        const batch = await Promise.all(Array.from({ length: 50 }, (_, j) => s.post(`203.0.113.${(i + j) % 250}`, kinds[(i + j) % 3]!(i + j), { Authorization: basic('web-app', 'web-secret') })));
+        const batch = await Promise.all(
+          Array.from({ length: 50 }, (_, j) =>
+            s.post(`203.0.113.${(i + j) % 250}`, kinds[(i + j) % 3]!(i + j), {
+              Authorization: basic('web-app', 'web-secret'),
+            }),
+          ),
+        );
         for (const [j, res] of batch.entries()) expect([res.status, res.json().error]).toEqual(expected[(i + j) % 3]);
       }
       expect(entries()).toBe(0);
       // Requests that pass (the client's secret is right) hand their reservations back: no entries either.
-      expect((await s.post(VICTIM, { grant_type: 'client_credentials', client_id: 'reader', client_secret: 'reader-secret' })).status).toBe(200);
+      expect(
+        (
+          await s.post(VICTIM, {
+            grant_type: 'client_credentials',
+            client_id: 'reader',
+            client_secret: 'reader-secret',
+          })
+        ).status,
+      ).toBe(200);
       expect(entries()).toBe(0);
       // A real failure is what counts.
-      expectOAuthError(await s.post(VICTIM, { grant_type: 'client_credentials', client_id: 'reader', client_secret: 'wrong' }), 401, 'invalid_client');
+      expectOAuthError(
+        await s.post(VICTIM, { grant_type: 'client_credentials', client_id: 'reader', client_secret: 'wrong' }),
+        401,
+        'invalid_client',
+      );
       expect(entries()).toBe(2);
     } finally {
       await s.close();

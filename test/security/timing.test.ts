@@ -15,8 +15,8 @@
 import type http from 'node:http';
 import { memoryStores, type ClientStore } from '../../src';
 import { closeAgent, form, NO_LIMITS_HIT, send } from '../support/hardening';
-import { basic, buildApp, CLIENTS, listen } from '../support/spine';
 import { recordMeasurement } from '../support/measurements';
+import { basic, buildApp, CLIENTS, listen } from '../support/spine';
 
 const TOKEN = '/oauth/token';
 const PAIRS = 300;
@@ -103,7 +103,11 @@ const options = { bruteForce: NO_LIMITS_HIT };
 describe('client authentication timing (token endpoint)', () => {
   test('client_secret_post: an unknown client and a known client with a wrong secret take indistinguishable time', async () => {
     const { app } = buildApp('express5', options);
-    const unknown = form({ grant_type: 'client_credentials', client_id: 'no-such-client', client_secret: 'guess-guess-guess' });
+    const unknown = form({
+      grant_type: 'client_credentials',
+      client_id: 'no-such-client',
+      client_secret: 'guess-guess-guess',
+    });
     const known = form({ grant_type: 'client_credentials', client_id: 'web-app', client_secret: 'guess-guess-guess' });
     const c = await compareAttempts('client_secret_post unknown vs known', app, unknown, known);
     expect(Math.abs(c.pairedDifference)).toBeLessThanOrEqual(c.bound);
@@ -112,7 +116,10 @@ describe('client authentication timing (token endpoint)', () => {
 
   test('client_secret_basic: an unknown client and a known client with a wrong secret take indistinguishable time', async () => {
     const { app } = buildApp('express5', options);
-    const unknown = form({ grant_type: 'client_credentials' }, { Authorization: basic('no-such-client', 'guess-guess-guess') });
+    const unknown = form(
+      { grant_type: 'client_credentials' },
+      { Authorization: basic('no-such-client', 'guess-guess-guess') },
+    );
     const known = form({ grant_type: 'client_credentials' }, { Authorization: basic('web-app', 'guess-guess-guess') });
     const c = await compareAttempts('client_secret_basic unknown vs known', app, unknown, known);
     expect(Math.abs(c.pairedDifference)).toBeLessThanOrEqual(c.bound);
@@ -129,7 +136,11 @@ describe('client authentication timing (token endpoint)', () => {
       },
     };
     const { app } = buildApp('express5', options, { clients });
-    const unknown = form({ grant_type: 'client_credentials', client_id: 'no-such-client', client_secret: 'guess-guess-guess' });
+    const unknown = form({
+      grant_type: 'client_credentials',
+      client_id: 'no-such-client',
+      client_secret: 'guess-guess-guess',
+    });
     const known = form({ grant_type: 'client_credentials', client_id: 'web-app', client_secret: 'guess-guess-guess' });
     const c = await compare(app, unknown, known, 60);
     report('control (known +5 ms)', c);

@@ -46,7 +46,12 @@ describe('the compact memory token store', () => {
       codeChallengeMethod: 'S256',
     };
     const openid = { nonce: 'n-0S6_WzA2Mj', authTime: 1700000000, claims: { userinfo: { email: null } } };
-    const withFeature = { ...refresh(), resources: ['https://api.example.com'], jkt: 'thumbprint', openid } as TokenRecord;
+    const withFeature = {
+      ...refresh(),
+      resources: ['https://api.example.com'],
+      jkt: 'thumbprint',
+      openid,
+    } as TokenRecord;
     await store.save(code);
     await store.save(withFeature);
     expect(await store.find('authorization_code', code.id)).toEqual(code);
@@ -79,7 +84,9 @@ describe('the compact memory token store', () => {
   test('thousands of records: every one found, families revoked whole, the rest untouched (RFC 9700 §4.14.2)', async () => {
     const store = memoryTokenStore();
     const families = Array.from({ length: 100 }, () => randomBytes(16).toString('base64url'));
-    const records = Array.from({ length: 2500 }, (_, i) => refresh({ familyId: families[i % families.length] as string, sub: `user-${i % 7}` }));
+    const records = Array.from({ length: 2500 }, (_, i) =>
+      refresh({ familyId: families[i % families.length] as string, sub: `user-${i % 7}` }),
+    );
     for (const r of records) await store.save(r);
     expect(store.size()).toBe(2500);
     for (const r of records) expect(await store.find('refresh_token', r.id)).toEqual(r);

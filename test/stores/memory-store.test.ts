@@ -4,8 +4,8 @@
  */
 import { inspect } from 'node:util';
 import { hashToken, memoryStores, memoryTokenStore, type TokenRecord } from '../../src';
-import { CLIENTS, USERS } from '../support/spine';
 import { nowSeconds as now } from '../support/seconds';
+import { CLIENTS, USERS } from '../support/spine';
 
 describe('memoryStores keeps no plain secrets', () => {
   test('client secrets are stored as SHA-256 hashes', async () => {

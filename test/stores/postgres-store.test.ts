@@ -6,12 +6,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { Pool } from 'pg';
-import { TemporarilyUnavailable } from '../../src/core/errors';
-import type { RevocationEvent } from '../../src/stores/types';
 import { hashToken, verifyClientSecret } from '../../src/core/crypto';
-import { postgresClientStore, postgresStores, postgresTokenStore, postgresUserStore, type PostgresTokenStore } from '../../src/postgres';
-import { describeClientStore, describeTokenStore, describeUserStore } from '../../src/testing';
+import { TemporarilyUnavailable } from '../../src/core/errors';
+import {
+  postgresClientStore,
+  postgresStores,
+  postgresTokenStore,
+  postgresUserStore,
+  type PostgresTokenStore,
+} from '../../src/postgres';
 import { transaction } from '../../src/stores/postgres/pool';
+import type { RevocationEvent } from '../../src/stores/types';
+import { describeClientStore, describeTokenStore, describeUserStore } from '../../src/testing';
 import { MIGRATION, postgresForTests } from '../support/postgres';
 import { nowSeconds as now } from '../support/seconds';
 
@@ -78,8 +84,20 @@ describePg('postgresTokenStore: expired rows and the cleanup job', () => {
     const store = tokenStore(main);
     const t = now();
     const base = { clientId: 'c', sub: 's', scope: ['read'], issuedAt: t - 100 };
-    const expired = Array.from({ length: 5 }, (_, i) => ({ ...base, kind: 'refresh_token' as const, id: hashToken(`cleanup-old-${i}-${t}`), familyId: `cleanup-old-${t}-${i}`, expiresAt: t - 10 }));
-    const live = { ...base, kind: 'refresh_token' as const, id: hashToken(`cleanup-live-${t}`), familyId: `cleanup-live-${t}`, expiresAt: t + 600 };
+    const expired = Array.from({ length: 5 }, (_, i) => ({
+      ...base,
+      kind: 'refresh_token' as const,
+      id: hashToken(`cleanup-old-${i}-${t}`),
+      familyId: `cleanup-old-${t}-${i}`,
+      expiresAt: t - 10,
+    }));
+    const live = {
+      ...base,
+      kind: 'refresh_token' as const,
+      id: hashToken(`cleanup-live-${t}`),
+      familyId: `cleanup-live-${t}`,
+      expiresAt: t + 600,
+    };
     for (const r of [...expired, live]) await store.save(r);
     await store.revoke({ id: `cleanup-jti-old-${t}`, until: t - 5 });
     await store.revoke({ id: `cleanup-jti-live-${t}`, until: t + 600 });
@@ -88,10 +106,18 @@ describePg('postgresTokenStore: expired rows and the cleanup job', () => {
     expect(removed.tokens).toBeGreaterThanOrEqual(5);
     expect(removed.revocations).toBeGreaterThanOrEqual(1);
     expect(removed.families).toBeGreaterThanOrEqual(5);
-    const ids = (await main.query('SELECT id FROM tokengate_tokens WHERE id = ANY($1)', [[...expired, live].map((r) => r.id)])).rows.map((r) => r.id);
+    const ids = (
+      await main.query('SELECT id FROM tokengate_tokens WHERE id = ANY($1)', [[...expired, live].map((r) => r.id)])
+    ).rows.map((r) => r.id);
     expect(ids).toEqual([live.id]);
-    expect((await main.query('SELECT id FROM tokengate_revocations WHERE id LIKE $1', [`cleanup-jti-%-${t}`])).rows.map((r) => r.id)).toEqual([`cleanup-jti-live-${t}`]);
-    expect((await main.query('SELECT count(*)::int AS n FROM tokengate_families WHERE expires_at <= $1', [now()])).rows[0].n).toBe(0);
+    expect(
+      (await main.query('SELECT id FROM tokengate_revocations WHERE id LIKE $1', [`cleanup-jti-%-${t}`])).rows.map(
+        (r) => r.id,
+      ),
+    ).toEqual([`cleanup-jti-live-${t}`]);
+    expect(
+      (await main.query('SELECT count(*)::int AS n FROM tokengate_families WHERE expires_at <= $1', [now()])).rows[0].n,
+    ).toBe(0);
     await expect(store.find('refresh_token', live.id)).resolves.toMatchObject({ id: live.id });
     await expect(store.isRevoked([`cleanup-jti-live-${t}`])).resolves.toBe(true);
   });
@@ -113,8 +139,20 @@ describePg('postgresTokenStore: expired rows and the cleanup job', () => {
 describePg('postgresClientStore / postgresUserStore: registration', () => {
   test('saveClient keeps extra fields (resourceServer) in metadata, replaces on the same id, and never stores the secret', async () => {
     const clients = postgresClientStore({ pool: main });
-    await clients.saveClient({ id: 'reg-api', secret: 'first-secret', grants: ['client_credentials'], scopes: ['read'], resourceServer: true });
-    await clients.saveClient({ id: 'reg-api', secret: 'second-secret', grants: ['client_credentials'], scopes: ['read', 'write'], resourceServer: true });
+    await clients.saveClient({
+      id: 'reg-api',
+      secret: 'first-secret',
+      grants: ['client_credentials'],
+      scopes: ['read'],
+      resourceServer: true,
+    });
+    await clients.saveClient({
+      id: 'reg-api',
+      secret: 'second-secret',
+      grants: ['client_credentials'],
+      scopes: ['read', 'write'],
+      resourceServer: true,
+    });
     const found = await clients.findClient('reg-api');
     expect(found).toMatchObject({ id: 'reg-api', scopes: ['read', 'write'], resourceServer: true });
     expect(verifyClientSecret('second-secret', found?.secretHash)).toBe(true);
@@ -128,8 +166,12 @@ describePg('postgresClientStore / postgresUserStore: registration', () => {
   test('saveClient and saveUser refuse bad input with a message; the schema refuses unknown grants', async () => {
     const clients = postgresClientStore({ pool: main });
     await expect(clients.saveClient({ id: '', grants: [], scopes: [] })).rejects.toThrow(/non-empty id/);
-    await expect(clients.saveClient({ id: 'x', secret: '', grants: [], scopes: [] })).rejects.toThrow(/non-empty secret/);
-    await expect(clients.saveClient({ id: 'bad-grant', grants: ['implicit' as never], scopes: [] })).rejects.toThrow(/check constraint/);
+    await expect(clients.saveClient({ id: 'x', secret: '', grants: [], scopes: [] })).rejects.toThrow(
+      /non-empty secret/,
+    );
+    await expect(clients.saveClient({ id: 'bad-grant', grants: ['implicit' as never], scopes: [] })).rejects.toThrow(
+      /check constraint/,
+    );
     const users = postgresUserStore({ pool: main });
     await expect(users.saveUser({ id: 'u', username: '', password: 'p' })).rejects.toThrow(/username must be/);
     await expect(users.saveUser({ id: 'u', username: 'u', password: '' })).rejects.toThrow(/password must be/);
@@ -138,10 +180,21 @@ describePg('postgresClientStore / postgresUserStore: registration', () => {
   test('saveUser replaces the password and profile; a username taken by another user is refused; deleteUser removes', async () => {
     const users = postgresUserStore({ pool: main });
     await users.saveUser({ id: 'reg-carol', username: 'carol@example.com', password: 'old-password', name: 'Carol' });
-    await users.saveUser({ id: 'reg-carol', username: 'carol@example.com', password: 'new-password', name: 'Carol C.' });
+    await users.saveUser({
+      id: 'reg-carol',
+      username: 'carol@example.com',
+      password: 'new-password',
+      name: 'Carol C.',
+    });
     await expect(users.authenticate('carol@example.com', 'old-password')).resolves.toBeUndefined();
-    await expect(users.authenticate('carol@example.com', 'new-password')).resolves.toEqual({ id: 'reg-carol', username: 'carol@example.com', name: 'Carol C.' });
-    await expect(users.saveUser({ id: 'reg-other', username: 'carol@example.com', password: 'x' })).rejects.toThrow(/unique/);
+    await expect(users.authenticate('carol@example.com', 'new-password')).resolves.toEqual({
+      id: 'reg-carol',
+      username: 'carol@example.com',
+      name: 'Carol C.',
+    });
+    await expect(users.saveUser({ id: 'reg-other', username: 'carol@example.com', password: 'x' })).rejects.toThrow(
+      /unique/,
+    );
     await expect(users.deleteUser('reg-carol')).resolves.toBe(true);
     await expect(users.findUser('reg-carol')).resolves.toBeUndefined();
   });
@@ -161,7 +214,9 @@ describePg('postgresTokenStore: the revocation channel', () => {
     await waitFor(() => events.some((e) => e.reset === 'restored'));
     expect(events[0]).toEqual({ ids: [], until: 0, reset: 'lost' });
 
-    const killed = await main.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' OR query = 'SELECT 1'");
+    const killed = await main.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' OR query = 'SELECT 1'",
+    );
     expect(killed.rowCount).toBeGreaterThan(0);
     await waitFor(() => events.filter((e) => e.reset === 'lost').length === 2);
     await waitFor(() => events.filter((e) => e.reset === 'restored').length === 2);
@@ -172,7 +227,9 @@ describePg('postgresTokenStore: the revocation channel', () => {
 
   test('options are checked at construction with messages that say what to change', () => {
     expect(() => postgresTokenStore({ pool: undefined as never })).toThrow(/options.pool must be a pg Pool/);
-    expect(() => postgresTokenStore({ pool: main, channel: 'Bad-Name; DROP' })).toThrow(/options.channel must be lower-case/);
+    expect(() => postgresTokenStore({ pool: main, channel: 'Bad-Name; DROP' })).toThrow(
+      /options.channel must be lower-case/,
+    );
     expect(() => postgresTokenStore({ pool: main, heartbeatMs: 0 })).toThrow(/heartbeatMs must be a positive/);
     expect(() => postgresStores({ pool: {} as never })).toThrow(/pg Pool/);
   });
@@ -208,7 +265,9 @@ describePg('a connection that dies inside a transaction', () => {
     const killer = pool(1);
     await expect(
       transaction(p, async (client) => {
-        const { rows: [row] } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        const {
+          rows: [row],
+        } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
         await killer.query('SELECT pg_terminate_backend($1)', [row?.pid]);
         await new Promise((r) => setTimeout(r, 200)); // the connection's 'error' event arrives now
         await client.query('SELECT 1');

@@ -10,11 +10,13 @@ import request from 'supertest';
 import { memoryStores, type KeyInput } from '../../src';
 import { redisTokenStore, type RedisTokenStore } from '../../src/redis';
 import { describeWithRedis, startRedis, waitFor, type TestRedis } from '../support/redis-server';
-import { basic, buildApp, CLIENTS, FRAMEWORKS, USERS, type TestApp } from '../support/spine';
 import { nowSeconds } from '../support/seconds';
+import { basic, buildApp, CLIENTS, FRAMEWORKS, USERS, type TestApp } from '../support/spine';
 
 const TOKEN = '/oauth/token';
-const KEYS: KeyInput[] = [{ kid: 'k1', alg: 'ES256', privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }];
+const KEYS: KeyInput[] = [
+  { kid: 'k1', alg: 'ES256', privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey },
+];
 
 describeWithRedis('oauthServer on Redis: availability', () => {
   let redis: TestRedis;
@@ -30,13 +32,21 @@ describeWithRedis('oauthServer on Redis: availability', () => {
     return tokens;
   }
 
-  function app(framework: (typeof FRAMEWORKS)[number], options: Parameters<typeof buildApp>[1] = {}, tokens = redisStore()): TestApp {
+  function app(
+    framework: (typeof FRAMEWORKS)[number],
+    options: Parameters<typeof buildApp>[1] = {},
+    tokens = redisStore(),
+  ): TestApp {
     const { clients: c, users } = memoryStores({ clients: CLIENTS, users: USERS });
     return buildApp(framework, { keys: KEYS, ...options }, { clients: c, users, tokens });
   }
 
   async function password(target: TestApp['app']): Promise<request.Response> {
-    return request(target).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read' });
+    return request(target)
+      .post(TOKEN)
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope: 'read' });
   }
 
   async function live(tokens: RedisTokenStore): Promise<void> {
@@ -50,7 +60,11 @@ describeWithRedis('oauthServer on Redis: availability', () => {
   });
   afterAll(async () => {
     for (const s of stores) await s.close();
-    await Promise.all(clients.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.status !== 'end' && c.disconnect())));
+    await Promise.all(
+      clients.map((c) =>
+        c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.status !== 'end' && c.disconnect(),
+      ),
+    );
     await redis?.stop();
   });
 
@@ -63,9 +77,17 @@ describeWithRedis('oauthServer on Redis: availability', () => {
       expect(issued.status).toBe(200);
       const bearer = `Bearer ${issued.body.access_token}`;
       expect((await request(a).get('/api/me').set('Authorization', bearer)).status).toBe(200);
-      const refreshed = await request(a).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token });
+      const refreshed = await request(a)
+        .post(TOKEN)
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token });
       expect(refreshed.status).toBe(200);
-      const replay = await request(a).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token });
+      const replay = await request(a)
+        .post(TOKEN)
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token });
       expect(replay.body.error).toBe('invalid_grant');
       // The replay revoked the family: the cached access token is refused at once.
       expect((await request(a).get('/api/me').set('Authorization', bearer)).status).toBe(401);
@@ -73,7 +95,11 @@ describeWithRedis('oauthServer on Redis: availability', () => {
       const again = await password(a);
       const fresh = `Bearer ${again.body.access_token}`;
       expect((await request(a).get('/api/me').set('Authorization', fresh)).status).toBe(200);
-      const revoked = await request(a).post('/oauth/revoke').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ token: again.body.refresh_token });
+      const revoked = await request(a)
+        .post('/oauth/revoke')
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ token: again.body.refresh_token });
       expect(revoked.status).toBe(200);
       expect((await request(a).get('/api/me').set('Authorization', fresh)).status).toBe(401);
     });
@@ -90,7 +116,11 @@ describeWithRedis('oauthServer on Redis: availability', () => {
       try {
         const started = Date.now();
         const token = await password(a);
-        const refresh = await request(a).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token });
+        const refresh = await request(a)
+          .post(TOKEN)
+          .set('Authorization', basic('web-app', 'web-secret'))
+          .type('form')
+          .send({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token });
         const elapsed = Date.now() - started;
         for (const res of [token, refresh]) {
           expect(res.status).toBe(503);
@@ -101,15 +131,23 @@ describeWithRedis('oauthServer on Redis: availability', () => {
         }
         expect(elapsed).toBeLessThan(2000);
         // The channel is down, so the cache is dropped and the check goes to Redis: 503.
-        await waitFor('the cache to be dropped', async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 503);
+        await waitFor(
+          'the cache to be dropped',
+          async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 503,
+        );
         const guarded = await request(a).get('/api/me').set('Authorization', bearer);
         expect(guarded.body.error).toBe('temporarily_unavailable');
         expect(logger.lines.some((l) => l.level === 'error' && l.detail instanceof Error)).toBe(true);
       } finally {
-        if ((await redis.restart().catch((e: unknown) => e)) instanceof Error) throw new Error('redis restart failed');
+        // Bring Redis back whatever happened above, so the next tests find it running.
+        await redis.restart();
       }
       // Redis came back empty: the JWT is still valid (not revoked), new grants work.
-      await waitFor('/api/me to answer 200', async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 200, 10_000);
+      await waitFor(
+        '/api/me to answer 200',
+        async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 200,
+        10_000,
+      );
       await waitFor('the token endpoint to answer 200', async () => (await password(a)).status === 200, 10_000);
     });
 
@@ -124,7 +162,11 @@ describeWithRedis('oauthServer on Redis: availability', () => {
       try {
         const lostAt = Date.now();
         expect((await request(a).get('/api/me').set('Authorization', bearer)).status).toBe(200);
-        const refusedAfter = await waitFor('the grace period to end', async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 503, 5000);
+        const refusedAfter = await waitFor(
+          'the grace period to end',
+          async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 503,
+          5000,
+        );
         expect(Date.now() - lostAt).toBeGreaterThanOrEqual(500); // 1 s after the loss, which came just before lostAt
         expect(refusedAfter).toBeLessThan(3000);
         // A token never seen before is not served from anywhere: 503.
@@ -133,12 +175,18 @@ describeWithRedis('oauthServer on Redis: availability', () => {
       } finally {
         await redis.restart();
       }
-      await waitFor('recovery', async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 200, 10_000);
+      await waitFor(
+        'recovery',
+        async () => (await request(a).get('/api/me').set('Authorization', bearer)).status === 200,
+        10_000,
+      );
     });
   });
 
   test('cache.staleIfUnavailable must be a whole number of seconds', () => {
-    expect(() => app('express5', { cache: { staleIfUnavailable: -1 } })).toThrow(/cache.staleIfUnavailable must be a positive whole number/);
+    expect(() => app('express5', { cache: { staleIfUnavailable: -1 } })).toThrow(
+      /cache.staleIfUnavailable must be a positive whole number/,
+    );
     expect(() => app('express5', { cache: { staleIfUnavailable: 1.5 } })).toThrow(/cache.staleIfUnavailable/);
     expect(() => app('express5', { cache: { staleIfUnavailable: 0 } })).not.toThrow();
   });

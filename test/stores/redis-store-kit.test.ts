@@ -43,7 +43,13 @@ afterAll(async () => {
   if (redis) await (await redis).stop();
 });
 
-describeTokenStore('redisTokenStore', { create: store, peer: store, dump, describe: describeWithRedis, concurrency: 100 });
+describeTokenStore('redisTokenStore', {
+  create: store,
+  peer: store,
+  dump,
+  describe: describeWithRedis,
+  concurrency: 100,
+});
 
 // redisClientStore: the ClientStore contract, registration writes included (RFC 7591/7592).
 const clientStores: RedisClientStore[] = [];

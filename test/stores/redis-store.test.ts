@@ -5,14 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { TemporarilyUnavailable } from '../../src/core/errors';
-import type { RevocationEvent, TokenRecord } from '../../src/stores/types';
 import { hashToken } from '../../src/core/crypto';
+import { TemporarilyUnavailable } from '../../src/core/errors';
 import { redisTokenStore, type RedisTokenStore } from '../../src/redis';
-import { describeWithRedis, startRedis, waitFor, type TestRedis } from '../support/redis-server';
-import { recordingLogger } from '../support/spine';
-import { nowSeconds as now } from '../support/seconds';
+import type { RevocationEvent, TokenRecord } from '../../src/stores/types';
 import { recordMeasurement } from '../support/measurements';
+import { describeWithRedis, startRedis, waitFor, type TestRedis } from '../support/redis-server';
+import { nowSeconds as now } from '../support/seconds';
+import { recordingLogger } from '../support/spine';
 
 const fastRetry = { retryStrategy: (times: number) => Math.min(50 * times, 300), maxRetriesPerRequest: 1 };
 
@@ -61,14 +61,23 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
     // Let connections still reconnecting after the outage tests settle, so all close cleanly.
     await Promise.all(stores.map((s) => s.ready(5000).catch(() => undefined)));
     for (const s of stores) await s.close();
-    await Promise.all(clients.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.status !== 'end' && c.disconnect())));
+    await Promise.all(
+      clients.map((c) =>
+        c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.status !== 'end' && c.disconnect(),
+      ),
+    );
     await redis?.stop();
   });
 
   describe('records', () => {
     test('save then find returns the record with every field; another kind or an unknown id is undefined', async () => {
       const s = store();
-      const r = record({ redirectUri: 'https://app.example.com/cb', codeChallenge: 'abc', codeChallengeMethod: 'S256', kind: 'authorization_code' });
+      const r = record({
+        redirectUri: 'https://app.example.com/cb',
+        codeChallenge: 'abc',
+        codeChallengeMethod: 'S256',
+        kind: 'authorization_code',
+      });
       await s.save(r);
       expect(await s.find('authorization_code', r.id)).toEqual(r);
       expect(await s.find('refresh_token', r.id)).toBeUndefined();
@@ -134,7 +143,12 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       expect(keys.length).toBeGreaterThan(0);
       for (const key of keys) {
         expect(key).not.toContain(raw);
-        const values = (await c.type(key)) === 'hash' ? Object.values(await c.hgetall(key)) : (await c.type(key)) === 'set' ? await c.smembers(key) : [];
+        const values =
+          (await c.type(key)) === 'hash'
+            ? Object.values(await c.hgetall(key))
+            : (await c.type(key)) === 'set'
+              ? await c.smembers(key)
+              : [];
         for (const value of values) expect(value).not.toContain(raw);
       }
     });
@@ -169,7 +183,9 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       const b = store();
       const r = record();
       await a.save(r);
-      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).consume('refresh_token', r.id)));
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).consume('refresh_token', r.id)),
+      );
       expect(results.filter((x) => x?.reused === false)).toHaveLength(1);
       expect(results.filter((x) => x?.reused === true)).toHaveLength(99);
     });
@@ -191,7 +207,9 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
     test('revoking a family removes every member at once (RFC 9700 §4.14) and denies the family id', async () => {
       const s = store();
       const familyId = randomBytes(16).toString('base64url');
-      const members = Array.from({ length: 50 }, (_, i) => record({ familyId, kind: i % 2 ? 'refresh_token' : 'access_token' }));
+      const members = Array.from({ length: 50 }, (_, i) =>
+        record({ familyId, kind: i % 2 ? 'refresh_token' : 'access_token' }),
+      );
       await Promise.all(members.map((m) => s.save(m)));
       await s.revoke({ familyId, until: now() + 60 });
       for (const m of members) expect(await s.find(m.kind, m.id)).toBeUndefined();
@@ -269,7 +287,9 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       await waitFor('lost', () => events.some((e) => e.reset === 'lost'));
       await waitFor('restored', () => events.some((e) => e.reset === 'restored'));
       expect(events.map((e) => e.reset)).toEqual(['lost', 'restored']);
-      expect(logger.lines.map((l) => l.message).join('\n')).toMatch(/revocation channel lost[\s\S]*revocation channel is back/);
+      expect(logger.lines.map((l) => l.message).join('\n')).toMatch(
+        /revocation channel lost[\s\S]*revocation channel is back/,
+      );
       // and it hears revocations again
       const peer = store();
       await peer.revoke({ id: 'after-reconnect', until: now() + 5 });
@@ -306,7 +326,11 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       } finally {
         redis.thaw();
       }
-      await waitFor('recovery', async () => (await s.find('refresh_token', r.id).catch(() => undefined)) !== undefined, 10_000);
+      await waitFor(
+        'recovery',
+        async () => (await s.find('refresh_token', r.id).catch(() => undefined)) !== undefined,
+        10_000,
+      );
       await waitFor('restored', () => events.some((e) => e.reset === 'restored'), 10_000);
     });
 
@@ -325,7 +349,11 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
         redis.thaw();
       }
       expect(err).toBeInstanceOf(TemporarilyUnavailable);
-      await waitFor('Redis to answer again', async () => (await s.find('refresh_token', r.id).catch(() => undefined)) !== undefined, 10_000);
+      await waitFor(
+        'Redis to answer again',
+        async () => (await s.find('refresh_token', r.id).catch(() => undefined)) !== undefined,
+        10_000,
+      );
       const found = await s.find('refresh_token', r.id);
       expect(found?.consumedAt).toBeUndefined();
       expect((await s.consume('refresh_token', r.id))?.reused).toBe(false);
@@ -369,7 +397,11 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       recordMeasurement('redis-store', `with Redis down, five store operations failed in ${elapsed} ms`);
       events.length = 0;
       await redis.restart();
-      const recovered = await waitFor('commands to work again', async () => (await s.isRevoked(['x']).catch(() => undefined)) === false, 10_000);
+      const recovered = await waitFor(
+        'commands to work again',
+        async () => (await s.isRevoked(['x']).catch(() => undefined)) === false,
+        10_000,
+      );
       await waitFor('restored', () => events.some((e) => e.reset === 'restored'), 10_000);
       recordMeasurement('redis-store', `store recovered ${recovered} ms after redis-server restarted`);
       const r = record();

@@ -40,7 +40,12 @@ function echoAuth(req: http.IncomingMessage & { auth?: unknown }, res: http.Serv
 function build(issuer: string, keys: KeyInput[]): void {
   const logger = recordingLogger();
   const jwt: OAuthServer = oauthServer(jwtStores, { issuer, audience: AUDIENCE, keys, logger });
-  const opaque: OAuthServer = oauthServer(opaqueStores, { issuer: `${issuer}/opaque`, audience: AUDIENCE, accessTokenFormat: 'opaque', logger });
+  const opaque: OAuthServer = oauthServer(opaqueStores, {
+    issuer: `${issuer}/opaque`,
+    audience: AUDIENCE,
+    accessTokenFormat: 'opaque',
+    logger,
+  });
   const app = express();
   app.use(opaque.wellKnown);
   app.use('/opaque', opaque);

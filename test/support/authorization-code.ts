@@ -27,7 +27,12 @@ export const WEB_REDIRECT = 'https://web.example.com/cb';
 
 export const CLIENTS: MemoryClientInput[] = [
   // A public client (no secret): PKCE is mandatory.
-  { id: 'spa', grants: ['authorization_code', 'refresh_token'], scopes: ['read', 'write'], redirectUris: [SPA_REDIRECT] },
+  {
+    id: 'spa',
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: ['read', 'write'],
+    redirectUris: [SPA_REDIRECT],
+  },
   // A confidential client with two redirect URIs, so redirect_uri is required.
   {
     id: 'web',
@@ -38,11 +43,29 @@ export const CLIENTS: MemoryClientInput[] = [
     redirectUris: [WEB_REDIRECT, `${WEB_REDIRECT}?tenant=1`],
   },
   // Another confidential client: "client B".
-  { id: 'other', secret: 'other-secret', grants: ['authorization_code', 'refresh_token'], scopes: ['read', 'write'], redirectUris: ['https://other.example.com/cb'] },
+  {
+    id: 'other',
+    secret: 'other-secret',
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: ['read', 'write'],
+    redirectUris: ['https://other.example.com/cb'],
+  },
   // One redirect URI with a query of its own: redirect_uri may be omitted; the query is kept.
-  { id: 'single', secret: 'single-secret', grants: ['authorization_code'], scopes: ['read'], redirectUris: ['https://single.example.com/cb?from=tokengate'] },
+  {
+    id: 'single',
+    secret: 'single-secret',
+    grants: ['authorization_code'],
+    scopes: ['read'],
+    redirectUris: ['https://single.example.com/cb?from=tokengate'],
+  },
   // Registered redirect URI but not allowed the code flow.
-  { id: 'machine', secret: 'machine-secret', grants: ['client_credentials'], scopes: ['read'], redirectUris: ['https://machine.example.com/cb'] },
+  {
+    id: 'machine',
+    secret: 'machine-secret',
+    grants: ['client_credentials'],
+    scopes: ['read'],
+    redirectUris: ['https://machine.example.com/cb'],
+  },
   // No redirect URI at all.
   { id: 'no-redirect', secret: 'no-redirect-secret', grants: ['client_credentials'], scopes: ['read'] },
 ];
@@ -67,7 +90,13 @@ export interface HookCalls {
  * The hooks the tests use. Under Express they redirect with `res.redirect` (framework helper);
  * under Connect with plain Node calls, as an app on each would.
  */
-export function testHooks(framework: Framework, calls: HookCalls): AuthorizeHooks<http.IncomingMessage & { originalUrl?: string }, http.ServerResponse & { redirect?: (url: string) => void }> {
+export function testHooks(
+  framework: Framework,
+  calls: HookCalls,
+): AuthorizeHooks<
+  http.IncomingMessage & { originalUrl?: string },
+  http.ServerResponse & { redirect?: (url: string) => void }
+> {
   return {
     authenticate(req, res, info) {
       calls.authenticate++;
@@ -155,7 +184,10 @@ export function locationParams(location: string | undefined): URLSearchParams {
 }
 
 /** A valid authorization request for the public client, with a fresh PKCE pair. */
-export function spaRequest(extra: Record<string, string | undefined> = {}): { params: Record<string, string | undefined>; verifier: string } {
+export function spaRequest(extra: Record<string, string | undefined> = {}): {
+  params: Record<string, string | undefined>;
+  verifier: string;
+} {
   const { verifier, challenge } = pkcePair();
   return {
     verifier,
@@ -186,7 +218,11 @@ export async function obtainCode(
 }
 
 /** POST to the token endpoint with a form body and optional HTTP Basic credentials. */
-export function exchange(app: Parameters<typeof request>[0], body: Record<string, string | undefined>, basicAuth?: [string, string]) {
+export function exchange(
+  app: Parameters<typeof request>[0],
+  body: Record<string, string | undefined>,
+  basicAuth?: [string, string],
+) {
   const form: Record<string, string> = {};
   for (const [name, value] of Object.entries(body)) if (value !== undefined) form[name] = value;
   const req = request(app).post(TOKEN).type('form');

@@ -16,8 +16,12 @@ export interface DemoProcess {
 
 /** Starts examples/basic/server.js from the built package (`npm run build` first; `npm test` does). */
 export async function startDemo(): Promise<DemoProcess> {
-  if (!existsSync(join(ROOT, 'dist', 'cjs', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first (`npm test` does).');
-  const child = spawn(process.execPath, [join(ROOT, 'examples', 'basic', 'server.js')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!existsSync(join(ROOT, 'dist', 'cjs', 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build` first (`npm test` does).');
+  const child = spawn(process.execPath, [join(ROOT, 'examples', 'basic', 'server.js')], {
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));

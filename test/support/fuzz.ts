@@ -10,7 +10,15 @@
  */
 import http from 'node:http';
 import fc from 'fast-check';
-import { memoryStores, memoryTokenStore, oauthServer, type OAuthServer, type ServerOptions, type TokenStore, type UserStore } from '../../src';
+import {
+  memoryStores,
+  memoryTokenStore,
+  oauthServer,
+  type OAuthServer,
+  type ServerOptions,
+  type TokenStore,
+  type UserStore,
+} from '../../src';
 import { CLIENTS as CODE_CLIENTS, HOOK_HEADERS, SPA_REDIRECT, testHooks, WEB_REDIRECT } from './authorization-code';
 import { NO_LIMITS_HIT, send, type RawResponse } from './hardening';
 import { basic, CLIENTS as SPINE_CLIENTS, ISSUER, listen, recordingLogger, type Framework } from './spine';
@@ -25,15 +33,31 @@ const LONG_RUN = MULTIPLIER > 1;
 function fuzzReporter(details: fc.RunDetails<unknown>): void {
   if (!details.failed) return;
   const short = (v: unknown): unknown =>
-    typeof v === 'string' && v.length > 120 ? `${v.slice(0, 60)}…(${v.length} chars)` : Array.isArray(v) ? v.map(short) : v instanceof Uint8Array ? v : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, short(x)])) : v;
+    typeof v === 'string' && v.length > 120
+      ? `${v.slice(0, 60)}…(${v.length} chars)`
+      : Array.isArray(v)
+        ? v.map(short)
+        : v instanceof Uint8Array
+          ? v
+          : v && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, short(x)]))
+            : v;
   const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  throw new Error(`Property failed after ${details.numRuns} runs (seed ${details.seed}, path "${details.counterexamplePath}"; replay with FUZZ_SEED=${details.seed})\nCounterexample: ${JSON.stringify(short(details.counterexample))}\nCause: ${cause}`);
+  throw new Error(
+    `Property failed after ${details.numRuns} runs (seed ${details.seed}, path "${details.counterexamplePath}"; replay with FUZZ_SEED=${details.seed})\nCounterexample: ${JSON.stringify(short(details.counterexample))}\nCause: ${cause}`,
+  );
 }
 
 /** fast-check parameters: `runs` cases (times FUZZ_MULTIPLIER), a fixed seed unless in a long run. */
 export function fuzzParams(seed: number, runs: number): fc.Parameters<unknown> {
   const fixed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : LONG_RUN ? undefined : seed;
-  return { numRuns: Math.round(runs * MULTIPLIER), ...(fixed === undefined ? {} : { seed: fixed }), endOnFailure: false, interruptAfterTimeLimit: LONG_RUN ? undefined : 60_000, reporter: fuzzReporter };
+  return {
+    numRuns: Math.round(runs * MULTIPLIER),
+    ...(fixed === undefined ? {} : { seed: fixed }),
+    endOnFailure: false,
+    interruptAfterTimeLimit: LONG_RUN ? undefined : 60_000,
+    reporter: fuzzReporter,
+  };
 }
 
 /**
@@ -72,7 +96,10 @@ export function countingStore(): { store: TokenStore; counts: StoreCounts; setFa
   let failing = false;
   const fail = (): never => {
     // What a driver error looks like; its text must never reach a response.
-    throw Object.assign(new Error('connection to 10.9.8.7:5432 lost while running INSERT INTO oauth_tokens VALUES ($1)'), { code: 'ECONNRESET' });
+    throw Object.assign(
+      new Error('connection to 10.9.8.7:5432 lost while running INSERT INTO oauth_tokens VALUES ($1)'),
+      { code: 'ECONNRESET' },
+    );
   };
   const store = new Proxy(inner, {
     get(target, name, receiver) {
@@ -161,7 +188,13 @@ export async function startFuzzServer(variant: Variant, extra: Partial<ServerOpt
 export async function mintTokens(s: FuzzServer, clientId = 'web-app'): Promise<{ access: string; refresh: string }> {
   const client = await s.oauth.context.clients.findClient(clientId);
   if (!client) throw new Error(`no client ${clientId}`);
-  const issued = await s.oauth.context.issuer.issue({ client, sub: USER.id, userId: USER.id, scope: ['read'], refreshToken: true });
+  const issued = await s.oauth.context.issuer.issue({
+    client,
+    sub: USER.id,
+    userId: USER.id,
+    scope: ['read'],
+    refreshToken: true,
+  });
   return { access: issued.access_token, refresh: issued.refresh_token as string };
 }
 
@@ -170,8 +203,17 @@ export async function mintCode(s: FuzzServer): Promise<{ code: string; verifier:
   const verifier = 'v'.repeat(43);
   const { createHash } = await import('node:crypto');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const query = new URLSearchParams({ response_type: 'code', client_id: 'spa', redirect_uri: SPA_REDIRECT, code_challenge: challenge, code_challenge_method: 'S256' });
-  const res = await send(s.url, `/oauth/authorize?${query}`, { method: 'GET', headers: { [HOOK_HEADERS.user]: USER.id } });
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: 'spa',
+    redirect_uri: SPA_REDIRECT,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const res = await send(s.url, `/oauth/authorize?${query}`, {
+    method: 'GET',
+    headers: { [HOOK_HEADERS.user]: USER.id },
+  });
   const code = new URL(res.headers.location as string).searchParams.get('code');
   if (!code) throw new Error(`could not mint a code: ${res.status} ${res.headers.location}`);
   return { code, verifier };
@@ -268,7 +310,19 @@ const PARAM_NAMES = [
 
 const paramName = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...PARAM_NAMES) },
-  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'prototype', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a[b][c]', 'x[]', 'toString') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      '__proto__[polluted]',
+      'constructor[prototype][polluted]',
+      'a[b][c]',
+      'x[]',
+      'toString',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
 );
 
@@ -278,7 +332,17 @@ export const fields = fc.array(fc.tuple(paramName, anyString), { maxLength: 10 }
 /** A structured request: which fields, which way they are encoded, which credentials and method. */
 export interface FuzzRequest {
   method: string;
-  encoding: 'form' | 'multipart' | 'multipart-truncated' | 'json' | 'proto-json' | 'deep-json' | 'text' | 'raw-bytes' | 'none' | 'odd-type';
+  encoding:
+    | 'form'
+    | 'multipart'
+    | 'multipart-truncated'
+    | 'json'
+    | 'proto-json'
+    | 'deep-json'
+    | 'text'
+    | 'raw-bytes'
+    | 'none'
+    | 'odd-type';
   fields: [string, string][];
   auth: string | undefined;
   contentType: string;
@@ -294,18 +358,49 @@ const authorization = fc.oneof(
   fc.constant(basic('spa', '')),
   fc.tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 })).map(([id, secret]) => basic(id, secret)),
   fc.string({ unit: 'binary-ascii', maxLength: 30 }).map((s) => 'Basic ' + Buffer.from(s).toString('base64')),
-  fc.constantFrom('Basic', 'Basic ', 'Basic !!!', 'Basic Og==', 'Bearer abc', 'Bearer', 'Digest x', 'basic d2ViLWFwcDp3ZWItc2VjcmV0', 'Bearer $ACCESS'),
+  fc.constantFrom(
+    'Basic',
+    'Basic ',
+    'Basic !!!',
+    'Basic Og==',
+    'Bearer abc',
+    'Bearer',
+    'Digest x',
+    'basic d2ViLWFwcDp3ZWItc2VjcmV0',
+    'Bearer $ACCESS',
+  ),
 );
 
 /** Header values Node's client can send: tab, printable ASCII and Latin-1. */
-const headerSafe = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 60 });
+const headerSafe = fc.string({
+  unit: fc
+    .integer({ min: 0x20, max: 0xff })
+    .filter((c) => c !== 0x7f)
+    .map((c) => String.fromCharCode(c)),
+  maxLength: 60,
+});
 
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.record({
-  method: fc.oneof({ weight: 8, arbitrary: fc.constant('POST') }, { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') }),
+  method: fc.oneof(
+    { weight: 8, arbitrary: fc.constant('POST') },
+    { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') },
+  ),
   encoding: fc.oneof(
     { weight: 6, arbitrary: fc.constant('form' as const) },
     { weight: 2, arbitrary: fc.constant('multipart' as const) },
-    { weight: 1, arbitrary: fc.constantFrom('multipart-truncated', 'json', 'proto-json', 'deep-json', 'text', 'raw-bytes', 'none', 'odd-type') as fc.Arbitrary<FuzzRequest['encoding']> },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'multipart-truncated',
+        'json',
+        'proto-json',
+        'deep-json',
+        'text',
+        'raw-bytes',
+        'none',
+        'odd-type',
+      ) as fc.Arbitrary<FuzzRequest['encoding']>,
+    },
   ),
   fields,
   auth: authorization,
@@ -313,7 +408,11 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.record({
   rawBytes: fc.oneof(
     fc.uint8Array({ maxLength: 200 }),
     // Invalid UTF-8: lone continuation bytes, overlong encodings, surrogates, truncated sequences.
-    fc.constantFrom(Uint8Array.from([0xff, 0xfe, 0x3d, 0x80]), Uint8Array.from([0x67, 0x72, 0x61, 0x6e, 0x74, 0x5f, 0x74, 0x79, 0x70, 0x65, 0x3d, 0xc0, 0xaf]), Uint8Array.from([0xed, 0xa0, 0x80, 0x3d, 0xf0, 0x9f])),
+    fc.constantFrom(
+      Uint8Array.from([0xff, 0xfe, 0x3d, 0x80]),
+      Uint8Array.from([0x67, 0x72, 0x61, 0x6e, 0x74, 0x5f, 0x74, 0x79, 0x70, 0x65, 0x3d, 0xc0, 0xaf]),
+      Uint8Array.from([0xed, 0xa0, 0x80, 0x3d, 0xf0, 0x9f]),
+    ),
   ),
   query: fc.array(fc.tuple(paramName, anyString), { maxLength: 3 }),
 });
@@ -327,18 +426,36 @@ export interface Fresh {
 }
 
 function fill(value: string, fresh: Fresh): string {
-  return value.replace('$REFRESH', fresh.refresh).replace('$ACCESS', fresh.access).replace('$CODE', fresh.code).replace('$VERIFIER', fresh.verifier);
+  return value
+    .replace('$REFRESH', fresh.refresh)
+    .replace('$ACCESS', fresh.access)
+    .replace('$CODE', fresh.code)
+    .replace('$VERIFIER', fresh.verifier);
 }
 
 function multipart(fields: [string, string][], boundary: string): string {
-  return fields.map(([n, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${n.replace(/["\r\n]/g, '')}"\r\n\r\n${v}\r\n`).join('') + `--${boundary}--\r\n`;
+  return (
+    fields
+      .map(
+        ([n, v]) =>
+          `--${boundary}\r\nContent-Disposition: form-data; name="${n.replace(/["\r\n]/g, '')}"\r\n\r\n${v}\r\n`,
+      )
+      .join('') + `--${boundary}--\r\n`
+  );
 }
 
 /** Turn a structured request into headers and a body. */
 export function encode(
   r: FuzzRequest,
   fresh: Fresh,
-): { method: string; path: string; headers: Record<string, string>; body: Buffer | undefined; inputs: string[]; pairs: [string, string][] } {
+): {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+  inputs: string[];
+  pairs: [string, string][];
+} {
   const f = r.fields.map(([n, v]) => [n, fill(v, fresh)] as [string, string]);
   const headers: Record<string, string> = {};
   if (r.auth !== undefined) headers.Authorization = fill(r.auth, fresh);
@@ -352,7 +469,9 @@ export function encode(
     case 'multipart-truncated': {
       headers['Content-Type'] = 'multipart/form-data; boundary=FuZz';
       const full = multipart(f, 'FuZz');
-      body = Buffer.from(r.encoding === 'multipart' ? full : full.slice(0, Math.max(0, full.length - 1 - (full.length >> 2))));
+      body = Buffer.from(
+        r.encoding === 'multipart' ? full : full.slice(0, Math.max(0, full.length - 1 - (full.length >> 2))),
+      );
       break;
     }
     case 'json':
@@ -361,7 +480,9 @@ export function encode(
       break;
     case 'proto-json':
       headers['Content-Type'] = 'application/json';
-      body = Buffer.from(`{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"grant_type":"client_credentials","client_id":"web-app","client_secret":"web-secret"}`);
+      body = Buffer.from(
+        `{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"grant_type":"client_credentials","client_id":"web-app","client_secret":"web-secret"}`,
+      );
       break;
     case 'deep-json':
       headers['Content-Type'] = 'application/json';
@@ -415,7 +536,7 @@ const OAUTH_ERRORS = new Set([
  * character that would matter if reflected raw there (CR/LF in a header; markup in HTML).
  */
 function dangerous(inputs: string[], where: 'header' | 'html'): string[] {
-  const pattern = where === 'header' ? /[<>"'\r\n\u0000]/ : /[<>"']/;
+  const pattern = where === 'header' ? /[<>"'\r\n]|\0/ : /[<>"']/;
   return inputs.filter((v) => v.length >= 3 && pattern.test(v));
 }
 
@@ -423,8 +544,9 @@ function dangerous(inputs: string[], where: 'header' | 'html'): string[] {
 export function checkHeaders(res: RawResponse, inputs: string[]): void {
   for (const [name, value] of Object.entries(res.headers)) {
     for (const v of Array.isArray(value) ? value : [value ?? '']) {
-      if (/[\r\n\u0000]/.test(v)) throw new Error(`header ${name} carries a control character: ${JSON.stringify(v)}`);
-      for (const input of dangerous(inputs, 'header')) if (v.includes(input)) throw new Error(`header ${name} reflects raw input ${JSON.stringify(input)}`);
+      if (/[\r\n]|\0/.test(v)) throw new Error(`header ${name} carries a control character: ${JSON.stringify(v)}`);
+      for (const input of dangerous(inputs, 'header'))
+        if (v.includes(input)) throw new Error(`header ${name} reflects raw input ${JSON.stringify(input)}`);
     }
   }
   if (res.headers['set-cookie'] !== undefined) throw new Error('a Set-Cookie header appeared');
@@ -432,18 +554,23 @@ export function checkHeaders(res: RawResponse, inputs: string[]): void {
 
 /** A JSON endpoint's answer: never 5xx (unless `storeFailing`), JSON with no-store, the OAuth error shape on errors. */
 export function checkJsonAnswer(res: RawResponse, inputs: string[], method: string, storeFailing = false): void {
-  if (res.status >= 500 && !(storeFailing && (res.status === 500 || res.status === 503))) throw new Error(`status ${res.status}: ${res.text.slice(0, 200)}`);
+  if (res.status >= 500 && !(storeFailing && (res.status === 500 || res.status === 503)))
+    throw new Error(`status ${res.status}: ${res.text.slice(0, 200)}`);
   checkHeaders(res, inputs);
   if (res.status === 204 || res.headers[APP_ERROR] !== undefined) return; // a CORS preflight; the app's body parser
-  if (res.headers['cache-control'] !== 'no-store') throw new Error(`Cache-Control is ${String(res.headers['cache-control'])}`);
-  if (!/^application\/json/.test(String(res.headers['content-type']))) throw new Error(`Content-Type is ${String(res.headers['content-type'])}`);
+  if (res.headers['cache-control'] !== 'no-store')
+    throw new Error(`Cache-Control is ${String(res.headers['cache-control'])}`);
+  if (!/^application\/json/.test(String(res.headers['content-type'])))
+    throw new Error(`Content-Type is ${String(res.headers['content-type'])}`);
   if (method === 'HEAD') return;
   const body = JSON.parse(res.text) as Record<string, unknown>;
   if (res.status >= 400) {
-    if (typeof body.error !== 'string' || !OAUTH_ERRORS.has(body.error)) throw new Error(`not an OAuth error: ${res.text.slice(0, 200)}`);
+    if (typeof body.error !== 'string' || !OAUTH_ERRORS.has(body.error))
+      throw new Error(`not an OAuth error: ${res.text.slice(0, 200)}`);
     if (typeof body.error_description !== 'string') throw new Error('error_description missing');
     if (/\n\s+at .+:\d+/.test(body.error_description)) throw new Error('a stack trace in error_description');
-    if (storeFailing && res.status >= 500 && /10\.9\.8\.7|INSERT|ECONNRESET/.test(res.text)) throw new Error('the store failure leaked into the response');
+    if (storeFailing && res.status >= 500 && /10\.9\.8\.7|INSERT|ECONNRESET/.test(res.text))
+      throw new Error('the store failure leaked into the response');
   }
 }
 
@@ -452,7 +579,12 @@ export function checkJsonAnswer(res: RawResponse, inputs: string[], method: stri
  * with its parameters properly encoded and `state` echoed exactly; otherwise an HTML error
  * page with every input escaped, or a response of the app's own hooks (the login redirect).
  */
-export function checkAuthorizeAnswer(res: RawResponse, inputs: string[], sentState: string | undefined, method: string): void {
+export function checkAuthorizeAnswer(
+  res: RawResponse,
+  inputs: string[],
+  sentState: string | undefined,
+  method: string,
+): void {
   if (res.status >= 500) throw new Error(`status ${res.status}: ${res.text.slice(0, 200)}`);
   checkHeaders(res, inputs);
   if (res.headers[APP_ERROR] !== undefined) return;
@@ -462,16 +594,25 @@ export function checkAuthorizeAnswer(res: RawResponse, inputs: string[], sentSta
     if (!/^[\x21-\x7e]+$/.test(location)) throw new Error(`Location is not a clean URI: ${JSON.stringify(location)}`);
     const url = new URL(location);
     const registered = ALL_CLIENTS.flatMap((c) => c.redirectUris ?? []).map((u) => u.split('?')[0]);
-    if (!registered.includes(`${url.origin}${url.pathname}`)) throw new Error(`redirect to an unregistered URI: ${location}`);
+    if (!registered.includes(`${url.origin}${url.pathname}`))
+      throw new Error(`redirect to an unregistered URI: ${location}`);
     if (res.headers['cache-control'] !== 'no-store') throw new Error('a redirect without no-store');
-    if (sentState !== undefined && url.searchParams.get('state') !== null && url.searchParams.get('state') !== sentState) throw new Error('state not echoed exactly');
-    if (url.searchParams.get('error') !== null && !OAUTH_ERRORS.has(url.searchParams.get('error') as string)) throw new Error(`unknown error code in redirect: ${location}`);
+    if (
+      sentState !== undefined &&
+      url.searchParams.get('state') !== null &&
+      url.searchParams.get('state') !== sentState
+    )
+      throw new Error('state not echoed exactly');
+    if (url.searchParams.get('error') !== null && !OAUTH_ERRORS.has(url.searchParams.get('error') as string))
+      throw new Error(`unknown error code in redirect: ${location}`);
     return;
   }
   if (res.status >= 400 && method !== 'HEAD') {
-    if (!/^text\/html/.test(String(res.headers['content-type']))) throw new Error(`error page is ${String(res.headers['content-type'])}`);
+    if (!/^text\/html/.test(String(res.headers['content-type'])))
+      throw new Error(`error page is ${String(res.headers['content-type'])}`);
     if (res.headers['cache-control'] !== 'no-store') throw new Error('an error page without no-store');
-    for (const input of dangerous(inputs, 'html')) if (res.text.includes(input)) throw new Error(`the error page reflects raw input ${JSON.stringify(input)}`);
+    for (const input of dangerous(inputs, 'html'))
+      if (res.text.includes(input)) throw new Error(`the error page reflects raw input ${JSON.stringify(input)}`);
     if (/<script/i.test(res.text)) throw new Error('a script element in the error page');
   }
 }
@@ -479,7 +620,8 @@ export function checkAuthorizeAnswer(res: RawResponse, inputs: string[], sentSta
 /** Fail if anything was added to Object.prototype (prototype pollution through a parsed body). */
 export function checkPrototypes(): void {
   const probe = {} as Record<string, unknown>;
-  if (probe.polluted !== undefined || Object.keys(Object.prototype).length > 0) throw new Error('Object.prototype was polluted');
+  if (probe.polluted !== undefined || Object.keys(Object.prototype).length > 0)
+    throw new Error('Object.prototype was polluted');
 }
 
 /** The server still works: a client_credentials token, then a protected route with it. */
@@ -489,6 +631,9 @@ export async function checkHealthy(s: FuzzServer): Promise<void> {
     body: 'grant_type=client_credentials&scope=read',
   });
   if (res.status !== 200) throw new Error(`token request after fuzzing: ${res.status} ${res.text}`);
-  const me = await send(s.url, '/api/me', { method: 'GET', headers: { Authorization: `Bearer ${res.json().access_token as string}` } });
+  const me = await send(s.url, '/api/me', {
+    method: 'GET',
+    headers: { Authorization: `Bearer ${res.json().access_token as string}` },
+  });
   if (me.status !== 200) throw new Error(`protected route after fuzzing: ${me.status} ${me.text}`);
 }

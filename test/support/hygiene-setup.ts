@@ -24,7 +24,11 @@ function keep(target: Record<symbol, unknown>, key: symbol, chunk: unknown, enco
   if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
   const store = (target[key] ??= { parts: [], size: 0 }) as Chunks;
   if (store.size >= LIMIT) return;
-  const buf = Buffer.isBuffer(chunk) ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk) : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  const buf = Buffer.isBuffer(chunk)
+    ? chunk
+    : chunk instanceof Uint8Array
+      ? Buffer.from(chunk)
+      : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
   store.parts.push(buf);
   store.size += buf.length;
 }
@@ -38,7 +42,9 @@ function text(target: Record<symbol, unknown>, key: symbol): string {
 // at the current file's collector.
 const shared = ((http as unknown as Record<symbol, Shared>)[STATE] ??= (() => {
   const state: Shared = { collector: undefined };
-  const incoming = http.IncomingMessage.prototype as unknown as { push: (chunk: unknown, encoding?: unknown) => boolean } & Record<symbol, unknown>;
+  const incoming = http.IncomingMessage.prototype as unknown as {
+    push: (chunk: unknown, encoding?: unknown) => boolean;
+  } & Record<symbol, unknown>;
   const push = incoming.push;
   incoming.push = function (this: http.IncomingMessage & Record<symbol, unknown>, chunk: unknown, encoding?: unknown) {
     // Server side only: a request has a method; a client's response does not.
@@ -55,7 +61,10 @@ const shared = ((http as unknown as Record<symbol, Shared>)[STATE] ??= (() => {
     if (state.collector) keep(this, RES_BODY, args[0], args[1]);
     return write.apply(this, args);
   };
-  outgoing.end = function (this: http.ServerResponse & Record<symbol, unknown> & { _header?: string }, ...args: unknown[]) {
+  outgoing.end = function (
+    this: http.ServerResponse & Record<symbol, unknown> & { _header?: string },
+    ...args: unknown[]
+  ) {
     const collector = state.collector;
     if (collector) keep(this, RES_BODY, args[0], args[1]);
     const result = end.apply(this, args);
@@ -99,6 +108,8 @@ afterAll(() => {
   if (shared.collector === collector) shared.collector = undefined;
   const violations = collector.finish();
   if (violations.length > 0) {
-    throw new Error(`Secret hygiene (test/support/hygiene.ts): ${violations.length} violation(s) in this file:\n- ${violations.join('\n- ')}`);
+    throw new Error(
+      `Secret hygiene (test/support/hygiene.ts): ${violations.length} violation(s) in this file:\n- ${violations.join('\n- ')}`,
+    );
   }
 });

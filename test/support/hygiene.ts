@@ -33,7 +33,16 @@ export const FIXTURE_SECRETS = [
 ];
 
 // Parameters whose values are credentials the server must never repeat.
-const NEVER_ECHOED = ['client_secret', 'password', 'code_verifier', 'refresh_token', 'code', 'token', 'client_assertion', 'assertion'];
+const NEVER_ECHOED = [
+  'client_secret',
+  'password',
+  'code_verifier',
+  'refresh_token',
+  'code',
+  'token',
+  'client_assertion',
+  'assertion',
+];
 // Bearer tokens: an app route may echo its own caller's token; an error never may.
 const NOT_IN_ERRORS = ['access_token'];
 
@@ -136,7 +145,9 @@ export function presented(x: Exchange): Presented {
     bearer.add(credential);
   }
   // A value that is also an ordinary parameter (a fuzzer's password=client_credentials) may be echoed as that.
-  const ordinary = new Set(pairs.filter(([n]) => !NEVER_ECHOED.includes(n) && !NOT_IN_ERRORS.includes(n)).flatMap(([n, v]) => [n, v]));
+  const ordinary = new Set(
+    pairs.filter(([n]) => !NEVER_ECHOED.includes(n) && !NOT_IN_ERRORS.includes(n)).flatMap(([n, v]) => [n, v]),
+  );
   const keep = (v: string): boolean => distinctive(v) && ![...ordinary].some((o) => o.includes(v));
   return { strict: [...strict].filter(keep), bearer: [...bearer].filter(keep), ordinary: [...ordinary] };
 }
@@ -147,7 +158,8 @@ export function issued(x: Exchange): string[] {
   if (x.status >= 200 && x.status < 300 && x.responseBody.startsWith('{')) {
     try {
       const body = JSON.parse(x.responseBody) as Record<string, unknown>;
-      for (const name of ['access_token', 'refresh_token', 'id_token']) if (typeof body[name] === 'string') found.push(body[name] as string);
+      for (const name of ['access_token', 'refresh_token', 'id_token'])
+        if (typeof body[name] === 'string') found.push(body[name] as string);
     } catch {
       // not JSON
     }
@@ -182,10 +194,15 @@ export class HygieneCollector {
     const p = presented(x);
     const library = /\/(oauth|\.well-known)\//.test(x.url) || /^\{"error":"/.test(x.responseBody);
     if (library) {
-      for (const s of p.strict) if (text.includes(s)) this.violate(`${where}: the response repeats a credential of its request (${mask(s)})`, x);
-      if (x.status >= 400) for (const s of p.bearer) if (text.includes(s)) this.violate(`${where}: the error response repeats the request's bearer token`);
+      for (const s of p.strict)
+        if (text.includes(s))
+          this.violate(`${where}: the response repeats a credential of its request (${mask(s)})`, x);
+      if (x.status >= 400)
+        for (const s of p.bearer)
+          if (text.includes(s)) this.violate(`${where}: the error response repeats the request's bearer token`);
       for (const s of FIXTURE_SECRETS) {
-        if (text.includes(s) && !p.ordinary.some((o) => o.includes(s))) this.violate(`${where}: the response contains the fixture secret ${mask(s)}`, x);
+        if (text.includes(s) && !p.ordinary.some((o) => o.includes(s)))
+          this.violate(`${where}: the response contains the fixture secret ${mask(s)}`, x);
       }
     }
     if (x.status >= 400) {
@@ -193,7 +210,8 @@ export class HygieneCollector {
       // A token the request itself carries may be quoted back (an unknown client_id shown on the error page).
       const own = `${x.url}\n${x.requestBody}\n${JSON.stringify(x.requestHeaders)}`;
       for (const candidate of text.match(TOKENISH) ?? []) {
-        if (this.issuedTokens.has(candidate) && !own.includes(candidate)) this.violate(`${where}: the error response contains an issued token`);
+        if (this.issuedTokens.has(candidate) && !own.includes(candidate))
+          this.violate(`${where}: the error response contains an issued token`);
       }
     }
     for (const s of [...p.strict, ...p.bearer]) this.seenSecrets.add(s);
@@ -210,8 +228,10 @@ export class HygieneCollector {
     const secrets = [...this.seenSecrets];
     for (const { source, text, library } of this.logs) {
       const line = text.length > 120 ? `${text.slice(0, 120)}…` : text;
-      for (const s of secrets) if (text.includes(s)) this.violate(`${source} "${line}": contains the credential ${mask(s)}`);
-      for (const candidate of text.match(TOKENISH) ?? []) if (this.issuedTokens.has(candidate)) this.violate(`${source} "${line}": contains an issued token`);
+      for (const s of secrets)
+        if (text.includes(s)) this.violate(`${source} "${line}": contains the credential ${mask(s)}`);
+      for (const candidate of text.match(TOKENISH) ?? [])
+        if (this.issuedTokens.has(candidate)) this.violate(`${source} "${line}": contains an issued token`);
       if (library && STACK.test(text)) this.violate(`${source} "${line}": the default logger printed a stack trace`);
     }
     this.logs.length = 0;
@@ -221,7 +241,8 @@ export class HygieneCollector {
   private violate(message: string, evidence?: unknown): void {
     if (this.violations.length < 50 && !this.violations.includes(message)) this.violations.push(message);
     // HYGIENE_DEBUG=/path/file.jsonl: the full evidence of each violation, for reproducing it.
-    if (process.env.HYGIENE_DEBUG) appendFileSync(process.env.HYGIENE_DEBUG, `${JSON.stringify({ message, evidence })}\n`);
+    if (process.env.HYGIENE_DEBUG)
+      appendFileSync(process.env.HYGIENE_DEBUG, `${JSON.stringify({ message, evidence })}\n`);
   }
 }
 

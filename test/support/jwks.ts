@@ -18,7 +18,11 @@ export interface TestKey {
 /** A fresh ES256 key published as `{ kid, alg: ES256, use: sig }`. */
 export function testKey(kid: string): TestKey {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  return { kid, privateKey, jwk: { ...createPublicKey(privateKey).export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' } };
+  return {
+    kid,
+    privateKey,
+    jwk: { ...createPublicKey(privateKey).export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' },
+  };
 }
 
 export const TEST_ISSUER = 'https://issuer.example.com';
@@ -28,10 +32,26 @@ export const TEST_AUDIENCE = 'https://api.example.com';
  * A fresh access token (RFC 9068: typ at+jwt, unique jti) signed with `key`, for `kid`
  * (default the key's own), with extra header members.
  */
-export function accessToken(key: TestKey, options: { kid?: string; header?: Record<string, unknown>; claims?: Record<string, unknown> } = {}): string {
+export function accessToken(
+  key: TestKey,
+  options: { kid?: string; header?: Record<string, unknown>; claims?: Record<string, unknown> } = {},
+): string {
   const now = Math.floor(Date.now() / 1000);
-  const claims = { iss: TEST_ISSUER, aud: TEST_AUDIENCE, sub: 'user-alice', client_id: 'web-app', scope: 'read', jti: randomUUID(), iat: now, exp: now + 300, ...options.claims };
-  return jwt.sign(claims, key.privateKey, { algorithm: 'ES256', header: { alg: 'ES256', typ: 'at+jwt', kid: options.kid ?? key.kid, ...options.header } });
+  const claims = {
+    iss: TEST_ISSUER,
+    aud: TEST_AUDIENCE,
+    sub: 'user-alice',
+    client_id: 'web-app',
+    scope: 'read',
+    jti: randomUUID(),
+    iat: now,
+    exp: now + 300,
+    ...options.claims,
+  };
+  return jwt.sign(claims, key.privateKey, {
+    algorithm: 'ES256',
+    header: { alg: 'ES256', typ: 'at+jwt', kid: options.kid ?? key.kid, ...options.header },
+  });
 }
 
 /** How the JWKS endpoint answers. */

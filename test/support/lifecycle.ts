@@ -12,7 +12,12 @@ type App = Parameters<typeof request>[0];
 /** The spine's clients, plus a second confidential app and an API registered as a resource server. */
 export const LIFECYCLE_CLIENTS: MemoryClientInput[] = [
   ...CLIENTS,
-  { id: 'other-app', secret: 'other-secret', grants: ['client_credentials', 'password', 'refresh_token'], scopes: ['read', 'write'] },
+  {
+    id: 'other-app',
+    secret: 'other-secret',
+    grants: ['client_credentials', 'password', 'refresh_token'],
+    scopes: ['read', 'write'],
+  },
   { id: 'orders-api', secret: 'orders-secret', grants: [], scopes: [], resourceServer: true },
 ];
 
@@ -31,37 +36,82 @@ export function es256(kid: string): { kid: string; privatePem: string; publicPem
 }
 
 /** The key as a signing key. */
-export const signing = (k: { kid: string; privatePem: string }): KeyInput => ({ kid: k.kid, alg: 'ES256', privateKey: k.privatePem });
+export const signing = (k: { kid: string; privatePem: string }): KeyInput => ({
+  kid: k.kid,
+  alg: 'ES256',
+  privateKey: k.privatePem,
+});
 /** The key as a verify-only key (public half only). */
-export const verifyOnly = (k: { kid: string; publicPem: string }): KeyInput => ({ kid: k.kid, alg: 'ES256', publicKey: k.publicPem });
+export const verifyOnly = (k: { kid: string; publicPem: string }): KeyInput => ({
+  kid: k.kid,
+  alg: 'ES256',
+  publicKey: k.publicPem,
+});
 
 /** Password-grant tokens for alice, issued to `client`. */
-export async function passwordTokens(app: App, client = WEB, scope = 'read write', path = '/oauth/token'): Promise<{ access_token: string; refresh_token: string; scope: string }> {
-  const res = await request(app).post(path).set('Authorization', client).type('form').send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope });
+export async function passwordTokens(
+  app: App,
+  client = WEB,
+  scope = 'read write',
+  path = '/oauth/token',
+): Promise<{ access_token: string; refresh_token: string; scope: string }> {
+  const res = await request(app)
+    .post(path)
+    .set('Authorization', client)
+    .type('form')
+    .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope });
   if (res.status !== 200) throw new Error(`password grant failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
 /** A client_credentials access token for `client`. */
 export async function clientToken(app: App, client = WEB, scope = 'read'): Promise<string> {
-  const res = await request(app).post('/oauth/token').set('Authorization', client).type('form').send({ grant_type: 'client_credentials', scope });
+  const res = await request(app)
+    .post('/oauth/token')
+    .set('Authorization', client)
+    .type('form')
+    .send({ grant_type: 'client_credentials', scope });
   if (res.status !== 200) throw new Error(`client_credentials failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.access_token;
 }
 
 /** Refresh with `refreshToken` as `client`; `extra` adds parameters (e.g. a narrower `scope`). */
 export function refresh(app: App, refreshToken: string, client = WEB, extra: Record<string, string> = {}) {
-  return request(app).post('/oauth/token').set('Authorization', client).type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
+  return request(app)
+    .post('/oauth/token')
+    .set('Authorization', client)
+    .type('form')
+    .send({ grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
 }
 
 /** POST /oauth/revoke. */
-export function revoke(app: App, token: string, client = WEB, extra: Record<string, string> = {}, path = '/oauth/revoke') {
-  return request(app).post(path).set('Authorization', client).type('form').send({ token, ...extra });
+export function revoke(
+  app: App,
+  token: string,
+  client = WEB,
+  extra: Record<string, string> = {},
+  path = '/oauth/revoke',
+) {
+  return request(app)
+    .post(path)
+    .set('Authorization', client)
+    .type('form')
+    .send({ token, ...extra });
 }
 
 /** POST /oauth/introspect. */
-export function introspect(app: App, token: string, client = WEB, extra: Record<string, string> = {}, path = '/oauth/introspect') {
-  return request(app).post(path).set('Authorization', client).type('form').send({ token, ...extra });
+export function introspect(
+  app: App,
+  token: string,
+  client = WEB,
+  extra: Record<string, string> = {},
+  path = '/oauth/introspect',
+) {
+  return request(app)
+    .post(path)
+    .set('Authorization', client)
+    .type('form')
+    .send({ token, ...extra });
 }
 
 /** GET /api/me with a bearer token (the spine app's guarded route, scope read). */

@@ -7,8 +7,25 @@ import { generateKeyPairSync, createPublicKey, type KeyObject } from 'node:crypt
 import type http from 'node:http';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { memoryStores, type AuthorizeHooks, type MemoryClientInput, type ServerOptions, type Stores, type KeyInput } from '../../src';
-import { authorizeUrl, buildCodeApp, exchange, HOOK_HEADERS, locationParams, pkcePair, type CodeApp, type Framework, type HookCalls } from './authorization-code';
+import {
+  memoryStores,
+  type AuthorizeHooks,
+  type MemoryClientInput,
+  type ServerOptions,
+  type Stores,
+  type KeyInput,
+} from '../../src';
+import {
+  authorizeUrl,
+  buildCodeApp,
+  exchange,
+  HOOK_HEADERS,
+  locationParams,
+  pkcePair,
+  type CodeApp,
+  type Framework,
+  type HookCalls,
+} from './authorization-code';
 
 export { FRAMEWORKS, decodeJwt, listen, recordingLogger, type Framework } from './spine';
 export { authorizeUrl, exchange, locationParams, pkcePair, HOOK_HEADERS } from './authorization-code';
@@ -31,13 +48,60 @@ export const EC_PUBLIC: KeyObject = createPublicKey(ec.privateKey);
 
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'address', 'phone', 'read'];
 export const OIDC_CLIENTS: MemoryClientInput[] = [
-  { id: 'rp', secret: RP_SECRET, grants: ['authorization_code', 'refresh_token'], scopes: OIDC_SCOPES, redirectUris: [RP_REDIRECT], postLogoutRedirectUris: [RP_LOGOUT] },
-  { id: 'rp-es', secret: RP_SECRET, grants: ['authorization_code'], scopes: OIDC_SCOPES, redirectUris: ['https://es.example.com/cb'], idTokenSignedResponseAlg: 'ES256' },
-  { id: 'rp-pairwise', secret: RP_SECRET, grants: ['authorization_code', 'refresh_token'], scopes: OIDC_SCOPES, redirectUris: ['https://a.pairwise.example/cb'], subjectType: 'pairwise' },
-  { id: 'rp-pairwise-2', secret: RP_SECRET, grants: ['authorization_code'], scopes: OIDC_SCOPES, redirectUris: ['https://b.pairwise.example/cb'], subjectType: 'pairwise' },
-  { id: 'rp-pairwise-same-sector', secret: RP_SECRET, grants: ['authorization_code'], scopes: OIDC_SCOPES, redirectUris: ['https://a.pairwise.example/other'], subjectType: 'pairwise' },
-  { id: 'rp-auth-time', secret: RP_SECRET, grants: ['authorization_code'], scopes: OIDC_SCOPES, redirectUris: ['https://at.example.com/cb'], requireAuthTime: true },
-  { id: 'spa-oidc', grants: ['authorization_code', 'refresh_token'], scopes: OIDC_SCOPES, redirectUris: ['https://spa-oidc.example.com/cb'] },
+  {
+    id: 'rp',
+    secret: RP_SECRET,
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: OIDC_SCOPES,
+    redirectUris: [RP_REDIRECT],
+    postLogoutRedirectUris: [RP_LOGOUT],
+  },
+  {
+    id: 'rp-es',
+    secret: RP_SECRET,
+    grants: ['authorization_code'],
+    scopes: OIDC_SCOPES,
+    redirectUris: ['https://es.example.com/cb'],
+    idTokenSignedResponseAlg: 'ES256',
+  },
+  {
+    id: 'rp-pairwise',
+    secret: RP_SECRET,
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: OIDC_SCOPES,
+    redirectUris: ['https://a.pairwise.example/cb'],
+    subjectType: 'pairwise',
+  },
+  {
+    id: 'rp-pairwise-2',
+    secret: RP_SECRET,
+    grants: ['authorization_code'],
+    scopes: OIDC_SCOPES,
+    redirectUris: ['https://b.pairwise.example/cb'],
+    subjectType: 'pairwise',
+  },
+  {
+    id: 'rp-pairwise-same-sector',
+    secret: RP_SECRET,
+    grants: ['authorization_code'],
+    scopes: OIDC_SCOPES,
+    redirectUris: ['https://a.pairwise.example/other'],
+    subjectType: 'pairwise',
+  },
+  {
+    id: 'rp-auth-time',
+    secret: RP_SECRET,
+    grants: ['authorization_code'],
+    scopes: OIDC_SCOPES,
+    redirectUris: ['https://at.example.com/cb'],
+    requireAuthTime: true,
+  },
+  {
+    id: 'spa-oidc',
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: OIDC_SCOPES,
+    redirectUris: ['https://spa-oidc.example.com/cb'],
+  },
 ];
 
 export const OIDC_USERS = [
@@ -59,7 +123,10 @@ export const OIDC_USERS = [
 export const OIDC_HEADERS = { authTime: 'x-test-auth-time', acr: 'x-test-acr', amr: 'x-test-amr' } as const;
 
 /** Hooks that honour prompt=none (return undefined instead of redirecting) and report how the user signed in. */
-export function oidcHooks(framework: Framework, calls: HookCalls & { infos?: unknown[] }): AuthorizeHooks<http.IncomingMessage, http.ServerResponse & { redirect?: (url: string) => void }> {
+export function oidcHooks(
+  framework: Framework,
+  calls: HookCalls & { infos?: unknown[] },
+): AuthorizeHooks<http.IncomingMessage, http.ServerResponse & { redirect?: (url: string) => void }> {
   const go = (res: http.ServerResponse & { redirect?: (url: string) => void }, location: string): void => {
     if (framework === 'connect') {
       res.statusCode = 302;
@@ -78,7 +145,9 @@ export function oidcHooks(framework: Framework, calls: HookCalls & { infos?: unk
           user: { id },
           ...(typeof authTime === 'string' && { authTime: Number(authTime) }),
           ...(typeof req.headers[OIDC_HEADERS.acr] === 'string' && { acr: req.headers[OIDC_HEADERS.acr] as string }),
-          ...(typeof req.headers[OIDC_HEADERS.amr] === 'string' && { amr: (req.headers[OIDC_HEADERS.amr] as string).split(',') }),
+          ...(typeof req.headers[OIDC_HEADERS.amr] === 'string' && {
+            amr: (req.headers[OIDC_HEADERS.amr] as string).split(','),
+          }),
         };
       }
       if (info.prompt.includes('none')) return undefined;
@@ -106,19 +175,45 @@ export interface OidcApp extends CodeApp {
 }
 
 /** An app with OpenID Connect on (keys above, the OIDC clients and users), mounted at the root. */
-export function buildOidcApp(framework: Framework = 'express5', options: Partial<ServerOptions> = {}, stores: Stores = memoryStores({ clients: OIDC_CLIENTS, users: OIDC_USERS })): OidcApp {
+export function buildOidcApp(
+  framework: Framework = 'express5',
+  options: Partial<ServerOptions> = {},
+  stores: Stores = memoryStores({ clients: OIDC_CLIENTS, users: OIDC_USERS }),
+): OidcApp {
   const calls = { authenticate: 0, consent: 0, infos: [] as unknown[] };
-  const built = buildCodeApp(framework, { keys: KEYS, authorize: oidcHooks(framework, calls), openid: { pairwiseSalt: 'pairwise-salt-for-the-tests-0123456789' }, ...options }, stores);
+  const built = buildCodeApp(
+    framework,
+    {
+      keys: KEYS,
+      authorize: oidcHooks(framework, calls),
+      openid: { pairwiseSalt: 'pairwise-salt-for-the-tests-0123456789' },
+      ...options,
+    },
+    stores,
+  );
   return { ...built, calls };
 }
 
 /** A valid OpenID Connect authorization request for the confidential `rp` client. */
 export function rpRequest(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return { response_type: 'code', client_id: 'rp', redirect_uri: RP_REDIRECT, scope: 'openid', state: 'st-1', nonce: 'n-0S6_WzA2Mj', ...extra };
+  return {
+    response_type: 'code',
+    client_id: 'rp',
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid',
+    state: 'st-1',
+    nonce: 'n-0S6_WzA2Mj',
+    ...extra,
+  };
 }
 
 /** Authorize as a signed-in user with these extra headers; the redirect's query. */
-export async function authorizeAs(app: http.RequestListener, params: Record<string, string | undefined>, headers: Record<string, string> = {}, user: string | null = 'user-alice'): Promise<URLSearchParams> {
+export async function authorizeAs(
+  app: http.RequestListener,
+  params: Record<string, string | undefined>,
+  headers: Record<string, string> = {},
+  user: string | null = 'user-alice',
+): Promise<URLSearchParams> {
   const req = request(app).get(authorizeUrl(params));
   if (user !== null) req.set(HOOK_HEADERS.user, user);
   for (const [name, value] of Object.entries(headers)) req.set(name, value);
@@ -141,14 +236,24 @@ export async function tokensFor(
   expect(query.get('error')).toBeNull();
   const code = query.get('code') as string;
   const client = params.client_id as string;
-  const form = { grant_type: 'authorization_code', code, redirect_uri: params.redirect_uri, code_verifier, client_id: secret === null ? client : undefined };
+  const form = {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: params.redirect_uri,
+    code_verifier,
+    client_id: secret === null ? client : undefined,
+  };
   const res = await exchange(app, form, secret === null ? undefined : [client, secret]);
   expect(res.status).toBe(200);
   return res.body;
 }
 
 /** Verify an ID token with the fixture keys the way a relying party would (OIDC Core §3.1.3.7). */
-export function verifyIdToken(idToken: string, audience = 'rp', algorithms: jwt.Algorithm[] = ['RS256']): Record<string, unknown> {
+export function verifyIdToken(
+  idToken: string,
+  audience = 'rp',
+  algorithms: jwt.Algorithm[] = ['RS256'],
+): Record<string, unknown> {
   const key = algorithms[0]?.startsWith('ES') ? EC_PUBLIC : RSA_PUBLIC;
   return jwt.verify(idToken, key, { algorithms, issuer: ISSUER, audience }) as Record<string, unknown>;
 }

@@ -19,7 +19,12 @@ export const MIGRATION = join(__dirname, '../../migrations/postgres/001_tokengat
 /** Every migration file, in order (001, 002, ...), as one script: the schema a deployment has. */
 export function allMigrations(): Buffer {
   const dir = join(__dirname, '../../migrations/postgres');
-  return Buffer.concat(readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => readFileSync(join(dir, f))));
+  return Buffer.concat(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+      .map((f) => readFileSync(join(dir, f))),
+  );
 }
 
 /** A running server: connect with `new Pool(server.config)`. */
@@ -53,14 +58,19 @@ function runAs(): { uid: number; gid: number } | undefined {
 function run(bin: string, args: string[], options: SpawnSyncOptions): void {
   const result = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, ...options });
   if (result.status !== 0) {
-    throw new Error(`${bin} ${args.join(' ')} failed (${result.status ?? result.signal}): ${String(result.stderr ?? '').trim() || String(result.stdout ?? '').trim() || result.error?.message}`);
+    throw new Error(
+      `${bin} ${args.join(' ')} failed (${result.status ?? result.signal}): ${String(result.stderr ?? '').trim() || String(result.stdout ?? '').trim() || result.error?.message}`,
+    );
   }
 }
 
 /** Start a throwaway server, or say why none could be started. */
 export function startPostgres(): PgServer | { error: string } {
   const bin = findBin();
-  if (!bin) return { error: 'no initdb found under /usr/lib/postgresql/*/bin (apt-get install postgresql) and PG_BIN is not set' };
+  if (!bin)
+    return {
+      error: 'no initdb found under /usr/lib/postgresql/*/bin (apt-get install postgresql) and PG_BIN is not set',
+    };
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-pg-'));
   const as = runAs();
   const asUser: SpawnSyncOptions = as ? { uid: as.uid, gid: as.gid, cwd: dir } : { cwd: dir };
@@ -68,23 +78,48 @@ export function startPostgres(): PgServer | { error: string } {
   let started = false;
   const stop = (): void => {
     if (started) {
-      spawnSync(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-t', '30'], { ...asUser, stdio: 'ignore', timeout: 40_000 });
+      spawnSync(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-t', '30'], {
+        ...asUser,
+        stdio: 'ignore',
+        timeout: 40_000,
+      });
       started = false;
     }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     if (as) chownSync(dir, as.uid, as.gid);
-    run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'tokengate', '-E', 'UTF8', '--no-locale', '--no-sync'], asUser);
+    run(
+      join(bin, 'initdb'),
+      ['-D', data, '-A', 'trust', '-U', 'tokengate', '-E', 'UTF8', '--no-locale', '--no-sync'],
+      asUser,
+    );
     let lastError: unknown;
     for (let attempt = 0; attempt < 3 && !started; attempt++) {
       const port = freePort();
-      const settings = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=60', '-c shared_buffers=16MB'];
+      const settings = [
+        `-p ${port}`,
+        `-k ${dir}`,
+        '-c listen_addresses=127.0.0.1',
+        '-c fsync=off',
+        '-c synchronous_commit=off',
+        '-c full_page_writes=off',
+        '-c max_connections=60',
+        '-c shared_buffers=16MB',
+      ];
       try {
-        run(join(bin, 'pg_ctl'), ['start', '-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', settings.join(' ')], asUser);
+        run(
+          join(bin, 'pg_ctl'),
+          ['start', '-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', settings.join(' ')],
+          asUser,
+        );
         started = true;
         // The migration goes in on stdin: the server's user may not be able to read our tree.
-        run(join(bin, 'psql'), ['-h', dir, '-p', String(port), '-U', 'tokengate', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q'], { ...asUser, input: allMigrations() });
+        run(
+          join(bin, 'psql'),
+          ['-h', dir, '-p', String(port), '-U', 'tokengate', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q'],
+          { ...asUser, input: allMigrations() },
+        );
         process.once('exit', stop); // if the worker dies before afterAll
         return { config: { host: '127.0.0.1', port, user: 'tokengate', database: 'postgres' }, stop };
       } catch (err) {
@@ -108,8 +143,11 @@ export function postgresForTests(file: string): PgServer | undefined {
   const server = startPostgres();
   if ('config' in server) return server;
   const message = `PostgreSQL tests in ${file} cannot run: ${server.error}`;
-  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`${message} (CI is set, so this fails instead of skipping)`);
+  if (process.env.CI === 'true' || process.env.CI === '1')
+    throw new Error(`${message} (CI is set, so this fails instead of skipping)`);
   const bar = '!'.repeat(100);
-  console.warn(`${bar}\nSKIPPING ${message}\nInstall PostgreSQL (Debian: apt-get install postgresql) to run them; CI=true turns this skip into a failure.\n${bar}`);
+  console.warn(
+    `${bar}\nSKIPPING ${message}\nInstall PostgreSQL (Debian: apt-get install postgresql) to run them; CI=true turns this skip into a failure.\n${bar}`,
+  );
   return undefined;
 }

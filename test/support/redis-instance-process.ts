@@ -24,7 +24,10 @@ const name = process.env.INSTANCE ?? 'instance';
 const keys = JSON.parse(process.env.TOKENGATE_TEST_KEYS ?? '[]') as KeyInput[];
 // Quiet by default; TOKENGATE_TEST_VERBOSE=1 shows what the instance logs (never tokens).
 const logger: Logger = process.env.TOKENGATE_TEST_VERBOSE
-  ? { warn: (m) => console.warn(`[${name}] ${m}`), error: (m, d) => console.error(`[${name}] ${m}`, d instanceof Error ? d.message : '') }
+  ? {
+      warn: (m) => console.warn(`[${name}] ${m}`),
+      error: (m, d) => console.error(`[${name}] ${m}`, d instanceof Error ? d.message : ''),
+    }
   : { warn: () => undefined, error: () => undefined };
 
 // Reconnect quickly after an outage (ioredis's default backs off to 5 s).
@@ -43,8 +46,14 @@ server.listen(port, '127.0.0.1', () => {
   // Both instances must share the issuer for each other's JWTs: the test passes it via ISSUER.
   const base = process.env.ISSUER ?? issuer;
   const jwt = oauthServer({ clients, users, tokens, replay }, { issuer: base, keys, logger });
-  const opaque = oauthServer({ clients, users, tokens, replay }, { issuer: `${base}/opaque`, keys, logger, accessTokenFormat: 'opaque' });
-  const me = (req: http.IncomingMessage & { auth?: { sub: string; clientId: string } }, res: http.ServerResponse): void => {
+  const opaque = oauthServer(
+    { clients, users, tokens, replay },
+    { issuer: `${base}/opaque`, keys, logger, accessTokenFormat: 'opaque' },
+  );
+  const me = (
+    req: http.IncomingMessage & { auth?: { sub: string; clientId: string } },
+    res: http.ServerResponse,
+  ): void => {
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ instance: name, sub: req.auth?.sub, client_id: req.auth?.clientId }));
   };
@@ -61,5 +70,8 @@ process.on('message', (message: { type?: string }) => {
   if (message?.type !== 'stop') return;
   server.close();
   server.closeAllConnections();
-  void tokens.close().then(() => client.quit()).finally(() => process.exit(0));
+  void tokens
+    .close()
+    .then(() => client.quit())
+    .finally(() => process.exit(0));
 });

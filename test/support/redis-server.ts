@@ -39,7 +39,9 @@ export function describeWithRedis(name: string, body: () => void): void {
     });
     return;
   }
-  console.warn(`\n*** SKIPPED "${name}": no redis-server on PATH. Install it (apt-get install redis-server) to run these tests. ***\n`);
+  console.warn(
+    `\n*** SKIPPED "${name}": no redis-server on PATH. Install it (apt-get install redis-server) to run these tests. ***\n`,
+  );
   describe.skip(name, body);
 }
 
@@ -67,7 +69,20 @@ function exited(child: ChildProcess): Promise<void> {
 function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
   const child = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise((resolve, reject) => {

@@ -4,8 +4,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { oauthServer, memoryStores, type OAuthServer, type ServerOptions, type Stores, type Logger } from '../../src';
-import type { MemoryClientInput, MemoryUserInput } from '../../src';
+import { oauthServer, memoryStores } from '../../src';
+import type { MemoryClientInput, MemoryUserInput, OAuthServer, ServerOptions, Stores, Logger } from '../../src';
 
 export const ISSUER = 'https://auth.example.com';
 
@@ -13,9 +13,20 @@ export const ISSUER = 'https://auth.example.com';
 export const ODD_SECRET = 'a-b_c%d:e+f g';
 
 export const CLIENTS: MemoryClientInput[] = [
-  { id: 'web-app', secret: 'web-secret', grants: ['client_credentials', 'password', 'refresh_token'], scopes: ['read', 'write'] },
+  {
+    id: 'web-app',
+    secret: 'web-secret',
+    grants: ['client_credentials', 'password', 'refresh_token'],
+    scopes: ['read', 'write'],
+  },
   { id: 'odd-app', secret: ODD_SECRET, grants: ['client_credentials'], scopes: ['read'] },
-  { id: 'reader', secret: 'reader-secret', grants: ['client_credentials', 'password', 'refresh_token'], scopes: ['read', 'write'], defaultScopes: ['read'] },
+  {
+    id: 'reader',
+    secret: 'reader-secret',
+    grants: ['client_credentials', 'password', 'refresh_token'],
+    scopes: ['read', 'write'],
+    defaultScopes: ['read'],
+  },
   { id: 'no-refresh', secret: 'no-refresh-secret', grants: ['password'], scopes: ['read'] },
   { id: 'spa', grants: ['password', 'refresh_token', 'client_credentials'], scopes: ['read'] },
 ];

@@ -39,7 +39,12 @@ const MIGRATION_003 = join(__dirname, '../../migrations/postgres/003_device_and_
  * `describe` once per backend with a started {@link TokenBackend}; a backend whose server is
  * not installed is skipped with a loud warning (a failure under CI, as in the other suites).
  */
-export function describeBackends(title: string, file: string, body: (backend: () => TokenBackend) => void, names: readonly BackendName[] = BACKENDS): void {
+export function describeBackends(
+  title: string,
+  file: string,
+  body: (backend: () => TokenBackend) => void,
+  names: readonly BackendName[] = BACKENDS,
+): void {
   for (const name of names) {
     if (name === 'redis' && redisServerBinary() === undefined) {
       if (process.env.CI === 'true') throw new Error('redis-server is not on PATH; under CI these tests must run.');
@@ -68,7 +73,9 @@ export function describeBackends(title: string, file: string, body: (backend: ()
         return pool;
       };
       const redisClient = (): Redis => {
-        const client = new Redis((redis as TestRedis).port, '127.0.0.1', { retryStrategy: (times) => Math.min(50 * times, 300) });
+        const client = new Redis((redis as TestRedis).port, '127.0.0.1', {
+          retryStrategy: (times) => Math.min(50 * times, 300),
+        });
         client.on('error', () => undefined);
         closers.push(async () => client.disconnect());
         return client;
@@ -86,13 +93,23 @@ export function describeBackends(title: string, file: string, body: (backend: ()
           if (name === 'redis') {
             const client = redisClient();
             const keys = await client.keys('*');
-            const values = await Promise.all(keys.map(async (k) => ((await client.type(k)) === 'hash' ? JSON.stringify(await client.hgetall(k)) : (await client.type(k)) === 'string' ? await client.get(k) : '')));
+            const values = await Promise.all(
+              keys.map(async (k) =>
+                (await client.type(k)) === 'hash'
+                  ? JSON.stringify(await client.hgetall(k))
+                  : (await client.type(k)) === 'string'
+                    ? await client.get(k)
+                    : '',
+              ),
+            );
             return keys.join('\n') + values.join('\n');
           }
           const pool = pgPool();
           await migrated;
           const tables = ['tokengate_tokens', 'tokengate_device_authorizations'];
-          return (await Promise.all(tables.map(async (t) => JSON.stringify((await pool.query(`SELECT * FROM ${t}`)).rows)))).join('\n');
+          return (
+            await Promise.all(tables.map(async (t) => JSON.stringify((await pool.query(`SELECT * FROM ${t}`)).rows)))
+          ).join('\n');
         },
         name,
         get port() {
@@ -101,7 +118,9 @@ export function describeBackends(title: string, file: string, body: (backend: ()
         async store(port) {
           if (name === 'memory') return memoryTokenStore();
           if (name === 'redis') {
-            const client = new Redis(port ?? (redis as TestRedis).port, '127.0.0.1', { retryStrategy: (times) => Math.min(50 * times, 300) });
+            const client = new Redis(port ?? (redis as TestRedis).port, '127.0.0.1', {
+              retryStrategy: (times) => Math.min(50 * times, 300),
+            });
             client.on('error', () => undefined);
             const tokens: RedisTokenStore = redisTokenStore({ client, logger: silent });
             closers.push(async () => (await tokens.close(), client.disconnect()));

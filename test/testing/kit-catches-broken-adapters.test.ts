@@ -5,10 +5,17 @@
  * method and the rule. Also shows the kit runs with a caller-supplied `describe`/`it`, as under
  * `node:test`.
  */
+import { hashClientSecret, safeEqual } from '../../src/core/crypto';
 import { memoryClientStore, memoryTokenStore } from '../../src/stores/memory';
 import type { Client, ClientStore, TokenStore, User, UserStore } from '../../src/stores/types';
-import { hashClientSecret, safeEqual } from '../../src/core/crypto';
-import { describeClientStore, describeTokenStore, describeUserStore, StoreContractError, type ClientFixture, type UserFixture } from '../../src/testing';
+import {
+  describeClientStore,
+  describeTokenStore,
+  describeUserStore,
+  StoreContractError,
+  type ClientFixture,
+  type UserFixture,
+} from '../../src/testing';
 
 interface Outcome {
   name: string;
@@ -16,7 +23,11 @@ interface Outcome {
 }
 
 /** A `describe`/`it` pair that collects the kit's tests so this file can run them and look at the results. */
-function collector(): { describe: (name: string, body: () => void) => void; it: (name: string, body: () => Promise<void>) => void; run(): Promise<Outcome[]> } {
+function collector(): {
+  describe: (name: string, body: () => void) => void;
+  it: (name: string, body: () => Promise<void>) => void;
+  run(): Promise<Outcome[]>;
+} {
   const tests: { name: string; body: () => Promise<void> }[] = [];
   return {
     describe: (_name, body) => body(),
@@ -95,7 +106,12 @@ describe('tokengate/testing catches a broken adapter', () => {
   test('a check-then-act consume fails exactly the atomic single-use rules, naming TokenStore.consume', async () => {
     const t = collector();
     const store = checkThenActTokenStore();
-    describeTokenStore('check-then-act', { create: () => store, dump: () => store.dump(), describe: t.describe, it: t.it });
+    describeTokenStore('check-then-act', {
+      create: () => store,
+      dump: () => store.dump(),
+      describe: t.describe,
+      it: t.it,
+    });
     const outcomes = await t.run();
     const failed = failures(outcomes);
     expect(failed.map((f) => f.name).sort()).toEqual([
@@ -104,7 +120,9 @@ describe('tokengate/testing catches a broken adapter', () => {
     ]);
     for (const f of failed) {
       expect(f).toMatchObject({ method: 'TokenStore.consume', rule: 'atomic single use' });
-      expect(f.message).toMatch(/^TokenStore\.consume broke "atomic single use": 25 concurrent consume\('(refresh_token|authorization_code)'\) calls of one token on one instance: (\d+) got reused:false/);
+      expect(f.message).toMatch(
+        /^TokenStore\.consume broke "atomic single use": 25 concurrent consume\('(refresh_token|authorization_code)'\) calls of one token on one instance: (\d+) got reused:false/,
+      );
       expect(Number(/: (\d+) got reused:false/.exec(f.message)?.[1])).toBeGreaterThan(1);
     }
     expect(outcomes.length).toBeGreaterThan(15);
@@ -113,7 +131,12 @@ describe('tokengate/testing catches a broken adapter', () => {
   test('plain-text client secrets fail the storage rule, naming ClientStore.findClient', async () => {
     const t = collector();
     let store: ReturnType<typeof plainTextClientStore> | undefined;
-    describeClientStore('plain-text clients', { create: (c) => (store = plainTextClientStore(c)), dump: () => store?.dump(), describe: t.describe, it: t.it });
+    describeClientStore('plain-text clients', {
+      create: (c) => (store = plainTextClientStore(c)),
+      dump: () => store?.dump(),
+      describe: t.describe,
+      it: t.it,
+    });
     const failed = failures(await t.run());
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({
@@ -129,7 +152,12 @@ describe('tokengate/testing catches a broken adapter', () => {
     let inner = memoryClientStore([]);
     const create = (fixtures: readonly ClientFixture[]): ClientStore => {
       inner = memoryClientStore(fixtures);
-      return { findClient: inner.findClient, registerClient: inner.registerClient, updateClient: inner.updateClient, deleteClient: async () => true };
+      return {
+        findClient: inner.findClient,
+        registerClient: inner.registerClient,
+        updateClient: inner.updateClient,
+        deleteClient: async () => true,
+      };
     };
     describeClientStore('sticky clients', { create, dump: () => inner.dump(), describe: t.describe, it: t.it });
     const failed = failures(await t.run());
@@ -150,13 +178,20 @@ describe('tokengate/testing catches a broken adapter', () => {
     describeClientStore('partial writes', { create, dump: () => inner.dump(), describe: t.describe, it: t.it });
     const failed = failures(await t.run());
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed.every((f) => f.method === 'ClientStore.registerClient' && f.rule === 'all three write methods or none')).toBe(true);
+    expect(
+      failed.every((f) => f.method === 'ClientStore.registerClient' && f.rule === 'all three write methods or none'),
+    ).toBe(true);
   });
 
   test('plain-text passwords fail the storage and slow-hash rules, naming UserStore.authenticate', async () => {
     const t = collector();
     let store: ReturnType<typeof plainTextUserStore> | undefined;
-    describeUserStore('plain-text users', { create: (u) => (store = plainTextUserStore(u)), dump: () => store?.dump(), describe: t.describe, it: t.it });
+    describeUserStore('plain-text users', {
+      create: (u) => (store = plainTextUserStore(u)),
+      dump: () => store?.dump(),
+      describe: t.describe,
+      it: t.it,
+    });
     const failed = failures(await t.run());
     expect(failed.map(({ method, rule }) => ({ method, rule }))).toEqual([
       { method: 'UserStore.authenticate', rule: 'passwords are checked with a slow hash' },
@@ -170,7 +205,9 @@ describe('tokengate/testing catches a broken adapter', () => {
     const saved = { describe: g.describe, it: g.it, test: g.test };
     try {
       g.describe = g.it = g.test = undefined;
-      expect(() => describeTokenStore('x', { create: () => memoryTokenStore(), dump: () => [] })).toThrow(/under node:test pass them/);
+      expect(() => describeTokenStore('x', { create: () => memoryTokenStore(), dump: () => [] })).toThrow(
+        /under node:test pass them/,
+      );
     } finally {
       Object.assign(g, saved);
     }

@@ -3,7 +3,7 @@
  * (a multipart password grant with HTTP Basic; a urlencoded client_credentials grant with the
  * secret in the body), then the protected route with the token they return.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { buildApp, listen } from '../support/spine';
 
@@ -17,7 +17,7 @@ async function curl(command: string, url: string): Promise<string> {
 
 const hasCurl = (() => {
   try {
-    require('node:child_process').execFileSync('curl', ['--version'], { stdio: 'ignore' });
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -35,11 +35,16 @@ maybe('the curl requests real integrations send', () => {
   afterAll(() => server.close());
 
   test('password grant, multipart form, HTTP Basic: curl -u ... -F ...', async () => {
-    const out = await curl('curl -s -X POST $URL/oauth/token -u web-app:web-secret -F username=alice@example.com -F password=wonderland -F grant_type=password', server.url);
+    const out = await curl(
+      'curl -s -X POST $URL/oauth/token -u web-app:web-secret -F username=alice@example.com -F password=wonderland -F grant_type=password',
+      server.url,
+    );
     const body = JSON.parse(out);
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'read write' });
     expect(body.refresh_token).toEqual(expect.any(String));
-    const me = JSON.parse(await curl(`curl -s $URL/api/me -H "Authorization: Bearer ${body.access_token}"`, server.url));
+    const me = JSON.parse(
+      await curl(`curl -s $URL/api/me -H "Authorization: Bearer ${body.access_token}"`, server.url),
+    );
     expect(me.sub).toBe('user-alice');
   });
 
@@ -51,7 +56,9 @@ maybe('the curl requests real integrations send', () => {
     const body = JSON.parse(out);
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'read write' });
     expect(body.refresh_token).toBeUndefined();
-    const me = JSON.parse(await curl(`curl -s $URL/api/me -H "Authorization: Bearer ${body.access_token}"`, server.url));
+    const me = JSON.parse(
+      await curl(`curl -s $URL/api/me -H "Authorization: Bearer ${body.access_token}"`, server.url),
+    );
     expect(me).toMatchObject({ sub: 'web-app', clientId: 'web-app', scope: ['read', 'write'] });
   });
 });

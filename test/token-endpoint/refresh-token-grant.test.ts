@@ -74,7 +74,11 @@ describe.each(FRAMEWORKS)('refresh tokens under %s', (framework) => {
 
   test('an unknown refresh token is invalid_grant; a missing one is invalid_request', async () => {
     expect((await refresh(app, 'not-a-token')).body.error).toBe('invalid_grant');
-    const missing = await request(app).post(TOKEN).set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'refresh_token' });
+    const missing = await request(app)
+      .post(TOKEN)
+      .set('Authorization', basic('web-app', 'web-secret'))
+      .type('form')
+      .send({ grant_type: 'refresh_token' });
     expect(missing.status).toBe(400);
     expect(missing.body.error).toBe('invalid_request');
   });
@@ -82,8 +86,14 @@ describe.each(FRAMEWORKS)('refresh tokens under %s', (framework) => {
   test('a public client refreshes with its client_id', async () => {
     // The password grant takes a public client only when allowed (RFC 9700 §2.4).
     const { app: lenient } = buildApp(framework, { passwordGrant: { allowPublicClients: true } });
-    const res = await request(lenient).post(TOKEN).type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
-    const refreshed = await request(lenient).post(TOKEN).type('form').send({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: res.body.refresh_token });
+    const res = await request(lenient)
+      .post(TOKEN)
+      .type('form')
+      .send({ grant_type: 'password', client_id: 'spa', username: 'alice@example.com', password: 'wonderland' });
+    const refreshed = await request(lenient)
+      .post(TOKEN)
+      .type('form')
+      .send({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: res.body.refresh_token });
     expect(refreshed.status).toBe(200);
   });
 });
@@ -99,9 +109,15 @@ describe('refresh token single use is atomic', () => {
         Array.from({ length: 100 }, () =>
           fetch(`${server.url}${TOKEN}`, {
             method: 'POST',
-            headers: { authorization: basic('web-app', 'web-secret'), 'content-type': 'application/x-www-form-urlencoded' },
+            headers: {
+              authorization: basic('web-app', 'web-secret'),
+              'content-type': 'application/x-www-form-urlencoded',
+            },
             body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token }),
-          }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string; refresh_token?: string } })),
+          }).then(async (r) => ({
+            status: r.status,
+            body: (await r.json()) as { error?: string; refresh_token?: string },
+          })),
         ),
       );
       const ok = results.filter((r) => r.status === 200);
@@ -121,14 +137,21 @@ describe('refresh token single use is atomic', () => {
 describe('lifetimes', () => {
   test('refresh token lifetime is an option and a client can override it', async () => {
     const stores = memoryStores({
-      clients: [...CLIENTS.filter((c) => c.id !== 'web-app'), { ...CLIENTS[0]!, refreshTokenLifetime: 1, accessTokenLifetime: 120 }],
+      clients: [
+        ...CLIENTS.filter((c) => c.id !== 'web-app'),
+        { ...CLIENTS[0]!, refreshTokenLifetime: 1, accessTokenLifetime: 120 },
+      ],
       users: USERS,
     });
     const { app } = buildApp('express5', { refreshTokenLifetime: 3600, accessTokenLifetime: 600 }, stores);
     const first = await passwordTokens(app);
     const reader = await passwordTokens(app, basic('reader', 'reader-secret'));
-    expect(decodeJwt(first.access_token).payload.exp as number).toBe((decodeJwt(first.access_token).payload.iat as number) + 120);
-    expect(decodeJwt(reader.access_token).payload.exp as number).toBe((decodeJwt(reader.access_token).payload.iat as number) + 600);
+    expect(decodeJwt(first.access_token).payload.exp as number).toBe(
+      (decodeJwt(first.access_token).payload.iat as number) + 120,
+    );
+    expect(decodeJwt(reader.access_token).payload.exp as number).toBe(
+      (decodeJwt(reader.access_token).payload.iat as number) + 600,
+    );
     await new Promise((r) => setTimeout(r, 2100));
     expect((await refresh(app, first.refresh_token)).body.error).toBe('invalid_grant');
     expect((await refresh(app, reader.refresh_token, basic('reader', 'reader-secret'))).status).toBe(200);

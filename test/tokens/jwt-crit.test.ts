@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { memoryStores, requireToken } from '../../src';
-import { es256, LIFECYCLE_CLIENTS, ORDERS_API, signing } from '../support/lifecycle';
 import { accessToken, startJwksServer, testKey, TEST_AUDIENCE, TEST_ISSUER } from '../support/jwks';
+import { es256, LIFECYCLE_CLIENTS, ORDERS_API, signing } from '../support/lifecycle';
 import { buildApp, FRAMEWORKS, listen, recordingLogger, USERS } from '../support/spine';
 
 const CRIT_HEADERS: [string, Record<string, unknown>][] = [
@@ -21,16 +21,34 @@ const CRIT_HEADERS: [string, Record<string, unknown>][] = [
 
 describe.each(FRAMEWORKS)("the server's own verifier under %s", (framework) => {
   const key = es256('crit-key');
-  const { app } = buildApp(framework, { keys: [signing(key)] }, memoryStores({ clients: LIFECYCLE_CLIENTS, users: USERS }));
+  const { app } = buildApp(
+    framework,
+    { keys: [signing(key)] },
+    memoryStores({ clients: LIFECYCLE_CLIENTS, users: USERS }),
+  );
 
   function serverToken(header: Record<string, unknown>): string {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: 'https://auth.example.com', aud: 'https://auth.example.com', sub: 'user-alice', client_id: 'web-app', scope: 'read', jti: randomUUID(), iat: now, exp: now + 300 };
-    return jwt.sign(claims, key.privatePem, { algorithm: 'ES256', header: { alg: 'ES256', typ: 'at+jwt', kid: key.kid, ...header } });
+    const claims = {
+      iss: 'https://auth.example.com',
+      aud: 'https://auth.example.com',
+      sub: 'user-alice',
+      client_id: 'web-app',
+      scope: 'read',
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 300,
+    };
+    return jwt.sign(claims, key.privatePem, {
+      algorithm: 'ES256',
+      header: { alg: 'ES256', typ: 'at+jwt', kid: key.kid, ...header },
+    });
   }
 
   test('the same token without crit is accepted (the test can tell)', async () => {
-    const res = await request(app).get('/api/me').set('Authorization', `Bearer ${serverToken({})}`);
+    const res = await request(app)
+      .get('/api/me')
+      .set('Authorization', `Bearer ${serverToken({})}`);
     expect(res.status).toBe(200);
   });
 
@@ -39,7 +57,11 @@ describe.each(FRAMEWORKS)("the server's own verifier under %s", (framework) => {
     const res = await request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('invalid_token');
-    const introspected = await request(app).post('/oauth/introspect').set('Authorization', ORDERS_API).type('form').send({ token });
+    const introspected = await request(app)
+      .post('/oauth/introspect')
+      .set('Authorization', ORDERS_API)
+      .type('form')
+      .send({ token });
     expect(introspected.body).toEqual({ active: false });
   });
 });
@@ -48,10 +70,16 @@ describe('the standalone resource server', () => {
   test.each(CRIT_HEADERS)('a JWT whose crit names %s is rejected (RFC 7515 §4.1.11)', async (_name, header) => {
     const key = testKey('rs-crit');
     const jwks = await startJwksServer([key]);
-    const guard = requireToken({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUri: jwks.url, logger: recordingLogger() });
+    const guard = requireToken({
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      jwksUri: jwks.url,
+      logger: recordingLogger(),
+    });
     const server = await listen((req, res) => guard(req as never, res as never, () => res.end('ok')));
     try {
-      const get = async (token: string) => (await fetch(`${server.url}/`, { headers: { Authorization: `Bearer ${token}` } })).status;
+      const get = async (token: string) =>
+        (await fetch(`${server.url}/`, { headers: { Authorization: `Bearer ${token}` } })).status;
       expect(await get(accessToken(key))).toBe(200);
       expect(await get(accessToken(key, { header }))).toBe(401);
     } finally {

@@ -7,8 +7,8 @@ import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { hashToken, type KeyInput, type SigningAlgorithm } from '../../src';
-import { buildApp, decodeJwt, FRAMEWORKS, ISSUER } from '../support/spine';
 import { WEB } from '../support/lifecycle';
+import { buildApp, decodeJwt, FRAMEWORKS, ISSUER } from '../support/spine';
 
 const ec256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
 const ec384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey;
@@ -23,23 +23,41 @@ const KEYS: { alg: SigningAlgorithm; input: KeyInput; verifyWith: KeyObject | st
   { alg: 'HS256', input: { kid: 'k-hs256', alg: 'HS256', secret: SECRET }, verifyWith: SECRET },
 ];
 
-
 describe.each(KEYS)('$alg access tokens (RFC 7515, RFC 7518 §3, RFC 9068)', ({ alg, input, verifyWith }) => {
   const { app } = buildApp('express5', { keys: [input] });
 
   test(`a token from the endpoint verifies with jsonwebtoken, ${alg} only, with header alg/typ/kid as RFC 9068 §2.1 asks`, async () => {
-    const res = await request(app).post('/oauth/token').set('Authorization', WEB).type('form').send({ grant_type: 'client_credentials', scope: 'read' });
+    const res = await request(app)
+      .post('/oauth/token')
+      .set('Authorization', WEB)
+      .type('form')
+      .send({ grant_type: 'client_credentials', scope: 'read' });
     expect(res.status).toBe(200);
     const token: string = res.body.access_token;
-    const verified = jwt.verify(token, verifyWith, { algorithms: [alg], issuer: ISSUER, audience: ISSUER, complete: true }) as jwt.Jwt;
+    const verified = jwt.verify(token, verifyWith, {
+      algorithms: [alg],
+      issuer: ISSUER,
+      audience: ISSUER,
+      complete: true,
+    }) as jwt.Jwt;
     expect(verified.header).toEqual({ alg, typ: 'at+jwt', kid: input.kid });
-    expect(verified.payload).toMatchObject({ iss: ISSUER, aud: ISSUER, sub: 'web-app', client_id: 'web-app', scope: 'read' });
+    expect(verified.payload).toMatchObject({
+      iss: ISSUER,
+      aud: ISSUER,
+      sub: 'web-app',
+      client_id: 'web-app',
+      scope: 'read',
+    });
     // The exact bytes signed are the first two segments, and the payload is plain JSON.
     expect(decodeJwt(token).payload).toEqual(verified.payload);
   });
 
   test(`the ${alg} token is accepted by requireToken and a single flipped signature bit is not`, async () => {
-    const res = await request(app).post('/oauth/token').set('Authorization', WEB).type('form').send({ grant_type: 'client_credentials', scope: 'read' });
+    const res = await request(app)
+      .post('/oauth/token')
+      .set('Authorization', WEB)
+      .type('form')
+      .send({ grant_type: 'client_credentials', scope: 'read' });
     const token: string = res.body.access_token;
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     const [h, p, s] = token.split('.') as [string, string, string];
@@ -72,7 +90,11 @@ describe.each(FRAMEWORKS)('random token values under %s', (framework) => {
         expect(seen.has(value)).toBe(false);
         seen.add(value);
       }
-      res = await request(app).post('/oauth/token').set('Authorization', WEB).type('form').send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token });
+      res = await request(app)
+        .post('/oauth/token')
+        .set('Authorization', WEB)
+        .type('form')
+        .send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token });
     }
   });
 });

@@ -12,12 +12,26 @@ import { resolveKey } from '../../src/tokens/keys';
 const ISSUER = 'https://as.example.com';
 const es256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
 const key = resolveKey({ kid: 'k1', alg: 'ES256', privateKey: es256 }, 0);
-const verifier = new JwtVerifier([key], { issuer: ISSUER, audience: [ISSUER, 'https://api.example.com'], clockTolerance: 5 });
+const verifier = new JwtVerifier([key], {
+  issuer: ISSUER,
+  audience: [ISSUER, 'https://api.example.com'],
+  clockTolerance: 5,
+});
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 function claims(extra: Record<string, unknown> = {}) {
   const now = Math.floor(Date.now() / 1000);
-  return { iss: ISSUER, aud: ISSUER, sub: 'alice', client_id: 'web-app', scope: 'read', jti: 'j1', iat: now, exp: now + 60, ...extra };
+  return {
+    iss: ISSUER,
+    aud: ISSUER,
+    sub: 'alice',
+    client_id: 'web-app',
+    scope: 'read',
+    jti: 'j1',
+    iat: now,
+    exp: now + 60,
+    ...extra,
+  };
 }
 /** Sign header and payload exactly as given (P-1363 r||s unless `der`). */
 function signRaw(header: Record<string, unknown>, payload: unknown, der = false): string {
@@ -41,7 +55,12 @@ function refused(token: string, message?: RegExp): void {
 describe('JwtVerifier', () => {
   test('a well-formed token passes, with our issuer and audience strings shared', () => {
     const verified = verifier.verify(signRaw(HEADER, claims({ aud: 'https://api.example.com' })));
-    expect(verified).toMatchObject({ sub: 'alice', client_id: 'web-app', scope: 'read', aud: 'https://api.example.com' });
+    expect(verified).toMatchObject({
+      sub: 'alice',
+      client_id: 'web-app',
+      scope: 'read',
+      aud: 'https://api.example.com',
+    });
   });
 
   test('an unknown critical header parameter is refused (RFC 7515 §4.1.11)', () => {
@@ -53,7 +72,11 @@ describe('JwtVerifier', () => {
     const none = `${b64({ ...HEADER, alg: 'none' })}.${b64(claims())}.`;
     refused(none, /not signed by this server/);
     const pem = key.verifyKey.export({ type: 'spki', format: 'pem' });
-    const hs = jwt.sign(claims(), createSecretKey(Buffer.from(pem)), { algorithm: 'HS256', keyid: 'k1', header: { alg: 'HS256', typ: 'at+jwt' } });
+    const hs = jwt.sign(claims(), createSecretKey(Buffer.from(pem)), {
+      algorithm: 'HS256',
+      keyid: 'k1',
+      header: { alg: 'HS256', typ: 'at+jwt' },
+    });
     refused(hs, /not signed by this server/);
     refused(signRaw({ ...HEADER, alg: 'ES384' }, claims()), /not signed by this server/);
   });

@@ -30,37 +30,49 @@ function server(keys: ReturnType<typeof loadKeys>) {
 }
 
 async function clientToken(app: express.Express): Promise<string> {
-  const res = await request(app).post('/oauth/token').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ grant_type: 'client_credentials' });
+  const res = await request(app)
+    .post('/oauth/token')
+    .set('Authorization', basic('web-app', 'web-secret'))
+    .type('form')
+    .send({ grant_type: 'client_credentials' });
   expect(res.status).toBe(200);
   return res.body.access_token as string;
 }
 
 describe('tokengate keygen and loadKeys', () => {
   test('package.json bin "tokengate" is a shipped, executable node script (so `npx tokengate keygen` runs it)', () => {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      files: string[];
+    };
     expect(pkg.bin.tokengate).toBe('./dist/cjs/cli.js');
     expect(pkg.files).toContain('dist');
-    expect(readFileSync(join(__dirname, '../..', pkg.bin.tokengate as string), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+    expect(readFileSync(join(__dirname, '../..', pkg.bin.tokengate as string), 'utf8')).toMatch(
+      /^#!\/usr\/bin\/env node\n/,
+    );
   });
 
-  test.each(['ES256', 'ES384', 'RS256', 'PS256', 'HS256'] as SigningAlgorithm[])('%s: the printed key set signs, and a restarted server accepts the tokens', async (alg) => {
-    const { stdout, stderr } = await keygen('--alg', alg, '--kid', `k-${alg}`);
-    const set = JSON.parse(stdout) as { keys: Record<string, unknown>[] };
-    expect(set.keys).toHaveLength(1);
-    expect(set.keys[0]).toMatchObject({ kid: `k-${alg}`, alg, use: 'sig' });
-    expect(stderr).toMatch(/public JWK Set/);
-    if (alg !== 'HS256') expect(JSON.parse(stderr.slice(stderr.indexOf('{'))).keys[0]).not.toHaveProperty('d');
+  test.each(['ES256', 'ES384', 'RS256', 'PS256', 'HS256'] as SigningAlgorithm[])(
+    '%s: the printed key set signs, and a restarted server accepts the tokens',
+    async (alg) => {
+      const { stdout, stderr } = await keygen('--alg', alg, '--kid', `k-${alg}`);
+      const set = JSON.parse(stdout) as { keys: Record<string, unknown>[] };
+      expect(set.keys).toHaveLength(1);
+      expect(set.keys[0]).toMatchObject({ kid: `k-${alg}`, alg, use: 'sig' });
+      expect(stderr).toMatch(/public JWK Set/);
+      if (alg !== 'HS256') expect(JSON.parse(stderr.slice(stderr.indexOf('{'))).keys[0]).not.toHaveProperty('d');
 
-    const token = await clientToken(server(loadKeys(stdout)));
-    expect(decodeJwt(token).header).toMatchObject({ kid: `k-${alg}`, alg });
-    const restarted = server(loadKeys(stdout));
-    await request(restarted).get('/api').set('Authorization', `Bearer ${token}`).expect(200);
-    if (alg !== 'HS256') {
-      const jwks = await request(restarted).get('/oauth/jwks').expect(200);
-      expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toEqual([`k-${alg}`]);
-      expect(jwks.body.keys[0]).not.toHaveProperty('d');
-    }
-  });
+      const token = await clientToken(server(loadKeys(stdout)));
+      expect(decodeJwt(token).header).toMatchObject({ kid: `k-${alg}`, alg });
+      const restarted = server(loadKeys(stdout));
+      await request(restarted).get('/api').set('Authorization', `Bearer ${token}`).expect(200);
+      if (alg !== 'HS256') {
+        const jwks = await request(restarted).get('/oauth/jwks').expect(200);
+        expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toEqual([`k-${alg}`]);
+        expect(jwks.body.keys[0]).not.toHaveProperty('d');
+      }
+    },
+  );
 
   test('a rotation: the new key signs, tokens of the previous key stay valid until they expire', async () => {
     const old = generateKeys({ kid: 'old' });
@@ -80,7 +92,10 @@ describe('tokengate keygen and loadKeys', () => {
     expect(JSON.parse(stdout).keys[0]).not.toHaveProperty('d');
     expect(loadKeys(file)).toHaveLength(1); // a path works as well as the JSON text
     const before = readFileSync(file, 'utf8');
-    await expect(keygen('--out', file)).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/exists; add --force/) });
+    await expect(keygen('--out', file)).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/exists; add --force/),
+    });
     expect(readFileSync(file, 'utf8')).toBe(before);
     await keygen('--out', file, '--force');
     expect(readFileSync(file, 'utf8')).not.toBe(before);
@@ -94,8 +109,14 @@ describe('tokengate keygen and loadKeys', () => {
   });
 
   test('bad input: a clear message and exit code 2, never key material in the message', async () => {
-    await expect(keygen('--alg', 'none')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/alg must be one of/) });
-    await expect(keygen('--bogus')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option --bogus/) });
+    await expect(keygen('--alg', 'none')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/alg must be one of/),
+    });
+    await expect(keygen('--bogus')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown option --bogus/),
+    });
     await expect(keygen('--alg', 'HS256', '--pem')).rejects.toMatchObject({ code: 2 });
     const secretish = '{"keys": [{"kty":"EC","d":"c2VjcmV0LWtleS1tYXRlcmlhbA"';
     expect(() => loadKeys(secretish)).toThrow(/not a JSON JWK Set/);
@@ -113,6 +134,8 @@ describe('tokengate keygen and loadKeys', () => {
     const wrong = { keys: [{ ...privateJwks.keys[0], alg: 'ES256' as const }] };
     const dir = mkdtempSync(join(tmpdir(), 'tokengate-keygen-'));
     writeFileSync(join(dir, 'k.json'), JSON.stringify(wrong));
-    expect(() => oauthServer(memoryStores({ clients: CLIENTS }), { issuer: ISSUER, keys: loadKeys(join(dir, 'k.json')) })).toThrow(/EC key on curve P-256/);
+    expect(() =>
+      oauthServer(memoryStores({ clients: CLIENTS }), { issuer: ISSUER, keys: loadKeys(join(dir, 'k.json')) }),
+    ).toThrow(/EC key on curve P-256/);
   });
 });

@@ -1,8 +1,7 @@
+import { configError, TokengateConfigError } from '../../core/config';
 import { hashClientSecret } from '../../core/crypto';
-import { configError } from '../../core/config';
-import type { Client, ClientStore, GrantType } from '../types';
-import { TokengateConfigError } from '../../core/config';
 import { TemporarilyUnavailable } from '../../core/errors';
+import type { Client, ClientStore, GrantType } from '../types';
 
 /** A client as given to {@link memoryStores}: like {@link Client}, with the plain `secret`. */
 export interface MemoryClientInput extends Omit<Client, 'secretHash' | 'grants'> {
@@ -21,7 +20,10 @@ export interface MemoryClientInput extends Omit<Client, 'secretHash' | 'grants'>
 function checkRedirectUris(input: MemoryClientInput): void {
   const uris = input.redirectUris ?? [];
   if (input.grants.includes('authorization_code') && uris.length === 0) {
-    throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has the authorization_code grant but no redirectUris; register the exact URIs it may redirect to.`);
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_CLIENT',
+      `memoryStores: client "${input.id}" has the authorization_code grant but no redirectUris; register the exact URIs it may redirect to.`,
+    );
   }
   checkOpenIdFields(input);
   for (const uri of [...uris, ...(input.postLogoutRedirectUris ?? [])]) {
@@ -33,7 +35,11 @@ function checkRedirectUris(input: MemoryClientInput): void {
     } catch {
       ok = false;
     }
-    if (!ok) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has redirect URI "${String(uri)}"; it must be an absolute URI of printable ASCII (punycode for international names) without a fragment (RFC 6749 §3.1.2).`);
+    if (!ok)
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_CLIENT',
+        `memoryStores: client "${input.id}" has redirect URI "${String(uri)}"; it must be an absolute URI of printable ASCII (punycode for international names) without a fragment (RFC 6749 §3.1.2).`,
+      );
   }
 }
 
@@ -41,13 +47,27 @@ function checkRedirectUris(input: MemoryClientInput): void {
 function checkOpenIdFields(input: MemoryClientInput): void {
   const { idTokenSignedResponseAlg: alg, subjectType, postLogoutRedirectUris, defaultMaxAge } = input;
   if (alg !== undefined && !['RS256', 'PS256', 'ES256', 'ES384'].includes(alg)) {
-    throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has idTokenSignedResponseAlg "${String(alg)}"; use RS256, PS256, ES256 or ES384.`);
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_CLIENT',
+      `memoryStores: client "${input.id}" has idTokenSignedResponseAlg "${String(alg)}"; use RS256, PS256, ES256 or ES384.`,
+    );
   }
   if (subjectType !== undefined && subjectType !== 'public' && subjectType !== 'pairwise') {
-    throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}" has subjectType "${String(subjectType)}"; use "public" or "pairwise".`);
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_CLIENT',
+      `memoryStores: client "${input.id}" has subjectType "${String(subjectType)}"; use "public" or "pairwise".`,
+    );
   }
-  if (postLogoutRedirectUris !== undefined && !Array.isArray(postLogoutRedirectUris)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}": postLogoutRedirectUris must be an array of URIs.`);
-  if (defaultMaxAge !== undefined && !(Number.isInteger(defaultMaxAge) && defaultMaxAge >= 0)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client "${input.id}": defaultMaxAge must be whole seconds, 0 or more.`);
+  if (postLogoutRedirectUris !== undefined && !Array.isArray(postLogoutRedirectUris))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_CLIENT',
+      `memoryStores: client "${input.id}": postLogoutRedirectUris must be an array of URIs.`,
+    );
+  if (defaultMaxAge !== undefined && !(Number.isInteger(defaultMaxAge) && defaultMaxAge >= 0))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_CLIENT',
+      `memoryStores: client "${input.id}": defaultMaxAge must be whole seconds, 0 or more.`,
+    );
 }
 
 /** Options of {@link memoryClientStore}. */
@@ -77,18 +97,27 @@ export interface MemoryClientStore extends ClientStore {
  * An in-memory {@link ClientStore}. Secrets are hashed at construction; the plain values are
  * not kept.
  */
-export function memoryClientStore(clients: readonly MemoryClientInput[], options: MemoryClientStoreOptions = {}): MemoryClientStore {
+export function memoryClientStore(
+  clients: readonly MemoryClientInput[],
+  options: MemoryClientStoreOptions = {},
+): MemoryClientStore {
   const byId = new Map<string, Client>();
   const registered = new Set<string>();
   const maxRegistered = options.maxRegistered ?? 10_000;
-  if (!Number.isInteger(maxRegistered) || maxRegistered < 0) configError('ERR_TOKENGATE_NUMBER', 'memoryClientStore: options.maxRegistered must be a whole number ≥ 0.');
+  if (!Number.isInteger(maxRegistered) || maxRegistered < 0)
+    configError('ERR_TOKENGATE_NUMBER', 'memoryClientStore: options.maxRegistered must be a whole number ≥ 0.');
   for (const input of clients) {
-    if (byId.has(input.id)) throw new TokengateConfigError('ERR_TOKENGATE_CLIENT', `memoryStores: client id "${input.id}" is listed twice; ids must be unique.`);
+    if (byId.has(input.id))
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_CLIENT',
+        `memoryStores: client id "${input.id}" is listed twice; ids must be unique.`,
+      );
     checkRedirectUris(input);
     const { secret, ...rest } = input;
     const client: Client = { ...rest, grants: [...input.grants], scopes: [...input.scopes] };
     if (input.redirectUris !== undefined) client.redirectUris = Object.freeze([...input.redirectUris]);
-    if (input.postLogoutRedirectUris !== undefined) client.postLogoutRedirectUris = Object.freeze([...input.postLogoutRedirectUris]);
+    if (input.postLogoutRedirectUris !== undefined)
+      client.postLogoutRedirectUris = Object.freeze([...input.postLogoutRedirectUris]);
     if (secret !== undefined) client.secretHash = hashClientSecret(secret);
     if (secret !== undefined && input.tokenEndpointAuthMethod === 'client_secret_jwt') client.jwtSecret = secret;
     byId.set(input.id, Object.freeze(client));
@@ -101,8 +130,10 @@ export function memoryClientStore(clients: readonly MemoryClientInput[], options
       return [...byId.values()];
     },
     async registerClient(client) {
-      if (byId.has(client.id)) throw new Error('memoryClientStore.registerClient: a client with this id already exists.');
-      if (registered.size >= maxRegistered) throw new TemporarilyUnavailable('Client registration is full on this server; try again later.');
+      if (byId.has(client.id))
+        throw new Error('memoryClientStore.registerClient: a client with this id already exists.');
+      if (registered.size >= maxRegistered)
+        throw new TemporarilyUnavailable('Client registration is full on this server; try again later.');
       byId.set(client.id, frozenCopy(client));
       registered.add(client.id);
     },

@@ -32,9 +32,17 @@ export interface MemoryStoresInput {
  * app.use(oauthServer(stores, { issuer: 'https://auth.example.com' }));
  * ```
  */
-export function memoryStores(input: MemoryStoresInput & { users: readonly MemoryUserInput[] }): { clients: ClientStore; users: UserStore; tokens: TokenStore };
+export function memoryStores(input: MemoryStoresInput & { users: readonly MemoryUserInput[] }): {
+  clients: ClientStore;
+  users: UserStore;
+  tokens: TokenStore;
+};
 export function memoryStores(input: MemoryStoresInput): { clients: ClientStore; users?: UserStore; tokens: TokenStore };
-export function memoryStores(input: MemoryStoresInput): { clients: ClientStore; users?: UserStore; tokens: TokenStore } {
+export function memoryStores(input: MemoryStoresInput): {
+  clients: ClientStore;
+  users?: UserStore;
+  tokens: TokenStore;
+} {
   // No users given means no user store: the password grant stays off (and unadvertised), and
   // users of the authorization code flow come from the app's own session, not from here.
   const stores: { clients: ClientStore; users?: UserStore; tokens: TokenStore } = {

@@ -1,7 +1,7 @@
-import { TemporarilyUnavailable } from '../../core/errors';
-import { TokengateConfigError } from '../../core/config';
-import type { ReplayStore } from '../types';
 import { nowSeconds } from '../../core/clock';
+import { TokengateConfigError } from '../../core/config';
+import { TemporarilyUnavailable } from '../../core/errors';
+import type { ReplayStore } from '../types';
 
 /** Options for {@link memoryReplayStore}. */
 export interface MemoryReplayStoreOptions {
@@ -20,7 +20,11 @@ export interface MemoryReplayStoreOptions {
  */
 export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): ReplayStore {
   const max = options.max ?? 1_000_000;
-  if (!Number.isInteger(max) || max < 1) throw new TokengateConfigError('ERR_TOKENGATE_NUMBER', 'memoryReplayStore: options.max must be a whole number ≥ 1.');
+  if (!Number.isInteger(max) || max < 1)
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_NUMBER',
+      'memoryReplayStore: options.max must be a whole number ≥ 1.',
+    );
   const used = new Map<string, number>();
   let sweepAt = 1024;
 

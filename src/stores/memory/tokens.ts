@@ -1,5 +1,5 @@
-import type { RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { nowSeconds } from '../../core/clock';
+import type { RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { Interner } from './interner';
 import { KeyIndex } from './key-index';
 
@@ -24,7 +24,18 @@ export interface MemoryTokenStore extends TokenStore {
 
 // The fields kept in columns; any other field a record carries (authorization codes' PKCE and
 // redirect URI, fields later features add) is kept as given, in a side map.
-const COLUMNS = new Set(['kind', 'id', 'familyId', 'clientId', 'sub', 'userId', 'scope', 'issuedAt', 'expiresAt', 'consumedAt']);
+const COLUMNS = new Set([
+  'kind',
+  'id',
+  'familyId',
+  'clientId',
+  'sub',
+  'userId',
+  'scope',
+  'issuedAt',
+  'expiresAt',
+  'consumedAt',
+]);
 const NONE = -1;
 const INITIAL_CAPACITY = 1024;
 
@@ -160,7 +171,8 @@ class RecordTable {
     const f = this.families.get(familyId);
     const members: number[] = [];
     if (f === -1) return members;
-    for (let slot = this.familyHead[f] as number; slot !== NONE; slot = this.nextInFamily[slot] as number) members.push(slot);
+    for (let slot = this.familyHead[f] as number; slot !== NONE; slot = this.nextInFamily[slot] as number)
+      members.push(slot);
     return members;
   }
 
@@ -303,7 +315,8 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): MemoryT
 
   return {
     async save(record) {
-      if (table.slotOf(record.id) !== -1) throw new Error('memoryTokenStore.save: a record with this id already exists.');
+      if (table.slotOf(record.id) !== -1)
+        throw new Error('memoryTokenStore.save: a record with this id already exists.');
       // A refresh that raced its family's revocation (reuse detected meanwhile) must not
       // leave a live token behind: the record is born revoked, so it is not kept.
       if (denied.has(record.familyId)) return;

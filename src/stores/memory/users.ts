@@ -1,6 +1,6 @@
+import { TokengateConfigError } from '../../core/config';
 import { hashPassword, verifyPassword } from '../../core/crypto';
 import type { User, UserStore } from '../types';
-import { TokengateConfigError } from '../../core/config';
 
 /** A user as given to {@link memoryStores}: an id, a username and the plain password. */
 export interface MemoryUserInput {
@@ -35,8 +35,16 @@ export function memoryUserStore(users: readonly MemoryUserInput[]): MemoryUserSt
   const byUsername = new Map<string, Entry>();
   const byId = new Map<string, User>();
   for (const { password, username, ...user } of users) {
-    if (byUsername.has(username)) throw new TokengateConfigError('ERR_TOKENGATE_USER', `memoryStores: username "${username}" is listed twice; usernames must be unique.`);
-    if (byId.has(user.id)) throw new TokengateConfigError('ERR_TOKENGATE_USER', `memoryStores: user id "${user.id}" is listed twice; ids must be unique.`);
+    if (byUsername.has(username))
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_USER',
+        `memoryStores: username "${username}" is listed twice; usernames must be unique.`,
+      );
+    if (byId.has(user.id))
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_USER',
+        `memoryStores: user id "${user.id}" is listed twice; ids must be unique.`,
+      );
     const frozen = Object.freeze({ ...user, username }) as User;
     const passwordHash = hashPassword(password);
     passwordHash.catch(() => undefined); // surfaced on first use instead of as an unhandled rejection
@@ -55,7 +63,9 @@ export function memoryUserStore(users: readonly MemoryUserInput[]): MemoryUserSt
       return byId.get(userId);
     },
     async dump() {
-      return Promise.all([...byUsername.values()].map(async ({ user, passwordHash }) => ({ ...user, passwordHash: await passwordHash })));
+      return Promise.all(
+        [...byUsername.values()].map(async ({ user, passwordHash }) => ({ ...user, passwordHash: await passwordHash })),
+      );
     },
   };
 }

@@ -33,7 +33,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 function parse(payload: string | undefined): { o?: string; ids: string[]; until: number } | undefined {
   try {
     const value = JSON.parse(payload ?? '') as { o?: unknown; ids?: unknown; until?: unknown };
-    if (!Array.isArray(value.ids) || !value.ids.every((id) => typeof id === 'string') || typeof value.until !== 'number') return undefined;
+    if (
+      !Array.isArray(value.ids) ||
+      !value.ids.every((id) => typeof id === 'string') ||
+      typeof value.until !== 'number'
+    )
+      return undefined;
     return { o: typeof value.o === 'string' ? value.o : undefined, ids: value.ids as string[], until: value.until };
   } catch {
     return undefined;
@@ -108,7 +113,8 @@ export class PgRevocationChannel {
   private start(): void {
     if (this.client !== undefined || this.connecting || this.closed) return;
     this.connecting = true;
-    this.connect().finally(() => {
+    // connect() handles its own failures (it schedules a retry), so nothing is left to catch.
+    void this.connect().finally(() => {
       this.connecting = false;
     });
   }
@@ -132,7 +138,8 @@ export class PgRevocationChannel {
       this.client = c;
       this.failures = 0;
       this.live = true;
-      if (this.everLive) this.options.logger.warn('postgresTokenStore: revocation channel is back; caches start afresh.');
+      if (this.everLive)
+        this.options.logger.warn('postgresTokenStore: revocation channel is back; caches start afresh.');
       this.everLive = true;
       this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
       this.heartbeat.unref();
@@ -150,7 +157,9 @@ export class PgRevocationChannel {
     if (this.closed) return;
     this.failures++;
     if (this.failures === 1) {
-      this.options.logger.warn(`postgresTokenStore: cannot LISTEN for revocations (${err instanceof Error ? err.message : String(err)}); retrying.`);
+      this.options.logger.warn(
+        `postgresTokenStore: cannot LISTEN for revocations (${err instanceof Error ? err.message : String(err)}); retrying.`,
+      );
     }
     const delay = Math.min(30_000, 250 * 2 ** Math.min(this.failures - 1, 7));
     this.retry = setTimeout(() => this.start(), delay);
@@ -178,7 +187,9 @@ export class PgRevocationChannel {
     client.release(err ?? true);
     if (this.live && !this.closed) {
       this.live = false;
-      this.options.logger.warn(`postgresTokenStore: revocation channel lost (${reason}); caches are dropped until it is back.`);
+      this.options.logger.warn(
+        `postgresTokenStore: revocation channel lost (${reason}); caches are dropped until it is back.`,
+      );
       this.listeners.emit({ ids: [], until: 0, reset: 'lost' });
     }
     this.scheduleRetry(new Error(reason));

@@ -2,11 +2,11 @@
  * `postgresClientStore`: registered clients in `tokengate_clients`.
  * @packageDocumentation
  */
+import { TokengateConfigError } from '../../core/config';
+import { hashClientSecret } from '../../core/crypto';
 import type { MemoryClientInput } from '../memory/clients';
 import type { Client, ClientStore } from '../types';
-import { hashClientSecret } from '../../core/crypto';
 import { guarded, isPool, storable, type PgPool } from './pool';
-import { TokengateConfigError } from '../../core/config';
 
 /** A client to register: a {@link Client} with its plain `secret` (hashed before it is stored), as for `memoryStores`. */
 export type PostgresClientInput = MemoryClientInput;
@@ -35,7 +35,16 @@ export interface PostgresClientStore extends ClientStore {
 
 // Columns of a Client that has its secret hashed already (registration); other fields,
 // `registration` included, go to `metadata`.
-const HASHED_COLUMNS = new Set(['id', 'secretHash', 'grants', 'scopes', 'defaultScopes', 'redirectUris', 'accessTokenLifetime', 'refreshTokenLifetime']);
+const HASHED_COLUMNS = new Set([
+  'id',
+  'secretHash',
+  'grants',
+  'scopes',
+  'defaultScopes',
+  'redirectUris',
+  'accessTokenLifetime',
+  'refreshTokenLifetime',
+]);
 
 function rowValues(c: Client): unknown[] {
   const metadata: Record<string, unknown> = {};
@@ -65,7 +74,16 @@ interface ClientRow {
   metadata: Record<string, unknown>;
 }
 
-const COLUMNS = new Set(['id', 'secret', 'grants', 'scopes', 'defaultScopes', 'redirectUris', 'accessTokenLifetime', 'refreshTokenLifetime']);
+const COLUMNS = new Set([
+  'id',
+  'secret',
+  'grants',
+  'scopes',
+  'defaultScopes',
+  'redirectUris',
+  'accessTokenLifetime',
+  'refreshTokenLifetime',
+]);
 
 function toClient(row: ClientRow): Client {
   const client = { ...row.metadata, id: row.id, grants: row.grants, scopes: row.scopes } as Client;
@@ -86,7 +104,10 @@ function checkInput(c: PostgresClientInput): void {
     (c.secret === undefined || (typeof c.secret === 'string' && c.secret !== '')) &&
     Array.isArray(c.grants) &&
     Array.isArray(c.scopes);
-  if (!ok) throw new Error('postgresClientStore.saveClient: a client needs a non-empty id (no NUL), grants and scopes arrays, and a non-empty secret unless it is public.');
+  if (!ok)
+    throw new Error(
+      'postgresClientStore.saveClient: a client needs a non-empty id (no NUL), grants and scopes arrays, and a non-empty secret unless it is public.',
+    );
 }
 
 /**
@@ -101,19 +122,26 @@ function checkInput(c: PostgresClientInput): void {
  * ```
  */
 export function postgresClientStore(options: PostgresStoreOptions): PostgresClientStore {
-  if (!options || !isPool(options.pool)) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'postgresClientStore: options.pool must be a pg Pool, e.g. postgresClientStore({ pool: new Pool() }).');
+  if (!options || !isPool(options.pool))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      'postgresClientStore: options.pool must be a pg Pool, e.g. postgresClientStore({ pool: new Pool() }).',
+    );
   const { pool } = options;
   return {
     async findClient(clientId) {
       if (!storable(clientId)) return undefined;
-      const { rows } = await guarded(() => pool.query<ClientRow>('SELECT * FROM tokengate_clients WHERE id = $1', [clientId]));
+      const { rows } = await guarded(() =>
+        pool.query<ClientRow>('SELECT * FROM tokengate_clients WHERE id = $1', [clientId]),
+      );
       return rows[0] && toClient(rows[0]);
     },
 
     async saveClient(input) {
       checkInput(input);
       const metadata: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(input)) if (!COLUMNS.has(key) && value !== undefined) metadata[key] = value;
+      for (const [key, value] of Object.entries(input))
+        if (!COLUMNS.has(key) && value !== undefined) metadata[key] = value;
       await guarded(() =>
         pool.query(
           `INSERT INTO tokengate_clients (id, secret_hash, grants, scopes, default_scopes, redirect_uris, access_token_lifetime, refresh_token_lifetime, metadata)
@@ -138,7 +166,8 @@ export function postgresClientStore(options: PostgresStoreOptions): PostgresClie
     },
 
     async registerClient(c) {
-      if (!c || typeof c.id !== 'string' || c.id === '' || !storable(c.id)) throw new Error('postgresClientStore.registerClient: a client needs a non-empty id without NUL.');
+      if (!c || typeof c.id !== 'string' || c.id === '' || !storable(c.id))
+        throw new Error('postgresClientStore.registerClient: a client needs a non-empty id without NUL.');
       const { rowCount } = await guarded(() =>
         pool.query(
           `INSERT INTO tokengate_clients (id, secret_hash, grants, scopes, default_scopes, redirect_uris, access_token_lifetime, refresh_token_lifetime, metadata)
@@ -146,11 +175,13 @@ export function postgresClientStore(options: PostgresStoreOptions): PostgresClie
           rowValues(c),
         ),
       );
-      if ((rowCount ?? 0) === 0) throw new Error('postgresClientStore.registerClient: a client with this id already exists.');
+      if ((rowCount ?? 0) === 0)
+        throw new Error('postgresClientStore.registerClient: a client with this id already exists.');
     },
 
     async updateClient(c) {
-      if (!c || typeof c.id !== 'string' || !storable(c.id)) throw new Error('postgresClientStore.updateClient: there is no client with this id.');
+      if (!c || typeof c.id !== 'string' || !storable(c.id))
+        throw new Error('postgresClientStore.updateClient: there is no client with this id.');
       const { rowCount } = await guarded(() =>
         pool.query(
           `UPDATE tokengate_clients SET secret_hash = $2, grants = $3, scopes = $4, default_scopes = $5, redirect_uris = $6,

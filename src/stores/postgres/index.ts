@@ -2,11 +2,11 @@
  * The PostgreSQL stores: clients, users and tokens over one `pg` pool.
  * @packageDocumentation
  */
-import type { PgPool } from './pool';
 import { postgresClientStore, type PostgresClientStore, type PostgresStoreOptions } from './clients';
+import type { PgPool } from './pool';
+import { postgresReplayStore, type PostgresReplayStore } from './replay';
 import { postgresTokenStore, type PostgresTokenStore, type PostgresTokenStoreOptions } from './tokens';
 import { postgresUserStore, type PostgresUserStore } from './users';
-import { postgresReplayStore, type PostgresReplayStore } from './replay';
 
 export { postgresClientStore, postgresTokenStore, postgresUserStore };
 export type { PostgresClientStore, PostgresClientInput, PostgresStoreOptions } from './clients';
@@ -36,5 +36,10 @@ export function postgresStores(options: PostgresTokenStoreOptions): {
   replay: PostgresReplayStore;
 } {
   const base: PostgresStoreOptions = { pool: options?.pool };
-  return { clients: postgresClientStore(base), users: postgresUserStore(base), tokens: postgresTokenStore(options), replay: postgresReplayStore(base as { pool: PgPool }) };
+  return {
+    clients: postgresClientStore(base),
+    users: postgresUserStore(base),
+    tokens: postgresTokenStore(options),
+    replay: postgresReplayStore(base as { pool: PgPool }),
+  };
 }

@@ -50,14 +50,27 @@ export const storable = (value: string): boolean => !value.includes('\u0000');
 // Node errors of a connection that failed or dropped: answered 503 with Retry-After, so
 // clients retry instead of seeing a server_error.
 const UNAVAILABLE_STATES = /^(08|53|57P0[123])/;
-const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_NODE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** Whether a `pg` error means the database could not be reached (rather than a bad query). */
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   if (!e) return false;
   if (typeof e.code === 'string' && (UNAVAILABLE_STATES.test(e.code) || UNAVAILABLE_NODE.has(e.code))) return true;
-  return typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message);
+  return (
+    typeof e.message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      e.message,
+    )
+  );
 }
 
 /**
@@ -69,7 +82,9 @@ export async function guarded<T>(op: () => Promise<T>): Promise<T> {
     return await op();
   } catch (err) {
     if (!isUnavailable(err)) throw err;
-    const error = new TemporarilyUnavailable('The token store is temporarily unavailable; try again shortly.', { 'Retry-After': '1' });
+    const error = new TemporarilyUnavailable('The token store is temporarily unavailable; try again shortly.', {
+      'Retry-After': '1',
+    });
     error.cause = err;
     throw error;
   }

@@ -2,10 +2,10 @@
  * The PostgreSQL {@link ReplayStore} (table from `migrations/postgres/002_replay.sql`).
  * @packageDocumentation
  */
-import type { ReplayStore } from '../types';
-import { TokengateConfigError } from '../../core/config';
-import { guarded, isPool, storable, type PgPool } from './pool';
 import { nowSeconds } from '../../core/clock';
+import { TokengateConfigError } from '../../core/config';
+import type { ReplayStore } from '../types';
+import { guarded, isPool, storable, type PgPool } from './pool';
 
 /** A {@link ReplayStore} in PostgreSQL, plus expiry cleanup. */
 export interface PostgresReplayStore extends ReplayStore {
@@ -33,7 +33,11 @@ RETURNING r.id`;
  */
 export function postgresReplayStore(options: { pool: PgPool }): PostgresReplayStore {
   const pool = options?.pool;
-  if (!isPool(pool)) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'postgresReplayStore: options.pool must be a pg Pool (new Pool({ connectionString })).');
+  if (!isPool(pool))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      'postgresReplayStore: options.pool must be a pg Pool (new Pool({ connectionString })).',
+    );
   return {
     async use(id, expiresAt) {
       // An id PostgreSQL text cannot hold was never stored; refusing it is the safe answer.

@@ -3,12 +3,12 @@
  * revocations in PostgreSQL, shared by every instance of the app.
  * @packageDocumentation
  */
+import { nowSeconds } from '../../core/clock';
+import { checkNumber, TokengateConfigError } from '../../core/config';
 import { consoleLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { PgRevocationChannel } from './channel';
 import { guarded, isPool, storable, transaction, type PgPool } from './pool';
-import { nowSeconds } from '../../core/clock';
-import { checkNumber, TokengateConfigError } from '../../core/config';
 
 /** Options for {@link postgresTokenStore}. */
 export interface PostgresTokenStoreOptions {
@@ -69,8 +69,21 @@ interface TokenRow {
   extra: Record<string, unknown>;
 }
 
-const KNOWN = new Set(['kind', 'id', 'familyId', 'clientId', 'sub', 'userId', 'scope', 'issuedAt', 'expiresAt', 'consumedAt', 'redirectUri', 'codeChallenge', 'codeChallengeMethod']);
-
+const KNOWN = new Set([
+  'kind',
+  'id',
+  'familyId',
+  'clientId',
+  'sub',
+  'userId',
+  'scope',
+  'issuedAt',
+  'expiresAt',
+  'consumedAt',
+  'redirectUri',
+  'codeChallenge',
+  'codeChallengeMethod',
+]);
 
 // Replays of a consumed record are counted in its `extra` column under this key (no schema
 // change), and taken out again before the record is handed back.
@@ -129,7 +142,10 @@ const FIND = 'SELECT * FROM tokengate_tokens WHERE id = $1 AND kind = $2 AND exp
 function checkChannel(channel: unknown): string {
   if (channel === undefined) return 'tokengate_revocations';
   if (typeof channel !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
-    throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', `postgresTokenStore: options.channel must be lower-case letters, digits and _ (at most 63, not starting with a digit); got ${String(channel)}.`);
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      `postgresTokenStore: options.channel must be lower-case letters, digits and _ (at most 63, not starting with a digit); got ${String(channel)}.`,
+    );
   }
   return channel;
 }
@@ -164,9 +180,17 @@ function checkChannel(channel: unknown): string {
  * ```
  */
 export function postgresTokenStore(options: PostgresTokenStoreOptions): PostgresTokenStore {
-  if (!options || !isPool(options.pool)) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'postgresTokenStore: options.pool must be a pg Pool, e.g. postgresTokenStore({ pool: new Pool() }).');
+  if (!options || !isPool(options.pool))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      'postgresTokenStore: options.pool must be a pg Pool, e.g. postgresTokenStore({ pool: new Pool() }).',
+    );
   const { pool } = options;
-  const heartbeatMs = checkNumber('postgresTokenStore: options.heartbeatMs', options.heartbeatMs, 2000, { integer: true, min: 1, unit: 'milliseconds' });
+  const heartbeatMs = checkNumber('postgresTokenStore: options.heartbeatMs', options.heartbeatMs, 2000, {
+    integer: true,
+    min: 1,
+    unit: 'milliseconds',
+  });
   const channelName = checkChannel(options.channel);
   const logger = options.logger ?? consoleLogger;
   const channel = new PgRevocationChannel({ pool, channel: channelName, heartbeatMs, logger });
@@ -259,7 +283,10 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
       const stored = ids.filter(storable);
       if (stored.length === 0) return false;
       const { rows } = await guarded(() =>
-        pool.query<{ revoked: boolean }>('SELECT EXISTS (SELECT 1 FROM tokengate_revocations WHERE id = ANY($1::text[]) AND until > $2) AS revoked', [stored, nowSeconds()]),
+        pool.query<{ revoked: boolean }>(
+          'SELECT EXISTS (SELECT 1 FROM tokengate_revocations WHERE id = ANY($1::text[]) AND until > $2) AS revoked',
+          [stored, nowSeconds()],
+        ),
       );
       return rows[0]?.revoked === true;
     },
@@ -271,13 +298,17 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
     async cleanup(cleanupOptions = {}) {
       const now = cleanupOptions.now ?? nowSeconds();
       const batch = cleanupOptions.batchSize ?? 5000;
-      if (!Number.isInteger(batch) || batch <= 0) throw new Error('postgresTokenStore.cleanup: batchSize must be a positive whole number.');
+      if (!Number.isInteger(batch) || batch <= 0)
+        throw new Error('postgresTokenStore.cleanup: batchSize must be a positive whole number.');
       const sweep = async (table: string, column: string): Promise<number> => {
         let total = 0;
         for (;;) {
           // Table and column names are constants of this file, never input; values are parameters.
           const { rowCount } = await guarded(() =>
-            pool.query(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${column} <= $1 LIMIT $2) AND ${column} <= $1`, [now, batch]),
+            pool.query(
+              `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${column} <= $1 LIMIT $2) AND ${column} <= $1`,
+              [now, batch],
+            ),
           );
           total += rowCount ?? 0;
           if ((rowCount ?? 0) < batch) return total;

@@ -2,12 +2,12 @@
  * `postgresUserStore`: users for the password grant in `tokengate_users`.
  * @packageDocumentation
  */
+import { TokengateConfigError } from '../../core/config';
+import { hashPassword, randomToken, verifyPassword } from '../../core/crypto';
 import type { MemoryUserInput } from '../memory/users';
 import type { User, UserStore } from '../types';
-import { hashPassword, randomToken, verifyPassword } from '../../core/crypto';
 import type { PostgresStoreOptions } from './clients';
 import { guarded, isPool, storable } from './pool';
-import { TokengateConfigError } from '../../core/config';
 
 /** A user to register: id, username, plain password (hashed with scrypt before it is stored) and any profile fields. */
 export type PostgresUserInput = MemoryUserInput;
@@ -48,31 +48,52 @@ const toUser = (row: UserRow): User => ({ ...row.profile, id: row.id, username: 
  * ```
  */
 export function postgresUserStore(options: PostgresStoreOptions): PostgresUserStore {
-  if (!options || !isPool(options.pool)) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'postgresUserStore: options.pool must be a pg Pool, e.g. postgresUserStore({ pool: new Pool() }).');
+  if (!options || !isPool(options.pool))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      'postgresUserStore: options.pool must be a pg Pool, e.g. postgresUserStore({ pool: new Pool() }).',
+    );
   const { pool } = options;
   let dummyHash: Promise<string> | undefined;
 
   return {
     async authenticate(username, password) {
       const row = storable(username)
-        ? (await guarded(() => pool.query<UserRow>('SELECT id, username, password_hash, profile FROM tokengate_users WHERE username = $1', [username]))).rows[0]
+        ? (
+            await guarded(() =>
+              pool.query<UserRow>(
+                'SELECT id, username, password_hash, profile FROM tokengate_users WHERE username = $1',
+                [username],
+              ),
+            )
+          ).rows[0]
         : undefined;
-      const ok = await verifyPassword(password, row?.password_hash ?? (await (dummyHash ??= hashPassword(randomToken()))));
+      const ok = await verifyPassword(
+        password,
+        row?.password_hash ?? (await (dummyHash ??= hashPassword(randomToken()))),
+      );
       return ok && row ? toUser(row) : undefined;
     },
 
     async findUser(userId) {
       if (!storable(userId)) return undefined;
-      const { rows } = await guarded(() => pool.query<UserRow>('SELECT id, username, profile FROM tokengate_users WHERE id = $1', [userId]));
+      const { rows } = await guarded(() =>
+        pool.query<UserRow>('SELECT id, username, profile FROM tokengate_users WHERE id = $1', [userId]),
+      );
       return rows[0] && toUser(rows[0]);
     },
 
     async saveUser(input) {
       const { id, username, password, ...profile } = input ?? ({} as PostgresUserInput);
-      for (const [name, value] of [['id', id], ['username', username]] as const) {
-        if (typeof value !== 'string' || value === '' || !storable(value)) throw new Error(`postgresUserStore.saveUser: ${name} must be a non-empty string without NUL.`);
+      for (const [name, value] of [
+        ['id', id],
+        ['username', username],
+      ] as const) {
+        if (typeof value !== 'string' || value === '' || !storable(value))
+          throw new Error(`postgresUserStore.saveUser: ${name} must be a non-empty string without NUL.`);
       }
-      if (typeof password !== 'string' || password === '') throw new Error('postgresUserStore.saveUser: password must be a non-empty string.');
+      if (typeof password !== 'string' || password === '')
+        throw new Error('postgresUserStore.saveUser: password must be a non-empty string.');
       const passwordHash = await hashPassword(password);
       await guarded(() =>
         pool.query(

@@ -38,7 +38,12 @@ function timeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 function parse(message: string): { e?: string; ids: string[]; until: number } | undefined {
   try {
     const value = JSON.parse(message) as { e?: unknown; ids?: unknown; until?: unknown };
-    if (!Array.isArray(value.ids) || !value.ids.every((id) => typeof id === 'string') || typeof value.until !== 'number') return undefined;
+    if (
+      !Array.isArray(value.ids) ||
+      !value.ids.every((id) => typeof id === 'string') ||
+      typeof value.until !== 'number'
+    )
+      return undefined;
     return { e: typeof value.e === 'string' ? value.e : undefined, ids: value.ids as string[], until: value.until };
   } catch {
     return undefined;
@@ -159,7 +164,8 @@ export class RevocationChannel {
         if (this.subscriber !== sub || this.live || sub.status !== 'ready') return;
         this.live = true;
         this.errorLogged = false;
-        if (this.everLive) this.options.logger.warn('redisTokenStore: revocation channel is back; caches start afresh.');
+        if (this.everLive)
+          this.options.logger.warn('redisTokenStore: revocation channel is back; caches start afresh.');
         this.everLive = true;
         this.emit({ ids: [], until: 0, reset: 'restored' });
         for (const resolve of this.waiting.splice(0)) resolve();
@@ -193,7 +199,9 @@ export class RevocationChannel {
     this.echoes.clear();
     if (!this.live) return;
     this.live = false;
-    this.options.logger.warn(`redisTokenStore: revocation channel lost (${reason}); caches are dropped until it is back.`);
+    this.options.logger.warn(
+      `redisTokenStore: revocation channel lost (${reason}); caches are dropped until it is back.`,
+    );
     this.emit({ ids: [], until: 0, reset: 'lost' });
   }
 

@@ -3,9 +3,9 @@
  * with the write methods dynamic client registration (RFC 7591/7592) needs.
  * @packageDocumentation
  */
+import { hashClientSecret } from '../../core/crypto';
 import type { MemoryClientInput } from '../memory/clients';
 import type { Client, ClientStore } from '../types';
-import { hashClientSecret } from '../../core/crypto';
 import { Guard, type RedisConnection } from './connection';
 import type { RedisClient } from './index';
 
@@ -53,12 +53,16 @@ const MAX_ID = 1024;
 export function redisClientStore(options: RedisClientStoreOptions): RedisClientStore {
   const client = options?.client as unknown as Commands | undefined;
   if (!client || typeof client.get !== 'function' || typeof client.on !== 'function') {
-    throw new Error('redisClientStore: options.client must be an ioredis client, e.g. redisClientStore({ client: new Redis(process.env.REDIS_URL) }).');
+    throw new Error(
+      'redisClientStore: options.client must be an ioredis client, e.g. redisClientStore({ client: new Redis(process.env.REDIS_URL) }).',
+    );
   }
   const prefix = options.prefix ?? 'tokengate';
-  if (typeof prefix !== 'string' || prefix === '') throw new Error('redisClientStore: options.prefix must be a non-empty string.');
+  if (typeof prefix !== 'string' || prefix === '')
+    throw new Error('redisClientStore: options.prefix must be a non-empty string.');
   const timeoutMs = options.timeoutMs ?? 2000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error('redisClientStore: options.timeoutMs must be a positive whole number of milliseconds.');
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new Error('redisClientStore: options.timeoutMs must be a positive whole number of milliseconds.');
   const guard = new Guard(client, timeoutMs);
   const onReady = (): void => guard.ready();
   const onClose = (): void => guard.closed();

@@ -35,7 +35,9 @@ const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY
 
 /** The 503 a store operation fails with; `cause` carries what Redis said, for the log. */
 export function unavailable(cause: unknown): TemporarilyUnavailable {
-  const error = new TemporarilyUnavailable('The token store is temporarily unavailable; try again shortly.', { 'Retry-After': '1' });
+  const error = new TemporarilyUnavailable('The token store is temporarily unavailable; try again shortly.', {
+    'Retry-After': '1',
+  });
   error.cause = cause;
   return error;
 }
@@ -84,7 +86,10 @@ export class Guard {
         new Promise<never>((_, reject) => {
           fail = reject;
           this.pending.add(reject);
-          timer = setTimeout(() => reject(unavailable(new Error(`Redis did not answer within ${this.timeoutMs} ms`))), this.timeoutMs);
+          timer = setTimeout(
+            () => reject(unavailable(new Error(`Redis did not answer within ${this.timeoutMs} ms`))),
+            this.timeoutMs,
+          );
         }),
       ]);
     } catch (err) {

@@ -6,13 +6,13 @@
  * @packageDocumentation
  */
 import type { Cluster, Redis } from 'ioredis';
+import { nowSeconds } from '../../core/clock';
+import { checkNumber, TokengateConfigError } from '../../core/config';
 import { consoleLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { RevocationChannel } from './channel';
 import { Guard, unavailable, type RedisConnection } from './connection';
 import { CLOCK_MARGIN_MS, CONSUME, keyLayout, REVOKE, SAVE } from './scripts';
-import { nowSeconds } from '../../core/clock';
-import { checkNumber, TokengateConfigError } from '../../core/config';
 
 /** An ioredis client: standalone or Sentinel (`Redis`), or `Cluster`. */
 export type RedisClient = Redis<'legacy'> | Redis<'resp3'> | Cluster<'legacy'> | Cluster<'resp3'>;
@@ -81,9 +81,10 @@ const positive = (name: string, value: unknown, fallback: number): number =>
 
 function isClient(value: unknown): value is RedisConnection {
   const c = value as Partial<RedisConnection> | undefined;
-  return !!c && typeof c.defineCommand === 'function' && typeof c.duplicate === 'function' && typeof c.on === 'function';
+  return (
+    !!c && typeof c.defineCommand === 'function' && typeof c.duplicate === 'function' && typeof c.on === 'function'
+  );
 }
-
 
 function toRecord(json: string, consumedAt: string | null): TokenRecord {
   const record = JSON.parse(json) as TokenRecord;
@@ -123,14 +124,26 @@ function toRecord(json: string, consumedAt: string | null): TokenRecord {
  */
 export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStore {
   if (!options || typeof options !== 'object' || !isClient(options.client)) {
-    throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', "redisTokenStore: options.client must be an ioredis client, e.g. redisTokenStore({ client: new Redis(process.env.REDIS_URL) }).");
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      'redisTokenStore: options.client must be an ioredis client, e.g. redisTokenStore({ client: new Redis(process.env.REDIS_URL) }).',
+    );
   }
-  if (options.subscriber !== undefined && (!isClient(options.subscriber) || (options.subscriber as unknown) === options.client)) {
-    throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'redisTokenStore: options.subscriber must be a second ioredis client (a subscribed connection cannot run commands).');
+  if (
+    options.subscriber !== undefined &&
+    (!isClient(options.subscriber) || (options.subscriber as unknown) === options.client)
+  ) {
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      'redisTokenStore: options.subscriber must be a second ioredis client (a subscribed connection cannot run commands).',
+    );
   }
   const prefix = options.prefix ?? 'tokengate';
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9._:-]+$/.test(prefix)) {
-    throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', `redisTokenStore: options.prefix must be letters, digits and ._:- only (got ${String(prefix)}).`);
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      `redisTokenStore: options.prefix must be letters, digits and ._:- only (got ${String(prefix)}).`,
+    );
   }
   const timeoutMs = positive('timeoutMs', options.timeoutMs, 1000);
   const heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 1000);
@@ -156,13 +169,15 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
   let offsetMs: number | undefined;
   function measureClock(): void {
     const sent = Date.now();
-    guard.run(() => client.time()).then(
-      ([seconds, micros]) => {
-        const received = Date.now();
-        offsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + received) / 2;
-      },
-      () => undefined,
-    );
+    guard
+      .run(() => client.time())
+      .then(
+        ([seconds, micros]) => {
+          const received = Date.now();
+          offsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + received) / 2;
+        },
+        () => undefined,
+      );
   }
   const onReady = (): void => {
     guard.ready();
@@ -204,7 +219,8 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
       const deadline = offsetMs === undefined ? 0 : Math.floor(Date.now() + offsetMs + timeoutMs / 2);
       const now = nowSeconds();
       const reply = await guard.run(() => scripts[SCRIPTS.consume](keys.record(id), kind, now, deadline));
-      if (reply === -1) throw unavailable(new Error('Redis ran consume after the caller stopped waiting; nothing was changed'));
+      if (reply === -1)
+        throw unavailable(new Error('Redis ran consume after the caller stopped waiting; nothing was changed'));
       if (!Array.isArray(reply)) return undefined;
       const [json, consumedAt, reused, reuses] = reply as [string, string, number, number];
       const result: ConsumeResult = { record: toRecord(json, consumedAt), reused: Number(reused) === 1 };
@@ -249,7 +265,8 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
     },
 
     async ready(waitMs = 10_000) {
-      if (!Number.isFinite(waitMs) || waitMs <= 0) throw new Error('redisTokenStore.ready(waitMs): waitMs must be a positive number of milliseconds.');
+      if (!Number.isFinite(waitMs) || waitMs <= 0)
+        throw new Error('redisTokenStore.ready(waitMs): waitMs must be a positive number of milliseconds.');
       const started = Date.now();
       try {
         await channel.whenLive(waitMs);

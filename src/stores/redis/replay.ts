@@ -3,10 +3,10 @@
  * proof or assertion used at one instance is refused at every other.
  * @packageDocumentation
  */
-import type { ReplayStore } from '../types';
-import { TokengateConfigError } from '../../core/config';
-import { Guard, type RedisConnection } from './connection';
 import { nowSeconds } from '../../core/clock';
+import { TokengateConfigError } from '../../core/config';
+import type { ReplayStore } from '../types';
+import { Guard, type RedisConnection } from './connection';
 
 /** Options for {@link redisReplayStore}. */
 export interface RedisReplayStoreOptions {
@@ -36,12 +36,23 @@ interface SetNx {
 export function redisReplayStore(options: RedisReplayStoreOptions): ReplayStore {
   const client = options?.client as (RedisConnection & SetNx) | undefined;
   if (!client || typeof client.set !== 'function' || typeof client.on !== 'function') {
-    throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'redisReplayStore: options.client must be an ioredis client (new Redis(url)).');
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      'redisReplayStore: options.client must be an ioredis client (new Redis(url)).',
+    );
   }
   const prefix = options.prefix ?? 'tokengate';
-  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(prefix)) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'redisReplayStore: options.prefix must be 1-64 letters, digits or ._:- characters.');
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(prefix))
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      'redisReplayStore: options.prefix must be 1-64 letters, digits or ._:- characters.',
+    );
   const timeoutMs = options.timeoutMs ?? 1000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new TokengateConfigError('ERR_TOKENGATE_STORE_OPTION', 'redisReplayStore: options.timeoutMs must be a whole number of milliseconds ≥ 1.');
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    throw new TokengateConfigError(
+      'ERR_TOKENGATE_STORE_OPTION',
+      'redisReplayStore: options.timeoutMs must be a whole number of milliseconds ≥ 1.',
+    );
   const guard = new Guard(client, timeoutMs);
   client.on('ready', () => guard.ready());
   client.on('close', () => guard.closed());
