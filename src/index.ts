@@ -49,7 +49,16 @@ export {
   RequestUriNotSupported,
   RegistrationNotSupported,
 } from './oidc/errors';
-export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
+export type {
+  KeyInput,
+  SymmetricKeyInput,
+  PrivateKeyInput,
+  PublicKeyInput,
+  KeyMaterial,
+  SigningAlgorithm,
+  SymmetricAlgorithm,
+  AsymmetricAlgorithm,
+} from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
 export type { ProtectedResource, ProtectedResourceOptions } from './bearer/protected-resource';
 export type { ProtectedResourceMetadata } from './endpoints/resource-metadata';

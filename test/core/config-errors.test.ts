@@ -111,6 +111,18 @@ describe('oauthServer: each configuration error has a stable code and names the 
       /keys\[0\]: give a privateKey/,
     ],
     [
+      'a secret on an ES256 key (a type error too: KeyInput is discriminated on alg)',
+      { issuer: ISSUER, keys: [{ alg: 'ES256', secret: 'x'.repeat(32) }] },
+      'ERR_TOKENGATE_KEY',
+      /keys\[0\]: `secret` is only for HS256/,
+    ],
+    [
+      'a private key on an HS256 key',
+      { issuer: ISSUER, keys: [{ alg: 'HS256', secret: 'x'.repeat(32), privateKey: small }] },
+      'ERR_TOKENGATE_KEY',
+      /keys\[0\]: HS256 takes a `secret` only/,
+    ],
+    [
       'a short RSA key',
       { issuer: ISSUER, keys: [{ alg: 'RS256', privateKey: small }] },
       'ERR_TOKENGATE_KEY',
