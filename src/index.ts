@@ -73,6 +73,7 @@ export type { RegistrationOptions, RegistrationPolicyResult } from './registrati
 export type { MemoryClientStoreOptions } from './stores/memory/clients';
 export { memoryReplayStore, type MemoryReplayStoreOptions } from './stores/memory/replay';
 export type { AuthInfo } from './bearer/auth-info';
+export { getAuth, type GetAuthOptions } from './bearer/get-auth';
 export {
   requireToken,
   type ResourceServerOptions,
