@@ -29,7 +29,7 @@ const answer =
 
 describe.each(FRAMEWORKS)('getAuth(req) under %s', (framework) => {
   const { app, oauth } = buildApp(framework);
-  const use = (app as { use: Use }).use.bind(app);
+  const use = (app as unknown as { use: Use }).use.bind(app);
   use('/guarded', oauth.requireToken({ scope: 'read' }));
   use('/guarded', answer(false));
   use('/unguarded', answer(false));
