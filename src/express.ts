@@ -20,7 +20,7 @@
  *   issuer: 'https://auth.example.com',
  *   authorize: {
  *     authenticate: (req, res, { resumeUrl }) =>
- *       req.session.user ?? res.redirect(`/login?next=${encodeURIComponent(resumeUrl)}`),
+ *       currentUser(req) ?? res.redirect(`/login?next=${encodeURIComponent(resumeUrl)}`),
  *   },
  * });
  * app.use(oauth);

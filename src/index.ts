@@ -4,12 +4,12 @@
  * @example
  * ```ts
  * import express from 'express';
- * import { oauthServer, memoryStores } from 'tokengate';
+ * import { oauthServer, memoryStores, getAuth } from 'tokengate/express'; // or 'tokengate' (Node-typed hooks)
  *
  * const oauth = oauthServer(memoryStores({ clients, users }), { issuer: 'https://auth.example.com' });
  * const app = express();
  * app.use(oauth);
- * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(req.auth));
+ * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(getAuth(req)));
  * ```
  * @module tokengate
  * @packageDocumentation

@@ -64,7 +64,7 @@ export interface OAuthServer {
    *
    * @example
    * ```ts
-   * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(req.auth));
+   * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(getAuth(req)));
    * ```
    */
   requireToken(options?: RequireTokenOptions): Middleware;

@@ -39,7 +39,9 @@ import { revokeRules } from './token-revoke';
  */
 // The kit waits in milliseconds; the harness says seconds, like every duration option.
 function propagationMs(harness: TokenStoreHarness): number {
-  checkRenamed('describeTokenStore: harness', harness, [{ from: 'propagationMs', to: 'propagationTimeout', per: 1000 }]);
+  checkRenamed('describeTokenStore: harness', harness, [
+    { from: 'propagationMs', to: 'propagationTimeout', per: 1000 },
+  ]);
   return checkSecondsAsMs('describeTokenStore: harness.propagationTimeout', harness.propagationTimeout, 2);
 }
 

@@ -34,14 +34,24 @@ describe('a fresh project using tokengate and express-oauth2-jwt-bearer compiles
     ['bundler', 'typescript'],
     ['node10', 'typescript5'],
     ['node', 'typescript5'],
-  ] as const)('moduleResolution %s with %s', (resolution, typescript) => {
-    const { status, output } = project.tsc(`tsconfig.${resolution}.json`, typescript, ['--strict']);
-    expect({ status, output }).toEqual({ status: 0, output: '' });
-  }, COMPILE_TIMEOUT);
+  ] as const)(
+    'moduleResolution %s with %s',
+    (resolution, typescript) => {
+      const { status, output } = project.tsc(`tsconfig.${resolution}.json`, typescript, ['--strict']);
+      expect({ status, output }).toEqual({ status: 0, output: '' });
+    },
+    COMPILE_TIMEOUT,
+  );
 
-  test('the check can fail: a global req.auth of another type than the peer\'s is TS2717 there', () => {
-    const { status, output } = project.tsc('tsconfig.clash.json', 'typescript', ['--strict']);
-    expect(status).not.toBe(0);
-    expect(output).toMatch(/error TS2717: Subsequent property declarations must have the same type\.\s+Property 'auth'/);
-  }, COMPILE_TIMEOUT);
+  test(
+    "the check can fail: a global req.auth of another type than the peer's is TS2717 there",
+    () => {
+      const { status, output } = project.tsc('tsconfig.clash.json', 'typescript', ['--strict']);
+      expect(status).not.toBe(0);
+      expect(output).toMatch(
+        /error TS2717: Subsequent property declarations must have the same type\.\s+Property 'auth'/,
+      );
+    },
+    COMPILE_TIMEOUT,
+  );
 });

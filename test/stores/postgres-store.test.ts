@@ -33,7 +33,11 @@ function pool(max = 10): Pool {
   return p;
 }
 function tokenStore(p: Pool = pool(), heartbeatInterval?: number): PostgresTokenStore {
-  const store = postgresTokenStore({ pool: p, heartbeatInterval, logger: { warn: () => undefined, error: () => undefined } });
+  const store = postgresTokenStore({
+    pool: p,
+    heartbeatInterval,
+    logger: { warn: () => undefined, error: () => undefined },
+  });
   stores.push(store);
   return store;
 }
