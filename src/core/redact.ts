@@ -71,15 +71,19 @@ function mentions(value: unknown, secrets: readonly string[], depth = 0): boolea
   return Object.values(value).some((v) => mentions(v, secrets, depth + 1));
 }
 
-/** An Error with the same name, code and shape of stack, the secrets masked and other fields dropped. */
+/** An Error with the same name, identifying fields (code, table...) and shape of stack, the secrets masked and other fields dropped. */
 function scrubbed(value: unknown, secrets: readonly string[]): Error {
   const source =
     value instanceof Error ? value : new Error(typeof value === 'string' ? value : 'non-Error value thrown');
   const copy = new Error(redact(source.message, secrets));
   copy.name = source.name;
   copy.stack = source.stack === undefined ? undefined : redact(source.stack, secrets);
-  const code = (source as { code?: unknown }).code;
-  if (typeof code === 'string' || typeof code === 'number') Object.assign(copy, { code });
+  const fields = source as unknown as Record<string, unknown>;
+  for (const name of IDENTIFYING_FIELDS) {
+    const value = fields[name];
+    if (typeof value === 'string' || typeof value === 'number')
+      Object.assign(copy, { [name]: typeof value === 'string' ? redact(value, secrets) : value });
+  }
   if (source.cause !== undefined) copy.cause = scrubbed(source.cause, secrets);
   return copy;
 }
