@@ -16,14 +16,7 @@
  */
 export { oauthServer, type OAuthServer } from './server';
 export type { ServerOptions, CacheOptions } from './options';
-export {
-  consoleLogger,
-  LOG_CHANNEL,
-  type Logger,
-  type LogEvent,
-  type LogFields,
-  type LogLevel,
-} from './core/logging';
+export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent, type LogFields, type LogLevel } from './core/logging';
 export type {
   TokengateEvents,
   TokengateEventName,

@@ -254,7 +254,9 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const devices = deviceOptions ? (stores.devices ?? memoryDeviceStore()) : undefined;
   if (devices) grants.set(DEVICE_CODE_GRANT, deviceCodeGrant(devices));
   const { telemetry } = observer;
-  const routes = new Map<string, Handler>([[resolved.tokenPath, telemetry.traced('token', tokenEndpoint(ctx, grants))]]);
+  const routes = new Map<string, Handler>([
+    [resolved.tokenPath, telemetry.traced('token', tokenEndpoint(ctx, grants))],
+  ]);
   if (deviceOptions && devices)
     routes.set(deviceOptions.path, deviceAuthorizationEndpoint(ctx, devices, deviceOptions));
   if (resolved.authorize) routes.set(resolved.authorizePath, authorizeEndpoint(ctx, resolved.authorize));

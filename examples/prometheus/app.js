@@ -13,7 +13,10 @@ function tokengateMetrics(oauth, registry) {
     new promClient.Counter({ name, help, labelNames, registers: [registry] });
   const issued = counter('tokengate_tokens_issued_total', 'Access tokens issued, by grant type.', ['grant_type']);
   const refreshed = counter('tokengate_tokens_refreshed_total', 'Refresh tokens rotated.');
-  const revoked = counter('tokengate_tokens_revoked_total', 'Tokens revoked, by type and reason.', ['token_type', 'reason']);
+  const revoked = counter('tokengate_tokens_revoked_total', 'Tokens revoked, by type and reason.', [
+    'token_type',
+    'reason',
+  ]);
   const reused = counter(
     'tokengate_token_reuse_detected_total',
     'Rotated refresh tokens or redeemed codes presented again (families revoked): alert on any.',
@@ -24,10 +27,15 @@ function tokengateMetrics(oauth, registry) {
     'Failed client authentications, by endpoint, method and reason.',
     ['endpoint', 'method', 'reason'],
   );
-  const passwordFailures = counter('tokengate_password_failures_total', 'Wrong usernames or passwords (password grant).');
+  const passwordFailures = counter(
+    'tokengate_password_failures_total',
+    'Wrong usernames or passwords (password grant).',
+  );
   const limited = counter('tokengate_limits_reached_total', 'Requests refused by a brute-force limit.', ['limit']);
   const registrations = counter('tokengate_client_registrations_total', 'Dynamic client registration.', ['action']);
-  const storeDown = counter('tokengate_store_unavailable_total', 'Requests answered 503: a store was unreachable.', ['endpoint']);
+  const storeDown = counter('tokengate_store_unavailable_total', 'Requests answered 503: a store was unreachable.', [
+    'endpoint',
+  ]);
 
   oauth.events
     .on('token.issued', (e) => issued.inc({ grant_type: e.grantType }))

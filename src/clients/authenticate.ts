@@ -35,7 +35,8 @@ export interface AuthenticatedClient {
 
 /** Why a client failed to authenticate, and who it said it was: for `client.authentication_failed` events. */
 export interface ClientAuthFailure {
-  readonly reason: 'no_credentials' | 'unknown_client' | 'invalid_credentials' | 'method_not_registered' | 'public_client_sent_secret';
+  readonly reason:
+    'no_credentials' | 'unknown_client' | 'invalid_credentials' | 'method_not_registered' | 'public_client_sent_secret';
   readonly clientId?: string;
   readonly method?: string;
 }

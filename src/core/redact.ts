@@ -118,9 +118,13 @@ const JWT = /\beyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){2,4}/g;
 const CREDENTIAL = /\b(?:Bearer|Basic|DPoP)\s+(?![a-z]+(?![A-Za-z0-9\-._~+/=]))[A-Za-z0-9\-._~+/]+=*/gi;
 // The whole value of an Authorization header, whatever its scheme: quoted, or to the end of the line.
 const AUTHORIZATION = /(\b(?:proxy-)?authorization["']?\s*[:=]\s*)(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\r\n,;}]+)/gi;
-const SECRET_NAMES = 'access_token|refresh_token|id_token|client_secret|client_assertion|assertion|code_verifier|password|token|code|secret|api_key|apikey';
+const SECRET_NAMES =
+  'access_token|refresh_token|id_token|client_secret|client_assertion|assertion|code_verifier|password|token|code|secret|api_key|apikey';
 const SECRET_PARAM = new RegExp(`([?&;]\\s*(?:${SECRET_NAMES})=)[^&\\s#"']+`, 'gi');
-const SECRET_MEMBER = new RegExp(`("(?:${SECRET_NAMES.replace('|code|', '|')})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*(?=")`, 'gi');
+const SECRET_MEMBER = new RegExp(
+  `("(?:${SECRET_NAMES.replace('|code|', '|')})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*(?=")`,
+  'gi',
+);
 const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 const RUN = /[A-Za-z0-9+/_-]{32,}={0,2}/g;
 // One part of an identifier: a lowercase or an uppercase word, or camelCase / PascalCase words
@@ -219,7 +223,8 @@ export function loggableError(detail: unknown, depth = 0): Error {
   const fields = detail as unknown as Record<string, unknown>;
   for (const name of IDENTIFYING_FIELDS) {
     const value = fields[name];
-    if (typeof value === 'string' || typeof value === 'number') (copy as unknown as Record<string, unknown>)[name] = typeof value === 'string' ? maskTokens(value) : value;
+    if (typeof value === 'string' || typeof value === 'number')
+      (copy as unknown as Record<string, unknown>)[name] = typeof value === 'string' ? maskTokens(value) : value;
   }
   if (detail.cause !== undefined && depth < 3) own('cause', loggableError(detail.cause, depth + 1));
   return copy;

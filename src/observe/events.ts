@@ -189,7 +189,8 @@ export class EventHub implements TokengateEventEmitter {
   constructor(private readonly log: Log) {}
 
   on<K extends TokengateEventName>(name: K, listener: TokengateListener<K>): this {
-    if (typeof listener !== 'function') throw new TypeError(`events.on("${String(name)}"): the listener must be a function.`);
+    if (typeof listener !== 'function')
+      throw new TypeError(`events.on("${String(name)}"): the listener must be a function.`);
     // A copy on every change: emit iterates the array it read, whatever listeners do meanwhile.
     this.listeners.set(name, [...(this.listeners.get(name) ?? []), listener as AnyListener]);
     return this;

@@ -79,7 +79,11 @@ describe('pino, passed as it is', () => {
   test('levels: the start-up warning at 40, a failed client authentication at 30 with its fields, token.issued at 20 only when debug is on', async () => {
     const debug = jsonLines();
     const { app } = buildApp('express5', { logger: pino({ level: 'debug' }, debug.stream) });
-    await request(app).post(TOKEN).set('Authorization', basic('web-app', 'wrong')).type('form').send({ grant_type: 'client_credentials' });
+    await request(app)
+      .post(TOKEN)
+      .set('Authorization', basic('web-app', 'wrong'))
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     const ok = await request(app)
       .post(TOKEN)
       .set('Authorization', basic('web-app', 'web-secret'))
@@ -98,7 +102,12 @@ describe('pino, passed as it is', () => {
       }),
     ]);
     expect(byLevel(20)).toEqual([
-      expect.objectContaining({ msg: 'token issued', grantType: 'client_credentials', clientId: 'web-app', subject: 'web-app' }),
+      expect.objectContaining({
+        msg: 'token issued',
+        grantType: 'client_credentials',
+        clientId: 'web-app',
+        subject: 'web-app',
+      }),
     ]);
     expect(debug.text()).not.toContain(ok.body.access_token);
     expect(debug.text()).not.toContain('web-secret');
@@ -115,7 +124,11 @@ describe('pino, passed as it is', () => {
 
   test('a child logger is recognised too', async () => {
     const out = jsonLines();
-    const { app } = buildApp('express5', { logger: pino({ level: 'info' }, out.stream).child({ service: 'auth' }) }, stores());
+    const { app } = buildApp(
+      'express5',
+      { logger: pino({ level: 'info' }, out.stream).child({ service: 'auth' }) },
+      stores(),
+    );
     await passwordRequest(app);
     expect(out.lines.find((l) => l.level === 50)).toMatchObject({ service: 'auth', err: { code: '42P01' } });
   });
@@ -130,12 +143,20 @@ describe('winston, passed as it is', () => {
       transports: [new winston.transports.Stream({ stream: out.stream })],
     });
     const { app } = buildApp('express5', { logger }, stores());
-    await request(app).post(TOKEN).set('Authorization', basic('web-app', 'wrong')).type('form').send({ grant_type: 'client_credentials' });
+    await request(app)
+      .post(TOKEN)
+      .set('Authorization', basic('web-app', 'wrong'))
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     await passwordRequest(app);
     await new Promise((resolve) => setImmediate(resolve));
     // The start-up warning (no keys), the failed authentication, the password grant's warning, the store failure.
     expect(out.lines.map((l) => l.level)).toEqual(['warn', 'info', 'warn', 'error']);
-    expect(out.lines[1]).toMatchObject({ message: 'client authentication failed', clientId: 'web-app', reason: 'invalid_credentials' });
+    expect(out.lines[1]).toMatchObject({
+      message: 'client authentication failed',
+      clientId: 'web-app',
+      reason: 'invalid_credentials',
+    });
     expect(out.lines[3]).toMatchObject({
       message: 'token endpoint: unexpected failure; answered server_error',
       err: { type: 'Error', code: '42P01', cause: { message: 'connection reset', code: 'ECONNRESET' } },
@@ -171,7 +192,9 @@ describe('console-style loggers', () => {
   test('the default console logger prints warnings and errors only, with identifiers readable and secrets masked', async () => {
     const lines: string[] = [];
     const spies = (['error', 'warn', 'info', 'debug', 'log'] as const).map((m) =>
-      jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(`${m}: ${util.format(...args)}`)),
+      jest
+        .spyOn(console, m)
+        .mockImplementation((...args: unknown[]) => void lines.push(`${m}: ${util.format(...args)}`)),
     );
     try {
       const { app } = buildApp('express5', { logger: undefined }, stores());

@@ -98,7 +98,13 @@ describe.each(FRAMEWORKS)('token events under %s', (framework) => {
       tokenType: 'Bearer',
     });
     expect(Object.isFrozen(user)).toBe(true);
-    expectNoSecrets(seen, [cc.body.access_token, pw.body.access_token, pw.body.refresh_token, 'web-secret', 'wonderland']);
+    expectNoSecrets(seen, [
+      cc.body.access_token,
+      pw.body.access_token,
+      pw.body.refresh_token,
+      'web-secret',
+      'wonderland',
+    ]);
   });
 });
 
@@ -112,7 +118,11 @@ describe('token events', () => {
     const fid = decodeJwt(first.body.access_token).payload.fid;
     const jti = decodeJwt(next.body.access_token).payload.jti;
     expect(seen.map((s) => s.name)).toEqual(['token.issued', 'token.refreshed']);
-    expect(of(seen, 'token.issued')[0]).toMatchObject({ grantType: 'refresh_token', familyId: fid, accessTokenId: jti });
+    expect(of(seen, 'token.issued')[0]).toMatchObject({
+      grantType: 'refresh_token',
+      familyId: fid,
+      accessTokenId: jti,
+    });
     expect(of(seen, 'token.refreshed')).toEqual([
       { clientId: 'web-app', subject: 'user-alice', familyId: fid, scopes: ['read'], accessTokenId: jti },
     ]);
@@ -137,7 +147,9 @@ describe('token events', () => {
     // A security incident is also a warning in the log, with its ids.
     expect(logger.lines).toContainEqual({
       level: 'warn',
-      message: expect.stringMatching(/^a rotated refresh token was presented again; its family is revoked.*\[event=refresh_token\.reuse_detected clientId=web-app subject=user-alice familyId=/),
+      message: expect.stringMatching(
+        /^a rotated refresh token was presented again; its family is revoked.*\[event=refresh_token\.reuse_detected clientId=web-app subject=user-alice familyId=/,
+      ),
       detail: undefined,
     });
     expectNoSecrets(seen, [first.body.refresh_token, next.body.refresh_token, next.body.access_token]);
@@ -164,7 +176,11 @@ describe('token events', () => {
     const b = await password(app);
     const seen = record(oauth);
     const revoke = (token: string) =>
-      request(app).post('/oauth/revoke').set('Authorization', basic('web-app', 'web-secret')).type('form').send({ token });
+      request(app)
+        .post('/oauth/revoke')
+        .set('Authorization', basic('web-app', 'web-secret'))
+        .type('form')
+        .send({ token });
     expect((await revoke(a.body.refresh_token)).status).toBe(200);
     expect((await revoke(b.body.access_token)).status).toBe(200);
     expect((await revoke('not-a-token-at-all')).status).toBe(200);

@@ -163,7 +163,11 @@ describe('metrics', () => {
     const count = (attributes: Record<string, string>) =>
       (durations.find((p) => JSON.stringify(p.attributes) === JSON.stringify(attributes))?.value as Histogram)?.count;
     expect(
-      count({ 'tokengate.endpoint': 'token', 'tokengate.outcome': 'success', 'tokengate.grant_type': 'client_credentials' }),
+      count({
+        'tokengate.endpoint': 'token',
+        'tokengate.outcome': 'success',
+        'tokengate.grant_type': 'client_credentials',
+      }),
     ).toBe(2);
     expect(count({ 'tokengate.endpoint': 'token', 'tokengate.outcome': 'invalid_client' })).toBe(1);
   });
@@ -205,7 +209,10 @@ describe('without an SDK, or without the API', () => {
       traced = new Telemetry().traced('token', handler);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { oauthServer, memoryStores } = require('../../src') as typeof import('../../src');
-      oauth = oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), { issuer: ISSUER, logger: recordingLogger() });
+      oauth = oauthServer(memoryStores({ clients: CLIENTS, users: USERS }), {
+        issuer: ISSUER,
+        logger: recordingLogger(),
+      });
     });
     jest.dontMock('@opentelemetry/api');
     expect(traced).toBe(handler);

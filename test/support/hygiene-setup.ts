@@ -89,7 +89,12 @@ const collector = new HygieneCollector();
 shared.collector = collector;
 
 const onLog = (message: unknown): void => {
-  const { level, message: line, detail, fields } = message as {
+  const {
+    level,
+    message: line,
+    detail,
+    fields,
+  } = message as {
     level: string;
     message: string;
     detail: unknown;
