@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { InvalidClient } from '../core/errors';
 import type { Params } from '../core/http';
 import type { Attempt } from '../limits/brute-force';
+import type { ClientAuthenticationFailure } from '../observe/events';
 import type { Client, ClientStore } from '../stores/types';
 import {
   BUILT_IN_METHODS,
@@ -35,8 +36,7 @@ export interface AuthenticatedClient {
 
 /** Why a client failed to authenticate, and who it said it was: for `client.authentication_failed` events. */
 export interface ClientAuthFailure {
-  readonly reason:
-    'no_credentials' | 'unknown_client' | 'invalid_credentials' | 'method_not_registered' | 'public_client_sent_secret';
+  readonly reason: ClientAuthenticationFailure;
   readonly clientId?: string;
   readonly method?: string;
 }

@@ -6,7 +6,6 @@
  * emit sites ask {@link EventHub.listening} before building a payload.
  * @packageDocumentation
  */
-import type { ClientAuthFailure } from '../clients/authenticate';
 import type { Log, LogFields, LogLevel } from '../core/logging';
 
 /** `token.issued`: a grant of the token endpoint issued an access token (and maybe a refresh token). */
@@ -66,7 +65,12 @@ export interface ReuseDetectedEvent {
 }
 
 /** Why a client failed to authenticate. */
-export type ClientAuthenticationFailure = ClientAuthFailure['reason'];
+export type ClientAuthenticationFailure =
+  | 'no_credentials'
+  | 'unknown_client'
+  | 'invalid_credentials'
+  | 'method_not_registered'
+  | 'public_client_sent_secret';
 
 /** `client.authentication_failed`: the token, revocation or introspection endpoint refused a client (`invalid_client`). */
 export interface ClientAuthenticationFailedEvent {
