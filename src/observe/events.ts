@@ -66,11 +66,7 @@ export interface ReuseDetectedEvent {
 
 /** Why a client failed to authenticate. */
 export type ClientAuthenticationFailure =
-  | 'no_credentials'
-  | 'unknown_client'
-  | 'invalid_credentials'
-  | 'method_not_registered'
-  | 'public_client_sent_secret';
+  'no_credentials' | 'unknown_client' | 'invalid_credentials' | 'method_not_registered' | 'public_client_sent_secret';
 
 /** `client.authentication_failed`: the token, revocation or introspection endpoint refused a client (`invalid_client`). */
 export interface ClientAuthenticationFailedEvent {
