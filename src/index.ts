@@ -16,7 +16,23 @@
  */
 export { oauthServer, type OAuthServer } from './server';
 export type { ServerOptions, CacheOptions } from './options';
-export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent } from './core/logging';
+export { consoleLogger, LOG_CHANNEL, type Logger, type LogEvent, type LogFields, type LogLevel } from './core/logging';
+export type {
+  TokengateEvents,
+  TokengateEventName,
+  TokengateEventEmitter,
+  TokengateListener,
+  TokenIssuedEvent,
+  TokenRefreshedEvent,
+  TokenRevokedEvent,
+  ReuseDetectedEvent,
+  ClientAuthenticationFailedEvent,
+  ClientAuthenticationFailure,
+  PasswordFailedEvent,
+  LimitReachedEvent,
+  ClientRegistrationEvent,
+  StoreUnavailableEvent,
+} from './observe/events';
 export type { ResourceOptions } from './resources/indicators';
 export {
   BRUTE_FORCE_DEFAULTS,

@@ -19,7 +19,7 @@ import {
   configError,
   isPlainObject,
 } from './core/config';
-import { consoleLogger, publishingLogger, type Logger } from './core/logging';
+import { consoleLogger, resolveLogger, type Log, type Logger } from './core/logging';
 import { SCOPE_TOKEN } from './core/scopes';
 import { resolveDeviceOptions, type DeviceAuthorizationOptions, type ResolvedDeviceOptions } from './device/options';
 import { resolveDpop, type DpopOptions, type ResolvedDpop } from './dpop/options';
@@ -107,7 +107,11 @@ export interface ServerOptions<Req = IncomingMessage, Res = ServerResponse> {
   clockTolerance?: number;
   /** Defaults for every `requireToken()` cache of this server. */
   cache?: CacheOptions;
-  /** Where warnings and the causes of `server_error` go. Default: `console`. */
+  /**
+   * Where warnings, the causes of `server_error` and security-relevant moments go: `console`,
+   * pino or winston as they are (see {@link Logger} and docs/logging-and-events.md). Default:
+   * `console`, warnings and errors only.
+   */
   logger?: Logger;
   /**
    * Turns on the authorization code flow (RFC 6749 §4.1): the authorize endpoint and the
@@ -204,7 +208,7 @@ export interface ResolvedOptions {
   readonly maxBodyBytes: number;
   readonly clockTolerance: number;
   readonly cache: Required<CacheOptions> & { maxAge: number };
-  readonly logger: Logger;
+  readonly logger: Log;
   readonly authorize: AuthorizeHooks | undefined;
   readonly authorizePath: string;
   readonly authorizationCodeLifetime: number;
@@ -435,7 +439,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     );
   checkKnownKeys(AT, options, SERVER_OPTION_NAMES);
   const issuer = checkHttpsUrl(`${AT}.issuer`, options.issuer, { issuer: true, rfc: 'RFC 8414 §2' });
-  const logger = publishingLogger(checkLogger(`${AT}.logger`, options.logger ?? consoleLogger));
+  const logger = resolveLogger(checkLogger(`${AT}.logger`, options.logger ?? consoleLogger));
   const checked = checkKeys(options.keys, logger);
   const { signingKey } = checked;
   let keys = checked.keys;

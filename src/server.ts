@@ -39,6 +39,9 @@ import { revocationEndpoint } from './endpoints/revoke';
 import { tokenEndpoint } from './endpoints/token';
 import { builtInGrants } from './grants';
 import type { ResetTarget } from './limits/brute-force';
+import { EventHub, type TokengateEventEmitter } from './observe/events';
+import { Observer } from './observe/observer';
+import { Telemetry } from './observe/telemetry';
 import { OPENID_WELL_KNOWN, openIdMetadata } from './oidc/discovery';
 import { endSessionEndpoint } from './oidc/logout';
 import { OpenIdProvider } from './oidc/provider';
@@ -82,6 +85,19 @@ export interface OAuthServer {
   protectedResource(options: ProtectedResourceOptions): ProtectedResource;
   /** The token store in use (the in-memory default when none was given). */
   readonly tokens: TokenStore;
+  /**
+   * The server's events: tokens issued, refreshed and revoked, refresh-token and code reuse,
+   * failed client authentication and passwords, limits reached, client registration, an
+   * unavailable store. Payloads carry ids and reasons, never a token or secret; see
+   * docs/logging-and-events.md.
+   *
+   * @example
+   * ```ts
+   * oauth.events.on('token.issued', ({ grantType, clientId }) => issued.inc({ grant_type: grantType }));
+   * oauth.events.on('refresh_token.reuse_detected', (e) => alert(`token theft? family ${e.familyId} revoked`));
+   * ```
+   */
+  readonly events: TokengateEventEmitter;
   /**
    * The validated options and the stores, as the endpoints share them. Not a public API: for
    * tokengate's own tests and tools.
@@ -211,12 +227,14 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
       minRefetchMs: resolved.clientAssertions.jwksRefetchIntervalMs,
     }),
   });
+  const events = new EventHub(resolved.logger);
+  const observer = new Observer(events, new Telemetry());
   const ctx: ServerContext = Object.freeze({
     options: resolved,
     clients,
     users: stores.users,
     tokens,
-    issuer: new TokenIssuer(resolved, tokens),
+    issuer: new TokenIssuer(resolved, tokens, events),
     verifier: new JwtVerifier(resolved.keys, {
       issuer: resolved.issuer,
       audience: verifierAudience,
@@ -232,6 +250,7 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
     // The client assertion (private_key_jwt, client_secret_jwt) comes first: a request that also
     // sends a secret is then refused as two methods, not read as the secret alone.
     methods: Object.freeze([clientAssertionMethod(assertions), ...BUILT_IN_METHODS]),
+    observer,
   });
 
   const grants = builtInGrants({
@@ -243,12 +262,15 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
   const deviceOptions = resolved.deviceAuthorization;
   const devices = deviceOptions ? (stores.devices ?? memoryDeviceStore()) : undefined;
   if (devices) grants.set(DEVICE_CODE_GRANT, deviceCodeGrant(devices));
-  const routes = new Map<string, Handler>([[resolved.tokenPath, tokenEndpoint(ctx, grants)]]);
+  const { telemetry } = observer;
+  const routes = new Map<string, Handler>([
+    [resolved.tokenPath, telemetry.traced('token', tokenEndpoint(ctx, grants))],
+  ]);
   if (deviceOptions && devices)
     routes.set(deviceOptions.path, deviceAuthorizationEndpoint(ctx, devices, deviceOptions));
   if (resolved.authorize) routes.set(resolved.authorizePath, authorizeEndpoint(ctx, resolved.authorize));
-  routes.set(resolved.revocationPath, revocationEndpoint(ctx));
-  routes.set(resolved.introspectionPath, introspectionEndpoint(ctx));
+  routes.set(resolved.revocationPath, telemetry.traced('revocation', revocationEndpoint(ctx)));
+  routes.set(resolved.introspectionPath, telemetry.traced('introspection', introspectionEndpoint(ctx)));
   routes.set(resolved.jwksPath, jwksEndpoint(resolved.keys, resolved.logger));
   const logout = openid?.options.logout;
   if (openid && logout) routes.set(openid.options.endSessionPath, endSessionEndpoint(ctx, openid, logout));
@@ -359,6 +381,7 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
         ),
     },
     tokens: { value: tokens },
+    events: { value: events },
     context: { value: ctx },
     metadata: { value: metadata },
     wellKnown: {

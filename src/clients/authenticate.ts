@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { InvalidClient } from '../core/errors';
 import type { Params } from '../core/http';
 import type { Attempt } from '../limits/brute-force';
+import type { ClientAuthenticationFailure } from '../observe/events';
 import type { Client, ClientStore } from '../stores/types';
 import {
   BUILT_IN_METHODS,
@@ -31,6 +32,26 @@ export interface AuthenticatedClient {
   method: ClientAuthMethodName;
   /** RFC 7638 thumbprint of the key of the request's DPoP proof (RFC 9449), when it sent a valid one. */
   dpopJkt?: string;
+}
+
+/** Why a client failed to authenticate, and who it said it was: for `client.authentication_failed` events. */
+export interface ClientAuthFailure {
+  readonly reason: ClientAuthenticationFailure;
+  readonly clientId?: string;
+  readonly method?: string;
+}
+
+// The answer is the same for every failure (RFC 6749 §5.2); the reason is for the operator only.
+const failures = new WeakMap<InvalidClient, ClientAuthFailure>();
+
+function refused(err: InvalidClient, failure: ClientAuthFailure): InvalidClient {
+  failures.set(err, failure);
+  return err;
+}
+
+/** Why `err`, an `invalid_client` of this pipeline, was thrown; undefined for any other error. */
+export function clientAuthFailure(err: unknown): ClientAuthFailure | undefined {
+  return err instanceof InvalidClient ? failures.get(err) : undefined;
 }
 
 /** What the pipeline needs from its server. */
@@ -59,7 +80,8 @@ export function readClientCredentials(ctx: ClientAuthContext, req: IncomingMessa
     ? { 'WWW-Authenticate': ctx.basicChallenge }
     : {};
   const method = (ctx.methods ?? BUILT_IN_METHODS).find((m) => m.detect(req, params));
-  if (!method) throw new InvalidClient('Client authentication is required.', challenge);
+  if (!method)
+    throw refused(new InvalidClient('Client authentication is required.', challenge), { reason: 'no_credentials' });
   return { credentials: method.read(req, params, challenge), challenge };
 }
 
@@ -95,24 +117,33 @@ export async function authenticateClient(
   attempt?: Attempt,
 ): Promise<AuthenticatedClient> {
   const { credentials, challenge } = claim;
+  const who = { clientId: credentials.clientId, method: credentials.method };
+  const fail = (reason: ClientAuthFailure['reason']): InvalidClient =>
+    refused(new InvalidClient('Client authentication failed.', challenge), { reason, ...who });
   const client = await ctx.clients.findClient(credentials.clientId);
   if (isPublicClient(client)) {
     if (!credentials.proof) return { client, method: 'none' };
-    throw new InvalidClient('Client authentication failed.', challenge);
+    throw fail('public_client_sent_secret');
   }
   if (!credentials.proof) {
     await credentials.verify(client); // the same work as a wrong proof
-    throw new InvalidClient('Client authentication failed.', challenge);
+    throw fail(client ? 'invalid_credentials' : 'unknown_client');
   }
+  let registered = true;
   const verify = async (): Promise<boolean> =>
-    (await credentials.verify(client)) && methodAllowed(client, credentials.method);
+    (await credentials.verify(client)) && (registered = methodAllowed(client, credentials.method));
   // A method may refuse with its own invalid_client description (e.g. an expired assertion):
   // that is a failed proof too, and counts like a wrong secret.
   const failed = ({ value, error }: { value?: boolean; error?: unknown }): boolean =>
     (error === undefined && value === false) || error instanceof InvalidClient;
-  const ok = attempt
-    ? await attempt.check({ kind: 'clientId', id: credentials.clientId }, verify, failed)
-    : await verify();
-  if (!ok || !client) throw new InvalidClient('Client authentication failed.', challenge);
+  let ok: boolean;
+  try {
+    ok = attempt ? await attempt.check({ kind: 'clientId', id: credentials.clientId }, verify, failed) : await verify();
+  } catch (err) {
+    if (err instanceof InvalidClient && !failures.has(err)) refused(err, { reason: 'invalid_credentials', ...who });
+    throw err;
+  }
+  if (!client) throw fail('unknown_client');
+  if (!ok) throw fail(registered ? 'invalid_credentials' : 'method_not_registered');
   return { client, method: credentials.method };
 }

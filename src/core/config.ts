@@ -26,7 +26,7 @@ export const CONFIG_ERROR_CODES = Object.freeze({
   ERR_TOKENGATE_REALM: 'Use printable ASCII without double quotes or backslashes for realm.',
   ERR_TOKENGATE_CHOICE: 'Use one of the values the message lists.',
   ERR_TOKENGATE_TYPE: 'Give a value of the type the message states (object, function, boolean, string or array).',
-  ERR_TOKENGATE_LOGGER: 'Give a logger with warn(message, detail) and error(message, detail) methods (console fits).',
+  ERR_TOKENGATE_LOGGER: 'Give a logger with warn() and error() methods (console, pino and winston fit).',
   ERR_TOKENGATE_KEY:
     'Fix the signing key as the message says: alg, key type and size, privateKey/publicKey/secret, unique kid.',
   ERR_TOKENGATE_NO_SIGNING_KEY:

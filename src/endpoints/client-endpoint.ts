@@ -59,8 +59,10 @@ export function clientEndpoint(ctx: ServerContext, endpoint: ClientEndpoint): Ha
       // Before authentication: a browser client must be able to read a 401 about itself too.
       if (endpoint.cors) options.cors?.allowClient(req, res, claim.credentials.clientId);
       const auth = await authenticateClient(ctx, claim, attempt);
+      ctx.observer.identified(req, auth.client.id);
       sendJson(res, 200, await endpoint.handle({ req, res, params, auth, attempt }));
     } catch (err) {
+      ctx.observer.failed(req, endpoint.name, err);
       sendError(res, withoutSecrets(err, requestSecrets(req, params)), options.logger, what);
     }
   };

@@ -6,6 +6,7 @@ import type { AssertionSettings } from '../clients/assertion';
 import type { ClientAuthMethod } from '../clients/methods';
 import type { ResolvedDpop } from '../dpop/options';
 import type { DpopSettings } from '../dpop/proof';
+import type { Observer } from '../observe/observer';
 import type { OpenIdProvider } from '../oidc/provider';
 import type { ResolvedOptions } from '../options';
 import type { ClientStore, ReplayStore, TokenStore, UserStore } from '../stores/types';
@@ -37,4 +38,6 @@ export interface ServerContext {
   readonly assertions: AssertionSettings;
   /** The client authentication methods, in the order the pipeline tries them. */
   readonly methods: readonly ClientAuthMethod[];
+  /** Where endpoints and grants report what happened: `oauth.events` and OpenTelemetry. */
+  readonly observer: Observer;
 }

@@ -19,6 +19,7 @@ export function revocationEndpoint(ctx: ServerContext): Handler {
     if (found !== undefined && found.clientId === auth.client.id) {
       if (found.kind === 'refresh_token') await ctx.issuer.revokeFamily(found.familyId as string, auth.client);
       else await ctx.issuer.revokeToken(found.id, found.expiresAt);
+      ctx.observer.revoked(auth.client.id, found, 'revocation_request');
     }
     return {};
   });

@@ -39,13 +39,16 @@ export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Gr
     },
     async handle({ req, res, params, auth, attempt }) {
       const grant = grantOf(grants, params);
+      ctx.observer.identified(req, auth.client.id, grant.type);
       if (!auth.client.grants.includes(grant.type as GrantType))
         throw new UnauthorizedClient(`This client may not use the ${grant.type} grant.`);
       // RFC 9449 §5: a DPoP proof binds what this request issues to the proof's key; §8: the next nonce.
       if (ctx.dpop.nonce) res.setHeader('DPoP-Nonce', ctx.dpop.nonce.current());
       const dpopJkt = await tokenRequestProof(ctx, req, auth.client);
       if (dpopJkt !== undefined) auth.dpopJkt = dpopJkt;
-      return grant.handle(ctx, params, auth, credentialGuard(grant, params, attempt));
+      const response = await grant.handle(ctx, params, auth, credentialGuard(grant, params, attempt));
+      ctx.observer.issued(grant.type, auth.client.id, response);
+      return response;
     },
   });
 }

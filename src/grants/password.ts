@@ -57,7 +57,10 @@ export const passwordGrant: Grant = {
     const scope = grantScopesFor(registry, client, parseScope(params.scope), resources);
     const user = await guard.check(async () => {
       const found = await users.authenticate(username, password);
-      if (!found) throw new InvalidGrant('The username or password is incorrect.');
+      if (!found) {
+        ctx.observer.passwordFailed(client.id, username);
+        throw new InvalidGrant('The username or password is incorrect.');
+      }
       return found;
     });
     return ctx.issuer.issue({

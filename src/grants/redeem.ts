@@ -22,6 +22,7 @@ export async function refuseReplay(
 ): Promise<void> {
   if (record.consumedAt === undefined) return;
   await ctx.issuer.revokeFamily(record.familyId, client);
+  ctx.observer.reused(client, record);
   throw new InvalidGrant(message);
 }
 
@@ -55,6 +56,7 @@ export async function redeem(
   if (consumed === undefined) throw new InvalidGrant(message);
   if (consumed.reused) {
     await ctx.issuer.revokeFamily(record.familyId, client);
+    ctx.observer.reused(client, record);
     throw new InvalidGrant(message);
   }
   return response;
@@ -134,5 +136,6 @@ export async function rotate(
       return issueExtended(ctx, client, current, { ...request, successor: { token: successor, saved: true } });
   }
   await ctx.issuer.revokeFamily(current.familyId, client);
+  ctx.observer.reused(client, current);
   throw new InvalidGrant(message);
 }

@@ -44,6 +44,7 @@ export const refreshTokenGrant: Grant = {
     );
     if (record.userId !== undefined && ctx.users?.findUser && !(await ctx.users.findUser(record.userId))) {
       await ctx.issuer.revokeFamily(record.familyId, client);
+      ctx.observer.revoked(client.id, record, 'user_unknown');
       throw new InvalidGrant(INVALID);
     }
     const request = {

@@ -153,6 +153,8 @@ export const SLOWDOWN_DEFAULTS = Object.freeze({
 const SLOWDOWN_ON_BY_DEFAULT: Readonly<Record<Identifier, boolean>> = { username: true, clientId: false };
 
 type Kind = keyof typeof BRUTE_FORCE_DEFAULTS;
+/** A brute-force limit's name: `username` and `clientId` count per identifier and address. */
+export type LimitName = Kind;
 type Identifier = keyof typeof SLOWDOWN_DEFAULTS;
 
 const AT = 'oauthServer: options.bruteForce';
@@ -266,9 +268,19 @@ function isLimiterResult(value: unknown): value is LimiterResult {
   return !(value instanceof Error) && typeof (value as LimiterResult | null)?.msBeforeNext === 'number';
 }
 
-function refused(res: LimiterResult, limit: Limit): TooManyRequests {
+// Which limit refused a request, for `limit.reached` events (the answer does not say).
+const refusals = new WeakMap<TooManyRequests, LimitName>();
+
+/** The brute-force limit that refused with `err`: `address`, `clientId` or `username`; undefined for any other error. */
+export function refusedBy(err: unknown): LimitName | undefined {
+  return err instanceof TooManyRequests ? refusals.get(err) : undefined;
+}
+
+function refused(res: LimiterResult, limit: Limit, name: LimitName): TooManyRequests {
   const ms = res.msBeforeNext >= 0 ? res.msBeforeNext : (limit.blockSeconds || limit.limiter.duration) * 1000;
-  return new TooManyRequests(ms / 1000);
+  const err = new TooManyRequests(ms / 1000);
+  refusals.set(err, name);
+  return err;
 }
 
 // A limiter whose store fails refuses the attempt (fails closed); the cause goes to the logger.
@@ -375,7 +387,7 @@ export class Attempt {
     const limit = this.guard.limits.address;
     if (!limit) return;
     const res = await call(() => limit.limiter.get(this.address));
-    if (res && res.consumedPoints >= limit.limiter.points) throw refused(res, limit);
+    if (res && res.consumedPoints >= limit.limiter.points) throw refused(res, limit, 'address');
   }
 
   /**
@@ -386,12 +398,12 @@ export class Attempt {
   async reserve(target: CheckTarget): Promise<Reservation> {
     const { limits, slowdowns, logger } = this.guard;
     const id = identifierKey(target.kind, target.id);
-    const wanted: [Limit | undefined, string][] = [
-      [limits[target.kind], `${id}:${this.address}`],
-      [limits.address, this.address],
+    const wanted: [Limit | undefined, string, LimitName][] = [
+      [limits[target.kind], `${id}:${this.address}`, target.kind],
+      [limits.address, this.address, 'address'],
     ];
     const held: Held[] = [];
-    for (const [limit, key] of wanted) {
+    for (const [limit, key, name] of wanted) {
       if (!limit) continue;
       try {
         const res = await limit.limiter.consume(key, 1);
@@ -400,7 +412,7 @@ export class Attempt {
         // The refused consume still counted a point on this key (it is blocked anyway); the
         // counters already reserved are handed back.
         await handBack(held, logger);
-        throw isLimiterResult(rejection) ? refused(rejection, limit) : unavailable(rejection);
+        throw isLimiterResult(rejection) ? refused(rejection, limit, name) : unavailable(rejection);
       }
     }
     const slowdown = slowdowns[target.kind];

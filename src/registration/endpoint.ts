@@ -251,8 +251,10 @@ export function registrationEndpoints(
       };
       if (secret !== undefined) client.secretHash = hashClientSecret(secret);
       await store.registerClient(client);
+      ctx.observer.registration('registered', client);
       sendJson(res, 201, information(client, secret, accessToken));
     } catch (err) {
+      ctx.observer.failed(req, 'registration', err);
       sendError(res, withStatus(err), logger, 'registration endpoint');
     }
   };
@@ -289,6 +291,7 @@ export function registrationEndpoints(
       if (req.method === 'GET') return sendJson(res, 200, information(client, undefined, undefined));
       if (req.method === 'DELETE') {
         await store.deleteClient(client.id);
+        ctx.observer.registration('deleted', client);
         // RFC 7592 §2.3: the client's tokens stop working too.
         const marker = clientRevocationId(client.id);
         if (marker !== undefined) {
@@ -326,8 +329,10 @@ export function registrationEndpoints(
       if (!valid.confidential) delete updated.secretHash;
       else if (client.secretHash === undefined) updated.secretHash = hashClientSecret((secret = randomToken(32)));
       await store.updateClient(updated);
+      ctx.observer.registration('updated', updated);
       sendJson(res, 200, information(updated, secret, undefined));
     } catch (err) {
+      ctx.observer.failed(req, 'client configuration', err);
       sendError(res, withStatus(err), logger, 'client configuration endpoint');
     }
   };

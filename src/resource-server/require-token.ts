@@ -22,7 +22,7 @@ import {
   type ConfigErrorCode,
 } from '../core/config';
 import { InvalidToken } from '../core/errors';
-import { consoleLogger, type Logger } from '../core/logging';
+import { consoleLogger, resolveLogger, type Logger } from '../core/logging';
 import { resolveDpop, type DpopOptions } from '../dpop/options';
 import { buildResourceMetadata, resourceMetadataMiddleware, resourceMetadataUrl } from '../endpoints/resource-metadata';
 import type { Request } from '../http/body';
@@ -223,7 +223,7 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
       `resource must be an absolute URI without a fragment (RFC 8707 §2; got ${JSON.stringify(resource)}).`,
     );
   const audience = checkAudience(options.audience ?? resource);
-  const logger = checkLogger(`${AT}.logger`, options.logger ?? consoleLogger);
+  const logger = resolveLogger(checkLogger(`${AT}.logger`, options.logger ?? consoleLogger));
   if (options.jwksUri !== undefined && options.secret !== undefined)
     fail('ERR_TOKENGATE_CONFLICT', 'jwksUri and options.secret: give jwksUri or secret, not both.');
   if (options.jwksUri !== undefined) checkHttpsUrl(`${AT}.jwksUri`, options.jwksUri);

@@ -5,6 +5,7 @@
  */
 import { nowSeconds } from '../core/clock';
 import { hashToken, randomToken } from '../core/crypto';
+import { ISSUED, type EventHub, type IssuedFacts } from '../observe/events';
 import type { ResolvedOptions } from '../options';
 import { audienceOf } from '../resources/indicators';
 import type { Client, OpenIdGrant, TokenRecord, TokenStore } from '../stores/types';
@@ -75,6 +76,8 @@ export class TokenIssuer {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly tokens: TokenStore,
+    /** Told of each issuance when someone listens (`token.issued`, `token.refreshed`). */
+    private readonly events?: EventHub,
   ) {
     this.signer = options.accessTokenFormat === 'jwt' ? new JwtSigner(options.signingKey) : undefined;
   }
@@ -93,6 +96,7 @@ export class TokenIssuer {
     const scopeString = scope.join(' ');
 
     let accessToken: string;
+    let accessTokenId: string;
     if (this.signer) {
       const claims: AccessTokenClaims = {
         ...request.extraClaims,
@@ -101,7 +105,7 @@ export class TokenIssuer {
         aud: request.audience ?? audienceOf(request.resources, this.options.audience),
         client_id: client.id,
         scope: scopeString,
-        jti: randomToken(16),
+        jti: (accessTokenId = randomToken(16)),
         iat: now,
         exp: now + expiresIn,
       };
@@ -111,6 +115,7 @@ export class TokenIssuer {
       accessToken = this.signer.sign(claims);
     } else {
       accessToken = randomToken();
+      accessTokenId = hashToken(accessToken);
     }
 
     let refreshToken: string | undefined;
@@ -132,7 +137,7 @@ export class TokenIssuer {
         ...(act === undefined ? {} : { act }),
         ...base,
         kind: 'access_token',
-        id: hashToken(accessToken),
+        id: accessTokenId,
         expiresAt: now + expiresIn,
       };
       if (resources) access.resources = resources;
@@ -167,6 +172,18 @@ export class TokenIssuer {
       scope: scopeString,
     };
     if (refreshToken !== undefined) response.refresh_token = refreshToken;
+    // What the token endpoint's `token.issued` event says beyond the response: ids, never tokens.
+    if (this.events && (this.events.listening('token.issued') || this.events.listening('token.refreshed'))) {
+      const facts: IssuedFacts = {
+        subject: sub,
+        scopes: scope,
+        accessTokenId,
+        ...((request.refreshToken || request.familyId !== undefined) && { familyId }),
+        refreshTokenIssued: refreshToken !== undefined,
+        tokenType: response.token_type,
+      };
+      (response as TokenResponse & { [ISSUED]?: IssuedFacts })[ISSUED] = facts;
+    }
     return response;
   }
 

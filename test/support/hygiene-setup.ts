@@ -89,8 +89,19 @@ const collector = new HygieneCollector();
 shared.collector = collector;
 
 const onLog = (message: unknown): void => {
-  const { level, message: line, detail } = message as { level: string; message: string; detail: unknown };
-  collector.log(`logger.${level}`, `${line} ${detail === undefined ? '' : util.inspect(detail, { depth: 4 })}`, false);
+  const {
+    level,
+    message: line,
+    detail,
+    fields,
+  } = message as {
+    level: string;
+    message: string;
+    detail: unknown;
+    fields?: unknown;
+  };
+  const extra = [detail, fields].filter((v) => v !== undefined).map((v) => util.inspect(v, { depth: 4 }));
+  collector.log(`logger.${level}`, `${line} ${extra.join(' ')}`, false);
 };
 diagnosticsChannel.subscribe('tokengate:log', onLog);
 

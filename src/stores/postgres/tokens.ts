@@ -5,7 +5,7 @@
  */
 import { nowSeconds } from '../../core/clock';
 import { checkRenamed, checkSecondsAsMs, TokengateConfigError } from '../../core/config';
-import { consoleLogger, type Logger } from '../../core/logging';
+import { consoleLogger, resolveLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { PgRevocationChannel } from './channel';
 import { guarded, isPool, storable, transaction, type PgPool } from './pool';
@@ -190,7 +190,7 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
   checkRenamed('postgresTokenStore: options', options, [{ from: 'heartbeatMs', to: 'heartbeatInterval', per: 1000 }]);
   const heartbeatMs = checkSecondsAsMs('postgresTokenStore: options.heartbeatInterval', options.heartbeatInterval, 2);
   const channelName = checkChannel(options.channel);
-  const logger = options.logger ?? consoleLogger;
+  const logger = resolveLogger(options.logger ?? consoleLogger);
   const channel = new PgRevocationChannel({ pool, channel: channelName, heartbeatMs, logger });
 
   async function consumeOnce(kind: TokenKind, id: string): Promise<ConsumeResult | undefined | 'retry'> {

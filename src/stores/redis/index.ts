@@ -8,7 +8,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { nowSeconds } from '../../core/clock';
 import { checkRenamed, checkSecondsAsMs, TokengateConfigError } from '../../core/config';
-import { consoleLogger, type Logger } from '../../core/logging';
+import { consoleLogger, resolveLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { RevocationChannel } from './channel';
 import { Guard, unavailable, type RedisConnection } from './connection';
@@ -152,7 +152,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
   ]);
   const timeoutMs = milliseconds('timeout', options.timeout, 1);
   const heartbeatMs = milliseconds('heartbeatInterval', options.heartbeatInterval, 1);
-  const logger = options.logger ?? consoleLogger;
+  const logger = resolveLogger(options.logger ?? consoleLogger);
 
   const client = options.client as unknown as RedisConnection;
   const keys = keyLayout(prefix);

@@ -1,0 +1,85 @@
+/**
+ * examples/prometheus (issue #17): started as a user would (`node examples/prometheus/server.js`,
+ * the built package), it issues a token and refuses a wrong secret, and /metrics then shows
+ * both as prom-client counters, with bounded labels and no token or secret in the page.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+function form(fields: Record<string, string>, secret = 'web-secret'): RequestInit {
+  return {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: `Basic ${Buffer.from(`web-app:${secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+/** Start the example on a free port; resolves with its URL once it says it listens. */
+async function start(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['examples/prometheus/server.js'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the example exited (${code}):\n${out}`)));
+    const poll = setInterval(() => {
+      const url = /listening on (http:\/\/localhost:\d+)/.exec(out)?.[1];
+      if (url) {
+        clearInterval(poll);
+        child.removeAllListeners('exit');
+        resolve({ url, child });
+      }
+    }, 20);
+  });
+}
+
+describe('examples/prometheus', () => {
+  let example: { url: string; child: ChildProcess } | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(join(root, 'dist/cjs/index.js')))
+      throw new Error('dist/ is missing: run `npm run build` (npm test does it first).');
+    example = await start();
+  });
+  afterAll(async () => {
+    const child = example?.child;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  test('after a token is issued and a wrong secret refused, /metrics shows both counters; no token or secret in the page', async () => {
+    const { url } = example as { url: string };
+    const ok = await fetch(`${url}/oauth/token`, form({ grant_type: 'client_credentials' }));
+    expect(ok.status).toBe(200);
+    const { access_token: token } = (await ok.json()) as { access_token: string };
+    expect((await fetch(`${url}/api/me`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${url}/oauth/token`, form({ grant_type: 'client_credentials' }, 'wrong-secret'))).status).toBe(
+      401,
+    );
+
+    const metrics = await fetch(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const page = await metrics.text();
+    expect(page).toContain('# TYPE tokengate_tokens_issued_total counter');
+    expect(page).toContain('tokengate_tokens_issued_total{grant_type="client_credentials"} 1');
+    expect(page).toContain(
+      'tokengate_client_authentication_failures_total{endpoint="token",method="client_secret_basic",reason="invalid_credentials"} 1',
+    );
+    expect(page).toContain('# TYPE tokengate_token_reuse_detected_total counter'); // labelled: no series until it happens
+    for (const secret of [token, 'web-secret', 'wrong-secret']) expect(page).not.toContain(secret);
+  });
+});
