@@ -4,6 +4,7 @@
  * it asks these hooks and either continues or lets the hook's own response stand.
  * @packageDocumentation
  */
+import type { OAuthError } from '../core/errors';
 import type { Params } from '../core/http';
 import type { Client, User } from '../stores/types';
 
@@ -126,6 +127,18 @@ export interface AuthorizeHooks<Req = any, Res = any> {
    * `undefined`. Default: approve.
    */
   consent?(req: Req, res: Res, info: ConsentInfo): boolean | undefined | Promise<boolean | undefined>;
+  /**
+   * Render the error page yourself (your layout, your words) when the request cannot go back
+   * to the client: an unknown client, a redirect URI that is missing or not registered, a
+   * malformed request before those are known (RFC 6749 §4.1.2.1). `err` has `status` (already
+   * set on `res`), `error`, `message` (safe to show, but escape it: it is plain text) and
+   * `headers`; `Cache-Control: no-store`, `X-Frame-Options: DENY` and
+   * `Referrer-Policy: no-referrer` are already set. Respond before the returned promise
+   * settles (await `res.render`'s callback); return without responding to show the default
+   * page instead. Never redirect to the request's `redirect_uri`: it is not a registered one.
+   * Takes precedence over `errors: 'next'`.
+   */
+  errorPage?(err: OAuthError, req: Req, res: Res): void | Promise<void>;
 }
 
 /** The PKCE policy (RFC 7636, RFC 9700 §2.1.1). */

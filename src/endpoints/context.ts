@@ -6,6 +6,7 @@ import type { AssertionSettings } from '../clients/assertion';
 import type { ClientAuthMethod } from '../clients/methods';
 import type { ResolvedDpop } from '../dpop/options';
 import type { DpopSettings } from '../dpop/proof';
+import type { ErrorOut } from '../http/respond';
 import type { OpenIdProvider } from '../oidc/provider';
 import type { ResolvedOptions } from '../options';
 import type { ClientStore, ReplayStore, TokenStore, UserStore } from '../stores/types';
@@ -37,4 +38,6 @@ export interface ServerContext {
   readonly assertions: AssertionSettings;
   /** The client authentication methods, in the order the pipeline tries them. */
   readonly methods: readonly ClientAuthMethod[];
+  /** Answers a request's error as `options.errors` says: written, or handed to `next(err)`. */
+  readonly fail: ErrorOut;
 }
