@@ -188,10 +188,7 @@ describe.each(FRAMEWORKS)('the default authorize error page under %s', (framewor
 
   test('hostile input echoed in the page is escaped', async () => {
     const name = encodeURIComponent(HOSTILE);
-    const res = await request(app)
-      .post(AUTHORIZE)
-      .type('form')
-      .send(`${name}=1&${name}=2`);
+    const res = await request(app).post(AUTHORIZE).type('form').send(`${name}=1&${name}=2`);
     expect(res.status).toBe(400);
     expect(res.text).not.toContain('<img');
     expect(res.text).toContain('&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;');

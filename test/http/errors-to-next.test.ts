@@ -96,7 +96,10 @@ const FAILURES: [string, (app: App) => Promise<request.Response>][] = [
   ],
   [
     'registration: no initial access token (401 with a Bearer challenge)',
-    (app) => request(app).post('/oauth/register').send({ redirect_uris: ['https://x.example/cb'] }),
+    (app) =>
+      request(app)
+        .post('/oauth/register')
+        .send({ redirect_uris: ['https://x.example/cb'] }),
   ],
   [
     'client configuration: a wrong registration access token (401)',
@@ -109,7 +112,10 @@ const FAILURES: [string, (app: App) => Promise<request.Response>][] = [
   ['UserInfo: DELETE (405 with Allow)', (app) => request(app).delete('/oauth/userinfo')],
   [
     'UserInfo: a token without the openid scope (403 insufficient_scope)',
-    async (app) => request(app).get('/oauth/userinfo').set('Authorization', `Bearer ${await clientToken(app)}`),
+    async (app) =>
+      request(app)
+        .get('/oauth/userinfo')
+        .set('Authorization', `Bearer ${await clientToken(app)}`),
   ],
   ['metadata: POST (405 with Allow)', (app) => request(app).post('/.well-known/oauth-authorization-server')],
   ['JWKS: POST (405 with Allow)', (app) => request(app).post('/oauth/jwks')],
@@ -124,7 +130,10 @@ const FAILURES: [string, (app: App) => Promise<request.Response>][] = [
   ],
   [
     'requireToken: a missing scope (403 insufficient_scope)',
-    async (app) => request(app).get('/api/write').set('Authorization', `Bearer ${await clientToken(app)}`),
+    async (app) =>
+      request(app)
+        .get('/api/write')
+        .set('Authorization', `Bearer ${await clientToken(app)}`),
   ],
 ];
 
@@ -258,7 +267,11 @@ describe.each(FRAMEWORKS)("errors: 'next' without an app error handler under %s"
 describe('the errors option is checked at start-up', () => {
   test.each([['throw'], [true], ['NEXT']])('errors: %p is refused with ERR_TOKENGATE_CHOICE', (value) => {
     const start = () =>
-      oauthServer(memoryStores({ clients: CLIENTS }), { issuer: ISSUER, logger: recordingLogger(), errors: value as never });
+      oauthServer(memoryStores({ clients: CLIENTS }), {
+        issuer: ISSUER,
+        logger: recordingLogger(),
+        errors: value as never,
+      });
     expect(start).toThrow(
       expect.objectContaining({ code: 'ERR_TOKENGATE_CHOICE', message: expect.stringMatching(/options\.errors/) }),
     );
