@@ -11,7 +11,7 @@ import type { Logger } from '../core/logging';
 import { withoutSecrets } from '../core/redact';
 import { checkBinding, dpopToken, isDpopScheme, resourceProof, type ResourceDpop } from '../dpop/resource';
 import { safeDescription } from '../http/description';
-import { checkErrorMode, errorOut, restated, type ErrorMode } from '../http/respond';
+import { checkErrorMode, errorOut, restated, sendJson, type ErrorMode } from '../http/respond';
 import { hasAudience, isResourceUri } from '../resources/indicators';
 import type { AuthInfo, TokenValidator, ValidatedToken } from './auth-info';
 import { cacheKey, type TokenCache } from './cache';
@@ -166,7 +166,8 @@ export function createGuard(
   const allowQuery = options.allowQuery === true;
   const extractOptions = { allowBody, allowQuery, maxBodyBytes: ctx.maxBodyBytes, bodyTimeoutMs: ctx.bodyTimeoutMs };
   const { cache, validate, logger } = ctx;
-  const out = errorOut(checkErrorMode('requireToken: options.errors', options.errors, ctx.errors ?? 'respond'), logger);
+  const errors = checkErrorMode('requireToken: options.errors', options.errors, ctx.errors ?? 'respond');
+  const out = errorOut(errors, logger);
   const dpopOnly = options.requireDpop === true;
   // RFC 9449 §7.1: the DPoP challenge names the accepted proof algorithms.
   const dpopScheme = `DPoP realm=${realm}, algs="${ctx.dpop.algorithms.join(' ')}"`;
@@ -196,11 +197,16 @@ export function createGuard(
   const missingChallenge = {
     'WWW-Authenticate': `${dpopOnly ? dpopScheme : `Bearer realm=${realm}`}${metadataParam}${scopeParam}`,
   };
-  // Chosen here, not per request: an optional route lets a request without any token through.
+  // Chosen here, not per request: an optional route lets a request without any token through;
+  // otherwise the answer is written at once (no error value to build), or handed to next.
+  const missingDescription = 'An access token is required.';
   const missing = checks.optional
     ? (_req: Request, _res: ServerResponse, next: Next): void => next()
-    : (_req: Request, res: ServerResponse, next: Next): void =>
-        out(res, next, new TokenRequired('An access token is required.', missingChallenge), 'requireToken');
+    : errors === 'respond'
+      ? (_req: Request, res: ServerResponse): void =>
+          sendJson(res, 401, { error_description: missingDescription }, missingChallenge)
+      : (_req: Request, res: ServerResponse, next: Next): void =>
+          out(res, next, new TokenRequired(missingDescription, missingChallenge), 'requireToken');
   const admit = admission(checks, required, fail);
 
   function authorize(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: Next, token: string): void {
