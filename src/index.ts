@@ -46,6 +46,7 @@ export {
 } from './limits/brute-force';
 export type { RemoteAddressFn } from './limits/remote-address';
 export type { CorsOptions } from './http/cors';
+export type { ErrorMode } from './http/respond';
 export type { PasswordGrantOptions } from './grants/password-options';
 export type {
   AuthorizeHooks,

@@ -32,6 +32,7 @@ import {
 import { checkTokenExchange, type TokenExchangeOptions } from './grants/token-exchange-options';
 import { DEFAULT_BODY_TIMEOUT_MS } from './http/body';
 import { resolveCors, type CorsOptions, type CorsPolicy } from './http/cors';
+import { checkErrorMode, type ErrorMode } from './http/respond';
 import { resolveBruteForce, type BruteForceGuard, type BruteForceOptions } from './limits/brute-force';
 import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
 import type { RegistrationOptions } from './registration/options';
@@ -187,6 +188,14 @@ export interface ServerOptions<Req = IncomingMessage, Res = ServerResponse> {
   dpop?: DpopOptions;
   /** private_key_jwt / client_secret_jwt (RFC 7523): accepted algorithms, assertion lifetime, jwks_uri fetching (see docs/client-authentication.md). */
   clientAssertions?: ClientAssertionOptions;
+  /**
+   * What happens to an error: `'respond'` (default) writes the RFC's response; `'next'` hands
+   * it to the app's error handler with `next(err)`, as an `OAuthError` carrying the
+   * `status`, the `headers` the response would have had and the JSON body (`toJSON()`).
+   * Applies to every endpoint and to the guards of `requireToken()` (each may override it).
+   * A 5xx carries only its public message; its cause goes to the logger. See docs/errors.md.
+   */
+  errors?: ErrorMode;
 }
 
 /** Options after validation, with every default filled in. */
@@ -228,6 +237,7 @@ export interface ResolvedOptions {
   readonly tokenExchange: TokenExchangeOptions | undefined;
   readonly deviceAuthorization: ResolvedDeviceOptions | undefined;
   readonly resources: ResourceRegistry;
+  readonly errors: ErrorMode;
 }
 
 const AT = 'oauthServer: options';
@@ -268,6 +278,7 @@ export const SERVER_OPTION_NAMES = [
   'clientIdMetadataDocuments',
   'dpop',
   'clientAssertions',
+  'errors',
 ] as const;
 // A new option must be listed above (or it would be refused as unknown): checked at compile time.
 type Unlisted = Exclude<keyof ServerOptions, (typeof SERVER_OPTION_NAMES)[number]>;
@@ -325,13 +336,14 @@ function checkAuthorize(hooks: unknown): AuthorizeHooks | undefined {
       `${AT}.authorize must be { authenticate(req, res), consent?(req, res, info) }; authenticate returns the signed-in user or responds itself.`,
     );
   }
-  checkKnownKeys(`${AT}.authorize`, h, ['authenticate', 'consent']);
+  checkKnownKeys(`${AT}.authorize`, h, ['authenticate', 'consent', 'errorPage']);
   checkFunction(
     `${AT}.authorize.consent`,
     h.consent,
     undefined,
     '(req, res, { client, user, scopes }) returning true, false or undefined',
   );
+  checkFunction(`${AT}.authorize.errorPage`, h.errorPage, undefined, '(err, req, res) that renders the error page');
   return h as AuthorizeHooks;
 }
 
@@ -505,5 +517,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     resources: resolveResources(options.resources),
     dpop: resolveDpop('oauthServer', options.dpop, [new URL(issuer).origin]),
     clientAssertions: resolveClientAssertions(options.clientAssertions),
+    errors: checkErrorMode(`${AT}.errors`, options.errors, 'respond'),
   });
 }

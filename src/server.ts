@@ -38,6 +38,7 @@ import {
 import { revocationEndpoint } from './endpoints/revoke';
 import { tokenEndpoint } from './endpoints/token';
 import { builtInGrants } from './grants';
+import { errorOut } from './http/respond';
 import type { ResetTarget } from './limits/brute-force';
 import { EventHub, type TokengateEventEmitter } from './observe/events';
 import { Observer } from './observe/observer';
@@ -251,6 +252,7 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
     // sends a secret is then refused as two methods, not read as the secret alone.
     methods: Object.freeze([clientAssertionMethod(assertions), ...BUILT_IN_METHODS]),
     observer,
+    fail: errorOut(resolved.errors, resolved.logger),
   });
 
   const grants = builtInGrants({
@@ -271,7 +273,7 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
   if (resolved.authorize) routes.set(resolved.authorizePath, authorizeEndpoint(ctx, resolved.authorize));
   routes.set(resolved.revocationPath, telemetry.traced('revocation', revocationEndpoint(ctx)));
   routes.set(resolved.introspectionPath, telemetry.traced('introspection', introspectionEndpoint(ctx)));
-  routes.set(resolved.jwksPath, jwksEndpoint(resolved.keys, resolved.logger));
+  routes.set(resolved.jwksPath, jwksEndpoint(resolved.keys, ctx.fail));
   const logout = openid?.options.logout;
   if (openid && logout) routes.set(openid.options.endSessionPath, endSessionEndpoint(ctx, openid, logout));
   // Dynamic client registration (RFC 7591/7592): off unless configured and the store can write.
@@ -331,6 +333,7 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
     bodyTimeoutMs: resolved.bodyTimeoutMs,
     logger: resolved.logger,
     dpop: ctx.dpop,
+    errors: resolved.errors,
     ...(resolved.resources.size > 0 && { audience: Object.freeze(defaultAudience) }),
   };
   const guardFor = (guardOptions?: RequireTokenOptions, resourceMetadata?: string): Middleware => {
@@ -345,7 +348,14 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
   if (openid) {
     routes.set(
       openid.options.userinfoPath,
-      userinfoEndpoint({ provider: openid, clients: stores.clients, tokens, guard: guardContext, cors: resolved.cors }),
+      userinfoEndpoint({
+        provider: openid,
+        clients: stores.clients,
+        tokens,
+        guard: guardContext,
+        cors: resolved.cors,
+        fail: ctx.fail,
+      }),
     );
     if (cors)
       routes.set(
@@ -365,7 +375,7 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
     if (handler === undefined) return next();
     // Handlers render their own errors; this catches what cannot be rendered (e.g. a header
     // the response refused) so that no request can take the process down.
-    handler(req, res).catch((err: unknown) => {
+    handler(req, res, next).catch((err: unknown) => {
       resolved.logger.error('request failed after its response was started; connection closed', err);
       res.destroy();
     });
@@ -376,7 +386,7 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
     protectedResource: {
       value: (resourceOptions: ProtectedResourceOptions) =>
         createProtectedResource(
-          { issuer: resolved.issuer, resources: resolved.resources, logger: resolved.logger, guard: guardFor },
+          { issuer: resolved.issuer, resources: resolved.resources, fail: ctx.fail, guard: guardFor },
           resourceOptions,
         ),
     },

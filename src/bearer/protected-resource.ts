@@ -6,7 +6,6 @@
  */
 import type { ServerResponse } from 'node:http';
 import { configError } from '../core/config';
-import type { Logger } from '../core/logging';
 import {
   buildResourceMetadata,
   resourceMetadataMiddleware,
@@ -14,6 +13,7 @@ import {
   type ProtectedResourceMetadata,
 } from '../endpoints/resource-metadata';
 import type { Request } from '../http/body';
+import type { ErrorOut } from '../http/respond';
 import type { ResourceRegistry } from '../resources/indicators';
 import type { Middleware, RequireTokenOptions } from './require-token';
 
@@ -52,7 +52,8 @@ export interface ProtectedResource {
 export interface ProtectedResourceContext {
   issuer: string;
   resources: ResourceRegistry;
-  logger: Logger;
+  /** The server's error answer (`options.errors`), for the metadata document's own errors. */
+  fail: ErrorOut;
   guard(options: RequireTokenOptions, resourceMetadata: string): Middleware;
 }
 
@@ -93,7 +94,7 @@ export function createProtectedResource(
     resource: options.resource,
     metadataUrl,
     document,
-    metadata: resourceMetadataMiddleware(document, ctx.logger),
+    metadata: resourceMetadataMiddleware(document, ctx.fail),
     requireToken: (routeOptions: Omit<RequireTokenOptions, 'resource'> = {}) =>
       ctx.guard(
         {

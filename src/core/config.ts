@@ -55,6 +55,8 @@ export const CONFIG_ERROR_CODES = Object.freeze({
     'Use the option under the new name the message gives; every duration is now in seconds (fractions allowed), so divide a former milliseconds value by 1000.',
   ERR_TOKENGATE_DPOP:
     'Fix options.dpop as the message says: asymmetric algorithms, seconds in range, a nonce secret of 32 bytes or more, origins such as "https://api.example.com" (see docs/dpop.md).',
+  ERR_TOKENGATE_REQUIRE_TOKEN:
+    'Fix the requireToken option the message names: optional true or false, scope and anyScope scope strings or arrays (anyScope not empty), check a function (auth, req) returning true to let the request through.',
 });
 
 /** A configuration error code: one of {@link CONFIG_ERROR_CODES}. */

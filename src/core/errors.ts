@@ -34,10 +34,23 @@ export class OAuthError extends Error {
     this.headers = headers;
   }
 
-  /** The JSON body of the error response. */
-  toJSON(): { error: string; error_description: string } {
-    return { error: this.error, error_description: this.message };
+  /**
+   * The JSON body of the error response: `{ error, error_description }`, without `error` when
+   * there is no code (a request that carried no token at all, RFC 6750 §3.1).
+   */
+  toJSON(): OAuthErrorBody {
+    return this.error === ''
+      ? { error_description: this.message }
+      : { error: this.error, error_description: this.message };
   }
+}
+
+/** The JSON body of an OAuth error response (RFC 6749 §5.2, RFC 6750 §3). */
+export interface OAuthErrorBody {
+  /** The error code; absent only when a request carried no token at all (RFC 6750 §3.1). */
+  error?: string;
+  /** Human-readable text for the client's developer; never secret. */
+  error_description: string;
 }
 
 /** `invalid_request` (400): a missing, repeated or malformed parameter (RFC 6749 §5.2). */
@@ -148,12 +161,34 @@ export class InvalidToken extends OAuthError {
   }
 }
 
-/** `insufficient_scope` (403): the token lacks a scope the resource requires (RFC 6750 §3.1). */
+/**
+ * 401 without an error code: the request carried no access token at all. RFC 6750 §3.1 says
+ * the challenge then names no error, so `error` is empty and the body has none; the
+ * `WWW-Authenticate` header (set by the guard) tells the client how to authenticate.
+ */
+export class TokenRequired extends OAuthError {
+  constructor(description = 'An access token is required.', headers: Record<string, string> = {}) {
+    super('', description, 401, headers);
+  }
+}
+
+/**
+ * `insufficient_scope` (403): the token is valid but does not grant this request: it lacks a
+ * scope the resource requires, or fails the route's own check (RFC 6750 §3.1).
+ */
 export class InsufficientScope extends OAuthError {
-  /** The scopes the resource requires, for the `WWW-Authenticate` challenge. */
+  /** The scopes a token needs here, for the challenge's `scope` attribute; empty: none is named. */
   readonly requiredScope: readonly string[];
-  constructor(requiredScope: readonly string[]) {
-    super('insufficient_scope', `The access token lacks a required scope (${requiredScope.join(' ')}).`, 403);
+  /**
+   * @param requiredScope - the scopes a token needs here (named in the challenge)
+   * @param description - the text for the client's developer; default: names the scopes
+   */
+  constructor(requiredScope: readonly string[], description?: string) {
+    super(
+      'insufficient_scope',
+      description ?? `The access token lacks a required scope (${requiredScope.join(' ')}).`,
+      403,
+    );
     this.requiredScope = requiredScope;
   }
 }
@@ -161,6 +196,15 @@ export class InsufficientScope extends OAuthError {
 /**
  * Whether `value` is an {@link OAuthError}. Anything else thrown while handling a request
  * (a store that fails, a bug) is rendered as a generic `server_error` and its cause logged.
+ * With `errors: 'next'`, what reaches the app's error handler is always an `OAuthError`.
+ *
+ * @example
+ * ```ts
+ * app.use((err, req, res, next) => {
+ *   if (!isOAuthError(err)) return next(err);
+ *   res.status(err.status).set(err.headers).json(err.toJSON());
+ * });
+ * ```
  */
 export function isOAuthError(value: unknown): value is OAuthError {
   return value instanceof OAuthError;

@@ -14,8 +14,11 @@ export type Params = Readonly<Record<string, string>>;
 /** Connect's `next`: called with nothing to pass the request on, or with an error. */
 export type Next = (err?: unknown) => void;
 
-/** A request handler that answers every request it is given (an endpoint). */
-export type Handler = (req: Request, res: ServerResponse) => Promise<void>;
+/**
+ * A request handler that answers every request it is given (an endpoint), or, with
+ * `errors: 'next'`, hands its error to `next(err)`.
+ */
+export type Handler = (req: Request, res: ServerResponse, next: Next) => Promise<void>;
 
 /** A Connect/Express middleware: answers the request or calls `next`. */
 export type Middleware<Req extends Request = Request> = (req: Req, res: ServerResponse, next: Next) => void;

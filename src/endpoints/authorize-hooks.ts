@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OAuthError } from '../core/errors';
 import type { Params } from '../core/http';
 import type { Client, User } from '../stores/types';
 
@@ -128,6 +129,18 @@ export interface AuthorizeHooks<Req = IncomingMessage, Res = ServerResponse> {
    * `undefined` (or what the response helper returns). Default: approve.
    */
   consent?(req: Req, res: Res, info: ConsentInfo): boolean | undefined | void | Promise<boolean | undefined | void>;
+  /**
+   * Render the error page yourself (your layout, your words) when the request cannot go back
+   * to the client: an unknown client, a redirect URI that is missing or not registered, a
+   * malformed request before those are known (RFC 6749 §4.1.2.1). `err` has `status` (already
+   * set on `res`), `error`, `message` (safe to show, but escape it: it is plain text) and
+   * `headers`; `Cache-Control: no-store`, `X-Frame-Options: DENY` and
+   * `Referrer-Policy: no-referrer` are already set. Respond before the returned promise
+   * settles (await `res.render`'s callback); return without responding to show the default
+   * page instead. Never redirect to the request's `redirect_uri`: it is not a registered one.
+   * Takes precedence over `errors: 'next'`.
+   */
+  errorPage?(err: OAuthError, req: Req, res: Res): void | Promise<void>;
 }
 
 /** The PKCE policy (RFC 7636, RFC 9700 §2.1.1). */

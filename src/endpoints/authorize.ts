@@ -26,7 +26,7 @@ import { isValidChallenge, type PkceMethod } from '../core/pkce';
 import { parseScope } from '../core/scopes';
 import { allValues, readParams } from '../http/body';
 import { safeDescription } from '../http/description';
-import { sendErrorPage } from '../http/error-page';
+import { pageOut } from '../http/error-page';
 import { readOidcRequest, type OidcAuthorizeRequest } from '../oidc/authorize-request';
 import { ConsentRequired } from '../oidc/errors';
 import { grantScopesFor, requestedResources } from '../resources/indicators';
@@ -223,13 +223,14 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     res.end();
   }
 
-  function page(res: ServerResponse, err: unknown): void {
-    if (responded(res)) return void res.destroy();
-    if (err instanceof OAuthError && err.status < 500)
-      return sendErrorPage(res, err.status, err.error, err.message, err.headers);
-    logger.error('authorization endpoint: unexpected failure; answered server_error', err);
-    sendErrorPage(res, 500, 'server_error', new ServerError().message);
-  }
+  // The page for errors that must not go back to the client: the app's, its error handler's, or ours.
+  const { errorPage } = hooks;
+  const page = pageOut(
+    errorPage && ((err, req, res) => errorPage.call(hooks, err, req, res)),
+    options.errors,
+    logger,
+    'authorization endpoint',
+  );
 
   /** Everything after the redirect URI is trusted: the rest of the request, the hooks, the code. */
   async function grantCode(
@@ -339,7 +340,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
     redirect(req, res, addQuery(redirectUri, { code, state: params.state, iss: issuer }));
   }
 
-  return async function authorize(req, res) {
+  return async function authorize(req, res, next) {
     let parsed: ParsedRequest;
     let client: Client | undefined;
     let redirectUri: string;
@@ -356,7 +357,7 @@ export function authorizeEndpoint(ctx: ServerContext, hooks: AuthorizeHooks): Ha
       if (!client) throw unknownClientOrRedirect();
       redirectUri = redirectTarget(client, parsed.params.redirect_uri);
     } catch (err) {
-      return page(res, err);
+      return page(req, res, next, err);
     }
 
     try {

@@ -12,7 +12,7 @@ import { InvalidRequest } from '../core/errors';
 import type { Handler, Params, Request } from '../core/http';
 import { requestSecrets, withoutSecrets } from '../core/redact';
 import { readParams } from '../http/body';
-import { sendError, sendJson } from '../http/respond';
+import { sendJson } from '../http/respond';
 import type { Attempt } from '../limits/brute-force';
 import type { ServerContext } from './context';
 
@@ -46,7 +46,8 @@ export interface ClientEndpoint {
 export function clientEndpoint(ctx: ServerContext, endpoint: ClientEndpoint): Handler {
   const { options } = ctx;
   const what = `${endpoint.name} endpoint`;
-  return async function clientAuthenticated(req, res) {
+  const { fail } = ctx;
+  return async function clientAuthenticated(req, res, next) {
     let params: Params | undefined;
     try {
       if (req.method !== 'POST')
@@ -63,7 +64,7 @@ export function clientEndpoint(ctx: ServerContext, endpoint: ClientEndpoint): Ha
       sendJson(res, 200, await endpoint.handle({ req, res, params, auth, attempt }));
     } catch (err) {
       ctx.observer.failed(req, endpoint.name, err);
-      sendError(res, withoutSecrets(err, requestSecrets(req, params)), options.logger, what);
+      fail(res, next, withoutSecrets(err, requestSecrets(req, params)), what);
     }
   };
 }

@@ -6,6 +6,7 @@ import type { AssertionSettings } from '../clients/assertion';
 import type { ClientAuthMethod } from '../clients/methods';
 import type { ResolvedDpop } from '../dpop/options';
 import type { DpopSettings } from '../dpop/proof';
+import type { ErrorOut } from '../http/respond';
 import type { Observer } from '../observe/observer';
 import type { OpenIdProvider } from '../oidc/provider';
 import type { ResolvedOptions } from '../options';
@@ -40,4 +41,6 @@ export interface ServerContext {
   readonly methods: readonly ClientAuthMethod[];
   /** Where endpoints and grants report what happened: `oauth.events` and OpenTelemetry. */
   readonly observer: Observer;
+  /** Answers a request's error as `options.errors` says: written, or handed to `next(err)`. */
+  readonly fail: ErrorOut;
 }

@@ -8,8 +8,7 @@
 import type { JsonWebKey } from 'node:crypto';
 import { InvalidRequest } from '../core/errors';
 import type { Handler } from '../core/http';
-import type { Logger } from '../core/logging';
-import { sendError, sendJson } from '../http/respond';
+import { sendJson, type ErrorOut } from '../http/respond';
 import type { ResolvedKey } from '../tokens/keys';
 
 /** A JWK Set document. */
@@ -36,14 +35,14 @@ export function jwkSet(keys: readonly ResolvedKey[]): JwkSet {
 }
 
 /** The JWKS endpoint handler, serving a document built once at start-up. */
-export function jwksEndpoint(keys: readonly ResolvedKey[], logger: Logger): Handler {
+export function jwksEndpoint(keys: readonly ResolvedKey[], fail: ErrorOut): Handler {
   const document = jwkSet(keys);
-  return async function jwks(req, res) {
+  return async function jwks(req, res, next) {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendError(
+      fail(
         res,
+        next,
         new InvalidRequest('The JWKS endpoint accepts only GET.', 405, { Allow: 'GET, HEAD' }),
-        logger,
         'jwks endpoint',
       );
       return;

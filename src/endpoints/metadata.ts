@@ -5,7 +5,7 @@
  */
 import { InvalidRequest } from '../core/errors';
 import type { Handler, Middleware } from '../core/http';
-import { sendError, sendJson } from '../http/respond';
+import { errorOut, sendJson } from '../http/respond';
 import type { ResolvedOptions } from '../options';
 
 /** The well-known URI suffix RFC 8414 §3 registers. */
@@ -122,12 +122,13 @@ export function buildMetadata(
 /** The handler serving a metadata document (RFC 8414 §3.2: 200, `application/json`). */
 export function metadataEndpoint(document: AuthorizationServerMetadata, options: ResolvedOptions): Handler {
   const frozen = JSON.parse(JSON.stringify(document)) as AuthorizationServerMetadata;
-  return async function metadata(req, res) {
+  const fail = errorOut(options.errors, options.logger);
+  return async function metadata(req, res, next) {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendError(
+      fail(
         res,
+        next,
         new InvalidRequest('The metadata document accepts only GET.', 405, { Allow: 'GET, HEAD' }),
-        options.logger,
         'metadata endpoint',
       );
       return;
@@ -151,6 +152,6 @@ export function wellKnownMiddleware(
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     if (!paths.has(q === -1 ? url : url.slice(0, q))) return next();
-    void handler(req, res);
+    void handler(req, res, next);
   };
 }

@@ -6,9 +6,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { InvalidRequest } from '../core/errors';
-import type { Logger } from '../core/logging';
 import type { Request } from '../http/body';
-import { sendError } from '../http/respond';
+import type { ErrorOut } from '../http/respond';
 
 /** The well-known URI suffix RFC 9728 §3 registers. */
 export const RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';
@@ -66,7 +65,7 @@ export function buildResourceMetadata(input: ResourceMetadataInput): ProtectedRe
  */
 export function resourceMetadataMiddleware(
   document: ProtectedResourceMetadata,
-  logger: Logger,
+  fail: ErrorOut,
 ): (req: Request, res: ServerResponse, next: (err?: unknown) => void) => void {
   const path = resourceMetadataPath(document.resource);
   const payload = JSON.stringify(document);
@@ -75,10 +74,10 @@ export function resourceMetadataMiddleware(
     const q = url.indexOf('?');
     if ((q === -1 ? url : url.slice(0, q)) !== path) return next();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendError(
+      return fail(
         res,
+        next,
         new InvalidRequest('The metadata document accepts only GET.', 405, { Allow: 'GET, HEAD' }),
-        logger,
         'resource metadata',
       );
     }

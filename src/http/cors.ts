@@ -115,10 +115,10 @@ export class CorsPolicy {
    * A preflight from any other origin goes to the endpoint as a plain OPTIONS request.
    */
   wrap(methods: string, handler: Handler, anyClient = false): Handler {
-    return (req, res) => {
+    return (req, res, next) => {
       const origin = req.headers.origin;
       res.setHeader('Vary', VARY);
-      if (origin === undefined) return handler(req, res);
+      if (origin === undefined) return handler(req, res, next);
       const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
       if (preflight && (this.any || this.known.has(origin))) {
         this.allow(res, origin);
@@ -132,7 +132,7 @@ export class CorsPolicy {
       }
       if (!preflight && (this.any || this.global.has(origin) || (anyClient && this.known.has(origin))))
         this.allow(res, origin);
-      return handler(req, res);
+      return handler(req, res, next);
     };
   }
 

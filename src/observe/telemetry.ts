@@ -15,7 +15,7 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import type { Handler, Request } from '../core/http';
+import type { Handler, Next, Request } from '../core/http';
 
 type Attributes = Record<string, string | number | boolean>;
 
@@ -116,7 +116,7 @@ export class Telemetry {
   traced(name: string, handler: Handler): Handler {
     const { api, tracer } = this;
     if (!api || !tracer) return handler;
-    return async (req: Request, res: ServerResponse) => {
+    return async (req: Request, res: ServerResponse, next: Next) => {
       const started = performance.now();
       const span = tracer.startSpan(`tokengate.${name}`, {
         kind: SPAN_KIND_INTERNAL,
@@ -126,7 +126,7 @@ export class Telemetry {
       this.requests.set(req, state);
       try {
         // Active for the handler, so the spans of store calls (pg, ioredis instrumentations) are its children.
-        await api.context.with(api.trace.setSpan(api.context.active(), span), () => handler(req, res));
+        await api.context.with(api.trace.setSpan(api.context.active(), span), () => handler(req, res, next));
       } finally {
         const outcome = state.error ?? (res.statusCode < 400 ? 'success' : `http_${res.statusCode}`);
         span.setAttribute('http.response.status_code', res.statusCode);

@@ -9,12 +9,12 @@
  * @packageDocumentation
  */
 import type { ServerResponse } from 'node:http';
-import { InvalidRequest, OAuthError, ServerError } from '../core/errors';
+import { InvalidRequest } from '../core/errors';
 import type { Handler } from '../core/http';
 import { addQuery } from '../endpoints/authorize';
 import type { ServerContext } from '../endpoints/context';
 import { readParams, type Params, type Request } from '../http/body';
-import { sendErrorPage } from '../http/error-page';
+import { pageOut } from '../http/error-page';
 import type { Client } from '../stores/types';
 import type { LogoutInfo } from './options';
 import type { OpenIdProvider } from './provider';
@@ -102,7 +102,8 @@ export function endSessionEndpoint(
     };
   }
 
-  return async function endSession(req, res) {
+  const page = pageOut(undefined, ctx.options.errors, logger, 'end-session endpoint');
+  return async function endSession(req, res, next) {
     try {
       const info = await resolveRequest(await readLogoutParams(req, ctx));
       await logout(req, res, info);
@@ -117,10 +118,7 @@ export function endSessionEndpoint(
       res.end(SIGNED_OUT);
     } catch (err) {
       if (responded(res)) return void (res.writableEnded || res.destroy());
-      if (err instanceof OAuthError && err.status < 500)
-        return sendErrorPage(res, err.status, err.error, err.message, err.headers);
-      logger.error('end-session endpoint: unexpected failure; answered server_error', err);
-      sendErrorPage(res, 500, 'server_error', new ServerError().message);
+      await page(req, res, next, err);
     }
   };
 }

@@ -9,11 +9,11 @@ import type { AuthInfo } from '../bearer/auth-info';
 import { createGuard, type GuardContext } from '../bearer/require-token';
 import { hashToken } from '../core/crypto';
 import { InvalidRequest, InvalidToken, OAuthError } from '../core/errors';
-import type { Handler } from '../core/http';
+import type { Handler, Next } from '../core/http';
 import type { Request } from '../http/body';
 import type { CorsPolicy } from '../http/cors';
 import { safeDescription } from '../http/description';
-import { sendError, sendJson } from '../http/respond';
+import { sendJson, type ErrorOut } from '../http/respond';
 import type { ClientStore, TokenStore } from '../stores/types';
 import { isJwt } from '../tokens/jwt';
 import type { OpenIdProvider } from './provider';
@@ -25,6 +25,8 @@ export interface UserinfoContext {
   tokens: TokenStore;
   guard: GuardContext;
   cors: CorsPolicy | undefined;
+  /** The server's error answer (`options.errors`). */
+  fail: ErrorOut;
 }
 
 /** The claims individually requested for UserInfo when the grant was made (OIDC Core §5.5). */
@@ -40,24 +42,23 @@ async function requestedClaims(auth: AuthInfo, tokens: TokenStore): Promise<stri
 /** The UserInfo endpoint handler. */
 export function userinfoEndpoint(ctx: UserinfoContext): Handler {
   const { provider, clients, tokens, cors } = ctx;
-  const { logger } = ctx.guard;
   const guard = createGuard(ctx.guard, { scope: 'openid', allowBody: true });
   const realm = `"${safeDescription(ctx.guard.realm)}"`;
 
-  function fail(res: ServerResponse, err: unknown): void {
+  function fail(res: ServerResponse, next: Next, err: unknown): void {
     if (err instanceof OAuthError && err.status === 401) {
       const challenge = `Bearer realm=${realm}, error="${err.error}", error_description="${safeDescription(err.message)}"`;
-      return sendError(
+      return ctx.fail(
         res,
+        next,
         new OAuthError(err.error, err.message, 401, { 'WWW-Authenticate': challenge }),
-        logger,
         'userinfo endpoint',
       );
     }
-    sendError(res, err, logger, 'userinfo endpoint');
+    ctx.fail(res, next, err, 'userinfo endpoint');
   }
 
-  async function respond(req: Request & { auth?: AuthInfo }, res: ServerResponse): Promise<void> {
+  async function respond(req: Request & { auth?: AuthInfo }, res: ServerResponse, next: Next): Promise<void> {
     try {
       const auth = req.auth as AuthInfo;
       const client = await clients.findClient(auth.clientId);
@@ -74,24 +75,31 @@ export function userinfoEndpoint(ctx: UserinfoContext): Handler {
       // §5.3.2: sub always, and the same as in the ID token (pairwise included).
       sendJson(res, 200, { ...claims, sub: provider.subject(client, auth.sub) });
     } catch (err) {
-      fail(res, err);
+      fail(res, next, err);
     }
   }
 
-  return async function userinfo(req, res) {
+  return async function userinfo(req, res, next) {
     if (req.method !== 'GET' && req.method !== 'POST') {
-      return sendError(
+      return ctx.fail(
         res,
+        next,
         new InvalidRequest('The UserInfo endpoint accepts only GET and POST.', 405, { Allow: 'GET, POST' }),
-        logger,
         'userinfo endpoint',
       );
     }
     await new Promise<void>((resolve) => {
-      // The guard answers every failure itself; on success it calls next, and we answer.
+      // The guard answers its failures itself, or (errors: 'next') hands them to its next,
+      // which passes them on to the app's; on success we answer.
       res.once('close', resolve);
       res.once('finish', resolve);
-      guard(req, res, () => void respond(req, res));
+      guard(req, res, (err?: unknown) => {
+        if (err !== undefined) {
+          resolve();
+          return next(err);
+        }
+        void respond(req, res, next).then(resolve);
+      });
     });
   };
 }

@@ -13,7 +13,7 @@ import type { Request, Handler } from '../core/http';
 import type { Logger } from '../core/logging';
 import type { ServerContext } from '../endpoints/context';
 import { readJson } from '../http/body';
-import { sendError, sendJson } from '../http/respond';
+import { sendJson } from '../http/respond';
 import { addressKey, defaultRemoteAddress, type RemoteAddressFn } from '../limits/remote-address';
 import type { Client, ClientStore } from '../stores/types';
 import { clientRevocationId, REGISTERED_CLIENT_PREFIX } from './client-revocation';
@@ -177,8 +177,7 @@ export function registrationEndpoints(
   ctx: ServerContext,
   reg: ResolvedRegistration,
 ): { register: Handler; manage: Handler } {
-  const { options, clients, tokens } = ctx;
-  const { logger } = options;
+  const { options, clients, tokens, fail } = ctx;
   const base = options.issuer.replace(/\/+$/, '') + reg.path;
   const initialHashes = reg.initialAccessTokens.map((t) => hashToken(t));
   const store = clients as Required<Pick<ClientStore, 'registerClient' | 'updateClient' | 'deleteClient'>> &
@@ -232,7 +231,7 @@ export function registrationEndpoints(
     return err;
   }
 
-  const register: Handler = async function register(req, res) {
+  const register: Handler = async function register(req, res, next) {
     try {
       if (req.method !== 'POST')
         throw new InvalidRequest('The registration endpoint accepts only POST.', 405, { Allow: 'POST' });
@@ -255,7 +254,7 @@ export function registrationEndpoints(
       sendJson(res, 201, information(client, secret, accessToken));
     } catch (err) {
       ctx.observer.failed(req, 'registration', err);
-      sendError(res, withStatus(err), logger, 'registration endpoint');
+      fail(res, next, withStatus(err), 'registration endpoint');
     }
   };
 
@@ -280,7 +279,7 @@ export function registrationEndpoints(
     return client;
   }
 
-  const manage: Handler = async function manage(req, res) {
+  const manage: Handler = async function manage(req, res, next) {
     try {
       if (req.method !== 'GET' && req.method !== 'PUT' && req.method !== 'DELETE') {
         throw new InvalidRequest('The client configuration endpoint accepts GET, PUT and DELETE.', 405, {
@@ -333,7 +332,7 @@ export function registrationEndpoints(
       sendJson(res, 200, information(updated, secret, undefined));
     } catch (err) {
       ctx.observer.failed(req, 'client configuration', err);
-      sendError(res, withStatus(err), logger, 'client configuration endpoint');
+      fail(res, next, withStatus(err), 'client configuration endpoint');
     }
   };
 

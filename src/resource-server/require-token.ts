@@ -26,6 +26,7 @@ import { consoleLogger, resolveLogger, type Logger } from '../core/logging';
 import { resolveDpop, type DpopOptions } from '../dpop/options';
 import { buildResourceMetadata, resourceMetadataMiddleware, resourceMetadataUrl } from '../endpoints/resource-metadata';
 import type { Request } from '../http/body';
+import { checkErrorMode, errorOut } from '../http/respond';
 import { isResourceUri } from '../resources/indicators';
 import { memoryReplayStore } from '../stores/memory/replay';
 import type { ReplayStore } from '../stores/types';
@@ -53,7 +54,9 @@ export interface IntrospectionOptions {
 
 /**
  * Options of the standalone {@link requireToken}: how to reach the issuer, plus the
- * per-route options of `oauth.requireToken()` (`scope`, `allowBody`, `allowQuery`, `realm`, `requireDpop`).
+ * per-route options of `oauth.requireToken()` (`scope`, `anyScope`, `check`, `optional`,
+ * `allowBody`, `allowQuery`, `realm`, `requireDpop`, `errors`). `with()` guards inherit
+ * `errors` and `resource`; the other route options are each guard's own.
  *
  * Which tokens go where: with `secret` or `jwksUri` (or neither option nor `introspection`),
  * JWTs are verified locally; with `introspection`, opaque tokens (and, when there is no
@@ -150,6 +153,10 @@ const OPTION_NAMES = [
   'scopesSupported',
   'requireDpop',
   'dpop',
+  'optional',
+  'anyScope',
+  'check',
+  'errors',
 ] as const;
 type Unlisted = Exclude<keyof ResourceServerOptions, (typeof OPTION_NAMES)[number]>;
 const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -314,6 +321,8 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
     realm: audience[0] as string,
     maxBodyBytes: seconds('maxBodyBytes', options.maxBodyBytes, 16 * 1024),
     logger,
+    // The guard's errors mode, inherited by with(): a route may still choose its own.
+    errors: checkErrorMode(`${AT}.errors`, options.errors, 'respond'),
   };
   const { scope, allowBody, allowQuery, realm } = options;
   let metadataUrl: string | undefined;
@@ -326,12 +335,13 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
     const bearerMethods = ['header', ...(allowBody ? ['body'] : []), ...(allowQuery ? ['query'] : [])];
     metadata = resourceMetadataMiddleware(
       buildResourceMetadata({ resource, issuer, scopes, name: options.resourceName, bearerMethods }),
-      logger,
+      errorOut(context.errors ?? 'respond', logger),
     );
   }
+  const { requireDpop, optional, anyScope, check } = options;
   const guard = createGuard(
     context,
-    { scope, allowBody, allowQuery, realm, resource, requireDpop: options.requireDpop },
+    { scope, anyScope, check, optional, allowBody, allowQuery, realm, resource, requireDpop },
     metadataUrl,
   ) as ResourceGuard;
   Object.defineProperties(guard, {
