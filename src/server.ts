@@ -38,6 +38,7 @@ import {
 import { revocationEndpoint } from './endpoints/revoke';
 import { tokenEndpoint } from './endpoints/token';
 import { builtInGrants } from './grants';
+import { extensionGrant } from './grants/extension';
 import type { ResetTarget } from './limits/brute-force';
 import { OPENID_WELL_KNOWN, openIdMetadata } from './oidc/discovery';
 import { endSessionEndpoint } from './oidc/logout';
@@ -234,6 +235,8 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   const deviceOptions = resolved.deviceAuthorization;
   const devices = deviceOptions ? (stores.devices ?? memoryDeviceStore()) : undefined;
   if (devices) grants.set(DEVICE_CODE_GRANT, deviceCodeGrant(devices));
+  // Extension grants (RFC 6749 §4.5): the same pipeline; their names never shadow the above.
+  for (const [type, definition] of resolved.grants) grants.set(type, extensionGrant(type, definition));
   const routes = new Map<string, Handler>([[resolved.tokenPath, tokenEndpoint(ctx, grants)]]);
   if (deviceOptions && devices)
     routes.set(deviceOptions.path, deviceAuthorizationEndpoint(ctx, devices, deviceOptions));

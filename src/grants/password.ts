@@ -62,6 +62,7 @@ export const passwordGrant: Grant = {
     });
     return ctx.issuer.issue({
       client,
+      grantType: 'password',
       sub: user.id,
       userId: user.id,
       scope,
