@@ -20,6 +20,11 @@ export const clientCredentialsGrant: Grant = {
     return ctx.issuer.issue({
       client,
       grantType: 'client_credentials',
-      sub: client.id, scope, refreshToken: false, resources, ...dpopBinding(auth) });
+      sub: client.id,
+      scope,
+      refreshToken: false,
+      resources,
+      ...dpopBinding(auth),
+    });
   },
 };

@@ -50,7 +50,9 @@ export interface ExtensionGrantResult {
  * a ticket), and return whom the token is for, or throw an `OAuthError` (`InvalidGrant` for a
  * bad credential, `InvalidRequest` for a missing parameter), rendered as for every grant.
  */
-export type ExtensionGrantHandler = (request: ExtensionGrantRequest) => ExtensionGrantResult | Promise<ExtensionGrantResult>;
+export type ExtensionGrantHandler = (
+  request: ExtensionGrantRequest,
+) => ExtensionGrantResult | Promise<ExtensionGrantResult>;
 
 /**
  * An extension grant with the hooks a built-in grant has: checks that need no client, and the
@@ -154,7 +156,12 @@ function checkDefinition(type: string, value: unknown): ExtensionGrant {
   if (value.limits !== undefined) {
     if (!isPlainObject(value.limits)) configError('ERR_TOKENGATE_GRANT', `${at}.limits must be { username?(params) }.`);
     checkKnownKeys(`${at}.limits`, value.limits, ['username']);
-    checkFunction(`${at}.limits.username`, value.limits.username, undefined, '(params) returning the identifier to count');
+    checkFunction(
+      `${at}.limits.username`,
+      value.limits.username,
+      undefined,
+      '(params) returning the identifier to count',
+    );
   }
   return value as unknown as ExtensionGrant;
 }

@@ -11,7 +11,12 @@ import { parseScope } from '../core/scopes';
 import { dpopBinding } from '../dpop/binding';
 import { grantScopesFor, resourcesOf } from '../resources/indicators';
 import type { GrantType } from '../stores/types';
-import { GRANTS_AT, type ExtensionGrant, type ExtensionGrantRequest, type ExtensionGrantResult } from './extension-options';
+import {
+  GRANTS_AT,
+  type ExtensionGrant,
+  type ExtensionGrantRequest,
+  type ExtensionGrantResult,
+} from './extension-options';
 import type { Grant } from './types';
 
 const AT = GRANTS_AT;
@@ -26,7 +31,10 @@ function checkResult(type: string, result: unknown, granted: readonly string[]):
   if (r.userId !== undefined && (typeof r.userId !== 'string' || r.userId === ''))
     throw new TokengateConfigError('ERR_TOKENGATE_GRANT', `${at} returned a userId that is not a non-empty string.`);
   if (r.scopes !== undefined) {
-    const outside = Array.isArray(r.scopes) ? r.scopes.find((s) => !granted.includes(s as string)) : '(not an array)';
+    const scopes: unknown = r.scopes;
+    const outside: unknown = Array.isArray(scopes)
+      ? (scopes as unknown[]).find((s) => typeof s !== 'string' || !granted.includes(s))
+      : '(not an array)';
     if (outside !== undefined)
       throw new TokengateConfigError(
         'ERR_TOKENGATE_GRANT',

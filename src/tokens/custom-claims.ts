@@ -111,14 +111,18 @@ export async function customClaims(
   const returned = await hook(context);
   if (returned === undefined || returned === null) return undefined;
   if (typeof returned !== 'object' || Array.isArray(returned))
-    refuse(`must return an object of claims, or undefined (got ${Array.isArray(returned) ? 'an array' : typeof returned}).`);
+    refuse(
+      `must return an object of claims, or undefined (got ${Array.isArray(returned) ? 'an array' : typeof returned}).`,
+    );
   for (const name of Object.keys(returned)) {
     if (RESERVED_ACCESS_TOKEN_CLAIMS.has(name))
       refuse(
         `returned the claim "${name}", which the server sets itself or which has a registered meaning; return claims of your own (e.g. tenant, roles).`,
       );
     if (!/^[\x21-\x7e]{1,128}$/.test(name))
-      refuse(`returned a claim name that is not 1-128 printable ASCII characters: ${JSON.stringify(name.slice(0, 40))}.`);
+      refuse(
+        `returned a claim name that is not 1-128 printable ASCII characters: ${JSON.stringify(name.slice(0, 40))}.`,
+      );
   }
   let json: string | undefined;
   try {

@@ -99,7 +99,11 @@ describe.each(FRAMEWORKS)('an extension grant end to end under %s', (framework) 
   const { app } = appWith(framework);
 
   test("a client that lists the grant trades an identity provider's assertion for a token for the user", async () => {
-    const res = await tokenRequest(app, { grant_type: JWT_BEARER, assertion: assertion('user-alice'), scope: 'read write' });
+    const res = await tokenRequest(app, {
+      grant_type: JWT_BEARER,
+      assertion: assertion('user-alice'),
+      scope: 'read write',
+    });
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toMatchObject({ token_type: 'Bearer', scope: 'read write', expires_in: 3600 });
@@ -116,10 +120,16 @@ describe.each(FRAMEWORKS)('an extension grant end to end under %s', (framework) 
 
   test('a bad assertion is invalid_grant, rendered like any grant error (400, no-store)', async () => {
     const forged = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
-    const res = await tokenRequest(app, { grant_type: JWT_BEARER, assertion: assertion('user-alice', { key: forged }) });
+    const res = await tokenRequest(app, {
+      grant_type: JWT_BEARER,
+      assertion: assertion('user-alice', { key: forged }),
+    });
     expect(res.status).toBe(400);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body).toEqual({ error: 'invalid_grant', error_description: 'The assertion is not valid (RFC 7523 §3.1).' });
+    expect(res.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'The assertion is not valid (RFC 7523 §3.1).',
+    });
   });
 
   test('the metadata advertises the grant type in grant_types_supported (RFC 8414 §2)', async () => {
@@ -235,20 +245,23 @@ describe('the pipeline around an extension grant', () => {
     ['an empty subject', { subject: '' }, /must return \{ subject \}/],
     ['a scope it was not granted', { subject: 'user-alice', scopes: ['admin'] }, /returned the scope "admin"/],
     ['a userId that is not a string', { subject: 'user-alice', userId: 7 }, /userId that is not a non-empty string/],
-  ])('a handler returning %s is a server error: server_error for the client, ERR_TOKENGATE_GRANT in the log', async (_what, result, reason) => {
-    const { grant } = recorded(result);
-    const { app, logger } = appWith('express5', { [API_KEY]: grant });
-    const res = await tokenRequest(app, { grant_type: API_KEY, scope: 'read' });
-    expect(res.status).toBe(500);
-    expect(res.body).toEqual({
-      error: 'server_error',
-      error_description: 'The server could not handle the request; try again later.',
-    });
-    const errors = logger.lines.filter((l) => l.level === 'error');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.detail).toBeInstanceOf(TokengateConfigError);
-    expect(errors[0]?.detail).toMatchObject({ code: 'ERR_TOKENGATE_GRANT', message: expect.stringMatching(reason) });
-  });
+  ])(
+    'a handler returning %s is a server error: server_error for the client, ERR_TOKENGATE_GRANT in the log',
+    async (_what, result, reason) => {
+      const { grant } = recorded(result);
+      const { app, logger } = appWith('express5', { [API_KEY]: grant });
+      const res = await tokenRequest(app, { grant_type: API_KEY, scope: 'read' });
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({
+        error: 'server_error',
+        error_description: 'The server could not handle the request; try again later.',
+      });
+      const errors = logger.lines.filter((l) => l.level === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.detail).toBeInstanceOf(TokengateConfigError);
+      expect(errors[0]?.detail).toMatchObject({ code: 'ERR_TOKENGATE_GRANT', message: expect.stringMatching(reason) });
+    },
+  );
 
   test('refreshToken: true issues a refresh token (the client has refresh_token); it refreshes as any grant, for the same subject', async () => {
     const { app } = appWith('express5');
@@ -261,7 +274,10 @@ describe('the pipeline around an extension grant', () => {
 
   test('no refresh token by default, nor when the client lacks the refresh_token grant', async () => {
     const { grant } = recorded();
-    const { app } = appWith('express5', { [API_KEY]: grant, [JWT_BEARER]: () => ({ subject: 'x', refreshToken: true }) });
+    const { app } = appWith('express5', {
+      [API_KEY]: grant,
+      [JWT_BEARER]: () => ({ subject: 'x', refreshToken: true }),
+    });
     expect((await tokenRequest(app, { grant_type: API_KEY })).body.refresh_token).toBeUndefined();
     const spa = await request(app).post(TOKEN).type('form').send({ grant_type: JWT_BEARER, client_id: 'partner-spa' });
     expect(spa.status).toBe(200);
@@ -300,7 +316,10 @@ describe('the pipeline around an extension grant', () => {
     const { app } = appWith('express5', { [JWT_BEARER]: counted }, { bruteForce: { username: { points: 2 } } });
     const forged = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
     for (let i = 0; i < 2; i++) {
-      const res = await tokenRequest(app, { grant_type: JWT_BEARER, assertion: assertion('user-alice', { key: forged }) });
+      const res = await tokenRequest(app, {
+        grant_type: JWT_BEARER,
+        assertion: assertion('user-alice', { key: forged }),
+      });
       expect(res.body.error).toBe('invalid_grant');
     }
     const blocked = await tokenRequest(app, { grant_type: JWT_BEARER, assertion: assertion('user-alice') });
@@ -319,10 +338,20 @@ describe('options.grants is checked at start-up (ERR_TOKENGATE_GRANT)', () => {
   const start = (grants: unknown) =>
     buildApp('express5', { grants: grants as never }, memoryStores({ clients: EXTENSION_CLIENTS }));
   test.each<[string, unknown, string, RegExp]>([
-    ['a name that is not an absolute URI', { my_grant: handler }, 'ERR_TOKENGATE_GRANT', /"my_grant" is not an absolute URI/],
+    [
+      'a name that is not an absolute URI',
+      { my_grant: handler },
+      'ERR_TOKENGATE_GRANT',
+      /"my_grant" is not an absolute URI/,
+    ],
     ['a URI with a fragment', { 'urn:example:g#x': handler }, 'ERR_TOKENGATE_GRANT', /not an absolute URI/],
     ['a URI with a space', { 'urn:example:a b': handler }, 'ERR_TOKENGATE_GRANT', /not an absolute URI/],
-    ['a built-in grant type', { password: handler }, 'ERR_TOKENGATE_GRANT', /must not redefine the built-in grant type "password"/],
+    [
+      'a built-in grant type',
+      { password: handler },
+      'ERR_TOKENGATE_GRANT',
+      /must not redefine the built-in grant type "password"/,
+    ],
     [
       'the token exchange grant type',
       { 'urn:ietf:params:oauth:grant-type:token-exchange': handler },
@@ -336,9 +365,24 @@ describe('options.grants is checked at start-up (ERR_TOKENGATE_GRANT)', () => {
       /built-in grant type/,
     ],
     ['a handler that is not a function', { [API_KEY]: 'handler' }, 'ERR_TOKENGATE_GRANT', /must be a handler function/],
-    ['an object without handle', { [API_KEY]: { validate: handler } }, 'ERR_TOKENGATE_GRANT', /must be a handler function/],
-    ['a misspelt member', { [API_KEY]: { handle: handler, validat: handler } }, 'ERR_TOKENGATE_UNKNOWN_OPTION', /Did you mean "validate"/],
-    ['limits that are not an object', { [API_KEY]: { handle: handler, limits: 3 } }, 'ERR_TOKENGATE_GRANT', /limits must be/],
+    [
+      'an object without handle',
+      { [API_KEY]: { validate: handler } },
+      'ERR_TOKENGATE_GRANT',
+      /must be a handler function/,
+    ],
+    [
+      'a misspelt member',
+      { [API_KEY]: { handle: handler, validat: handler } },
+      'ERR_TOKENGATE_UNKNOWN_OPTION',
+      /Did you mean "validate"/,
+    ],
+    [
+      'limits that are not an object',
+      { [API_KEY]: { handle: handler, limits: 3 } },
+      'ERR_TOKENGATE_GRANT',
+      /limits must be/,
+    ],
     ['a list instead of an object', [handler], 'ERR_TOKENGATE_GRANT', /must be an object of handlers/],
   ])('%s is refused', (_what, grants, code, message) => {
     let thrown: unknown;
@@ -369,9 +413,16 @@ const pg = postgresForTests(__filename);
 
   test('a client may list extension grant types (absolute URIs); a name that is neither built-in nor a URI is still refused', async () => {
     const clients = postgresClientStore({ pool });
-    await clients.saveClient({ id: 'partner', secret: 'partner-secret', grants: [JWT_BEARER, 'refresh_token'], scopes: ['read'] });
+    await clients.saveClient({
+      id: 'partner',
+      secret: 'partner-secret',
+      grants: [JWT_BEARER, 'refresh_token'],
+      scopes: ['read'],
+    });
     expect((await clients.findClient('partner'))?.grants).toEqual([JWT_BEARER, 'refresh_token']);
-    await expect(clients.saveClient({ id: 'typo', grants: ['client-credentials' as never], scopes: ['read'] })).rejects.toThrow();
+    await expect(
+      clients.saveClient({ id: 'typo', grants: ['client-credentials' as never], scopes: ['read'] }),
+    ).rejects.toThrow();
     await expect(clients.saveClient({ id: 'odd', grants: ['urn:example:a#b'], scopes: ['read'] })).rejects.toThrow();
 
     const { app } = buildApp('express5', { grants: { [JWT_BEARER]: jwtBearer } }, { clients, users: undefined });

@@ -39,7 +39,8 @@ describe.each(FORMATS)('accessTokenClaims with %s access tokens (memory store)',
   test("the hook's claims reach the token (JWT payload), introspection and req.auth.claims", async () => {
     const { app } = server(format, () => ({ tenant: 'acme', roles: ['admin', 'billing'] }));
     const { access_token: token } = await passwordTokens(app);
-    if (format === 'jwt') expect(decodeJwt(token).payload).toMatchObject({ tenant: 'acme', roles: ['admin', 'billing'] });
+    if (format === 'jwt')
+      expect(decodeJwt(token).payload).toMatchObject({ tenant: 'acme', roles: ['admin', 'billing'] });
     else expect(token).not.toContain('.');
     const seen = await introspect(app, token);
     expect(seen.body).toMatchObject({ active: true, sub: 'user-alice', tenant: 'acme', roles: ['admin', 'billing'] });
@@ -184,7 +185,9 @@ describe.each(FORMATS)('accessTokenClaims with %s access tokens (memory store)',
     });
     expect(res.status).toBe(500);
     expect(res.body.error).toBe('server_error');
-    expect((serverErrors(logger.lines)[0]?.detail as Error).message).toMatch(/returned 4097 bytes of claims; at most 4096/);
+    expect((serverErrors(logger.lines)[0]?.detail as Error).message).toMatch(
+      /returned 4097 bytes of claims; at most 4096/,
+    );
   });
 
   test.each<[string, unknown, RegExp]>([
@@ -235,8 +238,17 @@ describe.each(FRAMEWORKS)('accessTokenClaims: req.auth.claims under %s', (framew
 
 test('accessTokenClaims must be a function (start-up, ERR_TOKENGATE_TYPE)', () => {
   expect(() =>
-    buildApp('express5', { accessTokenClaims: { tenant: 'acme' } as never }, memoryStores({ clients: LIFECYCLE_CLIENTS })),
-  ).toThrow(expect.objectContaining({ code: 'ERR_TOKENGATE_TYPE', message: expect.stringMatching(/accessTokenClaims must be a function/) }));
+    buildApp(
+      'express5',
+      { accessTokenClaims: { tenant: 'acme' } as never },
+      memoryStores({ clients: LIFECYCLE_CLIENTS }),
+    ),
+  ).toThrow(
+    expect.objectContaining({
+      code: 'ERR_TOKENGATE_TYPE',
+      message: expect.stringMatching(/accessTokenClaims must be a function/),
+    }),
+  );
 });
 
 describeBackends('accessTokenClaims: an opaque token keeps its claims in the token store', __filename, (backend) => {
@@ -245,7 +257,10 @@ describeBackends('accessTokenClaims: an opaque token keeps its claims in the tok
     const { clients, users } = memoryStores({ clients: LIFECYCLE_CLIENTS, users: USERS });
     const { app } = buildApp(
       'express5',
-      { accessTokenFormat: 'opaque', accessTokenClaims: () => ({ tenant: 'acme', roles: ['admin'], limits: { rpm: 60 } }) },
+      {
+        accessTokenFormat: 'opaque',
+        accessTokenClaims: () => ({ tenant: 'acme', roles: ['admin'], limits: { rpm: 60 } }),
+      },
       { clients, users, tokens },
     );
     const { access_token: token } = await passwordTokens(app);
