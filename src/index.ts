@@ -98,6 +98,7 @@ export {
   type AccessTokenClaimsHook,
   type AccessTokenClaimsContext,
 } from './tokens/custom-claims';
+export type { ClientAuthMethodName } from './clients/methods';
 export type {
   ExtensionGrants,
   ExtensionGrant,
