@@ -67,7 +67,13 @@ async function main() {
   const tokens = new Array(count);
   for (let i = 0; i < count; i++) {
     tokens[i] = (
-      await issuing.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false })
+      await issuing.context.issuer.issue({
+        client,
+        grantType: 'client_credentials',
+        sub: client.id,
+        scope: ['read'],
+        refreshToken: false,
+      })
     ).access_token;
   }
 

@@ -33,7 +33,15 @@ const mk = (cache) => {
   const toks = [];
   for (let i = 0; i < 4000; i++)
     toks.push(
-      (await off.oauth.context.issuer.issue({ client, sub: 'c', scope: ['read'], refreshToken: false })).access_token,
+      (
+        await off.oauth.context.issuer.issue({
+          client,
+          grantType: 'client_credentials',
+          sub: 'c',
+          scope: ['read'],
+          refreshToken: false,
+        })
+      ).access_token,
     );
   const res = {
     setHeader() {},

@@ -119,6 +119,20 @@ export type { DeviceVerification, PendingDeviceRequest } from './device/verifica
 export type { DeviceAuthorizationOptions } from './device/options';
 export type { DeviceAttemptLimits } from './device/attempts';
 export type { AccessTokenClaims } from './tokens/jwt';
+export {
+  RESERVED_ACCESS_TOKEN_CLAIMS,
+  MAX_CUSTOM_CLAIMS_BYTES,
+  type AccessTokenClaimsHook,
+  type AccessTokenClaimsContext,
+} from './tokens/custom-claims';
+export type { ClientAuthMethodName } from './clients/methods';
+export type {
+  ExtensionGrants,
+  ExtensionGrant,
+  ExtensionGrantHandler,
+  ExtensionGrantRequest,
+  ExtensionGrantResult,
+} from './grants/extension-options';
 export * from './core/errors';
 export { TokengateConfigError, CONFIG_ERROR_CODES, isConfigError, type ConfigErrorCode } from './core/config';
 export * from './stores/types';

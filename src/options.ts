@@ -24,6 +24,7 @@ import { SCOPE_TOKEN } from './core/scopes';
 import { resolveDeviceOptions, type DeviceAuthorizationOptions, type ResolvedDeviceOptions } from './device/options';
 import { resolveDpop, type DpopOptions, type ResolvedDpop } from './dpop/options';
 import type { AuthorizeHooks, PkceOptions } from './endpoints/authorize-hooks';
+import { resolveExtensionGrants, type ExtensionGrant, type ExtensionGrants } from './grants/extension-options';
 import {
   resolvePasswordGrant,
   type PasswordGrantOptions,
@@ -37,6 +38,7 @@ import { resolveBruteForce, type BruteForceGuard, type BruteForceOptions } from 
 import { resolveOpenId, type OpenIdOptions, type ResolvedOpenId } from './oidc/options';
 import type { RegistrationOptions } from './registration/options';
 import { resolveResources, type ResourceOptions, type ResourceRegistry } from './resources/indicators';
+import type { AccessTokenClaimsHook } from './tokens/custom-claims';
 import { ephemeralKey, resolveKey, type KeyInput, type ResolvedKey } from './tokens/keys';
 
 export type { Logger };
@@ -196,6 +198,21 @@ export interface ServerOptions<Req = IncomingMessage, Res = ServerResponse> {
    * A 5xx carries only its public message; its cause goes to the logger. See docs/errors.md.
    */
   errors?: ErrorMode;
+  /**
+   * Adds claims of the app's own (a tenant, roles) to every access token: into a JWT beside the
+   * RFC 9068 claims, into an opaque token's record (so introspection shows them); `req.auth.claims`
+   * has them either way. Never a claim the server sets (`sub`, `aud`, `scope`...): returning
+   * one answers `server_error` and logs `ERR_TOKENGATE_ACCESS_TOKEN_CLAIMS`. See
+   * {@link AccessTokenClaimsHook} and docs/token-customisation.md.
+   */
+  accessTokenClaims?: AccessTokenClaimsHook;
+  /**
+   * Extension grants (RFC 6749 §4.5): grant types of your own, by absolute URI, each a handler
+   * that returns whom the token is for. Client authentication, the client's allowed grants,
+   * scopes, resources, limits, issuing and errors are the built-in grants' own. Advertised in
+   * `grant_types_supported`. See {@link ExtensionGrants} and docs/token-customisation.md.
+   */
+  grants?: ExtensionGrants;
 }
 
 /** Options after validation, with every default filled in. */
@@ -238,6 +255,9 @@ export interface ResolvedOptions {
   readonly deviceAuthorization: ResolvedDeviceOptions | undefined;
   readonly resources: ResourceRegistry;
   readonly errors: ErrorMode;
+  readonly accessTokenClaims: AccessTokenClaimsHook | undefined;
+  /** The extension grants, by grant type URI. */
+  readonly grants: ReadonlyMap<string, ExtensionGrant>;
 }
 
 const AT = 'oauthServer: options';
@@ -279,6 +299,8 @@ export const SERVER_OPTION_NAMES = [
   'dpop',
   'clientAssertions',
   'errors',
+  'accessTokenClaims',
+  'grants',
 ] as const;
 // A new option must be listed above (or it would be refused as unknown): checked at compile time.
 type Unlisted = Exclude<keyof ServerOptions, (typeof SERVER_OPTION_NAMES)[number]>;
@@ -518,5 +540,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     dpop: resolveDpop('oauthServer', options.dpop, [new URL(issuer).origin]),
     clientAssertions: resolveClientAssertions(options.clientAssertions),
     errors: checkErrorMode(`${AT}.errors`, options.errors, 'respond'),
+    accessTokenClaims: checkFunction<AccessTokenClaimsHook | undefined>(
+      `${AT}.accessTokenClaims`,
+      options.accessTokenClaims,
+      undefined,
+      '({ client, subject, scopes, grantType, resources }) returning the claims to add, e.g. { tenant, roles }',
+    ),
+    grants: resolveExtensionGrants(options.grants),
   });
 }

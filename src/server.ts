@@ -38,6 +38,7 @@ import {
 import { revocationEndpoint } from './endpoints/revoke';
 import { tokenEndpoint } from './endpoints/token';
 import { builtInGrants } from './grants';
+import { extensionGrant } from './grants/extension';
 import { errorOut } from './http/respond';
 import type { ResetTarget } from './limits/brute-force';
 import { EventHub, type TokengateEventEmitter } from './observe/events';
@@ -264,6 +265,8 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
   const deviceOptions = resolved.deviceAuthorization;
   const devices = deviceOptions ? (stores.devices ?? memoryDeviceStore()) : undefined;
   if (devices) grants.set(DEVICE_CODE_GRANT, deviceCodeGrant(devices));
+  // Extension grants (RFC 6749 §4.5): the same pipeline; their names never shadow the above.
+  for (const [type, definition] of resolved.grants) grants.set(type, extensionGrant(type, definition));
   const { telemetry } = observer;
   const routes = new Map<string, Handler>([
     [resolved.tokenPath, telemetry.traced('token', tokenEndpoint(ctx, grants))],

@@ -123,7 +123,14 @@ async function issueAccessTokens(count) {
   for (let i = 0; i < count; i += 1000) {
     const resources = mode === 'jwt-hit-resource' ? [RESOURCE] : undefined;
     const batch = Array.from({ length: Math.min(1000, count - i) }, () =>
-      oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, resources }),
+      oauth.context.issuer.issue({
+        client,
+        grantType: 'client_credentials',
+        sub: client.id,
+        scope: ['read'],
+        refreshToken: false,
+        resources,
+      }),
     );
     for (const [j, response] of (await Promise.all(batch)).entries()) tokens[i + j] = response.access_token;
   }
@@ -169,7 +176,14 @@ async function dpopClient() {
   const client = await stores.clients.findClient(CLIENT.id);
   if (!client) throw new Error('bench: the bench client is missing');
   const token = (
-    await oauth.context.issuer.issue({ client, sub: client.id, scope: ['read'], refreshToken: false, jkt })
+    await oauth.context.issuer.issue({
+      client,
+      grantType: 'client_credentials',
+      sub: client.id,
+      scope: ['read'],
+      refreshToken: false,
+      jkt,
+    })
   ).access_token;
   const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk })).toString('base64url');
   const ath = createHash('sha256').update(token).digest('base64url');

@@ -4,12 +4,15 @@
 const express = require('express');
 const { oauthServer, memoryStores } = require('tokengate');
 const pages = require('./pages');
-const { sessionStore, sameString, authorizeHooks, signInPages } = require('./session');
+const { demoSession, csrfOf, sameString, viewer, endSession, authorizeHooks, signInPages } = require('./session');
 
 const CLIENT_NAMES = { 'demo-spa': 'Demo single-page app', 'demo-tv': 'Demo TV app' };
 
-/** Build the demo for this public base URL (also the issuer). */
-function createDemo({ issuer }) {
+/**
+ * Build the demo for this public base URL (also the issuer). `keys`: its signing keys
+ * (`options.keys`, see keys.js); without them tokengate makes ephemeral ones and says so.
+ */
+function createDemo({ issuer, keys }) {
   const redirectUri = `${issuer}/client`;
   const stores = memoryStores({
     clients: [
@@ -45,48 +48,51 @@ function createDemo({ issuer }) {
       },
     ],
   });
-  const sessions = sessionStore();
-
-  // The demo uses ephemeral keys (tokengate warns about them); real apps pass options.keys.
   const oauth = oauthServer(stores, {
     issuer,
+    keys,
     // The device flow: the verification page below is the app's, like its sign-in page.
     deviceAuthorization: { verificationUri: '/device' },
-    authorize: authorizeHooks(sessions, (client) => CLIENT_NAMES[client.id] ?? client.id),
+    authorize: authorizeHooks((client) => CLIENT_NAMES[client.id] ?? client.id),
     // OpenID Connect: ID tokens, UserInfo, discovery and logout.
     openid: {
       claims: (user) => ({ name: user.name, email: user.email, email_verified: true }),
-      logout: (req, res) => sessions.end(req, res),
+      logout: (req, res) => endSession(req, res),
     },
   });
 
   const app = express();
+  // The session first: the authorize hooks read req.session.
+  app.use(demoSession({ secure: new URL(issuer).protocol === 'https:' }));
   app.use(oauth);
   app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => {
     res.json({ sub: req.auth.sub, client_id: req.auth.clientId, scope: req.auth.scope });
   });
-  app.get('/', (_req, res) => res.type('html').send(pages.homePage()));
+  app.get('/', (req, res) =>
+    res.type('html').send(pages.homePage({ ...viewer(req), signedOut: 'signed-out' in req.query })),
+  );
 
-  signInPages(app, { sessions, users: stores.users });
+  signInPages(app, { users: stores.users });
 
   const form = express.urlencoded({ extended: false, limit: '4kb' });
   // The device verification page (RFC 8628 §3.3): sign in, enter (or confirm) the code shown
   // on the device, see who asks for what, approve or deny. oauth.device does the rest,
   // including the limits on wrong codes.
-  const deviceError = (res, err) => {
+  const deviceError = (req, res, err) => {
     if (err && err.status === 429)
       return res
         .status(429)
         .type('html')
-        .send(pages.devicePage({ error: err.message }));
+        .send(pages.devicePage({ ...viewer(req), error: 'Too many wrong codes. Wait a few minutes, then try again.' }));
     throw err;
   };
   app.get('/device', async (req, res, next) => {
     try {
-      const session = sessions.get(req, res);
-      if (!session.user) return res.redirect('/login?next=' + encodeURIComponent(req.originalUrl));
+      const { user } = req.session;
+      if (!user) return res.redirect('/login?next=' + encodeURIComponent(req.originalUrl));
+      const csrf = csrfOf(req);
       const typed = typeof req.query.user_code === 'string' ? req.query.user_code : undefined;
-      if (typed === undefined) return res.type('html').send(pages.devicePage({ csrf: session.csrf }));
+      if (typed === undefined) return res.type('html').send(pages.devicePage({ user, csrf }));
       const pending = await oauth.device.lookup(req, typed);
       if (!pending)
         return res
@@ -94,21 +100,22 @@ function createDemo({ issuer }) {
           .type('html')
           .send(
             pages.devicePage({
-              csrf: session.csrf,
+              user,
+              csrf,
               error: 'That code is not valid, or has expired. Check the code on your device.',
             }),
           );
       res.type('html').send(
         pages.devicePage({
-          csrf: session.csrf,
-          user: session.user,
+          csrf,
+          user,
           pending,
           clientName: CLIENT_NAMES[pending.client.id] ?? pending.client.id,
         }),
       );
     } catch (err) {
       try {
-        deviceError(res, err);
+        deviceError(req, res, err);
       } catch (e) {
         next(e);
       }
@@ -116,14 +123,17 @@ function createDemo({ issuer }) {
   });
   app.post('/device', form, async (req, res, next) => {
     try {
-      const session = sessions.get(req, res);
-      if (!session.user) return res.redirect(303, '/login?next=/device');
-      if (!sameString(req.body.csrf, session.csrf))
-        return res.status(403).type('text').send('Stale form: reload the page and try again.\n');
+      const { user } = req.session;
+      if (!user) return res.redirect(303, '/login?next=/device');
+      if (!sameString(req.body.csrf, req.session.csrf))
+        return res
+          .status(403)
+          .type('html')
+          .send(pages.devicePage({ user, csrf: csrfOf(req), error: 'This form has expired. Enter the code again.' }));
       const code = String(req.body.user_code ?? '');
       const done =
         req.body.decision === 'approve'
-          ? await oauth.device.approve(req, code, session.user)
+          ? await oauth.device.approve(req, code, user)
           : await oauth.device.deny(req, code);
       const message = !done
         ? 'That code is not valid, or has expired.'
@@ -133,10 +143,10 @@ function createDemo({ issuer }) {
       res
         .status(done ? 200 : 400)
         .type('html')
-        .send(pages.devicePage({ done: message }));
+        .send(pages.devicePage({ user, done: message }));
     } catch (err) {
       try {
-        deviceError(res, err);
+        deviceError(req, res, err);
       } catch (e) {
         next(e);
       }

@@ -3,6 +3,7 @@
 'use strict';
 const http = require('node:http');
 const { createDemo } = require('./app');
+const { demoKeys } = require('./keys');
 
 const PORT = Number(process.env.PORT ?? 3000);
 
@@ -11,9 +12,13 @@ const PORT = Number(process.env.PORT ?? 3000);
 const server = http.createServer();
 server.listen(PORT, () => {
   const url = process.env.ISSUER ?? `http://localhost:${server.address().port}`;
-  const { app } = createDemo({ issuer: url });
+  // The signing keys live in a key file (made on first start), so tokens survive a restart.
+  const { keys, file, created } = demoKeys(process.env.DEMO_KEYS_FILE);
+  const { app } = createDemo({ issuer: url, keys });
   server.on('request', app);
   console.log(`tokengate demo listening on ${url}
+
+Signing keys: ${file} (${created ? 'created now; delete it to get new keys' : 'loaded'}).
 
 Open ${url}/client in a browser to sign in with the authorization code flow and PKCE
 (sign in as alice@example.com / wonderland, approve, and the client calls the protected API).

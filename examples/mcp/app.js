@@ -9,7 +9,7 @@ const express = require('express');
 const { z } = require('zod');
 const { oauthServer, memoryStores } = require('tokengate');
 const pages = require('../basic/pages');
-const { sessionStore, authorizeHooks, signInPages } = require('../basic/session');
+const { demoSession, authorizeHooks, signInPages } = require('../basic/session');
 
 /** The MCP server of one request: one tool, `greet`, which knows who called it. */
 function mcpServer(auth) {
@@ -35,21 +35,21 @@ function createMcpApp({ baseUrl, resources = {} }) {
     clients: [],
     users: [{ id: 'user-alice', username: 'alice@example.com', password: 'wonderland' }],
   });
-  const sessions = sessionStore();
 
   // The example uses an ephemeral key (tokengate warns about it); real apps pass options.keys.
   const oauth = oauthServer(stores, {
     issuer: baseUrl,
-    authorize: authorizeHooks(sessions, (client) => client.registration?.metadata.client_name ?? client.id),
+    authorize: authorizeHooks((client) => client.registration?.metadata.client_name ?? client.id),
     resources: { [mcpUrl]: { scopes: ['tools:call'], name: 'tokengate example MCP server' }, ...resources },
     registration: { open: true },
   });
   const mcp = oauth.protectedResource({ resource: mcpUrl, scope: 'tools:call' });
 
   const app = express();
+  app.use(demoSession({ secure: new URL(baseUrl).protocol === 'https:' }));
   app.use(oauth);
   app.use(mcp.metadata); // GET /.well-known/oauth-protected-resource/mcp
-  signInPages(app, { sessions, users: stores.users });
+  signInPages(app, { users: stores.users });
   app.get('/', (_req, res) =>
     res
       .type('html')

@@ -29,6 +29,8 @@ export function localValidator(
     return tokens.find('access_token', hashToken(token)).then((record) => {
       if (!record) throw new InvalidToken();
       const claims = {
+        // The app's own claims (options.accessTokenClaims), as a JWT access token carries them.
+        ...record.claims,
         aud: record.resources ?? audience,
         sub: record.sub,
         client_id: record.clientId,

@@ -53,6 +53,10 @@ export const CONFIG_ERROR_CODES = Object.freeze({
     'Fix options.clientAssertions as the message says: asymmetric algorithms, seconds in range, fetchJwks a function (see docs/client-authentication.md).',
   ERR_TOKENGATE_RENAMED_OPTION:
     'Use the option under the new name the message gives; every duration is now in seconds (fractions allowed), so divide a former milliseconds value by 1000.',
+  ERR_TOKENGATE_ACCESS_TOKEN_CLAIMS:
+    'Return from options.accessTokenClaims only JSON claims of your own (at most 4096 bytes), never one the server sets such as sub, aud, scope or client_id (reported when a token is issued, not at start-up).',
+  ERR_TOKENGATE_GRANT:
+    'Name each of options.grants with an absolute URI (RFC 6749 §4.5, e.g. "urn:example:grant-type:saml2-bearer") that is not a built-in grant type, and give it a handler function or { handle, validate?, limits? }.',
   ERR_TOKENGATE_DPOP:
     'Fix options.dpop as the message says: asymmetric algorithms, seconds in range, a nonce secret of 32 bytes or more, origins such as "https://api.example.com" (see docs/dpop.md).',
   ERR_TOKENGATE_REQUIRE_TOKEN:

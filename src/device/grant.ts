@@ -46,6 +46,7 @@ export function deviceCodeGrant(devices: DeviceStore): Grant {
         throw pending('access_denied', 'The user denied the request (RFC 8628 §3.5).');
       return ctx.issuer.issue({
         client,
+        grantType: DEVICE_CODE_GRANT,
         sub: decided.userId,
         userId: decided.userId,
         scope: decided.scope,

@@ -12,7 +12,10 @@ import { findToken, type FoundToken } from '../tokens/lookup';
 import type { ServerContext } from './context';
 import { tokenRequestEndpoint } from './token-request';
 
-/** The introspection response of an active token (RFC 7662 §2.2). */
+/**
+ * The introspection response of an active token (RFC 7662 §2.2), with an access token's
+ * claims of the app's own (`options.accessTokenClaims`) beside these members.
+ */
 export interface IntrospectionResponse {
   active: true;
   scope: string;
@@ -29,6 +32,8 @@ export interface IntrospectionResponse {
   cnf?: { jkt: string };
   /** The JWT's `jti`, or for a stored token its id (a hash, never the token). */
   jti: string;
+  /** Claims of the app's own (RFC 7662 §2.2 allows extensions); never one of the names above. */
+  [claim: string]: unknown;
 }
 
 function mayIntrospect(client: Client, token: FoundToken): boolean {
@@ -37,7 +42,9 @@ function mayIntrospect(client: Client, token: FoundToken): boolean {
 }
 
 function describe(ctx: ServerContext, token: FoundToken): IntrospectionResponse {
+  // The app's claims first: their names are never the ones below (checked at issue time).
   const body: IntrospectionResponse = {
+    ...token.claims,
     active: true,
     scope: token.scope,
     client_id: token.clientId,

@@ -76,6 +76,7 @@ export const authorizationCodeGrant: Grant = {
     // user store (if any) serves the password grant and need not know the app's session users.
     const request = {
       client,
+      grantType: 'authorization_code',
       sub: record.sub,
       userId: record.userId,
       scope: scopesWithin(registry, record.scope, resources),

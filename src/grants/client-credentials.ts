@@ -17,6 +17,14 @@ export const clientCredentialsGrant: Grant = {
     const registry = ctx.options.resources;
     const resources = resourcesOf(registry, client, params);
     const scope = grantScopesFor(registry, client, parseScope(params.scope), resources);
-    return ctx.issuer.issue({ client, sub: client.id, scope, refreshToken: false, resources, ...dpopBinding(auth) });
+    return ctx.issuer.issue({
+      client,
+      grantType: 'client_credentials',
+      sub: client.id,
+      scope,
+      refreshToken: false,
+      resources,
+      ...dpopBinding(auth),
+    });
   },
 };

@@ -65,6 +65,7 @@ export const passwordGrant: Grant = {
     });
     return ctx.issuer.issue({
       client,
+      grantType: 'password',
       sub: user.id,
       userId: user.id,
       scope,

@@ -49,6 +49,7 @@ export const refreshTokenGrant: Grant = {
     }
     const request = {
       client,
+      grantType: 'refresh_token',
       sub: record.sub,
       userId: record.userId,
       scope,

@@ -158,6 +158,7 @@ export function tokenExchangeGrant(options: TokenExchangeOptions): Grant {
           : { ...client, accessTokenLifetime: Math.min(lifetime, ctx.issuer.accessLifetime(client)) };
       const response = await ctx.issuer.issue({
         client: issuingClient,
+        grantType: TOKEN_EXCHANGE_GRANT,
         sub: subject.sub,
         scope: granted,
         familyId: subject.familyId,

@@ -15,7 +15,12 @@ export type GrantType =
   /** Token exchange (RFC 8693), when `options.tokenExchange` is set. */
   | 'urn:ietf:params:oauth:grant-type:token-exchange'
   /** The device authorization grant (RFC 8628), when `options.deviceAuthorization` is set. */
-  | 'urn:ietf:params:oauth:grant-type:device_code';
+  | 'urn:ietf:params:oauth:grant-type:device_code'
+  /** An extension grant of `options.grants` (RFC 6749 §4.5). */
+  | ExtensionGrantType;
+
+/** A grant type that extends the built-in ones (`options.grants`): an absolute URI such as `urn:example:grant-type:saml2-bearer`. */
+export type ExtensionGrantType = `${string}:${string}`;
 
 /** The token endpoint authentication methods a registered client may use. */
 export type RegisteredAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
@@ -271,6 +276,12 @@ export interface TokenRecord {
    * other field (a nested object).
    */
   openid?: OpenIdGrant;
+  /**
+   * Opaque access tokens: the app's own claims (`options.accessTokenClaims`, e.g. `tenant`,
+   * `roles`), shown by introspection and in `req.auth.claims`. A JSON object; stores keep it
+   * as they keep every other field.
+   */
+  claims?: Record<string, unknown>;
 }
 
 /** What a grant keeps for OpenID Connect (see {@link TokenRecord.openid}). */

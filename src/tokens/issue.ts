@@ -9,6 +9,7 @@ import { ISSUED, type EventHub, type IssuedFacts } from '../observe/events';
 import type { ResolvedOptions } from '../options';
 import { audienceOf } from '../resources/indicators';
 import type { Client, OpenIdGrant, TokenRecord, TokenStore } from '../stores/types';
+import { customClaims } from './custom-claims';
 import { JwtSigner, type AccessTokenClaims } from './jwt';
 
 /** The successful token response (RFC 6749 §5.1). */
@@ -28,6 +29,8 @@ export interface TokenResponse {
 /** What to issue. */
 export interface IssueRequest {
   client: Client;
+  /** The `grant_type` of the token request, as `options.accessTokenClaims` is told. */
+  grantType: string;
   /** The token's subject: the user id, or the client id for client_credentials. */
   sub: string;
   /** The user who granted the token, if any. */
@@ -94,15 +97,31 @@ export class TokenIssuer {
     const expiresIn = this.accessLifetime(client);
     const familyId = request.familyId ?? randomToken(16);
     const scopeString = scope.join(' ');
+    const audience = request.audience ?? audienceOf(request.resources, this.options.audience);
+    // The app's own claims (options.accessTokenClaims): asked again for every access token.
+    const hook = this.options.accessTokenClaims;
+    const own =
+      hook &&
+      (await customClaims(hook, {
+        client,
+        subject: sub,
+        userId: request.userId,
+        scopes: scope,
+        grantType: request.grantType,
+        resources: request.resources ?? [],
+        audience,
+      }));
 
     let accessToken: string;
     let accessTokenId: string;
     if (this.signer) {
+      // The server's claims last: never overridden (the hook's names are checked besides).
       const claims: AccessTokenClaims = {
+        ...own,
         ...request.extraClaims,
         iss: this.options.issuer,
         sub,
-        aud: request.audience ?? audienceOf(request.resources, this.options.audience),
+        aud: audience,
         client_id: client.id,
         scope: scopeString,
         jti: (accessTokenId = randomToken(16)),
@@ -142,6 +161,7 @@ export class TokenIssuer {
       };
       if (resources) access.resources = resources;
       if (request.jkt !== undefined) access.jkt = request.jkt;
+      if (own) access.claims = own;
       saves.push(this.tokens.save(access));
     }
     if (request.refreshToken) {

@@ -8,6 +8,7 @@ import { hashToken } from '../core/crypto';
 import { InvalidToken } from '../core/errors';
 import type { ServerContext } from '../endpoints/context';
 import { clientRevocationId } from '../registration/client-revocation';
+import { ownClaims } from './custom-claims';
 import { isJwt } from './jwt';
 import { verifyLiveJwt } from './verify-access';
 
@@ -33,10 +34,16 @@ export interface FoundToken {
   act?: unknown;
   /** The DPoP key thumbprint the token is bound to (RFC 9449 §6). */
   jkt?: string;
+  /** An access token's claims of the app's own (`options.accessTokenClaims`). */
+  claims?: Record<string, unknown>;
 }
 
 function boundJkt(jkt: unknown): { jkt?: string } {
   return typeof jkt === 'string' ? { jkt } : {};
+}
+
+function ownOf(claims: Record<string, unknown> | undefined): { claims?: Record<string, unknown> } {
+  return claims === undefined ? {} : { claims };
 }
 
 async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | undefined> {
@@ -61,6 +68,7 @@ async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | 
     consumed: false,
     ...(claims.act === undefined ? {} : { act: claims.act }),
     ...boundJkt((claims.cnf as { jkt?: unknown } | undefined)?.jkt),
+    ...ownOf(ownClaims(claims)),
   };
 }
 
@@ -97,6 +105,7 @@ export async function findToken(
       consumed: record.consumedAt !== undefined,
       ...((record as { act?: unknown }).act === undefined ? {} : { act: (record as { act?: unknown }).act }),
       ...boundJkt(record.jkt),
+      ...(kind === 'access_token' ? ownOf(record.claims) : {}),
     };
   }
   return undefined;

@@ -1,84 +1,50 @@
 /**
- * The whole authorization code flow in a real browser: headless Chromium (Debian's `chromium`
- * package, driven by playwright-core) against the demo app of examples/basic, with PKCE done
- * by the page itself (Web Crypto). Screenshots go to test-output/browser-e2e/.
+ * The demo of examples/basic in a real browser: headless Chromium (Debian's `chromium`
+ * package, driven by playwright-core) through the authorization code flow, with PKCE done by
+ * the page itself (Web Crypto); what the user sees on the way (who is signed in, a primary
+ * Allow beside a secondary Deny, the token and API answers labelled apart, errors in words);
+ * signing out; and the device flow's verification page.
  *
- * Outside CI, without /usr/bin/chromium, the suite skips with a loud message; under CI=true
- * it runs regardless and fails when the browser is missing.
+ * Screenshots go to test-output/browser-e2e/; with DOCS_SCREENSHOTS=1 also to docs/images/
+ * (the ones docs/getting-started.md shows): `DOCS_SCREENSHOTS=1 npx jest test/e2e/browser.test.ts`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { describeWithChromium, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { demoApp } from '../support/demo';
 
 // The example requires 'tokengate' as an app would; here that is the source under test.
 jest.mock('tokengate', () => jest.requireActual('../../src'), { virtual: true });
 
-const CHROMIUM = '/usr/bin/chromium';
-const IN_CI = process.env.CI === 'true';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const OUTPUT = join(__dirname, '..', '..', 'test-output', 'browser-e2e');
+const DOCS_IMAGES = join(__dirname, '..', '..', 'docs', 'images');
 
-if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(
-    `\n${'!'.repeat(78)}\n!! SKIPPING the browser end-to-end test: ${CHROMIUM} is not installed.\n` +
-      '!! Install Debian\'s "chromium" package (apt-get install -y chromium) to run it;\n' +
-      `!! under CI=true this test fails instead of skipping (.ci/run installs it).\n${'!'.repeat(78)}\n`,
-  );
-}
-
-const suite = HAVE_CHROMIUM || IN_CI ? describe : describe.skip;
-
-suite('authorization code flow with PKCE in headless Chromium (examples/basic)', () => {
+describeWithChromium('the demo (examples/basic) in headless Chromium', () => {
   let server: http.Server;
   let base: string;
+  let demo: ReturnType<typeof demoApp>;
+  let browser: LaunchedChromium;
   let context: BrowserContext;
-  let userDataDir: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    expect(existsSync(CHROMIUM)).toBe(true); // under CI: a clear failure, not a skip
     mkdirSync(OUTPUT, { recursive: true });
     server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createDemo } = require('../../examples/basic/app.js');
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    server.on('request', createDemo({ issuer: base }).app);
-    // The demo has no keys on purpose: tokengate says so, once for access tokens, once for ID tokens.
-    expect(warn.mock.calls.map(([line]) => String(line))).toEqual([
-      expect.stringMatching(/No signing keys configured: using an ephemeral ES256 key/),
-      expect.stringMatching(/using an ephemeral RS256 key for ID tokens/),
-    ]);
-    warn.mockRestore();
-
-    userDataDir = mkdtempSync(join(tmpdir(), 'tokengate-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      chromiumSandbox: false,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 900, height: 700 },
-    });
-    context.setDefaultTimeout(15_000);
+    demo = demoApp(base);
+    server.on('request', demo.app);
+    browser = await launchChromium({ viewport: { width: 900, height: 700 } });
+    context = browser.context;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
+    demo?.close();
     if (server) {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -91,42 +57,76 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
     return page;
   }
 
-  async function signIn(page: Page): Promise<void> {
+  /** A screenshot into test-output/, and into docs/images/ when DOCS_SCREENSHOTS=1. */
+  async function screenshot(page: Page, name: string): Promise<void> {
+    const path = join(OUTPUT, `${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    expect(existsSync(path)).toBe(true);
+    if (process.env.DOCS_SCREENSHOTS === '1') {
+      mkdirSync(DOCS_IMAGES, { recursive: true });
+      copyFileSync(path, join(DOCS_IMAGES, `demo-${name}.png`));
+    }
+  }
+
+  // Runs in the page; this project's types have no DOM, hence the cast.
+  type Styles = { getComputedStyle(el: unknown): { backgroundColor: string } };
+  const background = (locator: Locator) =>
+    locator.evaluate((el) => (globalThis as unknown as Styles).getComputedStyle(el).backgroundColor);
+
+  async function signIn(page: Page, shot?: string): Promise<void> {
     await page.goto(`${base}/client`);
     await page.click('#sign-in');
     await page.waitForURL((url) => url.pathname === '/login');
     await page.fill('input[name=username]', 'alice@example.com');
     await page.fill('input[name=password]', 'wonderland');
+    if (shot) await screenshot(page, shot);
     await page.click('button[type=submit]');
     await page.waitForURL((url) => url.pathname === '/consent');
   }
 
-  test('open the client, sign in, approve, land back with a code, exchange it, call the protected API', async () => {
+  test('sign in, see who is asking for what, Allow (primary) beside Deny (secondary), back at the client with labelled token and API answers', async () => {
     const page = await newPage();
-    await signIn(page);
+    await signIn(page, 'sign-in');
     await expect(page.locator('h1').textContent()).resolves.toBe('Allow access?');
     const consentText = await page.locator('body').innerText();
     expect(consentText).toContain('Demo single-page app');
-    expect(consentText).toContain('alice@example.com');
-    expect(consentText).toMatch(/read/);
-    await page.screenshot({ path: join(OUTPUT, 'consent.png'), fullPage: true });
+    expect(consentText).toMatch(/read: Read your profile/);
+    // The site says who is signed in, and offers to sign out.
+    await expect(page.locator('#signed-in-as').innerText()).resolves.toBe(
+      'Signed in as Alice Liddell (alice@example.com) · Sign out',
+    );
+    // Allow is the filled primary button, Deny the plain secondary one.
+    const allow = page.locator('button[value=approve]');
+    const deny = page.locator('button[value=deny]');
+    await expect(allow.getAttribute('class')).resolves.toBe('primary');
+    await expect(deny.getAttribute('class')).resolves.toBe('secondary');
+    await expect(background(allow)).resolves.toBe('rgb(11, 87, 208)');
+    await expect(background(deny)).resolves.toBe('rgb(255, 255, 255)');
+    await screenshot(page, 'consent');
 
-    await page.click('button[value=approve]');
+    await allow.click();
     await page.waitForURL((url) => url.pathname === '/client');
     await page.locator('#me').waitFor({ state: 'visible' });
+    // Two blocks, each saying what it is: the token endpoint's answer and the API's.
+    await expect(page.locator('#tokens-block h2').innerText()).resolves.toMatch(/^Token response\nPOST \/oauth\/token/);
+    await expect(page.locator('#me-block h2').innerText()).resolves.toMatch(/^API response\nGET \/api\/me/);
+    const tokens = JSON.parse((await page.locator('#tokens').textContent()) as string);
+    expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'openid profile email read write' });
+    expect(tokens.access_token).toMatch(/…$/); // shortened on screen
     const me = JSON.parse((await page.locator('#me').textContent()) as string);
     expect(me).toEqual({
       sub: 'user-alice',
       client_id: 'demo-spa',
       scope: ['openid', 'profile', 'email', 'read', 'write'],
     });
-    await expect(page.locator('#status').textContent()).resolves.toContain('Signed in');
-    const tokens = JSON.parse((await page.locator('#tokens').textContent()) as string);
-    expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'openid profile email read write' });
+    await expect(page.locator('#who').innerText()).resolves.toBe('Signed in as Alice Liddell');
+    await expect(page.locator('#sign-out').isVisible()).resolves.toBe(true);
+    await expect(page.locator('#status').textContent()).resolves.toBe(
+      'Signed in as Alice Liddell. The API accepted the access token.',
+    );
     // The page removed the code from the address bar once it had read it.
     expect(new URL(page.url()).search).toBe('');
-    await page.screenshot({ path: join(OUTPUT, 'final.png'), fullPage: true });
-    expect(existsSync(join(OUTPUT, 'consent.png')) && existsSync(join(OUTPUT, 'final.png'))).toBe(true);
+    await screenshot(page, 'signed-in');
 
     // Signed in and approved: a second run goes straight through, no login or consent page.
     await page.goto(`${base}/client`);
@@ -140,15 +140,39 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
     await page.close();
   }, 60_000);
 
-  test('denying consent brings the user back to the client with access_denied', async () => {
+  test('signing out of the site: the header link asks first, a POST ends the session, and the next sign-in asks for the password again', async () => {
+    const page = await newPage();
+    await page.goto(`${base}/`);
+    await expect(page.locator('#signed-in-as').innerText()).resolves.toContain('Signed in as Alice Liddell');
+    await page.click('#signed-in-as a');
+    await page.waitForURL((url) => url.pathname === '/logout');
+    await expect(page.locator('h1').textContent()).resolves.toBe('Sign out?');
+    await page.click('button[type=submit]');
+    await page.waitForURL((url) => url.pathname === '/');
+    await expect(page.locator('[role=status]').textContent()).resolves.toBe('You are signed out.');
+    await expect(page.locator('header.bar').innerText()).resolves.toContain('Not signed in');
+    await page.goto(`${base}/client`);
+    await page.click('#sign-in');
+    await page.waitForURL((url) => url.pathname === '/login');
+    await page.close();
+  }, 60_000);
+
+  test('denying consent: back at the client, told in words what happened; the OAuth code only under Technical details', async () => {
     await context.clearCookies(); // a new browser session: sign in again
     const page = await newPage();
     await signIn(page);
     await page.click('button[value=deny]');
     await page.waitForURL((url) => url.pathname === '/client');
-    await expect(page.locator('#status').textContent()).resolves.toContain('access_denied');
-    await expect(page.locator('#me').isHidden()).resolves.toBe(true);
-    await page.screenshot({ path: join(OUTPUT, 'denied.png'), fullPage: true });
+    await expect(page.locator('#status').textContent()).resolves.toBe(
+      'You chose not to allow the demo client. Nothing was shared with it.',
+    );
+    await expect(page.locator('#status').textContent()).resolves.not.toContain('access_denied');
+    await expect(page.locator('#error-details').isVisible()).resolves.toBe(true);
+    await expect(page.locator('#error-code').textContent()).resolves.toMatch(/^access_denied/);
+    await expect(page.locator('#me-block').isHidden()).resolves.toBe(true);
+    await expect(page.locator('#who').innerText()).resolves.toBe('Not signed in');
+    await page.click('#error-details summary');
+    await screenshot(page, 'denied');
     await page.close();
   }, 60_000);
 
@@ -200,7 +224,8 @@ suite('authorization code flow with PKCE in headless Chromium (examples/basic)',
       await page.waitForURL((url) => url.pathname === '/device');
       await expect(page.locator('#device-code').textContent()).resolves.toBe(started.user_code);
       expect(await page.locator('body').innerText()).toContain('Demo TV app');
-      await page.screenshot({ path: join(OUTPUT, 'device-approve.png'), fullPage: true });
+      await expect(page.locator('button[value=approve]').getAttribute('class')).resolves.toBe('primary');
+      await screenshot(page, 'device');
       await page.click('button[value=approve]');
       await expect(page.locator('#device-done').textContent()).resolves.toContain('Done');
       await page.close();

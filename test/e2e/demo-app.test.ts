@@ -1,11 +1,16 @@
 /**
- * The demo of examples/basic: the app's own sign-in and consent pages around the
- * authorization code flow, through real HTTP with a cookie-keeping agent; and `npm start`'s
- * server printing the URL to open.
+ * The demo of examples/basic: the app's own sign-in (express-session), sign-out and consent
+ * pages around the authorization code flow, through real HTTP with a cookie-keeping agent; and
+ * `npm start`'s server printing the URL to open, with its signing keys in a key file that makes
+ * tokens outlive a restart.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { pkcePair } from '../support/authorization-code';
-import { startDemo } from '../support/demo';
+import { demoApp, keysDir, startDemo } from '../support/demo';
+import { freePort } from '../support/ports';
 
 // The example requires 'tokengate' as an app would; here that is the source under test.
 jest.mock('tokengate', () => jest.requireActual('../../src'), { virtual: true });
@@ -13,16 +18,16 @@ jest.mock('tokengate', () => jest.requireActual('../../src'), { virtual: true })
 const ISSUER = 'http://localhost:4321';
 const REDIRECT = `${ISSUER}/client`;
 
+const opened: (() => void)[] = [];
+afterAll(() => opened.forEach((close) => close()));
+
+/** The demo app, with its keys in a key file of its own: tokengate has nothing to warn about. */
 function demo(): Parameters<typeof request>[0] {
   const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const app = require('../../examples/basic/app.js').createDemo({ issuer: ISSUER }).app;
-    // The demo has no keys on purpose: tokengate says so, once for access tokens, once for ID tokens.
-    expect(warn.mock.calls.map(([line]) => String(line))).toEqual([
-      expect.stringMatching(/No signing keys configured: using an ephemeral ES256 key/),
-      expect.stringMatching(/using an ephemeral RS256 key for ID tokens/),
-    ]);
+    const { app, close } = demoApp(ISSUER);
+    opened.push(close);
+    expect(warn).not.toHaveBeenCalled();
     return app;
   } finally {
     warn.mockRestore();
@@ -175,6 +180,55 @@ describe('examples/basic: sign-in and consent pages around the code flow', () =>
   });
 });
 
+describe('examples/basic: signing out of the site', () => {
+  test('GET /logout only asks; POST /logout with the form token ends the session (a new sign-in is needed)', async () => {
+    const agent = request.agent(demo());
+    const { url } = authorizePath();
+    await signIn(agent, url);
+    const home = await agent.get('/');
+    expect(home.text).toContain('Signed in as <strong>Alice Liddell</strong> (alice@example.com)');
+    const ask = await agent.get('/logout');
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain('Sign out?');
+    expect((await agent.get('/')).text).toContain('Signed in as'); // asking signed nobody out
+    const forged = await agent.post('/logout').type('form').send({ csrf: 'forged' });
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain('This form has expired');
+    const out = await agent
+      .post('/logout')
+      .type('form')
+      .send({ csrf: csrfOf(ask.text) });
+    expect(out.status).toBe(303);
+    expect(out.headers.location).toBe('/?signed-out');
+    const after = await agent.get('/?signed-out');
+    expect(after.text).toContain('You are signed out.');
+    expect(after.text).toContain('Not signed in');
+    expect(path((await agent.get(url)).headers.location)).toMatch(/^\/login\?/);
+  });
+
+  test('the consent page shows who is signed in, Allow as the primary button and Deny as the secondary one', async () => {
+    const agent = request.agent(demo());
+    const { url } = authorizePath();
+    await signIn(agent, url);
+    await agent.get(url);
+    const consent = await agent.get('/consent');
+    expect(consent.text).toContain('Signed in as <strong>Alice Liddell</strong>');
+    expect(consent.text).toContain(
+      '<button class="primary" type="submit" name="decision" value="approve">Allow</button>',
+    );
+    expect(consent.text).toContain(
+      '<button class="secondary" type="submit" name="decision" value="deny">Deny</button>',
+    );
+  });
+
+  test('an error the user can meet is said in words on an HTML page, not as a code', async () => {
+    const res = await request.agent(demo()).get('/consent');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('No app is waiting for your approval.');
+  });
+});
+
 describe('npm start', () => {
   test('examples/basic/server.js prints the URL to open, and the client page is there', async () => {
     const demoProcess = await startDemo();
@@ -197,4 +251,54 @@ describe('npm start', () => {
       await demoProcess.stop();
     }
   }, 30_000);
+  test('npm start makes its signing keys once (a private, git-ignored key file), and tokens stay valid across a restart', async () => {
+    const keys = keysDir();
+    // One port for both runs: the issuer (and so every token's iss) is the demo's URL.
+    const port = freePort();
+    try {
+      const first = await startDemo(keys.file, port);
+      let token: string;
+      try {
+        expect(first.output()).toContain(`Signing keys: ${keys.file} (created now`);
+        expect(first.output()).not.toMatch(/ephemeral/);
+        expect(statSync(keys.file).mode & 0o777).toBe(0o600);
+        const set = JSON.parse(readFileSync(keys.file, 'utf8')) as { keys: { alg: string; d?: string }[] };
+        expect(set.keys.map((k) => [k.alg, typeof k.d])).toEqual([
+          ['ES256', 'string'],
+          ['RS256', 'string'],
+        ]);
+        const base = first.url.replace('localhost', '127.0.0.1');
+        const issued = await fetch(`${base}/oauth/token`, {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from('web-app:web-secret').toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: 'grant_type=client_credentials&scope=read',
+        });
+        token = ((await issued.json()) as { access_token: string }).access_token;
+      } finally {
+        await first.stop();
+      }
+      const second = await startDemo(keys.file, port);
+      try {
+        expect(second.output()).toContain(`Signing keys: ${keys.file} (loaded)`);
+        const base = second.url.replace('localhost', '127.0.0.1');
+        const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+        expect(me.status).toBe(200);
+        expect(await me.json()).toEqual({ sub: 'web-app', client_id: 'web-app', scope: ['read'] });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      keys.remove();
+    }
+  }, 60_000);
+
+  test('the default key file is git-ignored, so the demo key is never committed', () => {
+    const root = join(__dirname, '..', '..');
+    expect(() =>
+      execFileSync('git', ['check-ignore', '-q', 'examples/basic/.data/signing-keys.json'], { cwd: root }),
+    ).not.toThrow();
+  });
 });

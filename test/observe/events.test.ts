@@ -367,6 +367,7 @@ describe('nothing is done for events nobody listens to', () => {
     expect(emit).not.toHaveBeenCalled();
     const issued = await oauth.context.issuer.issue({
       client: { id: 'web-app', grants: ['password'], scopes: ['read'] },
+      grantType: 'password',
       sub: 'user-alice',
       scope: ['read'],
       refreshToken: false,

@@ -5,70 +5,42 @@
  * (login_required) and after (silent success), and RP-Initiated Logout.
  * Screenshots go to test-output/oidc-browser/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describeWithChromium, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { demoApp } from '../support/demo';
 
 // The example requires 'tokengate' as an app would; here that is the source under test.
 jest.mock('tokengate', () => jest.requireActual('../../src'), { virtual: true });
 
-const CHROMIUM = '/usr/bin/chromium';
-const IN_CI = process.env.CI === 'true';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const OUTPUT = join(__dirname, '..', '..', 'test-output', 'oidc-browser');
 
-if (!HAVE_CHROMIUM && !IN_CI)
-  console.warn(
-    `SKIPPING the OpenID Connect browser test: ${CHROMIUM} is not installed (apt-get install -y chromium); under CI=true it fails instead.`,
-  );
-const suite = HAVE_CHROMIUM || IN_CI ? describe : describe.skip;
-
-suite('OpenID Connect sign-in in headless Chromium (examples/basic)', () => {
+describeWithChromium('OpenID Connect sign-in in headless Chromium (examples/basic)', () => {
   let server: http.Server;
   let base: string;
+  let demo: ReturnType<typeof demoApp>;
+  let browser: LaunchedChromium;
   let context: BrowserContext;
-  let userDataDir: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    expect(existsSync(CHROMIUM)).toBe(true);
     mkdirSync(OUTPUT, { recursive: true });
     server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createDemo } = require('../../examples/basic/app.js');
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    server.on('request', createDemo({ issuer: base }).app);
-    // The demo runs on ephemeral keys: one warning for access tokens, one for ID tokens.
-    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/ephemeral RS256 key for ID tokens/);
-    warn.mockRestore();
-    userDataDir = mkdtempSync(join(tmpdir(), 'tokengate-oidc-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      chromiumSandbox: false,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 900, height: 900 },
-    });
-    context.setDefaultTimeout(20_000);
+    // The demo's key file has an RS256 key, so ID tokens verify against its JWKS across restarts.
+    demo = demoApp(base);
+    server.on('request', demo.app);
+    browser = await launchChromium({ viewport: { width: 900, height: 900 }, actionTimeoutMs: 20_000 });
+    context = browser.context;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
+    demo?.close();
     if (server) {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -97,7 +69,8 @@ suite('OpenID Connect sign-in in headless Chromium (examples/basic)', () => {
     await page.goto(`${base}/client`);
     const visited = visits(page);
     await page.click('#silent-sign-in');
-    await page.locator('#status', { hasText: 'login_required' }).waitFor();
+    await page.locator('#error-code', { hasText: 'login_required' }).waitFor({ state: 'attached' });
+    await expect(page.locator('#status').textContent()).resolves.toMatch(/^You are not signed in/);
     expect(visited).toEqual(['/oauth/authorize', '/client']);
     await page.screenshot({ path: join(OUTPUT, 'silent-before.png'), fullPage: true });
     await page.close();
@@ -160,7 +133,7 @@ suite('OpenID Connect sign-in in headless Chromium (examples/basic)', () => {
     expect(visited).toEqual(['/oauth/logout', '/client']);
     await page.screenshot({ path: join(OUTPUT, 'signed-out.png'), fullPage: true });
     await page.click('#silent-sign-in');
-    await page.locator('#status', { hasText: 'login_required' }).waitFor();
+    await page.locator('#error-code', { hasText: 'login_required' }).waitFor({ state: 'attached' });
     await page.close();
   }, 60_000);
 

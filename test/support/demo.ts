@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -14,12 +16,38 @@ export interface DemoProcess {
   stop(): Promise<void>;
 }
 
-/** Starts examples/basic/server.js from the built package (`npm run build` first; `npm test` does). */
-export async function startDemo(): Promise<DemoProcess> {
+/** A fresh directory for a demo's key file, and how to remove it. */
+export function keysDir(): { file: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'tokengate-demo-keys-'));
+  return { file: join(dir, 'signing-keys.json'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The demo app of examples/basic for `issuer`, in this process, with its signing keys in a key
+ * file of its own (so tokengate has no ephemeral key to warn about). The test file maps
+ * `tokengate` to the source under test (`jest.mock('tokengate', ...)`), as the example requires it.
+ */
+export function demoApp(issuer: string): { app: RequestListener; keysFile: string; close(): void } {
+  const dir = keysDir();
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { demoKeys } = require('../../examples/basic/keys.js');
+  const { createDemo } = require('../../examples/basic/app.js');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { app } = createDemo({ issuer, keys: demoKeys(dir.file).keys });
+  return { app, keysFile: dir.file, close: dir.remove };
+}
+
+/**
+ * Starts examples/basic/server.js from the built package (`npm run build` first; `npm test`
+ * does). `keysFile`: the demo's key file (default: a fresh one, removed on stop); `port`:
+ * where it listens (default: a free port).
+ */
+export async function startDemo(keysFile?: string, port = 0): Promise<DemoProcess> {
   if (!existsSync(join(ROOT, 'dist', 'cjs', 'index.js')))
     throw new Error('dist/ is missing: run `npm run build` first (`npm test` does).');
+  const own = keysFile === undefined ? keysDir() : undefined;
   const child = spawn(process.execPath, [join(ROOT, 'examples', 'basic', 'server.js')], {
-    env: { ...process.env, PORT: '0' },
+    env: { ...process.env, PORT: String(port), DEMO_KEYS_FILE: keysFile ?? own?.file },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -29,6 +57,7 @@ export async function startDemo(): Promise<DemoProcess> {
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill();
     await exited;
+    own?.remove();
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {

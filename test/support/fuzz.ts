@@ -190,6 +190,7 @@ export async function mintTokens(s: FuzzServer, clientId = 'web-app'): Promise<{
   if (!client) throw new Error(`no client ${clientId}`);
   const issued = await s.oauth.context.issuer.issue({
     client,
+    grantType: 'password',
     sub: USER.id,
     userId: USER.id,
     scope: ['read'],
