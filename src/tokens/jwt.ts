@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { nowSeconds } from '../core/clock';
 import { InvalidToken } from '../core/errors';
-import { jwsHeader, jwsPayload, splitCompact, verifyJwsSignature, type CompactJws } from './jws';
+import { encodedHeader, jwsHeader, jwsPayload, splitCompact, verifyJwsSignature, type CompactJws } from '../jose/jws';
 import type { ResolvedKey } from './keys';
 
 /** The claims of an access token (RFC 9068 §2.2), plus `fid`, the family id used for revocation. */
@@ -123,7 +123,7 @@ export class JwtVerifier {
   // The key the protected header names, after checking the header (alg pinned to the key,
   // typ, crit); throws InvalidToken for a header we do not accept.
   private keyFor(jws: CompactJws): ResolvedKey {
-    const segment = jws.token.slice(0, jws.dot1);
+    const segment = encodedHeader(jws);
     const known = this.checkedHeaders.get(segment);
     if (known) return known;
     const header = jwsHeader(jws);
