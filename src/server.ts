@@ -14,7 +14,6 @@ import {
 import { createGuard, type RequireTokenOptions } from './bearer/require-token';
 import { clientAssertionMethod } from './clients/assertion-method';
 import { clientKeySource } from './clients/client-keys';
-import { safeJwksFetcher } from './clients/jwks-fetch';
 import { resolveMetadataDocuments, withMetadataDocuments } from './clients/metadata-document';
 import { BUILT_IN_METHODS } from './clients/methods';
 import { configError, TokengateConfigError } from './core/config';
@@ -197,7 +196,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
     replay,
     logger: resolved.logger,
     ...resolved.clientAssertions,
-    keys: clientKeySource(resolved.clientAssertions.fetchJwks ?? safeJwksFetcher(), {
+    keys: clientKeySource(resolved.clientAssertions.fetchJwks, {
       maxAgeMs: resolved.clientAssertions.jwksMaxAgeMs,
       minRefetchMs: resolved.clientAssertions.jwksRefetchIntervalMs,
     }),
