@@ -1,16 +1,18 @@
 /**
  * The device authorization endpoint (RFC 8628 §3.1–3.2): a client (public ones with their
- * `client_id`) asks for a device code and a user code.
+ * `client_id`) asks for a device code and a user code, for scopes and, with resource
+ * indicators (RFC 8707), for the resources the tokens will be meant for.
  * @packageDocumentation
  */
 import { nowSeconds } from '../core/clock';
 import { hashToken, randomToken } from '../core/crypto';
 import { UnauthorizedClient } from '../core/errors';
 import type { Handler } from '../core/http';
-import { grantScopes, parseScope } from '../core/scopes';
+import { parseScope } from '../core/scopes';
 import { clientEndpoint } from '../endpoints/client-endpoint';
 import type { ServerContext } from '../endpoints/context';
 import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
+import { grantScopesFor, resourcesOf } from '../resources/indicators';
 import { DeviceAttempts } from './attempts';
 import type { ResolvedDeviceOptions } from './options';
 import type { DeviceStore } from './types';
@@ -40,7 +42,10 @@ export function deviceAuthorizationEndpoint(
     async handle({ req, params, auth: { client } }) {
       if (!(client.grants as readonly string[]).includes(DEVICE_CODE_GRANT))
         throw new UnauthorizedClient('This client may not use the device authorization grant.');
-      const scope = grantScopes(client, parseScope(params.scope));
+      // RFC 8628 §3.1 allows the parameters of RFC 8707: every resource known and allowed for
+      // this client (else invalid_target), and the scopes those resources define.
+      const resources = resourcesOf(ctx.options.resources, client, params);
+      const scope = grantScopesFor(ctx.options.resources, client, parseScope(params.scope), resources);
       const address = addressKey(remote(req));
       requests.check(address);
       requests.count(address);
@@ -55,6 +60,7 @@ export function deviceAuthorizationEndpoint(
             userCode: hashToken(normalizeUserCode(userCode) as string),
             clientId: client.id,
             scope,
+            ...(resources.length > 0 && { resources }),
             expiresAt,
             interval: options.interval,
             status: 'pending',

@@ -28,6 +28,8 @@ export interface PendingDeviceRequest {
   client: Client;
   /** The scopes it asks for. */
   scopes: readonly string[];
+  /** The resources (RFC 8707) the tokens will be meant for; empty for the server's default audience. */
+  resources: readonly string[];
   /** The user code in its display form (`WDJB-MJHT`). */
   userCode: string;
   /** Expiry, seconds since the epoch. */
@@ -93,6 +95,7 @@ export function deviceVerification(
       return {
         client,
         scopes: record.scope,
+        resources: record.resources ?? [],
         userCode: `${code.slice(0, 4)}-${code.slice(4)}`,
         expiresAt: record.expiresAt,
       };
