@@ -292,7 +292,7 @@ export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer
   );
   tokens.onRevoke((event) => cache.revoke(event));
   const guardContext = {
-    validate: localValidator(ctx.verifier, tokens, resolved.audience, ctx.heardRevocations),
+    validate: localValidator(ctx.verifier, tokens, resolved.audience, ctx.heardRevocations, [verifierAudience].flat()),
     cache,
     realm: resolved.realm,
     maxBodyBytes: resolved.maxBodyBytes,

@@ -135,7 +135,9 @@ export class TokenIssuer {
         id: hashToken(accessToken),
         expiresAt: now + expiresIn,
       };
-      if (resources) access.resources = resources;
+      // The record's `resources` is an opaque token's aud: the exchange's audience when given.
+      const audience = request.audience === undefined ? resources : [request.audience].flat();
+      if (audience) access.resources = audience;
       if (request.jkt !== undefined) access.jkt = request.jkt;
       saves.push(this.tokens.save(access));
     }

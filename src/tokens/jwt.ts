@@ -101,8 +101,12 @@ export class JwtVerifier {
     this.keys = new Map(keys.map((key) => [key.kid, key]));
   }
 
-  /** The verified claims, or throws {@link InvalidToken}. */
-  verify(token: string): AccessTokenClaims {
+  /**
+   * The verified claims, or throws {@link InvalidToken}. `anyAudience`: accept a token of this
+   * server whatever its `aud` (introspection, revocation and token exchange answer for every
+   * token the server issued, e.g. one exchanged for another API, RFC 8693); a guard never sets it.
+   */
+  verify(token: string, anyAudience = false): AccessTokenClaims {
     const jws = splitCompact(token);
     if (!jws) throw new InvalidToken('The access token is malformed.');
     const key = this.keyFor(jws);
@@ -110,7 +114,7 @@ export class JwtVerifier {
     const claims = jwsPayload(jws);
     if (!claims) throw new InvalidToken('The access token is invalid.');
     this.checkTimes(claims);
-    if (claims.iss !== this.issuer || !this.audienceMatches(claims.aud))
+    if (claims.iss !== this.issuer || !(anyAudience || this.audienceMatches(claims.aud)))
       throw new InvalidToken('The access token is invalid.');
     if (!isAccessTokenClaims(claims)) throw new InvalidToken('The access token lacks required claims.');
     // `iss` and `aud` were just checked equal to ours: share our strings instead of keeping a
