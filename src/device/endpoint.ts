@@ -13,7 +13,7 @@ import { clientEndpoint } from '../endpoints/client-endpoint';
 import type { ServerContext } from '../endpoints/context';
 import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
 import { grantScopesFor, resourcesOf } from '../resources/indicators';
-import { DeviceAttempts } from './attempts';
+import { DeviceAttempts, deviceLimiterFactory } from './attempts';
 import type { ResolvedDeviceOptions } from './options';
 import type { DeviceStore } from './types';
 import { newUserCode, normalizeUserCode } from './user-code';
@@ -29,11 +29,18 @@ export function deviceAuthorizationEndpoint(
 ): Handler {
   // Every request holds a store entry until it expires: bounded per address, so one address
   // cannot fill the store and turn every other device away.
+  const { bruteForce, logger } = ctx.options;
   const requests = new DeviceAttempts(
-    { perAddress: options.requestsPerAddress, overall: Infinity, window: options.lifetime },
-    'Too many device authorization requests from this address',
+    deviceLimiterFactory(options.createLimiter, bruteForce?.createLimiter),
+    {
+      name: 'tokengate:device-requests',
+      perAddress: options.requestsPerAddress,
+      window: options.lifetime,
+      refusal: 'Too many device authorization requests from this address',
+    },
+    logger,
   );
-  const remote = ctx.options.bruteForce?.remoteAddress ?? defaultRemoteAddress;
+  const remote = bruteForce?.remoteAddress ?? defaultRemoteAddress;
   return clientEndpoint(ctx, {
     name: 'device authorization',
     validate(params) {
@@ -46,9 +53,8 @@ export function deviceAuthorizationEndpoint(
       // this client (else invalid_target), and the scopes those resources define.
       const resources = resourcesOf(ctx.options.resources, client, params);
       const scope = grantScopesFor(ctx.options.resources, client, parseScope(params.scope), resources);
-      const address = addressKey(remote(req));
-      requests.check(address);
-      requests.count(address);
+      // Counted whatever happens next: the request is kept whether or not it is used.
+      await requests.begin(addressKey(remote(req)));
       const deviceCode = randomToken();
       const expiresAt = nowSeconds() + options.lifetime;
       // A user code already in use (1 in 2^34 per pending request) is drawn again.

@@ -248,7 +248,8 @@ const usernameKey = (username: string): string => hashedKey(username.normalize('
 
 const identifierKey = (kind: Identifier, id: string): string => (kind === 'username' ? usernameKey(id) : hashedKey(id));
 
-function isLimiterResult(value: unknown): value is LimiterResult {
+/** Whether a limiter's rejection is a refusal (its `RateLimiterRes`) rather than a store failure. */
+export function isLimiterResult(value: unknown): value is LimiterResult {
   return !(value instanceof Error) && typeof (value as LimiterResult | null)?.msBeforeNext === 'number';
 }
 
@@ -257,12 +258,13 @@ function refused(res: LimiterResult, limit: Limit): TooManyRequests {
   return new TooManyRequests(ms / 1000);
 }
 
-// A limiter whose store fails refuses the attempt (fails closed); the cause goes to the logger.
-function unavailable(cause: unknown): TemporarilyUnavailable {
+/** A limiter whose store fails refuses the attempt (fails closed): 503, the cause kept for the logger. */
+export function unavailable(cause: unknown): TemporarilyUnavailable {
   return Object.assign(new TemporarilyUnavailable(), { cause });
 }
 
-async function call<T>(run: () => Promise<T>): Promise<T> {
+/** Run a limiter operation; a store failure becomes {@link unavailable}. */
+export async function call<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
@@ -446,6 +448,8 @@ export class BruteForceGuard {
   readonly remoteAddress: RemoteAddressFn;
   /** @internal */
   readonly logger: Logger;
+  /** @internal The `createLimiter` these limits were built with (other counters share its store). */
+  readonly createLimiter: (config: LimiterConfig) => AttemptLimiter;
 
   constructor(options: BruteForceOptions, logger: Logger) {
     const create = checkFunction<(config: LimiterConfig) => AttemptLimiter>(
@@ -484,6 +488,7 @@ export class BruteForceGuard {
     this.limits = Object.freeze(limits);
     this.slowdowns = Object.freeze(slowdowns);
     this.logger = logger;
+    this.createLimiter = create;
   }
 
   /** The limits as seen by one request. */
