@@ -191,17 +191,17 @@ describe.each(FRAMEWORKS)('routes that require DPoP, mounted below a path, under
 
 describe('the origin of htu at a resource: configured, or a trusted proxy, never Host (RFC 9449 §4.3 point 9)', () => {
   const key = dpopKey();
+  // A request through a proxy naming `host` in X-Forwarded-Host, with a proof for https://{proofHost}/api/me.
+  const forwarded = (app: App, token: string, host = 'api.example.net', proofHost = host) =>
+    call(app, '/api/me', token, proof(key, { htm: 'GET', htu: `https://${proofHost}/api/me`, accessToken: token }))
+      .set('X-Forwarded-Proto', 'https')
+      .set('X-Forwarded-Host', host);
 
   // Express 4 and 5 both compile `trust proxy` into the app's 'trust proxy fn' setting, which
   // is what decides here; the same header handling must hold under each.
   test.each(['express4', 'express5'] as const)(
     'under %s: X-Forwarded-Host is ignored unless trustProxy is on and Express trusts the proxy',
     async (framework) => {
-      const forwarded = (app: App, token: string, host = 'api.example.net') =>
-        call(app, '/api/me', token, proof(key, { htm: 'GET', htu: `https://${host}/api/me`, accessToken: token }))
-          .set('X-Forwarded-Proto', 'https')
-          .set('X-Forwarded-Host', host);
-
       const plain = buildApp(framework).app;
       expectChallenge(
         await forwarded(plain, await boundToken(plain, key)).set('Host', 'api.example.net'),
@@ -222,30 +222,14 @@ describe('the origin of htu at a resource: configured, or a trusted proxy, never
       const token = await boundToken(proxied, key);
       expect((await forwarded(proxied, token)).status).toBe(200);
       // Only the first (client-facing) value of a list counts; a proof for a later one fails.
-      const listed = await call(
-        proxied,
-        '/api/me',
-        token,
-        proof(key, { htm: 'GET', htu: 'https://inner.example.net/api/me', accessToken: token }),
-      )
-        .set('X-Forwarded-Proto', 'https')
-        .set('X-Forwarded-Host', 'api.example.net, inner.example.net');
+      const listed = forwarded(proxied, token, 'api.example.net, inner.example.net', 'inner.example.net');
       expectChallenge(await listed, 'invalid_dpop_proof');
     },
   );
 
   test('under connect, trustProxy has no effect: there is no Express trust setting, so forwarded headers are never taken', async () => {
     const { app } = buildApp('connect', { dpop: { trustProxy: true } });
-    const token = await boundToken(app, key);
-    const res = await call(
-      app,
-      '/api/me',
-      token,
-      proof(key, { htm: 'GET', htu: 'https://api.example.net/api/me', accessToken: token }),
-    )
-      .set('X-Forwarded-Proto', 'https')
-      .set('X-Forwarded-Host', 'api.example.net');
-    expectChallenge(res, 'invalid_dpop_proof');
+    expectChallenge(await forwarded(app, await boundToken(app, key)), 'invalid_dpop_proof');
   });
 
   test('configured origins are accepted, and only those', async () => {

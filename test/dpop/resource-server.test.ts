@@ -35,13 +35,14 @@ afterAll(async () => {
   await Promise.all(closers.map((close) => close()));
 });
 
-async function boundToken(key = dpopKey()): Promise<string> {
-  const res = await fetch(`${issuer}/oauth/token`, {
+/** A DPoP-bound client_credentials token from `at` (default: the JWT issuer of this file). */
+async function boundToken(key = dpopKey(), at = issuer): Promise<string> {
+  const res = await fetch(`${at}/oauth/token`, {
     method: 'POST',
     headers: {
       Authorization: basic('web-app', 'web-secret'),
       'Content-Type': 'application/x-www-form-urlencoded',
-      DPoP: proof(key, { htu: `${issuer}/oauth/token` }),
+      DPoP: proof(key, { htu: `${at}/oauth/token` }),
     },
     body: 'grant_type=client_credentials&scope=read',
   });
@@ -182,18 +183,7 @@ describe('standalone requireToken with introspection and DPoP-bound tokens (RFC 
       api = server.url;
     });
 
-    const tokenFor = async (proofKey = key): Promise<string> => {
-      const res = await fetch(`${at}/oauth/token`, {
-        method: 'POST',
-        headers: {
-          Authorization: basic('web-app', 'web-secret'),
-          'Content-Type': 'application/x-www-form-urlencoded',
-          DPoP: proof(proofKey, { htu: `${at}/oauth/token` }),
-        },
-        body: 'grant_type=client_credentials&scope=read',
-      });
-      return ((await res.json()) as { access_token: string }).access_token;
-    };
+    const tokenFor = (): Promise<string> => boundToken(key, at);
     const call = (token: string, dpop?: string, scheme = 'DPoP') =>
       fetch(`${api}/orders`, { headers: { Authorization: `${scheme} ${token}`, ...(dpop && { DPoP: dpop }) } });
     const proofFor = (token: string, proofKey = key) =>
