@@ -30,6 +30,15 @@
  *   the difference to `jwt-hit` is what the audience check costs.
  * - `opaque-hit-redis <live>`: the same with the Redis token store (a redis-server the
  *   harness starts; its port in `TOKENGATE_BENCH_REDIS_PORT`): the growth row for comparison.
+ * - `rs-jwks-hit`: the standalone `requireToken` of another process (`require('tokengate')
+ *   .requireToken({ issuer, audience, jwksUri })`), cache hit: the JWKS is served by a second
+ *   listener of this process and fetched once before measuring.
+ * - `rs-introspection-hit`: the standalone guard with `introspection` (RFC 7662) and opaque
+ *   tokens, cache hit: the introspection endpoint is this process's `oauthServer` on a second
+ *   listener, asked once per token before measuring (answers reused for `maxStaleness`, set
+ *   longer than the run).
+ * - `register`: the registration endpoint (RFC 7591, `registration: { open: true }`) with a
+ *   fresh registration per request: validation, a generated secret hashed, a client written.
  * - `token [alg]`: the token endpoint, `client_credentials` with HTTP Basic; the access token
  *   is an ES256 JWT, or signed with `alg` (`HS256` shows what is left once the cost of the
  *   ECDSA signature is taken out).
@@ -42,11 +51,12 @@
  */
 'use strict';
 const { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } = require('node:crypto');
-const { oauthServer, memoryStores, hashToken } = require('tokengate');
+const http = require('node:http');
+const { oauthServer, memoryStores, hashToken, requireToken } = require('tokengate');
 const { GET_BODY, CLIENT, USER, ISSUER, benchApp, quietLogger, serve, writePool, fixturePath } = require('./common');
 
 const mode = process.argv[2];
-const opaque = mode === 'opaque-hit' || mode === 'opaque-hit-redis';
+const opaque = mode === 'opaque-hit' || mode === 'opaque-hit-redis' || mode === 'rs-introspection-hit';
 const live = opaque ? Number(process.argv[4] ?? 1000) : 0;
 const alg = mode === 'token' && process.argv[4] === 'HS256' ? 'HS256' : 'ES256';
 const HIT_POOL = 1000;
@@ -63,6 +73,8 @@ const stores = memoryStores({
       secret: CLIENT.secret,
       grants: ['client_credentials', 'refresh_token'],
       scopes: ['read', 'write'],
+      // The standalone guard's introspection credentials (rs-introspection-hit).
+      resourceServer: true,
     },
   ],
   users: [USER],
@@ -93,6 +105,8 @@ const oauth = oauthServer(stores, {
   ...(mode === 'jwt-verify' ? { cache: { max: 0 } } : {}),
   // Proofs are minted before a slice and used during it: accept them for its length.
   ...(mode === 'dpop-hit' ? { dpop: { proofLifetime: 600 } } : {}),
+  // Open registration without the per-address limit: the load generator is one address.
+  ...(mode === 'register' ? { registration: { open: true, perAddress: false } } : {}),
   logger: quietLogger,
 });
 
@@ -179,7 +193,11 @@ async function main() {
     serve(app, { mint });
     return;
   }
-  if (mode === 'token' || mode === 'refresh') {
+  if (mode === 'rs-jwks-hit' || mode === 'rs-introspection-hit') {
+    await standaloneGuard(app);
+    return;
+  }
+  if (mode === 'token' || mode === 'refresh' || mode === 'register') {
     app.use(oauth);
     serve(app, mode === 'refresh' ? { mint: mintRefreshTokens } : {});
     return;
@@ -196,6 +214,56 @@ async function main() {
   app.get('/', guard, (_req, res) => {
     res.json(GET_BODY);
   });
+  const file = fixturePath(`tokengate-${mode}`);
+  writePool(file, pool);
+  serve(app, { pool: file });
+}
+
+/**
+ * The standalone guard of a resource server in another process, with the authorization
+ * server on a second listener of this one (its JWKS or its introspection endpoint), the
+ * measured route on the first. One request per token before the slices fills the cache.
+ * @param {import('express').Express} app
+ */
+async function standaloneGuard(app) {
+  const issuerApp = benchApp();
+  issuerApp.use(oauth);
+  const issuerServer = http.createServer(issuerApp);
+  await new Promise((resolve) => issuerServer.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const address = issuerServer.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const guard = requireToken({
+    issuer: ISSUER,
+    audience: ISSUER,
+    scope: 'read',
+    logger: quietLogger,
+    ...(mode === 'rs-jwks-hit'
+      ? { jwksUri: `${base}/oauth/jwks` }
+      : {
+          introspection: {
+            endpoint: `${base}/oauth/introspect`,
+            clientId: CLIENT.id,
+            clientSecret: CLIENT.secret,
+            // An answer is reused for this long (default 30 s): longer than the run, so every
+            // measured request is a hit; a shorter window adds one introspection per token per window.
+            maxStaleness: 3600,
+          },
+        }),
+  });
+  const pool = await issueAccessTokens(HIT_POOL);
+  app.get('/', guard, (_req, res) => {
+    res.json(GET_BODY);
+  });
+  // Warm the guard's cache through a real request per token, so every measured one is a hit.
+  const warm = http.createServer(app);
+  await new Promise((resolve) => warm.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const warmAddress = warm.address();
+  const warmPort = typeof warmAddress === 'object' && warmAddress ? warmAddress.port : 0;
+  for (const token of pool) {
+    const res = await fetch(`http://127.0.0.1:${warmPort}/`, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200) throw new Error(`bench: the standalone guard refused a fresh token (${res.status})`);
+  }
+  await new Promise((resolve) => warm.close(() => resolve(undefined)));
   const file = fixturePath(`tokengate-${mode}`);
   writePool(file, pool);
   serve(app, { pool: file });

@@ -43,15 +43,17 @@ describeWithRedis('examples/redis (one command: Redis + two instances)', () => {
     const child = spawn(process.execPath, ['examples/redis/start.js'], {
       cwd: root,
       env: { ...process.env, PORT_A: '0', PORT_B: '0' },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     try {
       const started = Date.now();
       while (!out.includes('Ctrl-C stops')) {
         if (child.exitCode !== null || Date.now() - started > 20_000)
-          throw new Error(`the example did not start:\n${out}`);
+          throw new Error(`the example did not start:\n${out}\n${err}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const a = /Instance A: (\S+)/.exec(out)?.[1] as string;
@@ -88,6 +90,9 @@ describeWithRedis('examples/redis (one command: Redis + two instances)', () => {
         if (Date.now() > gone) throw new Error('redis-server still listens after the example stopped');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      // The example's only warning: its demo client uses the password grant (RFC 9700 §2.4).
+      const warnings = err.split('\n').filter((line) => line.trim() !== '');
+      expect(warnings.every((line) => line.includes('uses the password grant'))).toBe(true);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
