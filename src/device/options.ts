@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 import { checkFunction, checkKnownKeys, checkNumber, configError } from '../core/config';
+import type { AttemptLimiter, LimiterConfig } from '../limits/brute-force';
 import type { CreateLimiter, DeviceAttemptLimits } from './attempts';
 
 /**
@@ -39,7 +40,7 @@ export interface DeviceAuthorizationOptions {
    * when given, else in memory (per instance). Give a store-backed limiter (`RateLimiterRedis`)
    * to share the counts between instances, so that N instances do not allow N times the guesses.
    */
-  createLimiter?: CreateLimiter;
+  createLimiter?: (config: LimiterConfig) => AttemptLimiter;
 }
 
 /** The validated options. */
