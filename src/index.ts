@@ -4,12 +4,12 @@
  * @example
  * ```ts
  * import express from 'express';
- * import { oauthServer, memoryStores } from 'tokengate';
+ * import { oauthServer, memoryStores, getAuth } from 'tokengate/express'; // or 'tokengate' (Node-typed hooks)
  *
  * const oauth = oauthServer(memoryStores({ clients, users }), { issuer: 'https://auth.example.com' });
  * const app = express();
  * app.use(oauth);
- * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(req.auth));
+ * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(getAuth(req)));
  * ```
  * @module tokengate
  * @packageDocumentation
@@ -49,7 +49,16 @@ export {
   RequestUriNotSupported,
   RegistrationNotSupported,
 } from './oidc/errors';
-export type { KeyInput, KeyMaterial, SigningAlgorithm } from './tokens/keys';
+export type {
+  KeyInput,
+  SymmetricKeyInput,
+  PrivateKeyInput,
+  PublicKeyInput,
+  KeyMaterial,
+  SigningAlgorithm,
+  SymmetricAlgorithm,
+  AsymmetricAlgorithm,
+} from './tokens/keys';
 export type { RequireTokenOptions, Middleware } from './bearer/require-token';
 export type { ProtectedResource, ProtectedResourceOptions } from './bearer/protected-resource';
 export type { ProtectedResourceMetadata } from './endpoints/resource-metadata';
@@ -64,6 +73,7 @@ export type { RegistrationOptions, RegistrationPolicyResult } from './registrati
 export type { MemoryClientStoreOptions } from './stores/memory/clients';
 export { memoryReplayStore, type MemoryReplayStoreOptions } from './stores/memory/replay';
 export type { AuthInfo } from './bearer/auth-info';
+export { getAuth, type GetAuthOptions } from './bearer/get-auth';
 export {
   requireToken,
   type ResourceServerOptions,

@@ -3,6 +3,7 @@
  * developer what to change. Nothing on the request path checks options again.
  * @packageDocumentation
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   resolveClientAssertions,
   type ClientAssertionOptions,
@@ -58,18 +59,20 @@ export interface CacheOptions {
 }
 
 /**
- * Options for {@link oauthServer}.
+ * Options for {@link oauthServer}. `Req` and `Res` are the request and response types the
+ * hooks (`authorize`, `openid.logout`) receive: Node's own by default, Express's when
+ * `oauthServer` comes from `tokengate/express`.
  *
  * @example
  * ```ts
  * oauthServer(stores, {
  *   issuer: 'https://auth.example.com',
- *   keys: [{ alg: 'ES256', privateKey: process.env.TOKEN_KEY_PEM }],
+ *   keys: [{ alg: 'ES256', privateKey: readFileSync('es256.pem', 'utf8') }],
  *   accessTokenLifetime: 900,
  * });
  * ```
  */
-export interface ServerOptions {
+export interface ServerOptions<Req = IncomingMessage, Res = ServerResponse> {
   /** The issuer identifier (RFC 8414 §2): an `https` URL without query or fragment (`http` only for localhost). */
   issuer: string;
   /** The `aud` claim of access tokens. Default: the issuer. */
@@ -111,7 +114,7 @@ export interface ServerOptions {
    * `authorization_code` grant. The hooks say who is signed in and whether they consent;
    * see {@link AuthorizeHooks}. Without it neither exists.
    */
-  authorize?: AuthorizeHooks;
+  authorize?: AuthorizeHooks<Req, Res>;
   /** Path of the authorization endpoint, relative to where the middleware is mounted. Default `/oauth/authorize`. */
   authorizePath?: string;
   /** Authorization code lifetime in seconds; at most 600 (RFC 6749 §4.1.2). Default 60. */
@@ -145,7 +148,7 @@ export interface ServerOptions {
    * Turns on OpenID Connect (needs `authorize`): ID tokens, UserInfo, discovery and logout.
    * See {@link OpenIdOptions} and docs/openid-connect.md.
    */
-  openid?: OpenIdOptions;
+  openid?: OpenIdOptions<Req, Res>;
   /**
    * Turns on token exchange (RFC 8693) for clients that list its grant type; the policy
    * decides who may exchange what for whom. Default: off. See docs/token-exchange.md.

@@ -3,7 +3,7 @@
  * returns a Connect-style middleware that answers its own paths.
  * @packageDocumentation
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TokenCache } from './bearer/cache';
 import { localValidator } from './bearer/local-validator';
 import {
@@ -63,7 +63,7 @@ export interface OAuthServer {
    *
    * @example
    * ```ts
-   * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(req.auth));
+   * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => res.json(getAuth(req)));
    * ```
    */
   requireToken(options?: RequireTokenOptions): Middleware;
@@ -156,6 +156,10 @@ function checkStores(stores: Stores): void {
 /**
  * Create an OAuth 2.0 authorization server middleware.
  *
+ * The hooks (`authorize`, `openid.logout`) receive Node's `IncomingMessage` and
+ * `ServerResponse` as types, or the types their parameters are annotated with; with Express,
+ * import `oauthServer` from `tokengate/express` to have them typed as Express's.
+ *
  * @param stores - where clients, users and tokens live (see {@link memoryStores})
  * @param options - at least the `issuer`; everything else has a default
  *
@@ -166,9 +170,14 @@ function checkStores(stores: Stores): void {
  * app.get('/api/me', oauth.requireToken({ scope: 'read' }), handler);
  * ```
  */
-export function oauthServer(stores: Stores, options: ServerOptions): OAuthServer {
+export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
+  stores: Stores,
+  options: ServerOptions<Req, Res>,
+): OAuthServer {
   checkStores(stores);
-  const resolved = resolveOptions(options);
+  // The hooks are called with the framework's own req and res objects, which are what their
+  // parameters were typed as; inside, they are handled as the Node objects they also are.
+  const resolved = resolveOptions(options as unknown as ServerOptions);
   const tokens = stores.tokens ?? memoryTokenStore();
   const openid =
     resolved.openid &&

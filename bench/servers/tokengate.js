@@ -91,7 +91,7 @@ if (mode === 'opaque-hit-redis') {
   stores.tokens = redisTokenStore({
     client: new Redis({ port, host: '127.0.0.1', enableAutoPipelining: true }),
     prefix: `bench-${process.pid}`,
-    timeoutMs: 30_000,
+    timeout: 30,
     logger: quietLogger,
   });
 }

@@ -4,12 +4,14 @@
  */
 
 /**
- * The validated access token of a request, as `req.auth`.
+ * The validated access token of a request, as `req.auth`; read it typed with
+ * {@link getAuth}.
  *
  * @example
  * ```ts
  * app.get('/api/me', oauth.requireToken({ scope: 'read' }), (req, res) => {
- *   res.json({ sub: req.auth.sub, scope: req.auth.scope });
+ *   const { sub, scope } = getAuth(req);
+ *   res.json({ sub, scope });
  * });
  * ```
  */

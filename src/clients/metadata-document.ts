@@ -6,7 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { nowSeconds } from '../core/clock';
-import { configError } from '../core/config';
+import { checkRenamed, configError } from '../core/config';
 import type { Logger } from '../core/logging';
 import { createOutboundFetch, type OutboundFetch, type OutboundFetchOptions } from '../http/outbound-fetch';
 import { validateMetadata } from '../registration/metadata';
@@ -39,6 +39,7 @@ export function resolveMetadataDocuments(value: unknown): ResolvedMetadataDocume
       'ERR_TOKENGATE_TYPE',
       'oauthServer: options.clientIdMetadataDocuments must be true or an options object.',
     );
+  checkRenamed('oauthServer: options.clientIdMetadataDocuments', o, [{ from: 'timeoutMs', to: 'timeout', per: 1000 }]);
   const min = o.minCacheSeconds ?? 60;
   const max = o.maxCacheSeconds ?? 86_400;
   const count = o.maxDocuments ?? 1000;

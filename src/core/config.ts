@@ -51,6 +51,8 @@ export const CONFIG_ERROR_CODES = Object.freeze({
   ERR_TOKENGATE_OPENID: 'Fix options.openid as the message says (see docs/openid-connect.md).',
   ERR_TOKENGATE_CLIENT_ASSERTIONS:
     'Fix options.clientAssertions as the message says: asymmetric algorithms, seconds in range, fetchJwks a function (see docs/client-authentication.md).',
+  ERR_TOKENGATE_RENAMED_OPTION:
+    'Use the option under the new name the message gives; every duration is now in seconds (fractions allowed), so divide a former milliseconds value by 1000.',
   ERR_TOKENGATE_DPOP:
     'Fix options.dpop as the message says: asymmetric algorithms, seconds in range, a nonce secret of 32 bytes or more, origins such as "https://api.example.com" (see docs/dpop.md).',
 });
@@ -180,6 +182,48 @@ export function checkHttpsUrl(at: string, value: unknown, options: { issuer?: bo
     }
   }
   return value;
+}
+
+/**
+ * A duration option in seconds (fractions allowed: `0.25`), returned as the whole milliseconds
+ * a timer takes (at least 1); `fallbackSeconds` when absent. Every duration option is in
+ * seconds, so none says its unit in its name.
+ */
+export function checkSecondsAsMs(
+  at: string,
+  value: unknown,
+  fallbackSeconds: number,
+  rule: { max?: number } = {},
+): number {
+  const seconds = checkNumber(at, value, fallbackSeconds, { exclusiveMin: true, unit: 'seconds', ...rule });
+  return Math.max(1, Math.round(seconds * 1000));
+}
+
+/** An option that was renamed, and by how much its former unit divides into seconds (1000 for milliseconds). */
+export interface RenamedOption {
+  readonly from: string;
+  readonly to: string;
+  readonly per?: number;
+}
+
+/**
+ * Refuse options under a former name, naming the new one and, when the unit changed, the
+ * value to give it. Checked before {@link checkKnownKeys}, whose "did you mean" would not
+ * say that the unit changed too. A refusal rather than a shim: the old name kept working
+ * would hide that its number now means something else.
+ *
+ * @param at - the object's full name, e.g. `redisTokenStore: options`
+ */
+export function checkRenamed(at: string, value: object, renamed: readonly RenamedOption[]): void {
+  for (const { from, to, per } of renamed) {
+    if (!Object.prototype.hasOwnProperty.call(value, from)) continue;
+    const old = (value as Record<string, unknown>)[from];
+    const converted =
+      per !== undefined && typeof old === 'number' && Number.isFinite(old)
+        ? ` in seconds: ${from}: ${old} is ${to}: ${old / per}`
+        : '';
+    configError('ERR_TOKENGATE_RENAMED_OPTION', `${at}.${from} is now ${at.replace(/^.*: /, '')}.${to}${converted}.`);
+  }
 }
 
 /** A logger option: anything with `warn` and `error` methods. */

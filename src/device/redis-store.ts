@@ -3,6 +3,7 @@
  * instance. Each change is one Lua script, so decide, poll and consume are atomic.
  * @packageDocumentation
  */
+import { checkRenamed, checkSecondsAsMs } from '../core/config';
 import { Guard, type RedisConnection } from '../stores/redis/connection';
 import type { RedisClient } from '../stores/redis/index';
 import { DEVICE_RECORD_GRACE, type DeviceAuthorization, type DeviceStore } from './types';
@@ -13,8 +14,8 @@ export interface RedisDeviceStoreOptions {
   client: RedisClient;
   /** Key prefix, the Cluster hash tag as for `redisTokenStore`. Default `tokengate`. */
   prefix?: string;
-  /** Longest wait (ms) for Redis before the request is answered 503. Default 1000. */
-  timeoutMs?: number;
+  /** Longest wait in seconds (fractions allowed) for Redis before the request is answered 503. Default 1. */
+  timeout?: number;
 }
 
 // Keys: {prefix}:dv:<id> a hash (d: the record as JSON, s: status, i: interval, p: last poll
@@ -108,7 +109,8 @@ export function redisDeviceStore(options: RedisDeviceStoreOptions): DeviceStore 
   client.defineCommand(SCRIPTS.poll, { lua: POLL, numberOfKeys: 1 });
   client.defineCommand(SCRIPTS.consume, { lua: CONSUME, numberOfKeys: 1 });
   const calls = client as unknown as Calls;
-  const guard = new Guard(client, options.timeoutMs ?? 1000);
+  checkRenamed('redisDeviceStore: options', options, [{ from: 'timeoutMs', to: 'timeout', per: 1000 }]);
+  const guard = new Guard(client, checkSecondsAsMs('redisDeviceStore: options.timeout', options.timeout, 1));
   client.on('ready', () => guard.ready());
   client.on('close', () => guard.closed());
   const record = (id: string): string => `${base}dv:${id}`;

@@ -4,6 +4,7 @@
  * it asks these hooks and either continues or lets the hook's own response stand.
  * @packageDocumentation
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from '../core/http';
 import type { Client, User } from '../stores/types';
 
@@ -90,11 +91,14 @@ export interface ConsentInfo extends AuthorizeRequestInfo {
  * the app resumes the flow later with a plain redirect to {@link AuthorizeRequestInfo.resumeUrl}
  * (or, for GET requests, `req.originalUrl`).
  *
- * The type parameters default to `any` so that hooks can use the framework's request type
- * (`req.session`, `res.redirect`) without casts; annotate them to get checking.
+ * The type parameters are the framework's request and response types: Node's own
+ * (`IncomingMessage`, `ServerResponse`) by default, as Connect and plain Node give them, and
+ * Express's through `tokengate/express` (`req.session`, `res.redirect` checked, no casts).
  *
  * @example
  * ```ts
+ * import { oauthServer } from 'tokengate/express'; // req and res are Express's
+ *
  * oauthServer(stores, {
  *   issuer: 'https://auth.example.com',
  *   authorize: {
@@ -105,27 +109,25 @@ export interface ConsentInfo extends AuthorizeRequestInfo {
  * });
  * ```
  */
-// `any` by default so the hooks receive the app's own request type (Express, Connect, ...)
-// without the app naming it; an app that wants checking passes its types explicitly.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface AuthorizeHooks<Req = any, Res = any> {
+export interface AuthorizeHooks<Req = IncomingMessage, Res = ServerResponse> {
   /**
    * Who is signed in? Return the user (its `id` becomes the token's `sub`) or
    * `{ user, authTime, acr, amr }` ({@link SignedInUser}), or respond
-   * yourself (e.g. redirect to the login page) and return `undefined`. Returning `undefined`
-   * without responding denies the request (`access_denied`) and logs a warning.
+   * yourself (e.g. redirect to the login page) and return `undefined` (or what the response
+   * helper returns: `return res.redirect(...)` type-checks). Returning `undefined` without
+   * responding denies the request (`access_denied`) and logs a warning.
    */
   authenticate(
     req: Req,
     res: Res,
     info: AuthorizeRequestInfo,
-  ): User | SignedInUser | undefined | Promise<User | SignedInUser | undefined>;
+  ): User | SignedInUser | undefined | void | Promise<User | SignedInUser | undefined | void>;
   /**
    * Does the user approve? Return `true` to issue the code, `false` to send `access_denied`
    * to the client, or respond yourself (e.g. render or redirect to a consent page) and return
-   * `undefined`. Default: approve.
+   * `undefined` (or what the response helper returns). Default: approve.
    */
-  consent?(req: Req, res: Res, info: ConsentInfo): boolean | undefined | Promise<boolean | undefined>;
+  consent?(req: Req, res: Res, info: ConsentInfo): boolean | undefined | void | Promise<boolean | undefined | void>;
 }
 
 /** The PKCE policy (RFC 7636, RFC 9700 §2.1.1). */

@@ -63,7 +63,9 @@ export async function signIn(
 ): Promise<SignedInUser | 'responded'> {
   const responded = (): boolean => res.headersSent || res.writableEnded;
   const silent = info.prompt.includes('none');
-  let signedIn = normaliseSignIn(await hooks.authenticate(req, res, info));
+  // Once the hook has responded, what it returned is whatever the response helper returns
+  // (`return res.redirect(...)`), not a user: it is not looked at.
+  const returned = await hooks.authenticate(req, res, info);
   if (responded()) {
     if (silent)
       logger.warn(
@@ -71,13 +73,15 @@ export async function signIn(
       );
     return 'responded';
   }
+  let signedIn = normaliseSignIn(returned);
   if (signedIn !== undefined && !fresh(signedIn, info.maxAge)) {
     if (silent)
       throw new LoginRequired(
         'The sign-in is older than max_age; the user must sign in again, which prompt=none does not allow.',
       );
-    signedIn = normaliseSignIn(await hooks.authenticate(req, res, reauthenticateInfo()));
+    const again = await hooks.authenticate(req, res, reauthenticateInfo());
     if (responded()) return 'responded';
+    signedIn = normaliseSignIn(again);
     if (signedIn !== undefined && !fresh(signedIn, info.maxAge)) {
       if (signedIn.authTime === undefined) {
         logger.error(

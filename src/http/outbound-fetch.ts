@@ -10,7 +10,7 @@
 import dns from 'node:dns';
 import https from 'node:https';
 import net from 'node:net';
-import { configError } from '../core/config';
+import { checkSecondsAsMs, configError } from '../core/config';
 
 /** The answer of an {@link OutboundFetch}: status, lower-cased headers, and the body as text. */
 export interface OutboundResponse {
@@ -32,8 +32,8 @@ export type FetchFunction = (
 
 /** Options of the SSRF-safe outbound fetch (`createOutboundFetch`): client ID metadata documents, a client's `jwks_uri`. */
 export interface OutboundFetchOptions {
-  /** Whole-request deadline in milliseconds (connect, TLS, headers and body). Default 5000. */
-  timeoutMs?: number;
+  /** Whole-request deadline in seconds, fractions allowed (connect, TLS, headers and body). Default 5. */
+  timeout?: number;
   /** Largest body accepted, in bytes. Default 65 536. */
   maxBytes?: number;
   /**
@@ -150,12 +150,12 @@ function positive(name: string, value: unknown, fallback: number): number {
  *
  * @example
  * ```ts
- * const get = createOutboundFetch({ timeoutMs: 3000, maxBytes: 32 * 1024 });
+ * const get = createOutboundFetch({ timeout: 3, maxBytes: 32 * 1024 });
  * const { status, headers, body } = await get('https://client.example.com/metadata.json', { accept: 'application/json' });
  * ```
  */
 export function createOutboundFetch(options: OutboundFetchOptions = {}): OutboundFetch {
-  const timeoutMs = positive('timeoutMs', options.timeoutMs, 5000);
+  const timeoutMs = checkSecondsAsMs('outbound fetch: timeout', options.timeout, 5);
   const maxBytes = positive('maxBytes', options.maxBytes, 64 * 1024);
   const { allow, allowAddress, fetch: custom, ca } = options;
   if (allow !== undefined && typeof allow !== 'function')

@@ -21,7 +21,14 @@
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { checkFunction, checkKnownKeys, checkNumber, isPlainObject, TokengateConfigError } from '../core/config';
+import {
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  checkRenamed,
+  isPlainObject,
+  TokengateConfigError,
+} from '../core/config';
 import { hashToken } from '../core/crypto';
 import { TemporarilyUnavailable, TooManyRequests } from '../core/errors';
 import type { Logger } from '../core/logging';
@@ -74,16 +81,16 @@ export interface LimiterConfig {
 /**
  * The global, per-identifier slow-down: once an identifier (a username, a client id) has
  * failed `after` times within `duration` seconds from any addresses, each further check of it
- * waits `stepMs` more per failure beyond `after`, up to `maxMs`. It never refuses: a user whose
- * username is being guessed from elsewhere still signs in, at most `maxMs` later.
+ * waits `step` seconds more per failure beyond `after`, up to `maxDelay`. It never refuses: a
+ * user whose username is being guessed from elsewhere still signs in, at most `maxDelay` later.
  */
 export interface SlowdownRule {
   /** Failures (from all addresses) before checks are slowed. */
   after?: number;
-  /** Milliseconds added per failure beyond `after`. */
-  stepMs?: number;
-  /** The longest delay, in milliseconds. */
-  maxMs?: number;
+  /** Seconds added per failure beyond `after` (fractions allowed: `0.25`). (Formerly `stepMs`, in milliseconds.) */
+  step?: number;
+  /** The longest delay, in seconds. (Formerly `maxMs`, in milliseconds.) */
+  maxDelay?: number;
   /** Window in seconds over which failures are counted, from the first. */
   duration?: number;
 }
@@ -136,8 +143,8 @@ export const BRUTE_FORCE_DEFAULTS = Object.freeze({
 
 /** The defaults of the slow-down ({@link SlowdownRule}), per identifier kind. */
 export const SLOWDOWN_DEFAULTS = Object.freeze({
-  username: Object.freeze({ after: 10, stepMs: 250, maxMs: 5000, duration: 900 }),
-  clientId: Object.freeze({ after: 30, stepMs: 250, maxMs: 5000, duration: 900 }),
+  username: Object.freeze({ after: 10, step: 0.25, maxDelay: 5, duration: 900 }),
+  clientId: Object.freeze({ after: 30, step: 0.25, maxDelay: 5, duration: 900 }),
 });
 
 // Off by default for client ids: client secrets are 256-bit random (guessing them is not the
@@ -176,6 +183,9 @@ function isLimiter(value: unknown): value is AttemptLimiter {
 
 const whole = (name: string, value: unknown, fallback: number, min: number): number =>
   checkNumber(`${AT}.${name}`, value, fallback, { integer: true, min });
+// A delay in seconds (0 allowed: no delay), as the milliseconds a timer takes.
+const milliseconds = (name: string, value: unknown, fallbackSeconds: number): number =>
+  Math.round(checkNumber(`${AT}.${name}`, value, fallbackSeconds, { unit: 'seconds' }) * 1000);
 
 function build(create: (config: LimiterConfig) => AttemptLimiter, config: LimiterConfig, kind: string): AttemptLimiter {
   const limiter = create(config);
@@ -222,10 +232,14 @@ function resolveSlowdown(
   if (value !== undefined && !isPlainObject(value))
     throw new TokengateConfigError(
       'ERR_TOKENGATE_TYPE',
-      `${AT}.slowdown.${kind} must be { after?, stepMs?, maxMs?, duration? } or false.`,
+      `${AT}.slowdown.${kind} must be { after?, step?, maxDelay?, duration? } or false.`,
     );
   const rule = (value ?? {}) as SlowdownRule;
-  checkKnownKeys(`${AT}.slowdown.${kind}`, rule, ['after', 'stepMs', 'maxMs', 'duration']);
+  checkRenamed(`${AT}.slowdown.${kind}`, rule, [
+    { from: 'stepMs', to: 'step', per: 1000 },
+    { from: 'maxMs', to: 'maxDelay', per: 1000 },
+  ]);
+  checkKnownKeys(`${AT}.slowdown.${kind}`, rule, ['after', 'step', 'maxDelay', 'duration']);
   const d = SLOWDOWN_DEFAULTS[kind];
   const duration = whole(`slowdown.${kind}.duration`, rule.duration, d.duration, 1);
   return {
@@ -235,8 +249,8 @@ function resolveSlowdown(
       `slowdown.${kind}`,
     ),
     after: whole(`slowdown.${kind}.after`, rule.after, d.after, 0),
-    stepMs: whole(`slowdown.${kind}.stepMs`, rule.stepMs, d.stepMs, 0),
-    maxMs: whole(`slowdown.${kind}.maxMs`, rule.maxMs, d.maxMs, 0),
+    stepMs: milliseconds(`slowdown.${kind}.step`, rule.step, d.step),
+    maxMs: milliseconds(`slowdown.${kind}.maxDelay`, rule.maxDelay, d.maxDelay),
   };
 }
 

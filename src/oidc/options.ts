@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 import { generateKeyPairSync } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TokengateConfigError } from '../core/config';
 import type { Logger } from '../core/logging';
 import { SCOPE_TOKEN } from '../core/scopes';
@@ -44,10 +45,13 @@ export interface LogoutInfo {
 /**
  * OpenID Connect options (`options.openid`). Giving `openid` (even `{}`) turns it on:
  * ID tokens for the `openid` scope, the UserInfo endpoint, `/.well-known/openid-configuration`
- * and, with a `logout` hook, RP-Initiated Logout.
+ * and, with a `logout` hook, RP-Initiated Logout. `Req` and `Res` are the framework's request
+ * and response types, as for {@link AuthorizeHooks}: Express's through `tokengate/express`.
  *
  * @example
  * ```ts
+ * import { oauthServer } from 'tokengate/express';
+ *
  * oauthServer(stores, {
  *   issuer,
  *   authorize: { authenticate, consent },
@@ -58,10 +62,9 @@ export interface LogoutInfo {
  * });
  * ```
  */
-// `any` by default so the hooks receive the app's own request type (Express, Connect, ...)
-// without the app naming it; an app that wants checking passes its types explicitly.
+// `U` stays `any` by default: the user object is whatever the app's user store returns.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface OpenIdOptions<Req = any, Res = any, U extends User = any> {
+export interface OpenIdOptions<Req = IncomingMessage, Res = ServerResponse, U extends User = any> {
   /**
    * The user's claims. Return every claim you have; the library keeps those of the granted
    * scopes (`profile`, `email`, `address`, `phone`, OIDC Core §5.4) and the ones asked for

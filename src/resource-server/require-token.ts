@@ -14,6 +14,8 @@ import {
   checkKnownKeys,
   checkLogger,
   checkNumber,
+  checkRenamed,
+  checkSecondsAsMs,
   configError,
   isPlainObject,
   TokengateConfigError,
@@ -79,14 +81,17 @@ export interface ResourceServerOptions extends RequireTokenOptions {
   algorithms?: SigningAlgorithm[];
   /** Seconds of clock skew tolerated on `exp`. Default 0. */
   clockTolerance?: number;
-  /** Timeout (ms) of every request to the issuer. Default 5000. */
-  timeout?: number;
+  /**
+   * Seconds (fractions allowed) each request to the issuer (metadata, JWKS, introspection) may
+   * take. Default 5. (Formerly `timeout`, in milliseconds: refused under that name.)
+   */
+  issuerTimeout?: number;
   /**
    * JWKS caching, stale-while-revalidate: the key set is refreshed once it is `cacheMaxAge`
    * seconds old (default 600), and until a refresh succeeds the keys already known keep
    * verifying tokens. A token with an unknown `kid` causes at most one refetch per
    * `60 / requestsPerMinute` seconds (default 10 per minute: one per 6 s); a failed fetch is
-   * retried after the same interval. Responses are limited to 256 KiB and `timeout`, and no
+   * retried after the same interval. Responses are limited to 256 KiB and `issuerTimeout`, and no
    * redirect is followed.
    */
   jwks?: { cacheMaxAge?: number; requestsPerMinute?: number };
@@ -131,7 +136,7 @@ const OPTION_NAMES = [
   'algorithms',
   'introspection',
   'clockTolerance',
-  'timeout',
+  'issuerTimeout',
   'jwks',
   'cache',
   'maxBodyBytes',
@@ -187,11 +192,11 @@ function checkSecret(secret: ResourceServerOptions['secret']): void {
  *
  * @example
  * ```ts
- * import { requireToken } from 'tokengate';
+ * import { getAuth, requireToken } from 'tokengate';
  *
  * // JWT access tokens, keys from the issuer's JWKS (found through its RFC 8414 metadata):
  * const auth = requireToken({ issuer: 'https://auth.example.com', audience: 'https://api.example.com' });
- * app.get('/api/me', auth, (req, res) => res.json({ sub: req.auth.sub }));
+ * app.get('/api/me', auth, (req, res) => res.json({ sub: getAuth(req).sub }));
  * app.post('/api/items', auth.with({ scope: 'write' }), createItem);
  *
  * // Opaque tokens (or seeing revocations within 30 s), through introspection:
@@ -208,6 +213,7 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
       'ERR_TOKENGATE_OPTIONS_REQUIRED',
       'requireToken(options): options with at least { issuer, audience } are required.',
     );
+  checkRenamed(AT, options, [{ from: 'timeout', to: 'issuerTimeout', per: 1000 }]);
   checkKnownKeys(AT, options, OPTION_NAMES);
   const issuer = checkHttpsUrl(`${AT}.issuer`, options.issuer, { issuer: true });
   const resource = options.resource;
@@ -222,7 +228,7 @@ export function requireToken(options: ResourceServerOptions): ResourceGuard {
     fail('ERR_TOKENGATE_CONFLICT', 'jwksUri and options.secret: give jwksUri or secret, not both.');
   if (options.jwksUri !== undefined) checkHttpsUrl(`${AT}.jwksUri`, options.jwksUri);
   if (options.secret !== undefined) checkSecret(options.secret);
-  const timeoutMs = seconds('timeout', options.timeout, 5000);
+  const timeoutMs = checkSecondsAsMs(`${AT}.issuerTimeout`, options.issuerTimeout, 5);
   const clockTolerance = seconds('clockTolerance', options.clockTolerance, 0, true);
   const algorithms = options.algorithms ?? [...ASYMMETRIC];
   if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((a) => ASYMMETRIC.includes(a))) {

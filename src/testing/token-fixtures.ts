@@ -41,8 +41,11 @@ export interface TokenStoreHarness extends KitTestApi {
   peer?(): TokenStore | Promise<TokenStore>;
   /** How many concurrent `consume` calls race for one token. Default 25. */
   concurrency?: number;
-  /** How long (ms) a peer may take to tell its listeners of a revocation made elsewhere. Default 2000. */
-  propagationMs?: number;
+  /**
+   * How long, in seconds, a peer may take to tell its listeners of a revocation made
+   * elsewhere. Default 2. (Formerly `propagationMs`, in milliseconds.)
+   */
+  propagationTimeout?: number;
 }
 
 /** The kit's view of one `describeTokenStore` call. */

@@ -211,7 +211,7 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
 
   if (!hasPeer) return;
 
-  it(`TokenStore (two instances) — a revocation on one is reported by the other at once, and its listeners hear it within ${propagationMs} ms`, async () => {
+  it(`TokenStore (two instances) — a revocation on one is reported by the other at once, and its listeners hear it within ${propagationMs / 1000} s`, async () => {
     const [a, b] = [await store(), await peer()];
     const rec = recorder();
     const off = b.onRevoke(rec.listener);
@@ -224,7 +224,7 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
         while (lastReset() !== 'restored' && Date.now() < deadline) await sleep(10);
         rule('TokenStore.onRevoke', 'listeners hear other instances').check(
           lastReset() === 'restored',
-          `the other instance sent { reset: 'lost' } when the listener registered but no { reset: 'restored' } within ${propagationMs} ms`,
+          `the other instance sent { reset: 'lost' } when the listener registered but no { reset: 'restored' } within ${propagationMs / 1000} s`,
         );
       }
       const { record } = mint('refresh_token');
@@ -243,7 +243,7 @@ export function revokeRules({ it, store, peer, hasPeer, propagationMs }: TokenKi
       const heardJti = await rec.waitFor(jti, propagationMs);
       rule('TokenStore.onRevoke', 'listeners hear other instances').check(
         heard && heardJti,
-        `a listener on the other instance did not hear the revocations within ${propagationMs} ms (heard ${show(rec.events)}); its requireToken cache would keep serving revoked tokens`,
+        `a listener on the other instance did not hear the revocations within ${propagationMs / 1000} s (heard ${show(rec.events)}); its requireToken cache would keep serving revoked tokens`,
       );
     } finally {
       off();

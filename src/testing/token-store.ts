@@ -2,6 +2,7 @@
  * `describeTokenStore`: the {@link TokenStore} contract as a test suite.
  * @packageDocumentation
  */
+import { checkRenamed, checkSecondsAsMs } from '../core/config';
 import type { TokenStore } from '../stores/types';
 import { once, testApi } from './harness';
 import { consumeRules } from './token-consume';
@@ -36,6 +37,14 @@ import { revokeRules } from './token-revoke';
  * });
  * ```
  */
+// The kit waits in milliseconds; the harness says seconds, like every duration option.
+function propagationMs(harness: TokenStoreHarness): number {
+  checkRenamed('describeTokenStore: harness', harness, [
+    { from: 'propagationMs', to: 'propagationTimeout', per: 1000 },
+  ]);
+  return checkSecondsAsMs('describeTokenStore: harness.propagationTimeout', harness.propagationTimeout, 2);
+}
+
 export function describeTokenStore(name: string, harness: TokenStoreHarness): void {
   const { describe, it } = testApi(harness, 'describeTokenStore');
   if (typeof harness?.create !== 'function' || typeof harness.dump !== 'function') {
@@ -50,7 +59,7 @@ export function describeTokenStore(name: string, harness: TokenStoreHarness): vo
     hasPeer: typeof harness.peer === 'function',
     peer: once<TokenStore>(() => (harness.peer as () => TokenStore | Promise<TokenStore>)()),
     concurrency: harness.concurrency ?? 25,
-    propagationMs: harness.propagationMs ?? 2000,
+    propagationMs: propagationMs(harness),
   };
   describe(`${name}: TokenStore contract (tokengate/testing)`, () => {
     recordRules(kit);

@@ -85,7 +85,7 @@ export function generateKeys(options: GenerateKeysOptions = {}): GeneratedKeys {
 }
 
 function jwkToKeyInputs(set: SigningJwkSet): KeyInput[] {
-  return set.keys.map((jwk, index) => {
+  return set.keys.map((jwk, index): KeyInput => {
     const where = `loadKeys: keys[${index}]`;
     if (!jwk || typeof jwk !== 'object') throw new TypeError(`${where} is not a JWK object.`);
     if (!ALGS.includes(jwk.alg))
@@ -96,7 +96,9 @@ function jwkToKeyInputs(set: SigningJwkSet): KeyInput[] {
         throw new TypeError(`${where}: an "oct" key must be HS256 with "k".`);
       return { kid: jwk.kid, alg: 'HS256', secret: Buffer.from(jwk.k, 'base64url') };
     }
-    const { kid, alg, use: _use, key_ops: _ops, ...material } = jwk as SigningJwk & { key_ops?: unknown };
+    const alg = jwk.alg;
+    if (alg === 'HS256') throw new TypeError(`${where}: an HS256 key must be "oct" with "k".`);
+    const { kid, alg: _alg, use: _use, key_ops: _ops, ...material } = jwk as SigningJwk & { key_ops?: unknown };
     // A private JWK has "d": it signs. A public one only verifies (a retired or incoming key).
     if (typeof material.d === 'string')
       return { kid, alg, privateKey: createPrivateKey({ key: material, format: 'jwk' }) };

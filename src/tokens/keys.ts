@@ -20,8 +20,74 @@ export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'HS256';
 /** Key material in any form Node can import: PEM text, DER buffer, a JWK object or a `KeyObject`. */
 export type KeyMaterial = string | Buffer | KeyObject | JsonWebKey;
 
+/** Algorithms signed with a shared secret (HMAC). */
+export type SymmetricAlgorithm = Extract<SigningAlgorithm, `HS${string}`>;
+
+/** Algorithms signed with a private key and verified with its public key (RSA, RSA-PSS, ECDSA). */
+export type AsymmetricAlgorithm = Exclude<SigningAlgorithm, SymmetricAlgorithm>;
+
 /**
- * A key for signing and/or verifying access tokens.
+ * An HMAC key (`HS256`): a shared secret, at least 32 bytes. Never published in the JWKS.
+ * Takes no `privateKey` or `publicKey` (a type error, and refused at start-up).
+ */
+export interface SymmetricKeyInput {
+  /** Key id put in every token's header and in the JWKS. Default: the RFC 7638 thumbprint. */
+  kid?: string;
+  /** Keep this key for verification only, even if it has private material. */
+  verifyOnly?: boolean;
+  /** The algorithm this key is used with; verification accepts only this algorithm for it. */
+  alg: SymmetricAlgorithm;
+  /** The shared secret, at least 32 bytes. */
+  secret: string | Buffer | KeyObject;
+  /** Not for HMAC: an HS256 key is a `secret`. */
+  privateKey?: never;
+  /** Not for HMAC: an HS256 key is a `secret`. */
+  publicKey?: never;
+}
+
+/**
+ * A private key (`ES256`, `ES384`, `RS256`, `PS256`) as PEM text, DER, a JWK or a `KeyObject`:
+ * it signs, and its public key (derived) verifies and is published in the JWKS. Takes no
+ * `secret` (a type error, and refused at start-up).
+ */
+export interface PrivateKeyInput {
+  /** Key id put in every token's header and in the JWKS. Default: the RFC 7638 thumbprint. */
+  kid?: string;
+  /** Keep this key for verification only, even if it has private material. */
+  verifyOnly?: boolean;
+  /** The algorithm this key is used with; verification accepts only this algorithm for it. */
+  alg: AsymmetricAlgorithm;
+  /** The private key; the public key is derived from it. */
+  privateKey: KeyMaterial;
+  /** Not needed: derived from `privateKey` (ignored when given). */
+  publicKey?: KeyMaterial;
+  /** Only for HS256: a private key signs here. */
+  secret?: never;
+}
+
+/**
+ * A public key only (`ES256`, `ES384`, `RS256`, `PS256`): it verifies but cannot sign, e.g. a
+ * retired key whose tokens are still valid, or the next key before it becomes active.
+ */
+export interface PublicKeyInput {
+  /** Key id put in every token's header and in the JWKS. Default: the RFC 7638 thumbprint. */
+  kid?: string;
+  /** Keep this key for verification only, even if it has private material. */
+  verifyOnly?: boolean;
+  /** The algorithm this key is used with; verification accepts only this algorithm for it. */
+  alg: AsymmetricAlgorithm;
+  /** The public key. */
+  publicKey: KeyMaterial;
+  /** A key with a private key is a {@link PrivateKeyInput}. */
+  privateKey?: never;
+  /** Only for HS256. */
+  secret?: never;
+}
+
+/**
+ * A key for signing and/or verifying access tokens: a union discriminated by `alg`, so that
+ * the material must fit the algorithm (`{ alg: 'ES256', secret }` and
+ * `{ alg: 'HS256', privateKey }` are type errors, and both are refused at start-up too).
  *
  * @example
  * ```ts
@@ -31,20 +97,7 @@ export type KeyMaterial = string | Buffer | KeyObject | JsonWebKey;
  * ]
  * ```
  */
-export interface KeyInput {
-  /** Key id put in every token's header and in the JWKS. Default: the RFC 7638 thumbprint. */
-  kid?: string;
-  /** The algorithm this key is used with; verification accepts only this algorithm for it. */
-  alg: SigningAlgorithm;
-  /** Private key (ES*, RS256, PS256). The public key is derived from it. */
-  privateKey?: KeyMaterial;
-  /** Public key only: this key verifies but cannot sign (a retired or not-yet-active key). */
-  publicKey?: KeyMaterial;
-  /** HS256 shared secret, at least 32 bytes. Never published in the JWKS. */
-  secret?: string | Buffer | KeyObject;
-  /** Keep this key for verification only, even if it has private material. */
-  verifyOnly?: boolean;
-}
+export type KeyInput = SymmetricKeyInput | PrivateKeyInput | PublicKeyInput;
 
 /** A key ready to use: imported once, checked against its algorithm. */
 export interface ResolvedKey {
@@ -88,8 +141,20 @@ function checkKeyType(alg: SigningAlgorithm, key: KeyObject, where: string): voi
   }
 }
 
+/** Any of the {@link KeyInput} shapes, as a start-up check sees it before it knows which. */
+interface LooseKeyInput {
+  kid?: string;
+  alg: SigningAlgorithm;
+  privateKey?: KeyMaterial;
+  publicKey?: KeyMaterial;
+  secret?: string | Buffer | KeyObject;
+  verifyOnly?: boolean;
+}
+
 /** Import and check one key; throws a message naming the key and what to change. */
-export function resolveKey(input: KeyInput, index: number): ResolvedKey {
+export function resolveKey(key: KeyInput, index: number): ResolvedKey {
+  // Checked as it arrives at run time (plain JavaScript, JSON, environment variables), not as typed.
+  const input = key as LooseKeyInput;
   const where = `oauthServer options.keys[${index}]`;
   if (!isPlainObject(input))
     throw new TokengateConfigError(
@@ -114,6 +179,11 @@ export function resolveKey(input: KeyInput, index: number): ResolvedKey {
   if (input.alg === 'HS256') {
     if (input.secret === undefined)
       throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: HS256 needs a \`secret\` (32 bytes or more).`);
+    if (input.privateKey !== undefined || input.publicKey !== undefined)
+      throw new TokengateConfigError(
+        'ERR_TOKENGATE_KEY',
+        `${where}: HS256 takes a \`secret\` only; privateKey/publicKey are for ES256, ES384, RS256 and PS256.`,
+      );
     const key = input.secret instanceof KeyObject ? input.secret : createSecretKey(Buffer.from(input.secret));
     if ((key.symmetricKeySize ?? 0) < 32)
       throw new TokengateConfigError('ERR_TOKENGATE_KEY', `${where}: the HS256 secret must be at least 32 bytes.`);

@@ -132,6 +132,19 @@ describe.each(FRAMEWORKS)('authorization endpoint under %s', (framework) => {
     expect(res.headers.location).toBeUndefined();
   });
 
+  test('a hook that responds and returns what the response helper returned (return res.redirect(...)) gets the last word', async () => {
+    // Node's res.end() returns the response itself: once the hook has responded, its value is not a user to check.
+    const built = buildCodeApp(framework, {
+      authorize: {
+        authenticate: (_req, res) => res.writeHead(302, { location: '/login' }).end() as never,
+      },
+    });
+    const res = await request(built.app).get(authorizeUrl(spaRequest().params));
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('/login');
+    expect(built.logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
   test('an unknown client gets a 400 HTML error page, never a redirect (RFC 6749 §4.1.2.1)', async () => {
     const res = await request(app).get(
       authorizeUrl({ response_type: 'code', client_id: 'nobody', redirect_uri: 'https://evil.example/cb', state: 's' }),

@@ -182,7 +182,7 @@ test('SSRF: with the built-in fetch, a client_id on an internal address is never
   try {
     const { app: server, logger } = buildCodeApp(
       'express5',
-      { clientIdMetadataDocuments: { timeoutMs: 15_000 } },
+      { clientIdMetadataDocuments: { timeout: 15 } },
       memoryStores({ clients: [] }),
     );
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, '169.254.169.254', '[::1]', '10.0.0.1']) {

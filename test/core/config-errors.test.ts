@@ -6,17 +6,21 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
 import {
   CONFIG_ERROR_CODES,
   memoryStores,
+  memoryTokenStore,
   oauthServer,
   requireToken,
   TokengateConfigError,
   type ConfigErrorCode,
 } from '../../src';
 import { editDistance, nearestName } from '../../src/core/config';
-import { postgresTokenStore } from '../../src/postgres';
-import { redisTokenStore } from '../../src/redis';
+import { postgresStores, postgresTokenStore } from '../../src/postgres';
+import { redisClientStore, redisDeviceStore, redisReplayStore, redisTokenStore } from '../../src/redis';
+import { describeTokenStore } from '../../src/testing';
 import { CLIENTS, ISSUER, recordingLogger, USERS } from '../support/spine';
 
 const stores = () => memoryStores({ clients: CLIENTS, users: USERS });
@@ -109,6 +113,18 @@ describe('oauthServer: each configuration error has a stable code and names the 
       { issuer: ISSUER, keys: [{ alg: 'ES256' }] },
       'ERR_TOKENGATE_KEY',
       /keys\[0\]: give a privateKey/,
+    ],
+    [
+      'a secret on an ES256 key (a type error too: KeyInput is discriminated on alg)',
+      { issuer: ISSUER, keys: [{ alg: 'ES256', secret: 'x'.repeat(32) }] },
+      'ERR_TOKENGATE_KEY',
+      /keys\[0\]: `secret` is only for HS256/,
+    ],
+    [
+      'a private key on an HS256 key',
+      { issuer: ISSUER, keys: [{ alg: 'HS256', secret: 'x'.repeat(32), privateKey: small }] },
+      'ERR_TOKENGATE_KEY',
+      /keys\[0\]: HS256 takes a `secret` only/,
     ],
     [
       'a short RSA key',
@@ -215,7 +231,11 @@ describe('requireToken() and the store adapters use the same codes', () => {
       'ERR_TOKENGATE_ISSUER_HTTPS',
     ],
     ['no audience', () => requireToken({ issuer: ISSUER } as never), 'ERR_TOKENGATE_TYPE'],
-    ['a zero timeout', () => requireToken({ issuer: ISSUER, audience: 'api', timeout: 0 }), 'ERR_TOKENGATE_NUMBER'],
+    [
+      'a zero issuerTimeout',
+      () => requireToken({ issuer: ISSUER, audience: 'api', issuerTimeout: 0 }),
+      'ERR_TOKENGATE_NUMBER',
+    ],
     [
       'jwksUri and secret',
       () => requireToken({ issuer: ISSUER, audience: 'api', jwksUri: `${ISSUER}/jwks`, secret: 'x'.repeat(32) }),
@@ -230,6 +250,95 @@ describe('requireToken() and the store adapters use the same codes', () => {
     ],
   ])('%s -> %s', (_name, run, code) => {
     expect(codeOf(run).code).toBe(code);
+  });
+});
+
+describe('every duration option is in seconds: a former milliseconds name is refused, naming the new one (#17)', () => {
+  // Never connected: the checks run before any command is sent.
+  const redis = new Redis({ lazyConnect: true });
+  const pool = new Pool();
+  afterAll(async () => {
+    redis.disconnect();
+    await pool.end();
+  });
+  const renamed = (options: Record<string, unknown>) => options as never;
+
+  test.each<[string, () => unknown, RegExp]>([
+    [
+      'requireToken timeout',
+      () => requireToken(renamed({ issuer: ISSUER, audience: 'api', timeout: 5000 })),
+      /^requireToken: options\.timeout is now options\.issuerTimeout in seconds: timeout: 5000 is issuerTimeout: 5\.$/,
+    ],
+    [
+      'redisTokenStore timeoutMs',
+      () => redisTokenStore(renamed({ client: redis, timeoutMs: 500 })),
+      /redisTokenStore: options\.timeoutMs is now options\.timeout in seconds: timeoutMs: 500 is timeout: 0\.5\./,
+    ],
+    [
+      'redisTokenStore heartbeatMs',
+      () => redisTokenStore(renamed({ client: redis, heartbeatMs: 1000 })),
+      /options\.heartbeatMs is now options\.heartbeatInterval in seconds: heartbeatMs: 1000 is heartbeatInterval: 1\./,
+    ],
+    [
+      'redisReplayStore timeoutMs',
+      () => redisReplayStore(renamed({ client: redis, timeoutMs: 250 })),
+      /redisReplayStore: options\.timeoutMs is now options\.timeout .* timeout: 0\.25\./,
+    ],
+    [
+      'redisClientStore timeoutMs',
+      () => redisClientStore(renamed({ client: redis, timeoutMs: 2000 })),
+      /redisClientStore: options\.timeoutMs is now options\.timeout .* timeout: 2\./,
+    ],
+    [
+      'redisDeviceStore timeoutMs',
+      () => redisDeviceStore(renamed({ client: redis, timeoutMs: 1000 })),
+      /redisDeviceStore: options\.timeoutMs is now options\.timeout .* timeout: 1\./,
+    ],
+    [
+      'postgresStores heartbeatMs',
+      () => postgresStores(renamed({ pool, heartbeatMs: 2000 })),
+      /postgresTokenStore: options\.heartbeatMs is now options\.heartbeatInterval .* heartbeatInterval: 2\./,
+    ],
+    [
+      'memoryTokenStore sweepIntervalMs',
+      () => memoryTokenStore(renamed({ sweepIntervalMs: 100 })),
+      /memoryTokenStore: options\.sweepIntervalMs is now options\.sweepInterval .* sweepInterval: 0\.1\./,
+    ],
+    [
+      'bruteForce.slowdown stepMs',
+      server({ issuer: ISSUER, bruteForce: { slowdown: { username: { stepMs: 250 } } } }),
+      /options\.bruteForce\.slowdown\.username\.stepMs is now options\.bruteForce\.slowdown\.username\.step .* step: 0\.25\./,
+    ],
+    [
+      'bruteForce.slowdown maxMs',
+      server({ issuer: ISSUER, bruteForce: { slowdown: { clientId: { maxMs: 5000 } } } }),
+      /slowdown\.clientId\.maxMs is now options\.bruteForce\.slowdown\.clientId\.maxDelay .* maxDelay: 5\./,
+    ],
+    [
+      'clientIdMetadataDocuments timeoutMs',
+      server({ issuer: ISSUER, clientIdMetadataDocuments: { timeoutMs: 3000 } }),
+      /options\.clientIdMetadataDocuments\.timeoutMs is now options\.clientIdMetadataDocuments\.timeout .* timeout: 3\./,
+    ],
+    [
+      'describeTokenStore propagationMs',
+      () => describeTokenStore('x', renamed({ create: () => memoryTokenStore(), dump: () => [], propagationMs: 2000 })),
+      /describeTokenStore: harness\.propagationMs is now harness\.propagationTimeout .* propagationTimeout: 2\./,
+    ],
+  ])('%s: ERR_TOKENGATE_RENAMED_OPTION with the value to give', (_name, run, message) => {
+    const error = codeOf(run);
+    expect(error.code).toBe('ERR_TOKENGATE_RENAMED_OPTION');
+    expect(error.message).toMatch(message);
+  });
+
+  test('the new names take seconds, fractions included', () => {
+    expect(() => requireToken({ issuer: ISSUER, audience: 'api', issuerTimeout: 0.5 })).not.toThrow();
+    expect(() => memoryTokenStore({ sweepInterval: 0.25 })).not.toThrow();
+    const slow = oauthServer(stores(), {
+      issuer: ISSUER,
+      logger: recordingLogger(),
+      bruteForce: { slowdown: { username: { step: 0.1, maxDelay: 2 } } },
+    });
+    expect(slow).toBeInstanceOf(Function);
   });
 });
 

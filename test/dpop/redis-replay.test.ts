@@ -113,7 +113,7 @@ describeWithRedis('a shared replay store that is down fails closed (RFC 9449 §1
       const { app, logger } = buildApp(
         'express5',
         {},
-        { ...memoryStores({ clients: CLIENTS, users: USERS }), replay: redisReplayStore({ client, timeoutMs: 300 }) },
+        { ...memoryStores({ clients: CLIENTS, users: USERS }), replay: redisReplayStore({ client, timeout: 0.3 }) },
       );
       const key = dpopKey();
       const ok = await request(app)

@@ -50,7 +50,7 @@ async function refused(promise: Promise<unknown>, message: RegExp): Promise<void
 
 describe('SSRF: internal addresses are refused', () => {
   // Generous: DNS resolution shares libuv's thread pool with whatever else the machine runs.
-  const get = createOutboundFetch({ timeoutMs: 15_000 });
+  const get = createOutboundFetch({ timeout: 15 });
 
   test.each([
     '127.0.0.1',
@@ -92,7 +92,7 @@ describe('SSRF: internal addresses are refused', () => {
 
 describe('limits on the built-in client (an internal test server allowed through allowAddress)', () => {
   const get = createOutboundFetch({
-    timeoutMs: 15_000,
+    timeout: 15,
     maxBytes: 1024,
     allowAddress: (a) => a === '127.0.0.1',
     ca: tls.cert,
@@ -119,7 +119,7 @@ describe('limits on the built-in client (an internal test server allowed through
   });
 
   test('an answer that does not complete in time is refused', async () => {
-    const impatient = createOutboundFetch({ timeoutMs: 1000, allowAddress: (a) => a === '127.0.0.1', ca: tls.cert });
+    const impatient = createOutboundFetch({ timeout: 1, allowAddress: (a) => a === '127.0.0.1', ca: tls.cert });
     await refused(impatient(`https://127.0.0.1:${port}/slow`), /within 1000 ms/);
   });
 

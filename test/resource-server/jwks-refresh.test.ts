@@ -127,7 +127,7 @@ describe('JWKS refresh under a flood of made-up kids (stale-while-revalidate)', 
   test('known keys are served past their cache age while a refetch is pending', async () => {
     const key = testKey('k1');
     const jwks = await jwksServer([key]);
-    const rs = await resourceServer(jwks, { jwks: { cacheMaxAge: 1 }, timeout: 60_000 });
+    const rs = await resourceServer(jwks, { jwks: { cacheMaxAge: 1 }, issuerTimeout: 60 });
     expect(await rs.get(accessToken(key))).toBe(200);
     jwks.mode = 'hang';
     await sleep(1100);
@@ -159,7 +159,7 @@ describe('JWKS fetches are bounded (size, time, redirects)', () => {
   test.each([
     ['a body larger than 256 KiB', 'huge' as const, {}, 'larger than'],
     ['a redirect, even to another origin that would answer', 'redirect' as const, {}, 'fetch failed'],
-    ['an answer slower than the timeout', 'hang' as const, { timeout: 300 }, 'aborted due to timeout'],
+    ['an answer slower than the timeout', 'hang' as const, { issuerTimeout: 0.3 }, 'aborted due to timeout'],
     ['an error status', 'fail' as const, {}, 'answered 503'],
   ])('%s: 401 invalid_token, the cause logged, never a crash', async (_name, mode, options, cause) => {
     const key = testKey('k1');

@@ -401,7 +401,7 @@ describe('requireToken() validates its options at start-up', () => {
     [{ algorithms: ['HS256'] }, /algorithms must be/],
     [{ introspection: { clientId: 'orders-api' } }, /introspection needs \{ clientId, clientSecret \}/],
     [{ introspection: { ...ORDERS_API, maxStaleness: -1 } }, /maxStaleness must be a number ≥ 0/],
-    [{ timeout: 0 }, /timeout must be a positive number/],
+    [{ issuerTimeout: 0 }, /issuerTimeout must be a positive number of seconds/],
   ])('%p is refused with a message saying what to change', (options, message) => {
     expect(() => requireToken({ ...base, ...options } as ResourceServerOptions)).toThrow(message);
   });

@@ -163,7 +163,7 @@ describe("an attacker's failures cost the attacker (#11 item 2)", () => {
       ...users,
       authenticate: (u, p) => (calls.push(Date.now()), users.authenticate(u, p)),
     };
-    const s = await server(limits({ slowdown: { username: { after: 5, stepMs: 1, maxMs: 20 } } }), counting);
+    const s = await server(limits({ slowdown: { username: { after: 5, step: 0.001, maxDelay: 0.02 } } }), counting);
     const login = (from: string, password: string) =>
       s.post(
         from,

@@ -106,7 +106,7 @@ describe('the compact memory token store', () => {
   });
 
   test('expired records are swept by the store’s one timer, not kept', async () => {
-    const store = memoryTokenStore({ sweepIntervalMs: 10 });
+    const store = memoryTokenStore({ sweepInterval: 0.01 });
     await store.save(refresh({ expiresAt: now() - 1 }));
     await store.save(refresh());
     expect(store.size()).toBe(2);

@@ -32,8 +32,12 @@ function pool(max = 10): Pool {
   pools.push(p);
   return p;
 }
-function tokenStore(p: Pool = pool(), heartbeatMs?: number): PostgresTokenStore {
-  const store = postgresTokenStore({ pool: p, heartbeatMs, logger: { warn: () => undefined, error: () => undefined } });
+function tokenStore(p: Pool = pool(), heartbeatInterval?: number): PostgresTokenStore {
+  const store = postgresTokenStore({
+    pool: p,
+    heartbeatInterval,
+    logger: { warn: () => undefined, error: () => undefined },
+  });
   stores.push(store);
   return store;
 }
@@ -202,7 +206,7 @@ describePg('postgresClientStore / postgresUserStore: registration', () => {
 
 describePg('postgresTokenStore: the revocation channel', () => {
   test('a dropped LISTEN connection tells listeners "lost", comes back by itself with "restored", and hears revocations again', async () => {
-    const listening = tokenStore(pool(3), 200);
+    const listening = tokenStore(pool(3), 0.2);
     const other = tokenStore(main);
     const events: RevocationEvent[] = [];
     listening.onRevoke((e) => events.push(e));
@@ -230,7 +234,9 @@ describePg('postgresTokenStore: the revocation channel', () => {
     expect(() => postgresTokenStore({ pool: main, channel: 'Bad-Name; DROP' })).toThrow(
       /options.channel must be lower-case/,
     );
-    expect(() => postgresTokenStore({ pool: main, heartbeatMs: 0 })).toThrow(/heartbeatMs must be a positive/);
+    expect(() => postgresTokenStore({ pool: main, heartbeatInterval: 0 })).toThrow(
+      /heartbeatInterval must be a positive number of seconds/,
+    );
     expect(() => postgresStores({ pool: {} as never })).toThrow(/pg Pool/);
   });
 });

@@ -302,15 +302,15 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       expect(() => redisTokenStore({} as never)).toThrow(/options.client must be an ioredis client/);
       const c = client();
       expect(() => redisTokenStore({ client: c, prefix: 'a{b}' })).toThrow(/prefix must be letters/);
-      expect(() => redisTokenStore({ client: c, timeoutMs: 0 })).toThrow(/timeoutMs must be a positive whole number/);
+      expect(() => redisTokenStore({ client: c, timeout: 0 })).toThrow(/timeout must be a positive number of seconds/);
       expect(() => redisTokenStore({ client: c, subscriber: c })).toThrow(/second ioredis client/);
     });
   });
 
   // Last: these take the server down.
   describe('Redis unavailable', () => {
-    test('frozen server: operations fail with TemporarilyUnavailable within timeoutMs, the heartbeat reports lost, and all recovers', async () => {
-      const s = store({ timeoutMs: 300, heartbeatMs: 200 });
+    test('frozen server: operations fail with TemporarilyUnavailable within timeout, the heartbeat reports lost, and all recovers', async () => {
+      const s = store({ timeout: 0.3, heartbeatInterval: 0.2 });
       const events = await live(s);
       const r = record();
       await s.save(r);
@@ -321,7 +321,7 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
         const elapsed = Date.now() - started;
         expect(err).toBeInstanceOf(TemporarilyUnavailable);
         expect((err as TemporarilyUnavailable).status).toBe(503);
-        expect(elapsed).toBeLessThan(2000); // bounded by timeoutMs (300), generously
+        expect(elapsed).toBeLessThan(2000); // bounded by timeout (0.3 s), generously
         await waitFor('the heartbeat to report lost', () => events.some((e) => e.reset === 'lost'), 5000);
       } finally {
         redis.thaw();
@@ -335,7 +335,7 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
     });
 
     test('a consume that reaches Redis after the caller gave up changes nothing, so the retry is not a replay', async () => {
-      const s = store({ timeoutMs: 300 });
+      const s = store({ timeout: 0.3 });
       const r = record();
       await s.save(r);
       await waitFor('the clock offset', async () => (await s.find('refresh_token', r.id)) !== undefined);
@@ -359,12 +359,12 @@ describeWithRedis('redisTokenStore (real redis-server)', () => {
       expect((await s.consume('refresh_token', r.id))?.reused).toBe(false);
     });
 
-    test('an operation waiting for a reply when the connection drops fails at once, not after timeoutMs', async () => {
+    test('an operation waiting for a reply when the connection drops fails at once, not after timeout', async () => {
       // ioredis's defaults: it would hold the command for 20 reconnect attempts.
       const c = new Redis(redis.url, { retryStrategy: fastRetry.retryStrategy });
       c.on('error', () => undefined);
       clients.push(c);
-      const s = store({ client: c, timeoutMs: 10_000 });
+      const s = store({ client: c, timeout: 10 });
       await s.ready();
       redis.freeze();
       const started = Date.now();

@@ -127,6 +127,8 @@ describe('tokengate keygen and loadKeys', () => {
     }
     expect(() => loadKeys({ keys: [] })).toThrow(/at least one key/);
     expect(() => loadKeys({ keys: [{ kty: 'EC', kid: 'x' } as never] })).toThrow(/needs "alg"/);
+    const { privateJwks } = generateKeys({ alg: 'ES256', kid: 'ec' });
+    expect(() => loadKeys({ keys: [{ ...privateJwks.keys[0]!, alg: 'HS256' }] })).toThrow(/HS256 key must be "oct"/);
   });
 
   test('a key file written by hand with a wrong key type is refused at start-up', () => {

@@ -1,12 +1,13 @@
 import { nowSeconds } from '../../core/clock';
+import { checkRenamed, checkSecondsAsMs } from '../../core/config';
 import type { RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { Interner } from './interner';
 import { KeyIndex } from './key-index';
 
 /** Options for {@link memoryTokenStore}. */
 export interface MemoryTokenStoreOptions {
-  /** How often (ms) to sweep a slice of expired records away. Default 1000. */
-  sweepIntervalMs?: number;
+  /** How often, in seconds (fractions allowed), to sweep a slice of expired records away. Default 1. (Formerly `sweepIntervalMs`.) */
+  sweepInterval?: number;
   /** How many records one sweep looks at. Default 50 000 (well under a millisecond). */
   sweepBatch?: number;
 }
@@ -270,6 +271,8 @@ function deepFreeze<T>(value: T): T {
  * bounded slice of slots at a time (one `unref`'d timer for the store, none per record).
  */
 export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): MemoryTokenStore {
+  checkRenamed('memoryTokenStore: options', options, [{ from: 'sweepIntervalMs', to: 'sweepInterval', per: 1000 }]);
+  const sweepEvery = checkSecondsAsMs('memoryTokenStore: options.sweepInterval', options.sweepInterval, 1);
   const table = new RecordTable();
   const denied = new Map<string, number>();
   const listeners = new Set<(event: RevocationEvent) => void>();
@@ -310,7 +313,7 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): MemoryT
     }
   }
   const batch = options.sweepBatch ?? 50_000;
-  const timer = setInterval(() => sweep(batch), options.sweepIntervalMs ?? 1000);
+  const timer = setInterval(() => sweep(batch), sweepEvery);
   timer.unref();
 
   return {

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { nowSeconds } from '../../core/clock';
-import { checkNumber, TokengateConfigError } from '../../core/config';
+import { checkRenamed, checkSecondsAsMs, TokengateConfigError } from '../../core/config';
 import { consoleLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { PgRevocationChannel } from './channel';
@@ -24,10 +24,11 @@ export interface PostgresTokenStoreOptions {
    */
   channel?: string;
   /**
-   * How often (ms) the LISTEN connection is pinged. A connection that died silently is
-   * noticed within about two heartbeats, and caches are dropped then. Default 2000.
+   * How often, in seconds, the LISTEN connection is pinged. A connection that died silently
+   * is noticed within about two heartbeats, and caches are dropped then. Default 2.
+   * (Formerly `heartbeatMs`, in milliseconds.)
    */
-  heartbeatMs?: number;
+  heartbeatInterval?: number;
   /** Where connection-state warnings go. Default: `console` with a `[tokengate]` prefix. */
   logger?: Logger;
 }
@@ -186,11 +187,8 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
       'postgresTokenStore: options.pool must be a pg Pool, e.g. postgresTokenStore({ pool: new Pool() }).',
     );
   const { pool } = options;
-  const heartbeatMs = checkNumber('postgresTokenStore: options.heartbeatMs', options.heartbeatMs, 2000, {
-    integer: true,
-    min: 1,
-    unit: 'milliseconds',
-  });
+  checkRenamed('postgresTokenStore: options', options, [{ from: 'heartbeatMs', to: 'heartbeatInterval', per: 1000 }]);
+  const heartbeatMs = checkSecondsAsMs('postgresTokenStore: options.heartbeatInterval', options.heartbeatInterval, 2);
   const channelName = checkChannel(options.channel);
   const logger = options.logger ?? consoleLogger;
   const channel = new PgRevocationChannel({ pool, channel: channelName, heartbeatMs, logger });

@@ -3,6 +3,7 @@
  * with the write methods dynamic client registration (RFC 7591/7592) needs.
  * @packageDocumentation
  */
+import { checkRenamed, checkSecondsAsMs } from '../../core/config';
 import { hashClientSecret } from '../../core/crypto';
 import type { MemoryClientInput } from '../memory/clients';
 import type { Client, ClientStore } from '../types';
@@ -15,8 +16,8 @@ export interface RedisClientStoreOptions {
   client: RedisClient;
   /** Key prefix. Default `tokengate`. */
   prefix?: string;
-  /** Longest wait for Redis, in milliseconds, before an operation fails with 503. Default 2000. */
-  timeoutMs?: number;
+  /** Longest wait for Redis, in seconds (fractions allowed), before an operation fails with 503. Default 2. */
+  timeout?: number;
 }
 
 /** A {@link ClientStore} in Redis with registration writes, plus `saveClient` for the app's own clients. */
@@ -60,9 +61,8 @@ export function redisClientStore(options: RedisClientStoreOptions): RedisClientS
   const prefix = options.prefix ?? 'tokengate';
   if (typeof prefix !== 'string' || prefix === '')
     throw new Error('redisClientStore: options.prefix must be a non-empty string.');
-  const timeoutMs = options.timeoutMs ?? 2000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
-    throw new Error('redisClientStore: options.timeoutMs must be a positive whole number of milliseconds.');
+  checkRenamed('redisClientStore: options', options, [{ from: 'timeoutMs', to: 'timeout', per: 1000 }]);
+  const timeoutMs = checkSecondsAsMs('redisClientStore: options.timeout', options.timeout, 2);
   const guard = new Guard(client, timeoutMs);
   const onReady = (): void => guard.ready();
   const onClose = (): void => guard.closed();

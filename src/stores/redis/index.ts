@@ -7,7 +7,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { nowSeconds } from '../../core/clock';
-import { checkNumber, TokengateConfigError } from '../../core/config';
+import { checkRenamed, checkSecondsAsMs, TokengateConfigError } from '../../core/config';
 import { consoleLogger, type Logger } from '../../core/logging';
 import type { ConsumeResult, RevocationEvent, TokenKind, TokenRecord, TokenStore } from '../types';
 import { RevocationChannel } from './channel';
@@ -22,7 +22,7 @@ export type RedisClient = Redis<'legacy'> | Redis<'resp3'> | Cluster<'legacy'> |
  *
  * @example
  * ```ts
- * redisTokenStore({ client: new Redis(process.env.REDIS_URL), prefix: 'myapp-tokens', timeoutMs: 500 });
+ * redisTokenStore({ client: new Redis(process.env.REDIS_URL), prefix: 'myapp-tokens', timeout: 0.5 });
  * ```
  */
 export interface RedisTokenStoreOptions {
@@ -44,16 +44,17 @@ export interface RedisTokenStoreOptions {
    */
   prefix?: string;
   /**
-   * Longest wait (ms) for Redis on any operation before the request is answered 503
-   * `temporarily_unavailable`. While the client is reconnecting, operations fail at once.
-   * Default 1000.
+   * Longest wait in seconds (fractions allowed) for Redis on any operation before the request
+   * is answered 503 `temporarily_unavailable`. While the client is reconnecting, operations
+   * fail at once. Default 1. (Formerly `timeoutMs`, in milliseconds.)
    */
-  timeoutMs?: number;
+  timeout?: number;
   /**
-   * How often (ms) the subscriber connection is pinged. A connection that died silently is
-   * noticed within `heartbeatMs + timeoutMs`, and caches are dropped then. Default 1000.
+   * How often, in seconds, the subscriber connection is pinged. A connection that died
+   * silently is noticed within `heartbeatInterval + timeout`, and caches are dropped then.
+   * Default 1. (Formerly `heartbeatMs`, in milliseconds.)
    */
-  heartbeatMs?: number;
+  heartbeatInterval?: number;
   /** Where connection-state warnings go. Default: `console` with a `[tokengate]` prefix. */
   logger?: Logger;
 }
@@ -76,8 +77,8 @@ export interface RedisTokenStore extends TokenStore {
 const SCRIPTS = { save: 'tokengateSaveV1', consume: 'tokengateConsumeV2', revoke: 'tokengateRevokeV1' } as const;
 type ScriptCalls = Record<(typeof SCRIPTS)[keyof typeof SCRIPTS], (...args: (string | number)[]) => Promise<unknown>>;
 
-const positive = (name: string, value: unknown, fallback: number): number =>
-  checkNumber(`redisTokenStore: options.${name}`, value, fallback, { integer: true, min: 1, unit: 'milliseconds' });
+const milliseconds = (name: string, value: unknown, fallbackSeconds: number): number =>
+  checkSecondsAsMs(`redisTokenStore: options.${name}`, value, fallbackSeconds);
 
 function isClient(value: unknown): value is RedisConnection {
   const c = value as Partial<RedisConnection> | undefined;
@@ -105,7 +106,7 @@ function toRecord(json: string, consumedAt: string | null): TokenRecord {
  *   them (this process's at once, others' within a Redis round trip). When the subscription
  *   drops, listeners get `{ reset: 'lost' }`, and `{ reset: 'restored' }` once it is back.
  * - When Redis is unreachable, operations throw {@link tokengate!TemporarilyUnavailable} within
- *   `timeoutMs` (at once while reconnecting); the app answers 503 and recovers by itself as
+ *   `timeout` (at once while reconnecting); the app answers 503 and recovers by itself as
  *   ioredis reconnects.
  *
  * ioredis (an optional peer dependency) is used because it speaks to standalone Redis,
@@ -145,8 +146,12 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
       `redisTokenStore: options.prefix must be letters, digits and ._:- only (got ${String(prefix)}).`,
     );
   }
-  const timeoutMs = positive('timeoutMs', options.timeoutMs, 1000);
-  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 1000);
+  checkRenamed('redisTokenStore: options', options, [
+    { from: 'timeoutMs', to: 'timeout', per: 1000 },
+    { from: 'heartbeatMs', to: 'heartbeatInterval', per: 1000 },
+  ]);
+  const timeoutMs = milliseconds('timeout', options.timeout, 1);
+  const heartbeatMs = milliseconds('heartbeatInterval', options.heartbeatInterval, 1);
   const logger = options.logger ?? consoleLogger;
 
   const client = options.client as unknown as RedisConnection;

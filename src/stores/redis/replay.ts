@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { nowSeconds } from '../../core/clock';
-import { TokengateConfigError } from '../../core/config';
+import { checkRenamed, checkSecondsAsMs, TokengateConfigError } from '../../core/config';
 import type { ReplayStore } from '../types';
 import { Guard, type RedisConnection } from './connection';
 
@@ -14,8 +14,8 @@ export interface RedisReplayStoreOptions {
   client: unknown;
   /** Key prefix, as for `redisTokenStore` (keys are `{prefix}:j:<id>`). Default `tokengate`. */
   prefix?: string;
-  /** Longest wait (ms) for Redis before the request is refused with 503. Default 1000. */
-  timeoutMs?: number;
+  /** Longest wait in seconds (fractions allowed) for Redis before the request is refused with 503. Default 1. */
+  timeout?: number;
 }
 
 interface SetNx {
@@ -47,12 +47,8 @@ export function redisReplayStore(options: RedisReplayStoreOptions): ReplayStore 
       'ERR_TOKENGATE_STORE_OPTION',
       'redisReplayStore: options.prefix must be 1-64 letters, digits or ._:- characters.',
     );
-  const timeoutMs = options.timeoutMs ?? 1000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
-    throw new TokengateConfigError(
-      'ERR_TOKENGATE_STORE_OPTION',
-      'redisReplayStore: options.timeoutMs must be a whole number of milliseconds ≥ 1.',
-    );
+  checkRenamed('redisReplayStore: options', options, [{ from: 'timeoutMs', to: 'timeout', per: 1000 }]);
+  const timeoutMs = checkSecondsAsMs('redisReplayStore: options.timeout', options.timeout, 1);
   const guard = new Guard(client, timeoutMs);
   client.on('ready', () => guard.ready());
   client.on('close', () => guard.closed());
