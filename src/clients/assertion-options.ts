@@ -36,7 +36,7 @@ export interface ClientAssertionOptions {
   fetchJwks?: JwksFetcher;
   /**
    * Options of the default `jwksUri` fetch: an allow-list of URLs (`allow`), internal addresses
-   * that may be reached after all (`allowAddress`), extra CAs (`ca`), `timeoutMs` (default 5000)
+   * that may be reached after all (`allowAddress`), extra CAs (`ca`), `timeout` (seconds, default 5)
    * and `maxBytes` (default 65 536). Not with `fetchJwks`.
    *
    * @example Only the partners' hosts

@@ -155,7 +155,7 @@ describeWithRedis('a shared replay store that is down fails closed at a resource
     const redis = await startRedis();
     const client = new Redis(redis.url, { retryStrategy: () => 100, maxRetriesPerRequest: 0 });
     client.on('error', () => undefined);
-    const replay = redisReplayStore({ client, timeoutMs: 300 });
+    const replay = redisReplayStore({ client, timeout: 0.3 });
     const issuer = http.createServer();
     await new Promise<void>((resolve) => issuer.listen(0, '127.0.0.1', resolve));
     const issuerUrl = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}`;
