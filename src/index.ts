@@ -84,7 +84,7 @@ export type { AsymmetricJwsAlgorithm } from './jose/jws';
 // Option types that ServerOptions and the store factories refer to, so the API reference links them.
 export type { ClientAssertionOptions } from './clients/assertion-options';
 export type { JwksFetcher } from './clients/client-keys';
-export type { FetchFunction } from './http/outbound-fetch';
+export type { FetchFunction, OutboundFetchOptions } from './http/outbound-fetch';
 export type { ClientIdMetadataDocumentOptions } from './clients/metadata-document';
 export type { RegistrationOptions, RegistrationPolicyResult } from './registration/options';
 export type { MemoryClientStoreOptions } from './stores/memory/clients';

@@ -14,7 +14,6 @@ import {
 import { createGuard, type RequireTokenOptions } from './bearer/require-token';
 import { clientAssertionMethod } from './clients/assertion-method';
 import { clientKeySource } from './clients/client-keys';
-import { safeJwksFetcher } from './clients/jwks-fetch';
 import { resolveMetadataDocuments, withMetadataDocuments } from './clients/metadata-document';
 import { BUILT_IN_METHODS } from './clients/methods';
 import { configError, TokengateConfigError } from './core/config';
@@ -224,7 +223,7 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
     replay,
     logger: resolved.logger,
     ...resolved.clientAssertions,
-    keys: clientKeySource(resolved.clientAssertions.fetchJwks ?? safeJwksFetcher(), {
+    keys: clientKeySource(resolved.clientAssertions.fetchJwks, {
       maxAgeMs: resolved.clientAssertions.jwksMaxAgeMs,
       minRefetchMs: resolved.clientAssertions.jwksRefetchIntervalMs,
     }),
@@ -329,7 +328,7 @@ export function oauthServer<Req = IncomingMessage, Res = ServerResponse>(
   );
   tokens.onRevoke((event) => cache.revoke(event));
   const guardContext = {
-    validate: localValidator(ctx.verifier, tokens, resolved.audience, ctx.heardRevocations),
+    validate: localValidator(ctx.verifier, tokens, resolved.audience, ctx.heardRevocations, [verifierAudience].flat()),
     cache,
     realm: resolved.realm,
     maxBodyBytes: resolved.maxBodyBytes,

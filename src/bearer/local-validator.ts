@@ -6,18 +6,26 @@
 import { hashToken } from '../core/crypto';
 import { InvalidToken } from '../core/errors';
 import { clientRevocationId } from '../registration/client-revocation';
+import { hasAudience } from '../resources/indicators';
 import type { TokenStore } from '../stores/types';
 import { isJwt, type JwtVerifier } from '../tokens/jwt';
 import type { RevokedIds } from '../tokens/revoked-ids';
 import { verifyLiveJwt } from '../tokens/verify-access';
 import type { TokenValidator, ValidatedToken } from './auth-info';
 
-/** A validator for tokens this server issued, in either format; `audience`: the default one (of opaque tokens without resources); `heard`: the revocations this instance heard. */
+/**
+ * A validator for tokens this server issued, in either format; `audience`: the default one (of
+ * opaque tokens without resources); `heard`: the revocations this instance heard; `accepted`:
+ * the audiences a token may be for here, as the JWT verifier pins them (the default and the
+ * registered resources), so an opaque token exchanged for another API (RFC 8693) is refused
+ * like a JWT one. Absent: opaque tokens are not checked.
+ */
 export function localValidator(
   verifier: JwtVerifier,
   tokens: TokenStore,
   audience: string | readonly string[],
   heard?: RevokedIds,
+  accepted?: readonly string[],
 ): TokenValidator {
   // No async wrappers: a cache miss makes exactly the store's promise and one `then`.
   return function validate(token) {
@@ -28,6 +36,8 @@ export function localValidator(
     }
     return tokens.find('access_token', hashToken(token)).then((record) => {
       if (!record) throw new InvalidToken();
+      if (accepted !== undefined && record.resources !== undefined && !hasAudience(record.resources, accepted))
+        throw new InvalidToken('The access token is not meant for this resource.');
       const claims = {
         // The app's own claims (options.accessTokenClaims), as a JWT access token carries them.
         ...record.claims,

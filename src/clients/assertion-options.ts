@@ -3,8 +3,10 @@
  * @packageDocumentation
  */
 import { TokengateConfigError } from '../core/config';
+import { createOutboundFetch, type OutboundFetchOptions } from '../http/outbound-fetch';
 import { ASYMMETRIC_JWS_ALGORITHMS, type AsymmetricJwsAlgorithm } from '../jose/jws';
 import type { JwksFetcher } from './client-keys';
+import { outboundJwksFetcher } from './jwks-fetch';
 
 /**
  * How client assertions (RFC 7523) are checked.
@@ -27,9 +29,22 @@ export interface ClientAssertionOptions {
   clockTolerance?: number;
   /**
    * Fetches a client's `jwksUri` document. Default: the SSRF-safe outbound fetch (https only,
-   * public addresses only, bounded size and time). Replace it only to add policy, e.g. an allow-list.
+   * public addresses only, checked after DNS and on the connected socket, no redirects, bounded
+   * size and time), tuned by {@link ClientAssertionOptions.jwksFetchOptions}. Replace it only
+   * when your egress needs its own client; the SSRF checks are then yours.
    */
   fetchJwks?: JwksFetcher;
+  /**
+   * Options of the default `jwksUri` fetch: an allow-list of URLs (`allow`), internal addresses
+   * that may be reached after all (`allowAddress`), extra CAs (`ca`), `timeout` (seconds, default 5)
+   * and `maxBytes` (default 65 536). Not with `fetchJwks`.
+   *
+   * @example Only the partners' hosts
+   * ```ts
+   * clientAssertions: { jwksFetchOptions: { allow: (url) => url.hostname.endsWith('.partner.example') } }
+   * ```
+   */
+  jwksFetchOptions?: OutboundFetchOptions;
   /** Seconds a fetched `jwksUri` set is used before it is fetched again. Default 300. */
   jwksMaxAge?: number;
   /** Least seconds between two refetches of one `jwksUri` caused by an unknown key id (a rotation, or a flood of forged kids). Default 10. */
@@ -41,7 +56,8 @@ export interface ResolvedClientAssertions {
   readonly algorithms: readonly AsymmetricJwsAlgorithm[];
   readonly maxLifetime: number;
   readonly clockTolerance: number;
-  readonly fetchJwks: JwksFetcher | undefined;
+  /** The given `fetchJwks`, or the SSRF-safe outbound fetch built from `jwksFetchOptions`. */
+  readonly fetchJwks: JwksFetcher;
   readonly jwksMaxAgeMs: number;
   readonly jwksRefetchIntervalMs: number;
 }
@@ -73,11 +89,13 @@ export function resolveClientAssertions(options: ClientAssertionOptions | undefi
   };
   if (o.fetchJwks !== undefined && typeof o.fetchJwks !== 'function')
     fail('fetchJwks must be a function (url) => Promise<JWK Set>.');
+  if (o.fetchJwks !== undefined && o.jwksFetchOptions !== undefined)
+    fail('fetchJwks and jwksFetchOptions: give one, not both (jwksFetchOptions tunes the default fetch).');
   return Object.freeze({
     algorithms: Object.freeze([...new Set(algorithms)]),
     maxLifetime: seconds('maxLifetime', o.maxLifetime, 3600, 86_400),
     clockTolerance: seconds('clockTolerance', o.clockTolerance, 5, 300),
-    fetchJwks: o.fetchJwks,
+    fetchJwks: o.fetchJwks ?? outboundJwksFetcher(createOutboundFetch(o.jwksFetchOptions)),
     jwksMaxAgeMs: seconds('jwksMaxAge', o.jwksMaxAge, 300, 86_400) * 1000,
     jwksRefetchIntervalMs: seconds('jwksRefetchInterval', o.jwksRefetchInterval, 10, 3600) * 1000,
   });

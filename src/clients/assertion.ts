@@ -5,7 +5,7 @@
  * wrong secret.
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
+import { createHash, createSecretKey } from 'node:crypto';
 import { nowSeconds } from '../core/clock';
 import { InvalidClient } from '../core/errors';
 import type { Logger } from '../core/logging';
@@ -13,12 +13,9 @@ import {
   decodeJws,
   importPublicJwk,
   isAsymmetricAlgorithm,
-  keyFitsAlgorithm,
-  verifyHmacJws,
-  verifyJws,
-  HMAC_JWS_ALGORITHMS,
+  isHmacAlgorithm,
+  verifyJwsSignature,
   type DecodedJws,
-  type HmacJwsAlgorithm,
 } from '../jose/jws';
 import type { Client, ReplayStore } from '../stores/types';
 import type { ClientKeySource, PublicJwk } from './client-keys';
@@ -120,13 +117,9 @@ function verifyWithKeys(
     if (jwk.alg !== undefined && jwk.alg !== alg) continue;
     if (jwk.use !== undefined && jwk.use !== 'sig') continue;
     const key = importPublicJwk(jwk);
-    if (key !== undefined && keyFitsAlgorithm(alg, key) && verifyJws(alg, key, jws)) return true;
+    if (key !== undefined && verifyJwsSignature(jws, alg, key)) return true;
   }
   return false;
-}
-
-function isHmac(alg: unknown): alg is HmacJwsAlgorithm {
-  return typeof alg === 'string' && (HMAC_JWS_ALGORITHMS as readonly string[]).includes(alg);
 }
 
 /**
@@ -145,12 +138,12 @@ export async function verifyClientAssertion(
   if (jws.header.crit !== undefined)
     refuse('The client_assertion has a critical header parameter this server does not understand (RFC 7515 §4.1.11).');
   let method: 'private_key_jwt' | 'client_secret_jwt';
-  if (isHmac(alg)) {
+  if (isHmacAlgorithm(alg)) {
     // client_secret_jwt: only for a client that registered it and whose secret is recoverable;
     // an HMAC "signed" with a public key (alg confusion) has no secret to match.
     if (registered !== 'client_secret_jwt' || client.jwtSecret === undefined) refuse();
     if ((client.tokenEndpointAuthSigningAlg ?? 'HS256') !== alg) refuse();
-    if (!verifyHmacJws(alg, client.jwtSecret, jws)) refuse();
+    if (!verifyJwsSignature(jws, alg, createSecretKey(Buffer.from(client.jwtSecret, 'utf8')))) refuse();
     method = 'client_secret_jwt';
   } else {
     if (

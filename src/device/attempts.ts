@@ -1,18 +1,31 @@
 /**
- * The verification page's guard against guessing user codes (RFC 8628 §5.1): failed lookups
- * are counted per address and overall, in fixed windows.
+ * The device flow's counters (RFC 8628 §5.1): wrong user codes at the verification page, per
+ * address and overall, and device authorization requests per address. Built on the same
+ * `rate-limiter-flexible` limiters as the brute-force limits (src/limits): in memory by default,
+ * shared between instances when a store-backed limiter is configured (`createLimiter`, e.g.
+ * `RateLimiterRedis`), so an attacker cannot multiply the allowance by the number of instances.
  *
- * - An address with `perAddress` failures in the window is refused until the window ends.
- * - Once the whole server has seen `overall` failures in the window, addresses that have
- *   failed at all in it are refused too: a distributed guesser gets at most one guess per
- *   address, while a user who types the right code is never refused by someone else's
- *   failures (a correct lookup is not a failure and is checked first only for its own address).
- *
- * In-process and bounded: at most `maxAddresses` addresses are remembered (the oldest are
- * forgotten first). With several instances, each counts its own.
+ * - Each attempt is reserved on its address's counter before the code is looked up, so a
+ *   concurrent burst cannot overshoot the limit; a correct code hands the point back.
+ * - An address with `perAddress` counted attempts in its window is refused until it ends.
+ * - Once the server (all instances) has seen `overall` wrong codes in the window, addresses
+ *   that have failed at all in it are refused too: a distributed guesser gets about one guess
+ *   per address, while a user who types the right code is never refused for someone else's
+ *   failures.
+ * - A limiter that cannot answer refuses the attempt with 503 (fail closed).
  * @packageDocumentation
  */
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { TooManyRequests } from '../core/errors';
+import type { Logger } from '../core/logging';
+import {
+  call,
+  isLimiterResult,
+  unavailable,
+  type AttemptLimiter,
+  type LimiterConfig,
+  type LimiterResult,
+} from '../limits/brute-force';
 
 /** Limits on failed user-code lookups. */
 export interface DeviceAttemptLimits {
@@ -24,55 +37,100 @@ export interface DeviceAttemptLimits {
   window?: number;
 }
 
-/**
- * Fixed-window counts per address with an overall budget (see the module comment); used for
- * wrong user codes and, with no overall budget, for device authorization requests per address.
- */
+/** Builds a limiter from its options: `bruteForce.createLimiter`'s signature. */
+export type CreateLimiter = (config: LimiterConfig) => AttemptLimiter;
+
+/** What one {@link DeviceAttempts} counts. */
+export interface DeviceCounterSettings {
+  /** Key prefix of its limiters (`tokengate:device-…`), the same on every instance. */
+  name: string;
+  /** Attempts one address may make per window. */
+  perAddress: number;
+  /** Failures of all addresses per window before failed addresses are refused; none: no overall budget. */
+  overall?: number;
+  /** The window, in seconds. */
+  window: number;
+  /** The first words of the 429's description. */
+  refusal: string;
+}
+
+// The one key of the overall counter.
+const ALL = 'all';
+
+/** One attempt reserved by {@link DeviceAttempts.begin}: settle it as a failure or a success. */
+export interface DeviceAttempt {
+  /** A wrong code: the reserved point stays, and the overall budget is charged. */
+  failed(): Promise<void>;
+  /** Not a guess that failed (a right code): the reserved point is handed back. */
+  succeeded(): Promise<void>;
+}
+
+/** Counters for one kind of attempt (see the module comment). */
 export class DeviceAttempts {
-  private readonly failures = new Map<string, number>();
-  private total = 0;
-  private windowEnds = 0;
-  private readonly perAddress: number;
-  private readonly overall: number;
-  private readonly windowMs: number;
+  private readonly perAddress: AttemptLimiter;
+  private readonly overall: AttemptLimiter | undefined;
 
   constructor(
-    limits: DeviceAttemptLimits = {},
-    private readonly refusal = 'Too many wrong codes',
-    private readonly maxAddresses = 100_000,
+    create: CreateLimiter,
+    private readonly settings: DeviceCounterSettings,
+    private readonly logger: Logger,
   ) {
-    this.perAddress = limits.perAddress ?? 10;
-    this.overall = limits.overall ?? 1000;
-    this.windowMs = (limits.window ?? 600) * 1000;
+    const { name, window } = settings;
+    this.perAddress = create({ keyPrefix: name, points: settings.perAddress, duration: window, blockDuration: 0 });
+    this.overall =
+      settings.overall === undefined
+        ? undefined
+        : create({ keyPrefix: `${name}-all`, points: settings.overall, duration: window, blockDuration: 0 });
   }
 
-  private roll(): void {
-    const now = Date.now();
-    if (now < this.windowEnds) return;
-    this.failures.clear();
-    this.total = 0;
-    this.windowEnds = now + this.windowMs;
+  private refuse(res: LimiterResult): TooManyRequests {
+    const ms = res.msBeforeNext >= 0 ? res.msBeforeNext : this.settings.window * 1000;
+    const seconds = Math.max(1, Math.ceil(ms / 1000));
+    return new TooManyRequests(seconds, `${this.settings.refusal}; try again in ${seconds} seconds.`);
   }
 
-  private refuse(): TooManyRequests {
-    const retryAfter = Math.max(1, Math.ceil((this.windowEnds - Date.now()) / 1000));
-    return new TooManyRequests(retryAfter, `${this.refusal}; try again in ${retryAfter} seconds.`);
+  /**
+   * Reserve one attempt by `address`, or throw {@link TooManyRequests} (429) when it may not try
+   * now, or `temporarily_unavailable` (503) when a limiter cannot answer.
+   */
+  async begin(address: string): Promise<DeviceAttempt> {
+    let mine: LimiterResult;
+    try {
+      mine = await this.perAddress.consume(address, 1);
+    } catch (rejection) {
+      throw isLimiterResult(rejection) ? this.refuse(rejection) : unavailable(rejection);
+    }
+    // Failed before (the count holds more than this reservation): the overall budget applies.
+    if (this.overall !== undefined && mine.consumedPoints > 1) {
+      const all = await call(() => (this.overall as AttemptLimiter).get(ALL));
+      if (all !== null && all.consumedPoints >= (this.settings.overall as number)) throw this.refuse(all);
+    }
+    let settled = false;
+    return {
+      failed: async () => {
+        if (settled) return;
+        settled = true;
+        const overall = this.overall;
+        if (overall !== undefined) await call(() => overall.penalty(ALL, 1));
+      },
+      succeeded: async () => {
+        if (settled) return;
+        settled = true;
+        try {
+          const res = await this.perAddress.reward(address, 1);
+          if (res.consumedPoints <= 0) await this.perAddress.delete(address);
+        } catch (err) {
+          this.logger.error('device flow: could not hand back a reserved attempt', err);
+        }
+      },
+    };
   }
+}
 
-  /** Throw {@link TooManyRequests} when this address may not try now. */
-  check(address: string): void {
-    this.roll();
-    const mine = this.failures.get(address) ?? 0;
-    if (mine >= this.perAddress || (mine > 0 && this.total >= this.overall)) throw this.refuse();
-  }
-
-  /** Count one (a failed lookup, a request) from this address. */
-  count(address: string): void {
-    this.roll();
-    const mine = (this.failures.get(address) ?? 0) + 1;
-    this.failures.delete(address);
-    this.failures.set(address, mine);
-    this.total++;
-    if (this.failures.size > this.maxAddresses) this.failures.delete(this.failures.keys().next().value as string);
-  }
+/**
+ * The limiter factory of the device counters: the device flow's own `createLimiter`, else the
+ * brute-force limits' (so one `RateLimiterRedis` setting shares every counter), else in memory.
+ */
+export function deviceLimiterFactory(own: CreateLimiter | undefined, shared: CreateLimiter | undefined): CreateLimiter {
+  return own ?? shared ?? ((config) => new RateLimiterMemory(config) as unknown as AttemptLimiter);
 }

@@ -8,6 +8,7 @@ import { hashToken } from '../core/crypto';
 import { InvalidGrant, InvalidRequest, OAuthError } from '../core/errors';
 import { dpopBinding } from '../dpop/binding';
 import type { Grant } from '../grants/types';
+import { narrowResources, resourcesOf, scopesWithin } from '../resources/indicators';
 import type { GrantType } from '../stores/types';
 import { DEVICE_CODE_GRANT } from './endpoint';
 import type { DeviceStore } from './types';
@@ -24,6 +25,10 @@ export function deviceCodeGrant(devices: DeviceStore): Grant {
       const deviceCode = params.device_code;
       if (deviceCode === undefined || deviceCode === '')
         throw new InvalidRequest('The "device_code" parameter is required (RFC 8628 §3.4).');
+      // Checked before the poll: a malformed or unknown resource neither counts as a poll nor
+      // spends an approved code.
+      const registry = ctx.options.resources;
+      const requested = resourcesOf(registry, client, params);
       const id = hashToken(deviceCode);
       const polled = await devices.poll(id, Date.now());
       if (!polled || polled.record.clientId !== client.id) throw new InvalidGrant(INVALID);
@@ -40,6 +45,9 @@ export function deviceCodeGrant(devices: DeviceStore): Grant {
         throw pending('authorization_pending', 'The user has not yet approved or denied the request (RFC 8628 §3.5).');
       }
       // Decided: exactly one poll consumes it, so concurrent polls give one token response.
+      // RFC 8707 §2.2: the token may be for fewer of the request's resources, never for others;
+      // checked before the code is consumed, so a wrong resource leaves the approval usable.
+      const resources = narrowResources(record.resources, requested);
       const decided = await devices.consume(id);
       if (!decided) throw new InvalidGrant(INVALID);
       if (decided.status === 'denied' || decided.userId === undefined)
@@ -49,8 +57,12 @@ export function deviceCodeGrant(devices: DeviceStore): Grant {
         grantType: DEVICE_CODE_GRANT,
         sub: decided.userId,
         userId: decided.userId,
-        scope: decided.scope,
+        scope: scopesWithin(registry, decided.scope, resources),
+        refreshScope: decided.scope,
         refreshToken: client.grants.includes('refresh_token'),
+        // The access token's aud; the refresh token keeps every resource of the request.
+        resources,
+        refreshResources: decided.resources,
         ...dpopBinding(auth),
       });
     },

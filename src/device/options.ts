@@ -2,8 +2,9 @@
  * `options.deviceAuthorization`: turns on the device authorization grant (RFC 8628).
  * @packageDocumentation
  */
-import { checkKnownKeys, checkNumber, configError } from '../core/config';
-import type { DeviceAttemptLimits } from './attempts';
+import { checkFunction, checkKnownKeys, checkNumber, configError } from '../core/config';
+import type { AttemptLimiter, LimiterConfig } from '../limits/brute-force';
+import type { CreateLimiter, DeviceAttemptLimits } from './attempts';
 
 /**
  * Options of the device authorization grant.
@@ -33,6 +34,13 @@ export interface DeviceAuthorizationOptions {
    * store and refuse every other device.
    */
   requestsPerAddress?: number;
+  /**
+   * Builds the limiters of these counters (wrong user codes, requests per address), as
+   * `bruteForce.createLimiter` does for the brute-force limits. Default: `bruteForce.createLimiter`
+   * when given, else in memory (per instance). Give a store-backed limiter (`RateLimiterRedis`)
+   * to share the counts between instances, so that N instances do not allow N times the guesses.
+   */
+  createLimiter?: (config: LimiterConfig) => AttemptLimiter;
 }
 
 /** The validated options. */
@@ -41,8 +49,10 @@ export interface ResolvedDeviceOptions {
   readonly path: string;
   readonly lifetime: number;
   readonly interval: number;
-  readonly attempts: DeviceAttemptLimits;
+  readonly attempts: Readonly<Required<DeviceAttemptLimits>>;
   readonly requestsPerAddress: number;
+  /** `undefined`: `bruteForce.createLimiter`, else in memory. */
+  readonly createLimiter: CreateLimiter | undefined;
 }
 
 const AT = 'oauthServer: options.deviceAuthorization';
@@ -56,7 +66,7 @@ export function resolveDeviceOptions(value: unknown, issuer: string): ResolvedDe
   if (!v || typeof v !== 'object' || typeof v.verificationUri !== 'string') {
     configError(
       'ERR_TOKENGATE_TYPE',
-      `${AT} must be { verificationUri, path?, lifetime?, interval?, attempts?, requestsPerAddress? }, e.g. { verificationUri: '/device' }.`,
+      `${AT} must be { verificationUri, path?, lifetime?, interval?, attempts?, requestsPerAddress?, createLimiter? }, e.g. { verificationUri: '/device' }.`,
     );
   }
   let verificationUri: string;
@@ -75,16 +85,33 @@ export function resolveDeviceOptions(value: unknown, issuer: string): ResolvedDe
   if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
     configError('ERR_TOKENGATE_PATH', `${AT}.path must be a path starting with "/" (got ${String(path)}).`);
   }
-  checkKnownKeys(AT, v, ['verificationUri', 'path', 'lifetime', 'interval', 'attempts', 'requestsPerAddress']);
+  checkKnownKeys(AT, v, [
+    'verificationUri',
+    'path',
+    'lifetime',
+    'interval',
+    'attempts',
+    'requestsPerAddress',
+    'createLimiter',
+  ]);
   const a = v.attempts ?? {};
   checkKnownKeys(`${AT}.attempts`, a, ['perAddress', 'overall', 'window']);
-  for (const name of ['perAddress', 'overall', 'window'] as const) whole(`attempts.${name}`, a[name], 1, 1_000_000);
   return Object.freeze({
     verificationUri,
     path,
     lifetime: whole('lifetime', v.lifetime, 600, 1800),
     interval: whole('interval', v.interval, 5, 60),
-    attempts: { ...a },
+    attempts: Object.freeze({
+      perAddress: whole('attempts.perAddress', a.perAddress, 10, 1_000_000),
+      overall: whole('attempts.overall', a.overall, 1000, 1_000_000),
+      window: whole('attempts.window', a.window, 600, 1_000_000),
+    }),
     requestsPerAddress: whole('requestsPerAddress', v.requestsPerAddress, 30, 1_000_000),
+    createLimiter: checkFunction<CreateLimiter | undefined>(
+      `${AT}.createLimiter`,
+      v.createLimiter,
+      undefined,
+      '(config) => limiter',
+    ),
   });
 }

@@ -17,7 +17,7 @@ import { InvalidScope } from '../core/errors';
 import type { ServerContext } from '../endpoints/context';
 import { addressKey, defaultRemoteAddress } from '../limits/remote-address';
 import type { Client, User } from '../stores/types';
-import { DeviceAttempts } from './attempts';
+import { DeviceAttempts, deviceLimiterFactory } from './attempts';
 import type { ResolvedDeviceOptions } from './options';
 import type { DeviceStore } from './types';
 import { normalizeUserCode } from './user-code';
@@ -28,6 +28,8 @@ export interface PendingDeviceRequest {
   client: Client;
   /** The scopes it asks for. */
   scopes: readonly string[];
+  /** The resources (RFC 8707) the tokens will be meant for; empty for the server's default audience. */
+  resources: readonly string[];
   /** The user code in its display form (`WDJB-MJHT`). */
   userCode: string;
   /** Expiry, seconds since the epoch. */
@@ -38,7 +40,8 @@ export interface PendingDeviceRequest {
  * The verification page's API (`oauth.device`). Every call takes the request, so that wrong
  * codes are counted per address (§5.1); too many answer by throwing a 429
  * `temporarily_unavailable` {@link TooManyRequests} error, which the page should show as
- * "try again later".
+ * "try again later" (as it should a 503 `temporarily_unavailable` when a shared limiter's
+ * store cannot answer: the attempt is refused, never let through uncounted).
  *
  * @example
  * ```ts
@@ -69,50 +72,66 @@ export function deviceVerification(
   devices: DeviceStore,
   options: ResolvedDeviceOptions,
 ): DeviceVerification {
-  const attempts = new DeviceAttempts(options.attempts);
-  const remote = ctx.options.bruteForce?.remoteAddress ?? defaultRemoteAddress;
+  const { bruteForce, logger } = ctx.options;
+  const attempts = new DeviceAttempts(
+    deviceLimiterFactory(options.createLimiter, bruteForce?.createLimiter),
+    { name: 'tokengate:device-codes', ...options.attempts, refusal: 'Too many wrong codes' },
+    logger,
+  );
+  const remote = bruteForce?.remoteAddress ?? defaultRemoteAddress;
 
-  /** The store's key for a typed code, after the limits allow this address to try. */
-  function key(req: IncomingMessage, typed: unknown): { address: string; id: string | undefined } {
-    const address = addressKey(remote(req));
-    attempts.check(address);
+  /**
+   * Look a typed code up under the limits (§5.1): the attempt is reserved before the store is
+   * asked; `undefined` from `look` (the code names no pending request) counts as a wrong code,
+   * anything else hands the attempt back, and so does a throw (a store failure or a wider
+   * scope is no guess).
+   */
+  async function withAttempt<T>(
+    req: IncomingMessage,
+    typed: unknown,
+    look: (id: string, code: string) => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    const attempt = await attempts.begin(addressKey(remote(req)));
     const code = normalizeUserCode(typed);
-    return { address, id: code === undefined ? undefined : hashToken(code) };
+    let result: T | undefined;
+    try {
+      result = code === undefined ? undefined : await look(hashToken(code), code);
+    } catch (err) {
+      await attempt.succeeded();
+      throw err;
+    }
+    await (result === undefined ? attempt.failed() : attempt.succeeded());
+    return result;
   }
 
   return {
-    async lookup(req, typed) {
-      const { address, id } = key(req, typed);
-      const record = id === undefined ? undefined : await devices.findByUserCode(id, nowSeconds());
-      const client = record && (await ctx.clients.findClient(record.clientId));
-      if (!record || !client) {
-        attempts.count(address);
-        return undefined;
-      }
-      const code = normalizeUserCode(typed) as string;
-      return {
-        client,
-        scopes: record.scope,
-        userCode: `${code.slice(0, 4)}-${code.slice(4)}`,
-        expiresAt: record.expiresAt,
-      };
-    },
+    lookup: (req, typed) =>
+      withAttempt(req, typed, async (id, code) => {
+        const record = await devices.findByUserCode(id, nowSeconds());
+        const client = record && (await ctx.clients.findClient(record.clientId));
+        if (!record || !client) return undefined;
+        return {
+          client,
+          scopes: record.scope,
+          resources: record.resources ?? [],
+          userCode: `${code.slice(0, 4)}-${code.slice(4)}`,
+          expiresAt: record.expiresAt,
+        };
+      }),
     async approve(req, typed, user, scopes) {
-      const { address, id } = key(req, typed);
-      const record = id === undefined ? undefined : await devices.findByUserCode(id, nowSeconds());
-      if (!record || id === undefined) {
-        attempts.count(address);
-        return false;
-      }
-      const granted = scopes === undefined ? record.scope : [...scopes];
-      const wider = granted.find((s) => !record.scope.includes(s));
-      if (wider !== undefined) throw new InvalidScope(`The scope "${wider}" was not asked for by the device.`);
-      return (await devices.decide(id, { userId: user.id, scope: granted }, nowSeconds())) !== undefined;
+      const decided = await withAttempt(req, typed, async (id) => {
+        const record = await devices.findByUserCode(id, nowSeconds());
+        if (!record) return undefined;
+        const granted = scopes === undefined ? record.scope : [...scopes];
+        const wider = granted.find((s) => !record.scope.includes(s));
+        if (wider !== undefined) throw new InvalidScope(`The scope "${wider}" was not asked for by the device.`);
+        // Decided by someone else meanwhile: not a guess, and not approved here.
+        return (await devices.decide(id, { userId: user.id, scope: granted }, nowSeconds())) !== undefined;
+      });
+      return decided === true;
     },
     async deny(req, typed) {
-      const { address, id } = key(req, typed);
-      const decided = id === undefined ? undefined : await devices.decide(id, 'denied', nowSeconds());
-      if (!decided) attempts.count(address);
+      const decided = await withAttempt(req, typed, (id) => devices.decide(id, 'denied', nowSeconds()));
       return decided !== undefined;
     },
   };

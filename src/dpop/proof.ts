@@ -11,10 +11,11 @@ import { nowSeconds } from '../core/clock';
 import { InvalidDpopProof, UseDpopNonce } from '../core/errors';
 import {
   decodeJws,
+  encodedHeader,
   importPublicJwk,
   isAsymmetricAlgorithm,
   keyFitsAlgorithm,
-  verifyJws,
+  verifyJwsSignature,
   type AsymmetricJwsAlgorithm,
 } from '../jose/jws';
 import { jwkThumbprint } from '../jose/thumbprint';
@@ -136,9 +137,9 @@ export async function verifyProof(
   // RFC 9449 §4.3 point 2: a well-formed JWS; point 3: the required header and claims.
   const jws = decodeJws(proof, MAX_PROOF_LENGTH);
   if (jws === undefined) fail('The DPoP proof is not a compact JWS.');
-  const { alg, key, jkt } = headerKey(jws.header, jws.encodedHeader, settings, fail);
+  const { alg, key, jkt } = headerKey(jws.header, encodedHeader(jws), settings, fail);
   // Point 6: the signature, with the key from the header, under the header's (accepted) alg.
-  if (!verifyJws(alg, key, jws)) fail('The DPoP proof signature is invalid.');
+  if (!verifyJwsSignature(jws, alg, key)) fail('The DPoP proof signature is invalid.');
 
   const claims = jws.payload;
   const { jti, htm, htu, iat } = claims;

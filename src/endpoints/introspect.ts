@@ -30,6 +30,8 @@ export interface IntrospectionResponse {
   token_type?: 'Bearer' | 'DPoP';
   /** The key a DPoP-bound token is bound to (RFC 9449 §6.2, RFC 7800). */
   cnf?: { jkt: string };
+  /** A delegated token's actor, earlier actors nested (RFC 8693 §4.1), JWT or opaque alike. */
+  act?: unknown;
   /** The JWT's `jti`, or for a stored token its id (a hash, never the token). */
   jti: string;
   /** Claims of the app's own (RFC 7662 §2.2 allows extensions); never one of the names above. */
@@ -59,6 +61,7 @@ function describe(ctx: ServerContext, token: FoundToken): IntrospectionResponse 
     if (token.jkt !== undefined) body.cnf = { jkt: token.jkt };
     if (token.audience !== undefined)
       body.aud = typeof token.audience === 'string' ? token.audience : [...token.audience];
+    if (token.act !== undefined) body.act = token.act;
   }
   return body;
 }

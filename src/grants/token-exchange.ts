@@ -9,7 +9,8 @@ import { InvalidRequest, InvalidScope, UnauthorizedClient } from '../core/errors
 import { parseScope } from '../core/scopes';
 import { dpopBinding } from '../dpop/binding';
 import type { ServerContext } from '../endpoints/context';
-import { printable, type Params } from '../http/body';
+import { allValues, printable, type Params } from '../http/body';
+import { isResourceUri } from '../resources/indicators';
 import { findToken } from '../tokens/lookup';
 import { InvalidTarget, type ActClaim, type ExchangeToken, type TokenExchangeOptions } from './token-exchange-options';
 import type { Grant } from './types';
@@ -29,25 +30,19 @@ export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exch
 /** The token type of an access token (RFC 8693 §3). */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
-// RFC 8707 §2 / RFC 8693 §2.1: a resource is an absolute URI without a fragment; an audience
-// is any logical name, but printable and bounded.
+// RFC 8693 §2.1: `resource` and `audience` may each be given several times, and together; the
+// new token is meant for all of them (its `aud` lists them). A resource is an absolute URI
+// without a fragment (RFC 8707 §2); an audience is any logical name, but printable and bounded.
 function targets(params: Params): string[] {
   const list: string[] = [];
-  if (params.resource !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(params.resource);
-    } catch {
-      url = undefined;
-    }
-    if (!url || params.resource.includes('#'))
-      throw new InvalidTarget('The resource must be an absolute URI without a fragment (RFC 8707 §2).');
-    list.push(params.resource);
+  for (const resource of allValues(params, 'resource')) {
+    if (!isResourceUri(resource))
+      throw new InvalidTarget('Each resource must be an absolute URI without a fragment (RFC 8707 §2).');
+    list.push(resource);
   }
-  if (params.audience !== undefined) {
-    if (!/^[\x21-\x7e]{1,2048}$/.test(params.audience))
-      throw new InvalidTarget('The audience must be printable ASCII.');
-    list.push(params.audience);
+  for (const audience of allValues(params, 'audience')) {
+    if (!/^[\x21-\x7e]{1,2048}$/.test(audience)) throw new InvalidTarget('Each audience must be printable ASCII.');
+    list.push(audience);
   }
   return [...new Set(list)];
 }

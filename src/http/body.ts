@@ -36,8 +36,11 @@ function deadline(ms: number, fail: () => void): () => void {
   return () => clearTimeout(timer);
 }
 
-/** Parameters a client may repeat: `resource` (RFC 8707 §2). Every other repeat is refused. */
-const REPEATABLE = new Set(['resource']);
+/**
+ * Parameters a client may repeat: `resource` (RFC 8707 §2) and token exchange's `audience`
+ * (RFC 8693 §2.1). Every other repeat is refused.
+ */
+const REPEATABLE = new Set(['resource', 'audience']);
 // The second and later values of a repeatable parameter, beside the params object (whose
 // type stays one string per name for every other reader).
 const repeats = new WeakMap<object, Map<string, string[]>>();
@@ -67,7 +70,7 @@ function add(params: Record<string, string>, name: string, value: string): void 
 }
 
 /**
- * Every value of a parameter a client may repeat (`resource`, RFC 8707 §2), in the order
+ * Every value of a parameter a client may repeat (`resource`, `audience`), in the order
  * sent; `[]` when absent. For any other name, its one value.
  */
 export function allValues(params: Params, name: string): string[] {

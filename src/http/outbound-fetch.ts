@@ -30,7 +30,7 @@ export type FetchFunction = (
   arrayBuffer(): Promise<ArrayBuffer>;
 }>;
 
-/** Options of {@link createOutboundFetch}. */
+/** Options of the SSRF-safe outbound fetch (`createOutboundFetch`): client ID metadata documents, a client's `jwks_uri`. */
 export interface OutboundFetchOptions {
   /** Whole-request deadline in seconds, fractions allowed (connect, TLS, headers and body). Default 5. */
   timeout?: number;

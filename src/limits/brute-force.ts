@@ -264,7 +264,8 @@ const usernameKey = (username: string): string => hashedKey(username.normalize('
 
 const identifierKey = (kind: Identifier, id: string): string => (kind === 'username' ? usernameKey(id) : hashedKey(id));
 
-function isLimiterResult(value: unknown): value is LimiterResult {
+/** Whether a limiter's rejection is a refusal (its `RateLimiterRes`) rather than a store failure. */
+export function isLimiterResult(value: unknown): value is LimiterResult {
   return !(value instanceof Error) && typeof (value as LimiterResult | null)?.msBeforeNext === 'number';
 }
 
@@ -283,12 +284,13 @@ function refused(res: LimiterResult, limit: Limit, name: LimitName): TooManyRequ
   return err;
 }
 
-// A limiter whose store fails refuses the attempt (fails closed); the cause goes to the logger.
-function unavailable(cause: unknown): TemporarilyUnavailable {
+/** A limiter whose store fails refuses the attempt (fails closed): 503, the cause kept for the logger. */
+export function unavailable(cause: unknown): TemporarilyUnavailable {
   return Object.assign(new TemporarilyUnavailable(), { cause });
 }
 
-async function call<T>(run: () => Promise<T>): Promise<T> {
+/** Run a limiter operation; a store failure becomes {@link unavailable}. */
+export async function call<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
@@ -472,6 +474,8 @@ export class BruteForceGuard {
   readonly remoteAddress: RemoteAddressFn;
   /** @internal */
   readonly logger: Logger;
+  /** @internal The `createLimiter` these limits were built with (other counters share its store). */
+  readonly createLimiter: (config: LimiterConfig) => AttemptLimiter;
 
   constructor(options: BruteForceOptions, logger: Logger) {
     const create = checkFunction<(config: LimiterConfig) => AttemptLimiter>(
@@ -510,6 +514,7 @@ export class BruteForceGuard {
     this.limits = Object.freeze(limits);
     this.slowdowns = Object.freeze(slowdowns);
     this.logger = logger;
+    this.createLimiter = create;
   }
 
   /** The limits as seen by one request. */

@@ -159,7 +159,9 @@ export class TokenIssuer {
         id: accessTokenId,
         expiresAt: now + expiresIn,
       };
-      if (resources) access.resources = resources;
+      // The record's `resources` is an opaque token's aud: the exchange's audience when given.
+      const audience = request.audience === undefined ? resources : [request.audience].flat();
+      if (audience) access.resources = audience;
       if (request.jkt !== undefined) access.jkt = request.jkt;
       if (own) access.claims = own;
       saves.push(this.tokens.save(access));

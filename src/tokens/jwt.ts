@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { nowSeconds } from '../core/clock';
 import { InvalidToken } from '../core/errors';
-import { jwsHeader, jwsPayload, splitCompact, verifyJwsSignature, type CompactJws } from './jws';
+import { encodedHeader, jwsHeader, jwsPayload, splitCompact, verifyJwsSignature, type CompactJws } from '../jose/jws';
 import type { ResolvedKey } from './keys';
 
 /** The claims of an access token (RFC 9068 §2.2), plus `fid`, the family id used for revocation. */
@@ -101,8 +101,12 @@ export class JwtVerifier {
     this.keys = new Map(keys.map((key) => [key.kid, key]));
   }
 
-  /** The verified claims, or throws {@link InvalidToken}. */
-  verify(token: string): AccessTokenClaims {
+  /**
+   * The verified claims, or throws {@link InvalidToken}. `anyAudience`: accept a token of this
+   * server whatever its `aud` (introspection, revocation and token exchange answer for every
+   * token the server issued, e.g. one exchanged for another API, RFC 8693); a guard never sets it.
+   */
+  verify(token: string, anyAudience = false): AccessTokenClaims {
     const jws = splitCompact(token);
     if (!jws) throw new InvalidToken('The access token is malformed.');
     const key = this.keyFor(jws);
@@ -110,7 +114,7 @@ export class JwtVerifier {
     const claims = jwsPayload(jws);
     if (!claims) throw new InvalidToken('The access token is invalid.');
     this.checkTimes(claims);
-    if (claims.iss !== this.issuer || !this.audienceMatches(claims.aud))
+    if (claims.iss !== this.issuer || !(anyAudience || this.audienceMatches(claims.aud)))
       throw new InvalidToken('The access token is invalid.');
     if (!isAccessTokenClaims(claims)) throw new InvalidToken('The access token lacks required claims.');
     // `iss` and `aud` were just checked equal to ours: share our strings instead of keeping a
@@ -123,7 +127,7 @@ export class JwtVerifier {
   // The key the protected header names, after checking the header (alg pinned to the key,
   // typ, crit); throws InvalidToken for a header we do not accept.
   private keyFor(jws: CompactJws): ResolvedKey {
-    const segment = jws.token.slice(0, jws.dot1);
+    const segment = encodedHeader(jws);
     const known = this.checkedHeaders.get(segment);
     if (known) return known;
     const header = jwsHeader(jws);

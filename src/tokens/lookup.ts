@@ -49,7 +49,9 @@ function ownOf(claims: Record<string, unknown> | undefined): { claims?: Record<s
 async function findJwt(ctx: ServerContext, token: string): Promise<FoundToken | undefined> {
   let claims;
   try {
-    ({ claims } = await verifyLiveJwt(ctx.verifier, ctx.tokens, token, ctx.heardRevocations));
+    // Any audience: these endpoints answer for every token this server issued, including one
+    // exchanged for another API (RFC 8693); the resource that receives it checks its aud.
+    ({ claims } = await verifyLiveJwt(ctx.verifier, ctx.tokens, token, ctx.heardRevocations, true));
   } catch (err) {
     // Expired, tampered, revoked, signed by a retired key: for these endpoints, not a token.
     if (err instanceof InvalidToken) return undefined;

@@ -21,17 +21,18 @@ export interface LiveAccessToken {
  * instance heard (`heard`), which a store that lost its data cannot forget, nor in the store;
  * rejects with {@link InvalidToken}. The signature and claims are checked synchronously; the
  * only promise is the store's revocation lookup (this runs on every `requireToken` cache miss,
- * so no async wrapper).
+ * so no async wrapper). `anyAudience`: see {@link JwtVerifier.verify}.
  */
 export function verifyLiveJwt(
   verifier: JwtVerifier,
   tokens: TokenStore,
   token: string,
   heard?: RevokedIds,
+  anyAudience = false,
 ): Promise<LiveAccessToken> {
   let claims: AccessTokenClaims;
   try {
-    claims = verifier.verify(token);
+    claims = verifier.verify(token, anyAudience);
   } catch (err) {
     return Promise.reject(err as Error);
   }

@@ -5,13 +5,14 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { memoryStores, type MemoryClientInput } from '../../src';
+import { memoryStores, type MemoryClientInput, type ServerOptions } from '../../src';
 import { JWT_BEARER_ASSERTION } from '../../src/clients/assertion';
-import { isPublicAddress, safeJwksFetcher } from '../../src/clients/jwks-fetch';
 import { dpopKey, signJws, type DpopKey } from '../support/dpop';
 import { buildApp, CLIENTS, FRAMEWORKS, ISSUER, USERS } from '../support/spine';
+import { certificate } from '../support/tls';
 
 const TOKEN_URL = `${ISSUER}/oauth/token`;
 const JWT_SECRET = 'a-client-secret-for-client_secret_jwt-clients';
@@ -312,16 +313,89 @@ describe('jwks_uri (RFC 7591 §2): fetched, cached, refetched for a rotated key'
     }
   });
 
-  test("the default fetch refuses what a client could aim at the server's own network (SSRF)", async () => {
-    const fetcher = safeJwksFetcher({ timeoutMs: 2000 });
-    await expect(fetcher('http://example.com/jwks')).rejects.toThrow(/https/);
-    await expect(fetcher('https://127.0.0.1/jwks')).rejects.toThrow(/non-public/);
-    await expect(fetcher('https://169.254.169.254/latest/meta-data')).rejects.toThrow(/non-public/);
-    await expect(fetcher('https://[::1]/jwks')).rejects.toThrow(/non-public/);
-    await expect(fetcher('https://localhost/jwks')).rejects.toThrow(/non-public/);
-    for (const a of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1'])
-      expect(isPublicAddress(a)).toBe(false);
-    for (const a of ['93.184.216.34', '2606:4700::1111']) expect(isPublicAddress(a)).toBe(true);
+  describe("the default fetch is the SSRF-safe outbound fetch: a jwks_uri at the server's own network is refused", () => {
+    const tls = certificate();
+    let jwksServer: https.Server;
+    let port = 0;
+    let served = 0;
+    beforeAll(async () => {
+      jwksServer = https.createServer({ key: tls.key, cert: tls.cert }, (_req, res) => {
+        served++;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ keys: [jwk(es, 'es-1')] }));
+      });
+      await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+      port = (jwksServer.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      jwksServer.closeAllConnections();
+      await new Promise((resolve) => jwksServer.close(resolve));
+    });
+
+    const withJwksUri = (jwksUri: string, options: Partial<ServerOptions> = {}) =>
+      buildApp(
+        'express5',
+        options,
+        memoryStores({
+          clients: clients([
+            {
+              id: 'inside',
+              grants: ['client_credentials'],
+              scopes: ['read'],
+              tokenEndpointAuthMethod: 'private_key_jwt',
+              jwksUri,
+            },
+          ]),
+          users: USERS,
+        }),
+      );
+
+    test('a loopback address literal, and a name that resolves to one (checked where DNS answers), are never fetched', async () => {
+      for (const host of ['127.0.0.1', 'localhost']) {
+        const { app, logger } = withJwksUri(`https://${host}:${port}/jwks`);
+        expectInvalidClient(await tokenWith(app, assertion(es, 'es-1', 'inside')), /jwks_uri/);
+        const warning = logger.lines.find((l) => /jwks_uri of client "inside"/.test(l.message));
+        expect(String((warning?.detail as Error | undefined)?.message)).toMatch(
+          /private, loopback or otherwise special/,
+        );
+      }
+      expect(served).toBe(0);
+    });
+
+    test('other private ranges and plain http are refused too', async () => {
+      for (const uri of [
+        'https://169.254.169.254/latest/meta-data',
+        'https://[::1]/jwks',
+        `http://127.0.0.1:${port}/jwks`,
+      ]) {
+        const { app, logger } = withJwksUri(uri);
+        expectInvalidClient(await tokenWith(app, assertion(es, 'es-1', 'inside')));
+        const warning = logger.lines.find((l) => /jwks_uri of client "inside"/.test(l.message));
+        expect(String((warning?.detail as Error | undefined)?.message)).toMatch(/special address|only https/);
+      }
+      expect(served).toBe(0);
+    });
+
+    test('jwksFetchOptions tunes the default fetch: an address the app allows is fetched, with its CA', async () => {
+      const { app } = withJwksUri(`https://127.0.0.1:${port}/jwks`, {
+        clientAssertions: { jwksFetchOptions: { allowAddress: (a) => a === '127.0.0.1', ca: tls.cert } },
+      });
+      expect((await tokenWith(app, assertion(es, 'es-1', 'inside'))).status).toBe(200);
+      expect(served).toBe(1);
+      const { app: listed } = withJwksUri(`https://127.0.0.1:${port}/jwks`, {
+        clientAssertions: { jwksFetchOptions: { allow: (url) => url.hostname === 'keys.partner.example' } },
+      });
+      expectInvalidClient(await tokenWith(listed, assertion(es, 'es-1', 'inside')));
+      expect(served).toBe(1);
+    });
+
+    test('fetchJwks and jwksFetchOptions together are a start-up error', () => {
+      expect(() =>
+        withJwksUri('https://keys.example.com/jwks', {
+          clientAssertions: { fetchJwks: async () => ({ keys: [] }), jwksFetchOptions: {} },
+        }),
+      ).toThrow(expect.objectContaining({ code: 'ERR_TOKENGATE_CLIENT_ASSERTIONS' }));
+    });
   });
 
   test('a jwks_uri that cannot be fetched is invalid_client, with the cause logged, not a 500', async () => {

@@ -93,6 +93,83 @@ describeBackends('device authorization grant', __filename, (backend: () => Token
     expect((await from('10.9.0.2')).status).toBe(200);
   });
 
+  describe('resource indicators (RFC 8707; RFC 8628 §3.1)', () => {
+    const NOTES = 'https://notes.example/api';
+    const MAIL = 'https://mail.example/api';
+    const resources = { [NOTES]: { scopes: ['read'] }, [MAIL]: { scopes: ['read', 'write'] } };
+    const form = (...pairs: [string, string][]) => new URLSearchParams(pairs).toString();
+    const startFor = (a: App, ...targets: string[]) =>
+      request(a)
+        .post(ENDPOINT)
+        .type('form')
+        .send(form(['client_id', 'tv'], ['scope', 'read'], ...targets.map((r): [string, string] => ['resource', r])));
+    const pollFor = (a: App, deviceCode: string, ...targets: string[]) =>
+      request(a)
+        .post(TOKEN)
+        .type('form')
+        .send(
+          form(
+            ['grant_type', DEVICE],
+            ['device_code', deviceCode],
+            ['client_id', 'tv'],
+            ...targets.map((r): [string, string] => ['resource', r]),
+          ),
+        );
+
+    test("the resources asked for are shown on the verification page and become the tokens' aud; the token request may narrow them (RFC 8707 §2, §2.2)", async () => {
+      const { app, oauth } = await setup({}, { resources });
+      const started = await startFor(app, NOTES, MAIL);
+      expect(started.status).toBe(200);
+      const pending = await oauth.device!.lookup(from('10.0.0.1'), started.body.user_code);
+      expect(pending).toMatchObject({ resources: [NOTES, MAIL], scopes: ['read'] });
+      expect(await oauth.device!.approve(from('10.0.0.1'), started.body.user_code, ALICE)).toBe(true);
+      // A resource the request did not name is refused, and the approval stays usable.
+      const wider = await pollFor(app, started.body.device_code, 'https://other.example/api');
+      expect({ status: wider.status, error: wider.body.error }).toEqual({ status: 400, error: 'invalid_target' });
+      const outside = await pollFor(app, started.body.device_code, NOTES, 'https://mail.example/other');
+      expect(outside.body.error).toBe('invalid_target');
+      const tokens = await pollFor(app, started.body.device_code, NOTES);
+      expect(tokens.status).toBe(200);
+      expect(decodeJwt(tokens.body.access_token).payload.aud).toBe(NOTES);
+      // The refresh token keeps both resources: the client can get a token for the other one.
+      const mail = await request(app)
+        .post(TOKEN)
+        .type('form')
+        .send(
+          form(
+            ['grant_type', 'refresh_token'],
+            ['refresh_token', tokens.body.refresh_token],
+            ['client_id', 'tv'],
+            ['resource', MAIL],
+          ),
+        );
+      expect(mail.status).toBe(200);
+      expect(decodeJwt(mail.body.access_token).payload.aud).toBe(MAIL);
+    });
+
+    test('without a resource at the token request, the token is for every resource of the device request', async () => {
+      const { app, oauth } = await setup({}, { resources });
+      const started = (await startFor(app, NOTES, MAIL)).body;
+      await oauth.device!.approve(from('10.0.0.1'), started.user_code, ALICE);
+      const tokens = await pollFor(app, started.device_code);
+      expect(decodeJwt(tokens.body.access_token).payload.aud).toEqual([NOTES, MAIL]);
+    });
+
+    test('an unknown or malformed resource is invalid_target, a scope the resource does not define invalid_scope, at the device authorization endpoint (RFC 8707 §2)', async () => {
+      const { app } = await setup({}, { resources });
+      for (const target of ['https://unknown.example/api', 'not a uri', `${NOTES}#fragment`]) {
+        const res = await startFor(app, target);
+        expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: 'invalid_target' });
+        expect(res.headers['cache-control']).toBe('no-store');
+      }
+      const scoped = await request(app)
+        .post(ENDPOINT)
+        .type('form')
+        .send(form(['client_id', 'tv'], ['scope', 'write'], ['resource', NOTES]));
+      expect(scoped.body.error).toBe('invalid_scope');
+    });
+  });
+
   test('polling: authorization_pending, then slow_down raising the interval by 5 s for that device code (§3.5)', async () => {
     const { app } = await setup();
     const { device_code: code } = (await start(app)).body;

@@ -1,6 +1,7 @@
 /**
  * Every relative link in the README, SECURITY.md, CHANGELOG.md and docs/ leads somewhere: the
  * file exists and, for `#anchor` links into Markdown, a heading with that GitHub anchor exists.
+ * And every page in docs/ can be found: both the README and docs/README.md link to it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -61,3 +62,15 @@ test.each(pages)('%s: every relative link and anchor resolves', (page) => {
   }
   expect(broken).toEqual([]);
 });
+
+test.each(readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md') && f !== 'README.md'))(
+  'docs/%s is linked from README.md and docs/README.md',
+  (page) => {
+    const linksTo = (file: string, href: string): boolean =>
+      links(readFileSync(join(root, file), 'utf8')).includes(href);
+    expect({ readme: linksTo('README.md', `docs/${page}`), index: linksTo('docs/README.md', page) }).toEqual({
+      readme: true,
+      index: true,
+    });
+  },
+);

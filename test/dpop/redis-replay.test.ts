@@ -2,22 +2,25 @@
  * The DPoP replay rule across instances (RFC 9449 §11.1): two app processes share one real
  * redis-server (`redisReplayStore`), and a proof used at one is refused at the other, at the
  * token endpoint and at a resource. When the shared replay store is down, DPoP requests are
- * refused (503), never let through unchecked.
+ * refused (503), never let through unchecked: at the token endpoint and at a resource.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Redis from 'ioredis';
 import request from 'supertest';
-import { memoryStores, type KeyInput } from '../../src';
+import { memoryStores, requireToken, type KeyInput } from '../../src';
 import { redisReplayStore } from '../../src/redis';
 import { dpopKey, proof } from '../support/dpop';
 import { describeWithRedis, startRedis, type TestRedis } from '../support/redis-server';
-import { basic, buildApp, CLIENTS, USERS } from '../support/spine';
+import { basic, buildApp, CLIENTS, listen, recordingLogger, USERS } from '../support/spine';
 
 const ISSUER = 'https://auth.example.com';
 const HTU = `${ISSUER}/oauth/token`;
 const WEB_APP = basic('web-app', 'web-secret');
+const API = 'https://api.example.com';
 
 interface Instance {
   url: string;
@@ -139,6 +142,80 @@ describeWithRedis('a shared replay store that is down fails closed (RFC 9449 §1
         .send({ grant_type: 'client_credentials' });
       expect(bearer.status).toBe(200);
     } finally {
+      client.disconnect();
+      await redis.stop();
+    }
+  }, 30_000);
+});
+
+describeWithRedis('a shared replay store that is down fails closed at a resource (RFC 9449 §11.1)', () => {
+  // A resource that cannot record a proof's jti cannot tell a replay from a first use: it
+  // answers 503 temporarily_unavailable (docs/dpop.md), never 200, and logs why.
+  test('oauth.requireToken() and the standalone requireToken() answer a DPoP request 503 while Redis is down, and serve it again once it is back', async () => {
+    const redis = await startRedis();
+    const client = new Redis(redis.url, { retryStrategy: () => 100, maxRetriesPerRequest: 0 });
+    client.on('error', () => undefined);
+    const replay = redisReplayStore({ client, timeout: 0.3 });
+    const issuer = http.createServer();
+    await new Promise<void>((resolve) => issuer.listen(0, '127.0.0.1', resolve));
+    const issuerUrl = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}`;
+    const { app: server, logger } = buildApp(
+      'express5',
+      { issuer: issuerUrl, audience: API },
+      { ...memoryStores({ clients: CLIENTS, users: USERS }), replay },
+    );
+    issuer.on('request', server);
+    const resourceLogger = recordingLogger();
+    const guard = requireToken({ issuer: issuerUrl, audience: API, logger: resourceLogger, dpop: { replay } });
+    const api = await listen((req, res) => guard(req, res, () => res.end('ok')));
+    try {
+      const key = dpopKey();
+      const token = (
+        await request(server)
+          .post('/oauth/token')
+          .set('Authorization', WEB_APP)
+          .set('DPoP', proof(key, { htu: `${issuerUrl}/oauth/token` }))
+          .type('form')
+          .send({ grant_type: 'client_credentials', scope: 'read' })
+      ).body.access_token as string;
+      const atServer = () =>
+        request(server)
+          .get('/api/me')
+          .set('Authorization', `DPoP ${token}`)
+          .set('DPoP', proof(key, { htm: 'GET', htu: `${issuerUrl}/api/me`, accessToken: token }));
+      const atResource = () =>
+        fetch(`${api.url}/orders`, {
+          headers: {
+            Authorization: `DPoP ${token}`,
+            DPoP: proof(key, { htm: 'GET', htu: `${API}/orders`, accessToken: token }),
+          },
+        });
+      expect((await atServer()).status).toBe(200);
+      expect((await atResource()).status).toBe(200);
+
+      await redis.kill();
+      const down = await atServer();
+      expect({ status: down.status, error: down.body.error }).toEqual({
+        status: 503,
+        error: 'temporarily_unavailable',
+      });
+      expect(down.headers['cache-control']).toBe('no-store');
+      const downThere = await atResource();
+      expect({ status: downThere.status, error: ((await downThere.json()) as { error: string }).error }).toEqual({
+        status: 503,
+        error: 'temporarily_unavailable',
+      });
+      expect(logger.lines.some((l) => l.level === 'error')).toBe(true);
+      expect(resourceLogger.lines.some((l) => l.level === 'error')).toBe(true);
+
+      await redis.restart();
+      await new Promise<void>((resolve) => (client.status === 'ready' ? resolve() : client.once('ready', resolve)));
+      expect((await atServer()).status).toBe(200);
+      expect((await atResource()).status).toBe(200);
+    } finally {
+      await api.close();
+      issuer.closeAllConnections();
+      await new Promise((resolve) => issuer.close(resolve));
       client.disconnect();
       await redis.stop();
     }

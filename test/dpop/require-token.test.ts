@@ -191,34 +191,45 @@ describe.each(FRAMEWORKS)('routes that require DPoP, mounted below a path, under
 
 describe('the origin of htu at a resource: configured, or a trusted proxy, never Host (RFC 9449 §4.3 point 9)', () => {
   const key = dpopKey();
-
-  test('X-Forwarded-Host is ignored unless trustProxy is on and Express trusts the proxy', async () => {
-    const plain = buildApp('express5').app;
-    const token = await boundToken(plain, key);
-    const forged = call(
-      plain,
-      '/api/me',
-      token,
-      proof(key, { htm: 'GET', htu: 'https://api.example.net/api/me', accessToken: token }),
-    )
+  // A request through a proxy naming `host` in X-Forwarded-Host, with a proof for https://{proofHost}/api/me.
+  const forwarded = (app: App, token: string, host = 'api.example.net', proofHost = host) =>
+    call(app, '/api/me', token, proof(key, { htm: 'GET', htu: `https://${proofHost}/api/me`, accessToken: token }))
       .set('X-Forwarded-Proto', 'https')
-      .set('X-Forwarded-Host', 'api.example.net')
-      .set('Host', 'api.example.net');
-    expectChallenge(await forged, 'invalid_dpop_proof');
+      .set('X-Forwarded-Host', host);
 
-    const proxied = buildApp('express5', { dpop: { trustProxy: true } }, undefined, (app) =>
-      (app as unknown as { set: (k: string, v: unknown) => void }).set('trust proxy', 'loopback'),
-    ).app;
-    const token2 = await boundToken(proxied, key);
-    const ok = await call(
-      proxied,
-      '/api/me',
-      token2,
-      proof(key, { htm: 'GET', htu: 'https://api.example.net/api/me', accessToken: token2 }),
-    )
-      .set('X-Forwarded-Proto', 'https')
-      .set('X-Forwarded-Host', 'api.example.net');
-    expect(ok.status).toBe(200);
+  // Express 4 and 5 both compile `trust proxy` into the app's 'trust proxy fn' setting, which
+  // is what decides here; the same header handling must hold under each.
+  test.each(['express4', 'express5'] as const)(
+    'under %s: X-Forwarded-Host is ignored unless trustProxy is on and Express trusts the proxy',
+    async (framework) => {
+      const plain = buildApp(framework).app;
+      expectChallenge(
+        await forwarded(plain, await boundToken(plain, key)).set('Host', 'api.example.net'),
+        'invalid_dpop_proof',
+      );
+
+      // trustProxy on, but Express does not trust the peer: the forwarded origin is not taken.
+      const untrusted = buildApp(framework, { dpop: { trustProxy: true } }).app;
+      expectChallenge(await forwarded(untrusted, await boundToken(untrusted, key)), 'invalid_dpop_proof');
+
+      // Express trusts loopback (where supertest connects from) but trustProxy is off.
+      const setTrust = (app: { use: (...args: unknown[]) => unknown }) =>
+        (app as unknown as { set: (k: string, v: unknown) => void }).set('trust proxy', 'loopback');
+      const notOn = buildApp(framework, {}, undefined, setTrust).app;
+      expectChallenge(await forwarded(notOn, await boundToken(notOn, key)), 'invalid_dpop_proof');
+
+      const proxied = buildApp(framework, { dpop: { trustProxy: true } }, undefined, setTrust).app;
+      const token = await boundToken(proxied, key);
+      expect((await forwarded(proxied, token)).status).toBe(200);
+      // Only the first (client-facing) value of a list counts; a proof for a later one fails.
+      const listed = forwarded(proxied, token, 'api.example.net, inner.example.net', 'inner.example.net');
+      expectChallenge(await listed, 'invalid_dpop_proof');
+    },
+  );
+
+  test('under connect, trustProxy has no effect: there is no Express trust setting, so forwarded headers are never taken', async () => {
+    const { app } = buildApp('connect', { dpop: { trustProxy: true } });
+    expectChallenge(await forwarded(app, await boundToken(app, key)), 'invalid_dpop_proof');
   });
 
   test('configured origins are accepted, and only those', async () => {

@@ -17,6 +17,9 @@ const TOKEN = '/oauth/token';
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
 const BILLING = 'https://billing.example/api';
+const LEDGER = 'https://ledger.example/api';
+/** Audiences and resources the tests' policy allows. */
+const ALLOWED = [BILLING, LEDGER, 'billing-service'];
 const WEB = basic('web-app', 'web-secret');
 const ORDERS = basic('orders-service', 'orders-secret');
 const AUDIT = basic('audit-service', 'audit-secret');
@@ -33,10 +36,10 @@ const EXCHANGE_CLIENTS = [
   { id: 'nosy-service', secret: 'nosy-secret', grants: [GRANT] as const, scopes: ['read'] },
 ];
 
-/** The tests' policy: nosy-service may not exchange; others only for billing or this server; only orders-service may widen to admin. */
+/** The tests' policy: nosy-service may not exchange; others only for ALLOWED or this server; only orders-service may widen to admin. */
 const policy: TokenExchangeOptions['policy'] = (r: TokenExchangeRequest) => {
   if (r.client.id === 'nosy-service') return false;
-  if (r.audience.some((a) => a !== BILLING)) return 'invalid_target';
+  if (r.audience.some((a) => !ALLOWED.includes(a))) return 'invalid_target';
   if (r.scope.includes('admin')) return r.client.id === 'orders-service' ? { scope: r.scope } : true;
   return true;
 };
@@ -133,6 +136,42 @@ describe.each(FRAMEWORKS)('token exchange under %s', (framework) => {
         act: { sub: 'orders-service', client_id: 'orders-service' },
       },
     });
+  });
+
+  test('several audience and resource parameters: the new token is for all of them, and one refused target refuses the exchange (RFC 8693 §2.1)', async () => {
+    const user = await userToken(a);
+    const several = (targets: [string, string][]) =>
+      request(a)
+        .post(TOKEN)
+        .set('Authorization', ORDERS)
+        .type('form')
+        .send(
+          new URLSearchParams([
+            ['grant_type', GRANT],
+            ['subject_token_type', ACCESS],
+            ['subject_token', user.access_token],
+            ['scope', 'read'],
+            ...targets,
+          ]).toString(),
+        );
+    const res = await several([
+      ['resource', BILLING],
+      ['resource', LEDGER],
+      ['audience', 'billing-service'],
+      ['audience', BILLING],
+    ]);
+    expect(res.status).toBe(200);
+    expect(decodeJwt(res.body.access_token).payload.aud).toEqual([BILLING, LEDGER, 'billing-service']);
+    const refused = await several([
+      ['resource', BILLING],
+      ['audience', 'elsewhere-service'],
+    ]);
+    expect({ status: refused.status, error: refused.body.error }).toEqual({ status: 400, error: 'invalid_target' });
+    const malformed = await several([
+      ['resource', BILLING],
+      ['resource', 'not a uri'],
+    ]);
+    expect(malformed.body.error).toBe('invalid_target');
   });
 
   test('a missing subject_token or subject_token_type, or an actor_token without its type, is invalid_request (RFC 8693 §2.1)', async () => {
@@ -266,6 +305,56 @@ describeBackends('the exchanged token and its subject', __filename, (backend) =>
         ).status,
       ).toBe(200);
       expect((await request(a).get('/api/me').set('Authorization', `Bearer ${exchanged}`)).status).toBe(401);
+    }
+  });
+
+  test("introspection answers an exchanged token's act and aud, for opaque tokens as for JWTs, and revokes it though it is for another API (RFC 8693 §4.1, RFC 7662 §2.2, RFC 7009)", async () => {
+    for (const accessTokenFormat of ['jwt', 'opaque'] as const) {
+      const a = appWith('express5', { accessTokenFormat }, await backend().store());
+      const user = await userToken(a);
+      const actor = (
+        await request(a)
+          .post(TOKEN)
+          .set('Authorization', ORDERS)
+          .type('form')
+          .send({ grant_type: 'client_credentials' })
+      ).body.access_token;
+      const exchanged = await exchange(a, {
+        subject_token: user.access_token,
+        actor_token: actor,
+        actor_token_type: ACCESS,
+        audience: BILLING,
+        scope: 'read',
+      });
+      expect(exchanged.status).toBe(200);
+      const introspected = await request(a)
+        .post('/oauth/introspect')
+        .set('Authorization', ORDERS)
+        .type('form')
+        .send({ token: exchanged.body.access_token });
+      expect(introspected.body).toMatchObject({
+        active: true,
+        sub: 'user-alice',
+        client_id: 'orders-service',
+        act: { sub: 'orders-service', client_id: 'orders-service' },
+      });
+      expect([introspected.body.aud].flat()).toEqual([BILLING]);
+      // Meant for billing, so refused by this server's own guard; yet revocable here, being ours.
+      const token = exchanged.body.access_token as string;
+      expect((await request(a).get('/api/me').set('Authorization', `Bearer ${token}`)).status).toBe(401);
+      await request(a).post('/oauth/revoke').set('Authorization', ORDERS).type('form').send({ token });
+      expect(
+        (await request(a).post('/oauth/introspect').set('Authorization', ORDERS).type('form').send({ token })).body,
+      ).toEqual({ active: false });
+      // A token without an actor has no act.
+      const plain = (await exchange(a, { subject_token: user.access_token, scope: 'read' })).body.access_token;
+      const noActor = await request(a)
+        .post('/oauth/introspect')
+        .set('Authorization', ORDERS)
+        .type('form')
+        .send({ token: plain });
+      expect(noActor.body.active).toBe(true);
+      expect(noActor.body).not.toHaveProperty('act');
     }
   });
 
