@@ -187,7 +187,8 @@ describe.each(SETUPS)('a fresh project installing the packed package ($label)', 
     test('no line carries the token, the client secret or the wrong secret tried', () => {
       const text = JSON.stringify(facts.logLines);
       expect(facts.accessToken).toMatch(/^eyJ/);
-      for (const secret of [facts.accessToken, facts.clientSecret, 'not-the-secret']) expect(text).not.toContain(secret);
+      for (const secret of [facts.accessToken, facts.clientSecret, 'not-the-secret'])
+        expect(text).not.toContain(secret);
     });
   });
 
@@ -197,7 +198,12 @@ describe.each(SETUPS)('a fresh project installing the packed package ($label)', 
       expect(facts.events).toEqual([
         {
           name: 'client.authentication_failed',
-          payload: { endpoint: 'token', clientId: 'web-app', method: 'client_secret_basic', reason: 'invalid_credentials' },
+          payload: {
+            endpoint: 'token',
+            clientId: 'web-app',
+            method: 'client_secret_basic',
+            reason: 'invalid_credentials',
+          },
         },
         {
           name: 'token.issued',
@@ -216,16 +222,15 @@ describe.each(SETUPS)('a fresh project installing the packed package ($label)', 
 
     test('no event carries the token or a secret', () => {
       const text = JSON.stringify(facts.events);
-      for (const secret of [facts.accessToken, facts.clientSecret, 'not-the-secret']) expect(text).not.toContain(secret);
+      for (const secret of [facts.accessToken, facts.clientSecret, 'not-the-secret'])
+        expect(text).not.toContain(secret);
     });
   });
 
   describe('npx tokengate keygen', () => {
     test('prints a private ES256 JWK Set that loadKeys reads: the server serves its public half, and no warning', () => {
       const { keys } = JSON.parse(keygen.stdout) as { keys: (JsonWebKey & { kid: string; alg: string })[] };
-      expect(keys).toEqual([
-        expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', d: expect.any(String) }),
-      ]);
+      expect(keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', d: expect.any(String) })]);
       const { d: _d, ...publicHalf } = keys[0]!;
       expect(facts.responses.jwks.body).toEqual({ keys: [expect.objectContaining(publicHalf)] });
       expect(JSON.stringify(facts.responses.jwks.body)).not.toContain('"d"');
