@@ -14,7 +14,7 @@ import request from 'supertest';
 import { memoryStores, requireToken, type KeyInput } from '../../src';
 import { redisReplayStore } from '../../src/redis';
 import { dpopKey, proof } from '../support/dpop';
-import { describeWithRedis, startRedis, type TestRedis } from '../support/redis-server';
+import { describeWithRedis, disconnectClient, startRedis, type TestRedis } from '../support/redis-server';
 import { basic, buildApp, CLIENTS, listen, recordingLogger, USERS } from '../support/spine';
 
 const ISSUER = 'https://auth.example.com';
@@ -142,7 +142,7 @@ describeWithRedis('a shared replay store that is down fails closed (RFC 9449 §1
         .send({ grant_type: 'client_credentials' });
       expect(bearer.status).toBe(200);
     } finally {
-      client.disconnect();
+      await disconnectClient(client);
       await redis.stop();
     }
   }, 30_000);
@@ -216,7 +216,7 @@ describeWithRedis('a shared replay store that is down fails closed at a resource
       await api.close();
       issuer.closeAllConnections();
       await new Promise((resolve) => issuer.close(resolve));
-      client.disconnect();
+      await disconnectClient(client);
       await redis.stop();
     }
   }, 30_000);

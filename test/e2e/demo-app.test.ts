@@ -250,7 +250,7 @@ describe('npm start', () => {
     } finally {
       await demoProcess.stop();
     }
-  }, 30_000);
+  }, 40_000);
   test('npm start makes its signing keys once (a private, git-ignored key file), and tokens stay valid across a restart', async () => {
     const keys = keysDir();
     // One port for both runs: the issuer (and so every token's iss) is the demo's URL.
@@ -293,7 +293,7 @@ describe('npm start', () => {
     } finally {
       keys.remove();
     }
-  }, 60_000);
+  }, 80_000);
 
   test('the default key file is git-ignored, so the demo key is never committed', () => {
     const root = join(__dirname, '..', '..');

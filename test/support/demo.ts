@@ -61,7 +61,7 @@ export async function startDemo(keysFile?: string, port = 0): Promise<DemoProces
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the demo printed no address; output so far:\n${out}`)), 15_000);
+      const timer = setTimeout(() => reject(new Error(`the demo printed no address; output so far:\n${out}`)), 25_000);
       child.stdout.on('data', () => {
         const match = /listening on (http:\/\/localhost:\d+)/.exec(out);
         if (match) {

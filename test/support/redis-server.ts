@@ -186,3 +186,26 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
   }
   return Date.now() - start;
 }
+
+/**
+ * Disconnect an ioredis client and wait until its connection is closed. A bare `disconnect()`
+ * leaves ioredis's 2-second "force close" timer running when the socket does not close at once
+ * (e.g. just after the server was killed or restarted), which keeps a Jest worker alive.
+ */
+export async function disconnectClient(client: {
+  status: string;
+  disconnect(): void;
+  once(event: 'end', listener: () => void): unknown;
+}): Promise<void> {
+  const before = client.status;
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  client.disconnect();
+  if (before === 'end') return;
+  // Waiting to reconnect after the server died: the dead socket never reports 'close' again,
+  // so ioredis's force-close timer (2 s) runs out instead, and no 'end' follows. Outwait it.
+  if (before === 'close' || before === 'reconnecting') {
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    return;
+  }
+  await ended;
+}
