@@ -260,12 +260,5 @@ export class EventHub implements TokengateEventEmitter {
  */
 export const ISSUED = Symbol('tokengate.issued');
 
-/** The facts of one issuance, on a token response under {@link ISSUED}. */
-export interface IssuedFacts {
-  readonly subject: string;
-  readonly scopes: readonly string[];
-  readonly accessTokenId: string;
-  readonly familyId?: string;
-  readonly refreshTokenIssued: boolean;
-  readonly tokenType: 'Bearer' | 'DPoP';
-}
+/** The facts of one issuance, on a token response under {@link ISSUED}: the event less what the endpoint knows. */
+export type IssuedFacts = Omit<TokenIssuedEvent, 'grantType' | 'clientId'>;
