@@ -10,12 +10,10 @@
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { describeWithChromium, launchChromium, type LaunchedChromium } from '../support/chromium';
-import { demoApp } from '../support/demo';
+import { describeWithChromium } from '../support/chromium';
+import { demoInChromium, type DemoInChromium } from '../support/demo-browser';
 
 // The example requires 'tokengate' as an app would; here that is the source under test.
 jest.mock('tokengate', () => jest.requireActual('../../src'), { virtual: true });
@@ -24,38 +22,20 @@ const OUTPUT = join(__dirname, '..', '..', 'test-output', 'browser-e2e');
 const DOCS_IMAGES = join(__dirname, '..', '..', 'docs', 'images');
 
 describeWithChromium('the demo (examples/basic) in headless Chromium', () => {
-  let server: http.Server;
+  let demo: DemoInChromium;
   let base: string;
-  let demo: ReturnType<typeof demoApp>;
-  let browser: LaunchedChromium;
   let context: BrowserContext;
-  const pageErrors: string[] = [];
+  const newPage = (): Promise<Page> => demo.newPage();
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    demo = demoApp(base);
-    server.on('request', demo.app);
-    browser = await launchChromium({ viewport: { width: 900, height: 700 } });
-    context = browser.context;
+    demo = await demoInChromium({ viewport: { width: 900, height: 700 } });
+    ({ base, context } = demo);
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    demo?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    await demo?.close();
   });
-
-  async function newPage(): Promise<Page> {
-    const page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    return page;
-  }
 
   /** A screenshot into test-output/, and into docs/images/ when DOCS_SCREENSHOTS=1. */
   async function screenshot(page: Page, name: string): Promise<void> {
@@ -242,6 +222,6 @@ describeWithChromium('the demo (examples/basic) in headless Chromium', () => {
   }, 60_000);
 
   test('the pages ran without script errors', () => {
-    expect(pageErrors).toEqual([]);
+    expect(demo.pageErrors).toEqual([]);
   });
 });

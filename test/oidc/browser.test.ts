@@ -6,12 +6,10 @@
  * Screenshots go to test-output/oidc-browser/.
  */
 import { mkdirSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { describeWithChromium, launchChromium, type LaunchedChromium } from '../support/chromium';
-import { demoApp } from '../support/demo';
+import type { Page } from 'playwright-core';
+import { describeWithChromium } from '../support/chromium';
+import { demoInChromium, type DemoInChromium } from '../support/demo-browser';
 
 // The example requires 'tokengate' as an app would; here that is the source under test.
 jest.mock('tokengate', () => jest.requireActual('../../src'), { virtual: true });
@@ -19,39 +17,20 @@ jest.mock('tokengate', () => jest.requireActual('../../src'), { virtual: true })
 const OUTPUT = join(__dirname, '..', '..', 'test-output', 'oidc-browser');
 
 describeWithChromium('OpenID Connect sign-in in headless Chromium (examples/basic)', () => {
-  let server: http.Server;
+  let demo: DemoInChromium;
   let base: string;
-  let demo: ReturnType<typeof demoApp>;
-  let browser: LaunchedChromium;
-  let context: BrowserContext;
-  const pageErrors: string[] = [];
+  const newPage = (): Promise<Page> => demo.newPage();
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // The demo's key file has an RS256 key, so ID tokens verify against its JWKS across restarts.
-    demo = demoApp(base);
-    server.on('request', demo.app);
-    browser = await launchChromium({ viewport: { width: 900, height: 900 }, actionTimeoutMs: 20_000 });
-    context = browser.context;
+    demo = await demoInChromium({ viewport: { width: 900, height: 900 }, actionTimeoutMs: 20_000 });
+    ({ base } = demo);
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    demo?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    await demo?.close();
   });
-
-  async function newPage(): Promise<Page> {
-    const page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    return page;
-  }
 
   /** The paths the page navigates to from now on, redirects included. */
   function visits(page: Page): string[] {
@@ -138,6 +117,6 @@ describeWithChromium('OpenID Connect sign-in in headless Chromium (examples/basi
   }, 60_000);
 
   test('the pages ran without script errors', () => {
-    expect(pageErrors).toEqual([]);
+    expect(demo.pageErrors).toEqual([]);
   });
 });
