@@ -2,7 +2,7 @@
  * requireToken() (RFC 6750): where the token may come from, the challenges, algorithm
  * pinning, the LRU cache and revocation.
  */
-import { generateKeyPairSync, createSecretKey } from 'node:crypto';
+import { createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { memoryStores, oauthServer, type TokenStore } from '../../src';
@@ -76,6 +76,11 @@ describe.each(FRAMEWORKS)('requireToken under %s', (framework) => {
     expect(res.headers['www-authenticate']).toContain('scope="write"');
   });
 });
+
+/** An RFC 9068 access token (`typ: at+jwt`) with these claims, signed by `key` as `alg` under `kid`. */
+function signAccessToken(payload: object, key: jwt.Secret | KeyObject, alg: jwt.Algorithm, kid: string): string {
+  return jwt.sign(payload, key, { algorithm: alg, keyid: kid, header: { alg, typ: 'at+jwt' } });
+}
 
 describe('token sources (RFC 6750 §2)', () => {
   function guarded(options: Parameters<ReturnType<typeof buildApp>['oauth']['requireToken']>[0]) {
@@ -163,11 +168,7 @@ describe('signature algorithms are pinned to the configured keys', () => {
     const token = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`;
     await expectInvalidToken(app, token);
     // The same claims, properly signed, pass: the rejection is about the algorithm.
-    const genuine = jwt.sign(payload, es256, {
-      algorithm: 'ES256',
-      keyid: 'k1',
-      header: { alg: 'ES256', typ: 'at+jwt' },
-    });
+    const genuine = signAccessToken(payload, es256, 'ES256', 'k1');
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${genuine}`)).status).toBe(200);
   });
 
@@ -175,18 +176,10 @@ describe('signature algorithms are pinned to the configured keys', () => {
     const { app } = buildApp('express5', { keys: [{ kid: 'rs', alg: 'RS256', privateKey: rsa }] });
     const { payload } = claims('rs');
     const pem = rsaPublic.export({ type: 'spki', format: 'pem' }) as string;
-    const forged = jwt.sign(payload, createSecretKey(Buffer.from(pem)), {
-      algorithm: 'HS256',
-      keyid: 'rs',
-      header: { alg: 'HS256', typ: 'at+jwt' },
-    });
+    const forged = signAccessToken(payload, createSecretKey(Buffer.from(pem)), 'HS256', 'rs');
     await expectInvalidToken(app, forged);
     // The same claims signed properly pass, so the rejection above is about the algorithm.
-    const genuine = jwt.sign(payload, rsa, {
-      algorithm: 'RS256',
-      keyid: 'rs',
-      header: { alg: 'RS256', typ: 'at+jwt' },
-    });
+    const genuine = signAccessToken(payload, rsa, 'RS256', 'rs');
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${genuine}`)).status).toBe(200);
   });
 
@@ -194,17 +187,9 @@ describe('signature algorithms are pinned to the configured keys', () => {
     const { app } = buildApp('express5', { keys: [{ kid: 'k1', alg: 'ES256', privateKey: es256 }] });
     const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
     const { payload } = claims('k1');
-    const token = jwt.sign(payload, other, {
-      algorithm: 'ES256',
-      keyid: 'k1',
-      header: { alg: 'ES256', typ: 'at+jwt' },
-    });
+    const token = signAccessToken(payload, other, 'ES256', 'k1');
     await expectInvalidToken(app, token);
-    const genuine = jwt.sign(payload, es256, {
-      algorithm: 'ES256',
-      keyid: 'k1',
-      header: { alg: 'ES256', typ: 'at+jwt' },
-    });
+    const genuine = signAccessToken(payload, es256, 'ES256', 'k1');
     expect((await request(app).get('/api/me').set('Authorization', `Bearer ${genuine}`)).status).toBe(200);
   });
 
@@ -222,11 +207,7 @@ describe('signature algorithms are pinned to the configured keys', () => {
       { ...payload, aud: 'https://other.example.com' },
       { ...payload, iss: 'https://evil.example.com' },
     ]) {
-      const token = jwt.sign(changed, es256, {
-        algorithm: 'ES256',
-        keyid: 'k1',
-        header: { alg: 'ES256', typ: 'at+jwt' },
-      });
+      const token = signAccessToken(changed, es256, 'ES256', 'k1');
       await expectInvalidToken(app, token);
     }
   });
