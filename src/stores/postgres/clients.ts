@@ -74,17 +74,6 @@ interface ClientRow {
   metadata: Record<string, unknown>;
 }
 
-const COLUMNS = new Set([
-  'id',
-  'secret',
-  'grants',
-  'scopes',
-  'defaultScopes',
-  'redirectUris',
-  'accessTokenLifetime',
-  'refreshTokenLifetime',
-]);
-
 function toClient(row: ClientRow): Client {
   const client = { ...row.metadata, id: row.id, grants: row.grants, scopes: row.scopes } as Client;
   if (row.secret_hash !== null) client.secretHash = row.secret_hash;
@@ -139,9 +128,9 @@ export function postgresClientStore(options: PostgresStoreOptions): PostgresClie
 
     async saveClient(input) {
       checkInput(input);
-      const metadata: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(input))
-        if (!COLUMNS.has(key) && value !== undefined) metadata[key] = value;
+      // The row of the client as the server reads it: the plain secret replaced by its hash.
+      const { secret, ...fields } = input;
+      const client = { ...fields, ...(secret !== undefined && { secretHash: hashClientSecret(secret) }) } as Client;
       await guarded(() =>
         pool.query(
           `INSERT INTO tokengate_clients (id, secret_hash, grants, scopes, default_scopes, redirect_uris, access_token_lifetime, refresh_token_lifetime, metadata)
@@ -150,17 +139,7 @@ export function postgresClientStore(options: PostgresStoreOptions): PostgresClie
              default_scopes = EXCLUDED.default_scopes, redirect_uris = EXCLUDED.redirect_uris,
              access_token_lifetime = EXCLUDED.access_token_lifetime, refresh_token_lifetime = EXCLUDED.refresh_token_lifetime,
              metadata = EXCLUDED.metadata, updated_at = now()`,
-          [
-            input.id,
-            input.secret === undefined ? null : hashClientSecret(input.secret),
-            [...input.grants],
-            [...input.scopes],
-            input.defaultScopes === undefined ? null : [...input.defaultScopes],
-            input.redirectUris === undefined ? null : [...input.redirectUris],
-            input.accessTokenLifetime ?? null,
-            input.refreshTokenLifetime ?? null,
-            JSON.stringify(metadata),
-          ],
+          rowValues(client),
         ),
       );
     },
