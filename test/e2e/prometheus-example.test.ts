@@ -3,9 +3,9 @@
  * the built package), it issues a token and refuses a wrong secret, and /metrics then shows
  * both as prom-client counters, with bounded labels and no token or secret in the page.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { startScript, type ScriptProcess } from '../support/script-process';
 
 const root = join(__dirname, '..', '..');
 
@@ -20,48 +20,19 @@ function form(fields: Record<string, string>, secret = 'web-secret'): RequestIni
   };
 }
 
-/** Start the example on a free port; resolves with its URL once it says it listens. */
-async function start(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['examples/prometheus/server.js'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the example exited (${code}):\n${out}`)));
-    const poll = setInterval(() => {
-      const url = /listening on (http:\/\/localhost:\d+)/.exec(out)?.[1];
-      if (url) {
-        clearInterval(poll);
-        child.removeAllListeners('exit');
-        resolve({ url, child });
-      }
-    }, 20);
-  });
-}
-
 describe('examples/prometheus', () => {
-  let example: { url: string; child: ChildProcess } | undefined;
+  let example: ScriptProcess | undefined;
+  let url = '';
 
   beforeAll(async () => {
     if (!existsSync(join(root, 'dist/cjs/index.js')))
       throw new Error('dist/ is missing: run `npm run build` (npm test does it first).');
-    example = await start();
+    example = startScript('examples/prometheus/server.js', { PORT: '0' });
+    url = (await example.waitFor(/listening on (http:\/\/localhost:\d+)/))[1] as string;
   });
-  afterAll(async () => {
-    const child = example?.child;
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
+  afterAll(() => example?.stop());
 
   test('after a token is issued and a wrong secret refused, /metrics shows both counters; no token or secret in the page', async () => {
-    const { url } = example as { url: string };
     const ok = await fetch(`${url}/oauth/token`, form({ grant_type: 'client_credentials' }));
     expect(ok.status).toBe(200);
     const { access_token: token } = (await ok.json()) as { access_token: string };

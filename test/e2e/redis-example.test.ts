@@ -3,11 +3,11 @@
  * (`require('tokengate/redis')` as an app would), the printed flow works across instances,
  * and SIGTERM stops everything, Redis included.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describeWithRedis } from '../support/redis-server';
+import { startScript } from '../support/script-process';
 
 const root = join(__dirname, '..', '..');
 
@@ -40,22 +40,10 @@ describeWithRedis('examples/redis (one command: Redis + two instances)', () => {
   });
 
   test('prints both instances; a token from A works on B, refreshes on B, is refused by B once revoked on A; SIGTERM stops all', async () => {
-    const child = spawn(process.execPath, ['examples/redis/start.js'], {
-      cwd: root,
-      env: { ...process.env, PORT_A: '0', PORT_B: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const example = startScript('examples/redis/start.js', { PORT_A: '0', PORT_B: '0' });
     try {
-      const started = Date.now();
-      while (!out.includes('Ctrl-C stops')) {
-        if (child.exitCode !== null || Date.now() - started > 20_000)
-          throw new Error(`the example did not start:\n${out}\n${err}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await example.waitFor(/Ctrl-C stops/);
+      const out = example.stdout();
       const a = /Instance A: (\S+)/.exec(out)?.[1] as string;
       const b = /Instance B: (\S+)/.exec(out)?.[1] as string;
       const redisPort = Number(/Redis: +redis:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
@@ -82,19 +70,21 @@ describeWithRedis('examples/redis (one command: Redis + two instances)', () => {
         if (Date.now() > deadline) throw new Error('B still accepts the token revoked on A');
       }
 
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await example.stop('SIGTERM');
+      expect(example.child.exitCode).toBe(0); // it stopped itself, not the SIGKILL fallback
       const gone = Date.now() + 5000;
       while (!(await refused(redisPort))) {
         if (Date.now() > gone) throw new Error('redis-server still listens after the example stopped');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       // The example's only warning: its demo client uses the password grant (RFC 9700 §2.4).
-      const warnings = err.split('\n').filter((line) => line.trim() !== '');
+      const warnings = example
+        .stderr()
+        .split('\n')
+        .filter((line) => line.trim() !== '');
       expect(warnings.every((line) => line.includes('uses the password grant'))).toBe(true);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await example.stop('SIGKILL');
     }
   }, 40_000);
 });

@@ -6,10 +6,8 @@
  * token for another resource is refused, and the client refreshes by itself after a 401.
  * Needs the built package (`npm run build`, as `npm test` does first).
  */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -18,6 +16,7 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { startScript } from '../support/script-process';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createMcpApp } = require('../../examples/mcp/app');
@@ -233,20 +232,9 @@ test('the MCP SDK client goes from the MCP URL alone to calling a tool: RFC 9728
 });
 
 test('npm run example:mcp honours PORT and prints the MCP URL it is configured with, whose RFC 9728 metadata names that same URL', async () => {
-  const child = spawn(process.execPath, [path.join(__dirname, '../../examples/mcp/server.js')], {
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const example = startScript('examples/mcp/server.js', { PORT: '0' });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /MCP URL: (\S+)/.exec(out);
-        if (match) resolve(match[1] as string);
-      });
-      child.on('exit', (code) => reject(new Error(`the example exited (${code})`)));
-    });
+    const url = (await example.waitFor(/MCP URL: (\S+)/))[1] as string;
     expect(url).toMatch(/^http:\/\/localhost:\d+\/mcp$/);
     const metadataUrl = url
       .replace(/\/mcp$/, '/.well-known/oauth-protected-resource/mcp')
@@ -255,6 +243,6 @@ test('npm run example:mcp honours PORT and prints the MCP URL it is configured w
     expect(metadata.resource).toBe(url);
     expect(metadata.authorization_servers).toEqual([url.replace(/\/mcp$/, '')]);
   } finally {
-    child.kill();
+    await example.stop();
   }
 });

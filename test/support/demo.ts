@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startScript } from './script-process';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -46,35 +46,14 @@ export async function startDemo(keysFile?: string, port = 0): Promise<DemoProces
   if (!existsSync(join(ROOT, 'dist', 'cjs', 'index.js')))
     throw new Error('dist/ is missing: run `npm run build` first (`npm test` does).');
   const own = keysFile === undefined ? keysDir() : undefined;
-  const child = spawn(process.execPath, [join(ROOT, 'examples', 'basic', 'server.js')], {
-    env: { ...process.env, PORT: String(port), DEMO_KEYS_FILE: keysFile ?? own?.file },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const demo = startScript('examples/basic/server.js', { PORT: String(port), DEMO_KEYS_FILE: keysFile ?? own?.file });
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill();
-    await exited;
+    await demo.stop();
     own?.remove();
   };
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the demo printed no address; output so far:\n${out}`)), 25_000);
-      child.stdout.on('data', () => {
-        const match = /listening on (http:\/\/localhost:\d+)/.exec(out);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1] as string);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the demo exited (${code}):\n${out}`));
-      });
-    });
-    return { url, output: () => out, stop };
+    const url = (await demo.waitFor(/listening on (http:\/\/localhost:\d+)/, 25_000))[1] as string;
+    return { url, output: () => demo.stdout() + demo.stderr(), stop };
   } catch (err) {
     await stop();
     throw err;
