@@ -6,6 +6,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   maxWorkers: 2,
   testTimeout: 30000,
-  // Every file: no secret, token or stack trace in any response or log (test/support/hygiene.ts).
-  setupFilesAfterEnv: ['<rootDir>/test/support/hygiene-setup.ts'],
+  // Every file: no secret, token or stack trace in any response or log (test/support/hygiene.ts),
+  // and no scrypt left running when it ends (test/support/settle-setup.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/support/hygiene-setup.ts', '<rootDir>/test/support/settle-setup.ts'],
 };

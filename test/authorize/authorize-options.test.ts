@@ -5,10 +5,10 @@
 import type { ServerResponse } from 'node:http';
 import { memoryStores, oauthServer, type AuthorizeHooks, type ServerOptions } from '../../src';
 import { oauthServer as expressOauthServer } from '../../src/express';
-import { CLIENTS, ISSUER, USERS } from '../support/authorization-code';
+import { CLIENTS, ISSUER } from '../support/authorization-code';
 
 const quiet = { warn() {}, error() {} };
-const stores = () => memoryStores({ clients: CLIENTS, users: USERS });
+const stores = () => memoryStores({ clients: CLIENTS });
 const build = (options: Partial<ServerOptions>) => () =>
   oauthServer(stores(), { issuer: ISSUER, logger: quiet, authorize: { authenticate: () => undefined }, ...options });
 

@@ -23,7 +23,7 @@ import { redisClientStore, redisDeviceStore, redisReplayStore, redisTokenStore }
 import { describeTokenStore } from '../../src/testing';
 import { CLIENTS, ISSUER, recordingLogger, USERS } from '../support/spine';
 
-const stores = () => memoryStores({ clients: CLIENTS, users: USERS });
+const stores = () => memoryStores({ clients: CLIENTS });
 
 function codeOf(run: () => unknown): { code: string; message: string } {
   try {

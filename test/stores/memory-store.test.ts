@@ -2,6 +2,7 @@
  * The in-memory stores: hashed at construction, no plain secrets kept, safe under
  * concurrent use.
  */
+import crypto from 'node:crypto';
 import { inspect } from 'node:util';
 import { hashToken, memoryStores, memoryTokenStore, type TokenRecord } from '../../src';
 import { nowSeconds as now } from '../support/seconds';
@@ -26,6 +27,25 @@ describe('memoryStores keeps no plain secrets', () => {
 
   test('duplicate ids are refused at construction', () => {
     expect(() => memoryStores({ clients: [CLIENTS[0]!, CLIENTS[0]!] })).toThrow(/listed twice/);
+  });
+
+  test('a duplicate user is refused before any password is hashed: a configuration error leaves no scrypt running', () => {
+    const scrypt = jest.spyOn(crypto, 'scrypt');
+    try {
+      // A fresh copy of the source, loaded after the spy, so that its `node:crypto` import sees it.
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const fresh = (require('../../src') as typeof import('../../src')).memoryStores;
+        const alice = USERS[0]!;
+        expect(() => fresh({ clients: [], users: [alice, { ...alice, id: 'other' }] })).toThrow(/username .* twice/);
+        expect(() => fresh({ clients: [], users: [alice, { ...alice, username: 'other' }] })).toThrow(/id .* twice/);
+        expect(scrypt).not.toHaveBeenCalled();
+        fresh({ clients: [], users: [alice] });
+        expect(scrypt).toHaveBeenCalled(); // the spy does see a store's hashing
+      });
+    } finally {
+      scrypt.mockRestore();
+    }
   });
 
   test('unknown ids give undefined, not an error', async () => {

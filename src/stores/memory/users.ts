@@ -32,19 +32,27 @@ export interface MemoryUserStore extends UserStore {
  * wrong password, so timing does not reveal which usernames exist.
  */
 export function memoryUserStore(users: readonly MemoryUserInput[]): MemoryUserStore {
-  const byUsername = new Map<string, Entry>();
-  const byId = new Map<string, User>();
-  for (const { password, username, ...user } of users) {
-    if (byUsername.has(username))
+  // Every entry is checked before any password is hashed: a configuration error leaves no
+  // scrypt running in the background.
+  const usernames = new Set<string>();
+  const ids = new Set<string>();
+  for (const { username, id } of users) {
+    if (usernames.has(username))
       throw new TokengateConfigError(
         'ERR_TOKENGATE_USER',
         `memoryStores: username "${username}" is listed twice; usernames must be unique.`,
       );
-    if (byId.has(user.id))
+    if (ids.has(id))
       throw new TokengateConfigError(
         'ERR_TOKENGATE_USER',
-        `memoryStores: user id "${user.id}" is listed twice; ids must be unique.`,
+        `memoryStores: user id "${id}" is listed twice; ids must be unique.`,
       );
+    usernames.add(username);
+    ids.add(id);
+  }
+  const byUsername = new Map<string, Entry>();
+  const byId = new Map<string, User>();
+  for (const { password, username, ...user } of users) {
     const frozen = Object.freeze({ ...user, username }) as User;
     const passwordHash = hashPassword(password);
     passwordHash.catch(() => undefined); // surfaced on first use instead of as an unhandled rejection
