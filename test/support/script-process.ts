@@ -5,6 +5,7 @@
  * no test leaves a process (and the pipes that keep a Jest worker alive) behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -37,15 +38,34 @@ export function startScript(
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  // 'close': the process has exited and its pipes are drained and closed.
+  // 'close': the process has exited and its pipes are drained and closed. One that could not be
+  // started says so with 'error', and may never 'close'.
   let closed = false;
-  const gone = new Promise<void>((resolve) =>
+  let failed: Error | undefined;
+  const gone = new Promise<void>((resolve) => {
     child.once('close', () => {
       closed = true;
       resolve();
-    }),
-  );
-  const printed = (): string => `stdout:\n${out}\nstderr:\n${err}`;
+    });
+    child.once('error', (error) => {
+      failed = error;
+      if (child.pid === undefined) {
+        closed = true;
+        resolve();
+      }
+    });
+  });
+  // On Linux, what the process is doing (running, sleeping, stopped) helps read a hang.
+  const state = (): string => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const wchan = readFileSync(`/proc/${child.pid}/wchan`, 'utf8');
+      return `pid ${child.pid} ${/^State:\s*(.*)$/m.exec(status)?.[1] ?? '?'}, waiting in ${wchan || '-'}`;
+    } catch {
+      return `pid ${child.pid}`;
+    }
+  };
+  const printed = (): string => `${state()}; stdout:\n${out}\nstderr:\n${err}`;
 
   return {
     child,
@@ -57,6 +77,7 @@ export function startScript(
           clearTimeout(timer);
           child.stdout.off('data', check);
           child.off('close', onClose);
+          child.off('error', onClose);
         };
         const check = (): void => {
           const match = pattern.exec(out);
@@ -67,7 +88,7 @@ export function startScript(
         };
         const onClose = (): void => {
           done();
-          const how = child.signalCode ?? child.exitCode;
+          const how = failed?.message ?? child.signalCode ?? child.exitCode;
           reject(new Error(`${script} exited (${how}) before printing ${pattern}; ${printed()}`));
         };
         const timer = setTimeout(() => {
@@ -76,6 +97,7 @@ export function startScript(
         }, timeoutMs);
         child.stdout.on('data', check);
         child.once('close', onClose);
+        child.once('error', onClose);
         check();
         if (closed) onClose();
       });
