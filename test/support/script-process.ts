@@ -5,7 +5,7 @@
  * no test leaves a process (and the pipes that keep a Jest worker alive) behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -58,9 +58,14 @@ export function startScript(
   // On Linux, what the process is doing (running, sleeping, stopped) helps read a hang.
   const state = (): string => {
     try {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const wchan = readFileSync(`/proc/${child.pid}/wchan`, 'utf8');
-      return `pid ${child.pid} ${/^State:\s*(.*)$/m.exec(status)?.[1] ?? '?'}, waiting in ${wchan || '-'}`;
+      const proc = `/proc/${child.pid}`;
+      const status = readFileSync(`${proc}/status`, 'utf8');
+      const command = readFileSync(`${proc}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      const threads = readdirSync(`${proc}/task`).map(
+        (id) =>
+          `${readFileSync(`${proc}/task/${id}/comm`, 'utf8').trim()}:${readFileSync(`${proc}/task/${id}/wchan`, 'utf8') || '-'}`,
+      );
+      return `pid ${child.pid} (${command}) ${/^State:\s*(.*)$/m.exec(status)?.[1] ?? '?'}, threads ${threads.join(' ')}`;
     } catch {
       return `pid ${child.pid}`;
     }
