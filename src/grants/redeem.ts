@@ -110,13 +110,18 @@ export async function rotate(
   const { record: current } = consumed;
   const salt = current.successorSalt;
   const successor = salt === undefined ? undefined : successorToken(presented, salt);
-  if (!consumed.reused)
-    return issueExtended(
-      ctx,
-      client,
-      current,
-      successor === undefined ? request : { ...request, successor: { token: successor, saved: false } },
+  // Two redemptions may both save the successor (the first and a retry). If a replay revokes
+  // the family between the one save and the other, the second finds the id taken and the
+  // record gone: it lost to the revocation, which is invalid_grant, not a server error.
+  const issueSuccessor = (token: string): Promise<TokenResponse> =>
+    issueExtended(ctx, client, current, { ...request, successor: { token, saved: false } }).catch(
+      async (err: unknown) => {
+        if (await ctx.tokens.isRevoked([hashToken(token), current.familyId])) throw new InvalidGrant(message);
+        throw err;
+      },
     );
+  if (!consumed.reused)
+    return successor === undefined ? issueExtended(ctx, client, current, request) : issueSuccessor(successor);
 
   const { window, limit, grace } = ctx.options.refreshReuse;
   const retry =
@@ -129,9 +134,7 @@ export async function rotate(
   if (retry) {
     const id = hashToken(successor);
     const saved = await ctx.tokens.find('refresh_token', id);
-    if (saved === undefined && !(await ctx.tokens.isRevoked([id, current.familyId]))) {
-      return issueExtended(ctx, client, current, { ...request, successor: { token: successor, saved: false } });
-    }
+    if (saved === undefined && !(await ctx.tokens.isRevoked([id, current.familyId]))) return issueSuccessor(successor);
     if (grace && saved !== undefined && saved.consumedAt === undefined)
       return issueExtended(ctx, client, current, { ...request, successor: { token: successor, saved: true } });
   }
