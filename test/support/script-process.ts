@@ -7,11 +7,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { recordMeasurement } from './measurements';
 
 const ROOT = join(__dirname, '..', '..');
 
+/**
+ * Rarely (about one start in a few hundred, in full runs on a loaded machine), a Node child
+ * started from a Jest worker prints nothing at all and sits with its main thread in a futex
+ * wait; the cause is not known. A start that is silent this long is recorded in
+ * `test-output/measurements/script-process.log` with the process's state, killed, and started
+ * once more. Every script here prints within a second or two when it works.
+ */
+const SILENT_START_MS = 10_000;
+
 /** A running script. */
 export interface ScriptProcess {
+  /** The running process (a new one if a silent start was retried). */
   readonly child: ChildProcess;
   /** What it printed so far on stdout. */
   stdout(): string;
@@ -23,94 +34,104 @@ export interface ScriptProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+interface Run {
+  child: ChildProcess;
+  /** The process exited and its pipes are drained and closed, or it could not be started. */
+  gone: Promise<void>;
+  closed: boolean;
+  failed?: Error;
+}
+
+/** On Linux, what the process is doing: its command line, state and each thread's wait channel. */
+function processState(pid: number | undefined): string {
+  try {
+    const proc = `/proc/${pid}`;
+    const status = readFileSync(`${proc}/status`, 'utf8');
+    const command = readFileSync(`${proc}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    const threads = readdirSync(`${proc}/task`).map(
+      (id) =>
+        `${readFileSync(`${proc}/task/${id}/comm`, 'utf8').trim()}:${readFileSync(`${proc}/task/${id}/wchan`, 'utf8') || '-'}`,
+    );
+    return `pid ${pid} (${command}) ${/^State:\s*(.*)$/m.exec(status)?.[1] ?? '?'}, threads ${threads.join(' ')}`;
+  } catch {
+    return `pid ${pid}`;
+  }
+}
+
 /** Starts `node <script> ...args` from the repository root, with `env` added to this process's environment. */
 export function startScript(
   script: string,
   env: Record<string, string | undefined> = {},
   args: string[] = [],
 ): ScriptProcess {
-  const child = spawn(process.execPath, [join(ROOT, script), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let out = '';
   let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  // 'close': the process has exited and its pipes are drained and closed. One that could not be
-  // started says so with 'error', and may never 'close'.
-  let closed = false;
-  let failed: Error | undefined;
-  const gone = new Promise<void>((resolve) => {
-    child.once('close', () => {
-      closed = true;
-      resolve();
+  const launch = (): Run => {
+    const child = spawn(process.execPath, [join(ROOT, script), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.once('error', (error) => {
-      failed = error;
-      if (child.pid === undefined) {
-        closed = true;
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const run = { child, closed: false } as Run;
+    run.gone = new Promise<void>((resolve) => {
+      const end = (): void => {
+        run.closed = true;
         resolve();
-      }
+      };
+      child.once('close', end);
+      // A process that could not be started says so with 'error', and may never 'close'.
+      child.once('error', (error) => {
+        run.failed = error;
+        if (child.pid === undefined) end();
+      });
     });
-  });
-  // On Linux, what the process is doing (running, sleeping, stopped) helps read a hang.
-  const state = (): string => {
-    try {
-      const proc = `/proc/${child.pid}`;
-      const status = readFileSync(`${proc}/status`, 'utf8');
-      const command = readFileSync(`${proc}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      const threads = readdirSync(`${proc}/task`).map(
-        (id) =>
-          `${readFileSync(`${proc}/task/${id}/comm`, 'utf8').trim()}:${readFileSync(`${proc}/task/${id}/wchan`, 'utf8') || '-'}`,
-      );
-      return `pid ${child.pid} (${command}) ${/^State:\s*(.*)$/m.exec(status)?.[1] ?? '?'}, threads ${threads.join(' ')}`;
-    } catch {
-      return `pid ${child.pid}`;
-    }
+    return run;
   };
-  const printed = (): string => `${state()}; stdout:\n${out}\nstderr:\n${err}`;
+  const runs = [launch()];
+  const current = (): Run => runs[runs.length - 1] as Run;
+  const printed = (): string => `${processState(current().child.pid)}; stdout:\n${out}\nstderr:\n${err}`;
 
   return {
-    child,
+    get child() {
+      return current().child;
+    },
     stdout: () => out,
     stderr: () => err,
     waitFor(pattern, timeoutMs = 20_000) {
+      const started = Date.now();
       return new Promise((resolve, reject) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          child.off('close', onClose);
-          child.off('error', onClose);
-        };
-        const check = (): void => {
+        const poll = setInterval(() => {
           const match = pattern.exec(out);
+          const run = current();
+          const waited = Date.now() - started;
           if (match) {
-            done();
+            clearInterval(poll);
             resolve(match);
+          } else if (run.closed) {
+            clearInterval(poll);
+            const how = run.failed?.message ?? run.child.signalCode ?? run.child.exitCode;
+            reject(new Error(`${script} exited (${how}) before printing ${pattern}; ${printed()}`));
+          } else if (waited > SILENT_START_MS && out === '' && err === '' && runs.length === 1) {
+            recordMeasurement(
+              'script-process',
+              `${script} printed nothing in ${waited} ms, started again: ${printed()}`,
+            );
+            run.child.kill('SIGKILL');
+            runs.push(launch());
+          } else if (waited > timeoutMs) {
+            clearInterval(poll);
+            reject(new Error(`${script} did not print ${pattern} within ${timeoutMs} ms; ${printed()}`));
           }
-        };
-        const onClose = (): void => {
-          done();
-          const how = failed?.message ?? child.signalCode ?? child.exitCode;
-          reject(new Error(`${script} exited (${how}) before printing ${pattern}; ${printed()}`));
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${script} did not print ${pattern} within ${timeoutMs} ms; ${printed()}`));
-        }, timeoutMs);
-        child.stdout.on('data', check);
-        child.once('close', onClose);
-        child.once('error', onClose);
-        check();
-        if (closed) onClose();
+        }, 20);
       });
     },
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
+      const run = current();
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill(signal);
+      const force = setTimeout(() => run.child.kill('SIGKILL'), 5000);
+      await Promise.all(runs.map((r) => r.gone));
       clearTimeout(force);
     },
   };
