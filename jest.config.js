@@ -7,6 +7,6 @@ module.exports = {
   maxWorkers: 2,
   testTimeout: 30000,
   // Every file: no secret, token or stack trace in any response or log (test/support/hygiene.ts),
-  // and no scrypt left running when it ends (test/support/settle-setup.ts).
+  // and no scrypt left running when it ends (test/support/settle-setup.ts; neither may import src/).
   setupFilesAfterEnv: ['<rootDir>/test/support/hygiene-setup.ts', '<rootDir>/test/support/settle-setup.ts'],
 };

@@ -116,7 +116,9 @@ export async function rotate(
   const issueSuccessor = (token: string): Promise<TokenResponse> =>
     issueExtended(ctx, client, current, { ...request, successor: { token, saved: false } }).catch(
       async (err: unknown) => {
-        if (await ctx.tokens.isRevoked([hashToken(token), current.familyId])) throw new InvalidGrant(message);
+        // If the store cannot say either, the first failure stands (a 503 stays a 503).
+        const revoked = await ctx.tokens.isRevoked([hashToken(token), current.familyId]).catch(() => false);
+        if (revoked) throw new InvalidGrant(message);
         throw err;
       },
     );

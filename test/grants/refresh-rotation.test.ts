@@ -145,51 +145,67 @@ describeBackends('refresh token reuse window', __filename, (backend: () => Token
     }
   });
 
-  test('a redemption whose successor was saved by the other one and then revoked with its family gets invalid_grant, not a server error (RFC 9700 §4.14.2)', async () => {
-    // Two redemptions of one token both save its successor: the first, and a retry that found
-    // it unsaved. The retry's save finds the id taken; before it can see that the record is the
-    // same token, a replay revokes the family, and the record is gone.
-    const tokens = await backend().store();
-    const held: (() => void)[] = [];
-    const gate = { save: false, find: false };
-    const wait = () => new Promise<void>((resume) => held.push(resume));
-    const gated: TokenStore = {
-      save: async (record) => {
-        if (gate.save && record.kind === 'refresh_token') await wait();
-        return tokens.save(record);
-      },
-      find: async (kind, id) => {
-        if (gate.find && kind === 'refresh_token') await wait();
-        return tokens.find(kind, id);
-      },
-      consume: (kind, id) => tokens.consume(kind, id),
-      revoke: (target) => tokens.revoke(target),
-      isRevoked: (ids) => tokens.isRevoked(ids),
-      onRevoke: (listener) => tokens.onRevoke(listener),
-    };
-    const { clients, users } = memoryStores({ clients: CLIENTS, users: USERS });
-    const a = buildApp('express5', {}, { clients, users, tokens: gated }).app;
-    const first = await login(a);
-    const heldAt = async (count: number): Promise<void> => {
-      while (held.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
-    };
-    gate.save = true;
-    const winner = refresh(a, first.refresh_token).then((res) => res);
-    await heldAt(1); // the first redemption, at its save
-    const retry = refresh(a, first.refresh_token).then((res) => res);
-    await heldAt(2); // the retry found no successor, and is at its save too
-    gate.save = false;
-    held[0]!();
-    expect((await winner).status).toBe(200);
-    gate.find = true;
-    held[1]!();
-    await heldAt(3); // the retry's save failed (the id is taken): it looks the record up
-    gate.find = false;
-    const replay = await refresh(a, first.refresh_token);
-    expect(replay.body.error).toBe('invalid_grant');
-    held[2]!();
-    const late = await retry;
-    expect({ status: late.status, error: late.body.error }).toEqual({ status: 400, error: 'invalid_grant' });
-    expect(await me(a, (await winner).body.access_token)).toBe(401);
-  });
+  test.each([
+    ['the first redemption saves first: the retry', 0, 1],
+    ['the retry saves first: the first redemption', 1, 0],
+  ])(
+    'two redemptions save one successor; %s, whose save finds it taken and then finds it revoked with its family, gets invalid_grant, not a server error (RFC 9700 §4.14.2)',
+    async (_, saverIndex, loserIndex) => {
+      // Two redemptions of one token both save its successor: the first, and a retry that found
+      // it unsaved. One saves; the other's save finds the id taken, and before it can see that
+      // the record is the same token, a replay revokes the family, and the record is gone.
+      const tokens = await backend().store();
+      const held: (() => void)[] = [];
+      const gate = { save: false, find: false };
+      const wait = () => new Promise<void>((resume) => held.push(resume));
+      const gated: TokenStore = {
+        save: async (record) => {
+          if (gate.save && record.kind === 'refresh_token') await wait();
+          return tokens.save(record);
+        },
+        find: async (kind, id) => {
+          if (gate.find && kind === 'refresh_token') await wait();
+          return tokens.find(kind, id);
+        },
+        consume: (kind, id) => tokens.consume(kind, id),
+        revoke: (target) => tokens.revoke(target),
+        isRevoked: (ids) => tokens.isRevoked(ids),
+        onRevoke: (listener) => tokens.onRevoke(listener),
+      };
+      const { clients, users } = memoryStores({ clients: CLIENTS, users: USERS });
+      const a = buildApp('express5', {}, { clients, users, tokens: gated }).app;
+      const first = await login(a);
+      const heldAt = async (count: number, what: string): Promise<void> => {
+        const deadline = Date.now() + 5000;
+        while (held.length < count) {
+          if (Date.now() > deadline) throw new Error(`never held ${what}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      };
+      try {
+        gate.save = true;
+        // supertest sends a request when it is awaited or then'd: start both now.
+        const redemptions = [refresh(a, first.refresh_token).then((res) => res)];
+        await heldAt(1, 'the first redemption at its save');
+        redemptions.push(refresh(a, first.refresh_token).then((res) => res));
+        await heldAt(2, 'the retry (it found no successor) at its save');
+        gate.save = false;
+        held[saverIndex]!();
+        const saved = await redemptions[saverIndex]!;
+        expect(saved.status).toBe(200);
+        gate.find = true;
+        held[loserIndex]!();
+        await heldAt(3, 'the other one looking the record up after its save failed');
+        gate.find = false;
+        expect((await refresh(a, first.refresh_token)).body.error).toBe('invalid_grant');
+        held[2]!();
+        const lost = await redemptions[loserIndex]!;
+        expect({ status: lost.status, error: lost.body.error }).toEqual({ status: 400, error: 'invalid_grant' });
+        expect(await me(a, saved.body.access_token)).toBe(401);
+      } finally {
+        gate.save = gate.find = false;
+        held.forEach((resume) => resume());
+      }
+    },
+  );
 });

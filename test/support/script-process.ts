@@ -66,15 +66,21 @@ export function startScript(
 ): ScriptProcess {
   let out = '';
   let err = '';
+  let stopping = false;
   const launch = (): Run => {
+    // Its own process group, so that a SIGKILL reaches what the script started too (the Redis
+    // example's redis-server and instances): they hold copies of its pipes, which would keep
+    // 'close' from ever coming.
     const child = spawn(process.execPath, [join(ROOT, script), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const run = { child, closed: false } as Run;
+    // Only the current run's output counts: a run killed for a silent start prints no more.
+    child.stdout.on('data', (chunk: Buffer) => current() === run && (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => current() === run && (err += chunk.toString()));
     run.gone = new Promise<void>((resolve) => {
       const end = (): void => {
         run.closed = true;
@@ -86,8 +92,22 @@ export function startScript(
         run.failed = error;
         if (child.pid === undefined) end();
       });
+      // Exited, but something it left behind still holds its pipes: stop reading them.
+      child.once('exit', () => {
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, 2000).unref();
+      });
     });
     return run;
+  };
+  const killGroup = (run: Run): void => {
+    try {
+      if (run.child.pid !== undefined) process.kill(-run.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   };
   const runs = [launch()];
   const current = (): Run => runs[runs.length - 1] as Run;
@@ -113,12 +133,12 @@ export function startScript(
             clearInterval(poll);
             const how = run.failed?.message ?? run.child.signalCode ?? run.child.exitCode;
             reject(new Error(`${script} exited (${how}) before printing ${pattern}; ${printed()}`));
-          } else if (waited > SILENT_START_MS && out === '' && err === '' && runs.length === 1) {
+          } else if (waited > SILENT_START_MS && out === '' && err === '' && runs.length === 1 && !stopping) {
             recordMeasurement(
               'script-process',
               `${script} printed nothing in ${waited} ms, started again: ${printed()}`,
             );
-            run.child.kill('SIGKILL');
+            killGroup(run);
             runs.push(launch());
           } else if (waited > timeoutMs) {
             clearInterval(poll);
@@ -128,9 +148,13 @@ export function startScript(
       });
     },
     async stop(signal = 'SIGTERM') {
+      stopping = true;
       const run = current();
-      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill(signal);
-      const force = setTimeout(() => run.child.kill('SIGKILL'), 5000);
+      // SIGTERM to the script alone, which stops what it started itself (a test checks that);
+      // SIGKILL, now or as the fallback after 5 s, to its whole process group.
+      if (signal === 'SIGKILL') killGroup(run);
+      else if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill(signal);
+      const force = setTimeout(() => killGroup(run), 5000);
       await Promise.all(runs.map((r) => r.gone));
       clearTimeout(force);
     },

@@ -20,8 +20,11 @@ interface Pending {
 
 type Scrypt = (...args: unknown[]) => void;
 
-// Core modules are shared by every test file of a worker, so patch once per process; the
-// library reads `scrypt` from the module at each call, so it sees the patched function.
+// Core modules are shared by every test file of a worker, so patch once per process. The
+// compiled source copies `node:crypto`'s functions when a file first loads it, and each test
+// file loads the source afresh after this setup file ran, so it copies the patched function.
+// (So no setup file listed before this one may import the source.) afterAll hooks run in the
+// order they are declared: scrypt that a test file starts in its own afterAll is not awaited.
 const pending = ((crypto as unknown as Record<symbol, Pending>)[STATE] ??= (() => {
   const state: Pending = { running: 0, idle: [] };
   const scrypt = crypto.scrypt as unknown as Scrypt;
@@ -30,6 +33,8 @@ const pending = ((crypto as unknown as Record<symbol, Pending>)[STATE] ??= (() =
     if (state.running === 0) state.idle.splice(0).forEach((resolve) => resolve());
   };
   (crypto as unknown as { scrypt: Scrypt }).scrypt = function (...args: unknown[]) {
+    // A call without a callback is Node's to refuse, synchronously.
+    if (typeof args.at(-1) !== 'function') return scrypt(...args);
     const callback = args.pop() as (...results: unknown[]) => void;
     state.running++;
     try {
