@@ -6,10 +6,10 @@
  * else is a replay that revokes the family.
  */
 import request from 'supertest';
-import { memoryStores, TemporarilyUnavailable, type ServerOptions, type TokenStore } from '../../src';
+import { memoryStores, TemporarilyUnavailable, type ServerOptions } from '../../src';
 import { advanceClock } from '../support/clock';
 import { basic, buildApp, CLIENTS, USERS } from '../support/spine';
-import { describeBackends, type TokenBackend } from '../support/token-backends';
+import { describeBackends, wrapTokenStore, type TokenBackend } from '../support/token-backends';
 
 const TOKEN = '/oauth/token';
 const WEB = basic('web-app', 'web-secret');
@@ -109,7 +109,7 @@ describeBackends('refresh token reuse window', __filename, (backend: () => Token
   test('strict by default: a retry after the store failed to save the successor completes the rotation, within 10 s only (#11 item 6)', async () => {
     const tokens = await backend().store();
     let failNext = false;
-    const flaky: TokenStore = {
+    const flaky = wrapTokenStore(tokens, {
       save: async (record) => {
         if (failNext && record.kind === 'refresh_token') {
           failNext = false;
@@ -117,12 +117,7 @@ describeBackends('refresh token reuse window', __filename, (backend: () => Token
         }
         return tokens.save(record);
       },
-      find: (kind, id) => tokens.find(kind, id),
-      consume: (kind, id) => tokens.consume(kind, id),
-      revoke: (target) => tokens.revoke(target),
-      isRevoked: (ids) => tokens.isRevoked(ids),
-      onRevoke: (listener) => tokens.onRevoke(listener),
-    };
+    });
     const { clients, users } = memoryStores({ clients: CLIENTS, users: USERS });
     const a = buildApp('express5', {}, { clients, users, tokens: flaky }).app;
     const first = await login(a);
@@ -158,7 +153,7 @@ describeBackends('refresh token reuse window', __filename, (backend: () => Token
       const held: (() => void)[] = [];
       const gate = { save: false, find: false };
       const wait = () => new Promise<void>((resume) => held.push(resume));
-      const gated: TokenStore = {
+      const gated = wrapTokenStore(tokens, {
         save: async (record) => {
           if (gate.save && record.kind === 'refresh_token') await wait();
           return tokens.save(record);
@@ -167,11 +162,7 @@ describeBackends('refresh token reuse window', __filename, (backend: () => Token
           if (gate.find && kind === 'refresh_token') await wait();
           return tokens.find(kind, id);
         },
-        consume: (kind, id) => tokens.consume(kind, id),
-        revoke: (target) => tokens.revoke(target),
-        isRevoked: (ids) => tokens.isRevoked(ids),
-        onRevoke: (listener) => tokens.onRevoke(listener),
-      };
+      });
       const { clients, users } = memoryStores({ clients: CLIENTS, users: USERS });
       const a = buildApp('express5', {}, { clients, users, tokens: gated }).app;
       const first = await login(a);

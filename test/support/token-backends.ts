@@ -138,3 +138,19 @@ export function describeBackends(
     });
   }
 }
+
+/**
+ * `base` with some of its methods replaced, the others passed through (bound: a store may be a
+ * class instance), for tests that make a real store fail or wait at one step.
+ */
+export function wrapTokenStore(base: TokenStore, replace: Partial<TokenStore>): TokenStore {
+  return {
+    save: (record) => base.save(record),
+    find: (kind, id) => base.find(kind, id),
+    consume: (kind, id) => base.consume(kind, id),
+    revoke: (target) => base.revoke(target),
+    isRevoked: (ids) => base.isRevoked(ids),
+    onRevoke: (listener) => base.onRevoke(listener),
+    ...replace,
+  };
+}
