@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { postgresClientStore } from '../../src/postgres';
-import { postgresForTests } from '../support/postgres';
+import { postgresForTests, testPool, type PgServer } from '../support/postgres';
 
 const server = postgresForTests(__filename);
 const describePg = server ? describe : describe.skip;
@@ -15,8 +15,7 @@ const MIGRATION = readFileSync(join(__dirname, '../../migrations/postgres/003_de
 describePg('migration 003 (PostgreSQL)', () => {
   let pool: Pool;
   beforeAll(() => {
-    pool = new Pool({ ...server?.config, max: 2 });
-    pool.on('error', () => undefined); // an idle client cut off when the server stops must not crash the worker
+    pool = testPool(server as PgServer, 2);
   });
   afterAll(async () => {
     await pool.end();

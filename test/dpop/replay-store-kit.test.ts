@@ -5,12 +5,12 @@
  * with a peer over its own connection, as a second app process would have.
  */
 import Redis from 'ioredis';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { memoryReplayStore } from '../../src';
 import { postgresReplayStore } from '../../src/postgres';
 import { redisReplayStore } from '../../src/redis';
 import { describeReplayStore } from '../../src/testing';
-import { postgresForTests } from '../support/postgres';
+import { postgresForTests, testPool, type PgServer } from '../support/postgres';
 import { describeWithRedis, startRedis, type TestRedis } from '../support/redis-server';
 
 describeReplayStore('memoryReplayStore', { create: () => memoryReplayStore() });
@@ -30,8 +30,7 @@ describeWithRedis('redisReplayStore', () => {
 const server = postgresForTests(__filename);
 const pools: Pool[] = [];
 function pgStore() {
-  const pool = new Pool({ ...server?.config, max: 4 });
-  pool.on('error', () => undefined);
+  const pool = testPool(server as PgServer, 4);
   pools.push(pool);
   return postgresReplayStore({ pool });
 }

@@ -4,12 +4,12 @@
  * detection (RFC 9700 §4.14.2), 100 concurrent refreshes of one token, and the authorization
  * code flow with PKCE and single use (RFC 6749 §4.1.2), with JWT and opaque access tokens.
  */
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import request from 'supertest';
 import { hashToken } from '../../src/core/crypto';
 import { postgresStores, type PostgresTokenStore } from '../../src/postgres';
 import { buildCodeApp, exchange, obtainCode, spaRequest, SPA_REDIRECT } from '../support/authorization-code';
-import { postgresForTests } from '../support/postgres';
+import { postgresForTests, testPool, type PgServer } from '../support/postgres';
 import { basic, decodeJwt, listen } from '../support/spine';
 
 const server = postgresForTests(__filename);
@@ -27,8 +27,7 @@ afterAll(async () => {
 
 /** Postgres-backed stores with the test clients and user registered. */
 async function pgStores(): Promise<ReturnType<typeof postgresStores> & { pool: Pool }> {
-  const pool = new Pool({ ...server?.config, max: 20 });
-  pool.on('error', () => undefined); // an idle client cut off when the server stops must not crash the worker
+  const pool = testPool(server as PgServer, 20);
   pools.push(pool);
   const stores = postgresStores({ pool });
   tokenStores.push(stores.tokens);

@@ -9,7 +9,7 @@
  */
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import request from 'supertest';
 import {
   InvalidGrant,
@@ -23,7 +23,7 @@ import {
 } from '../../src';
 import { postgresClientStore } from '../../src/postgres';
 import { introspect, me, refresh } from '../support/lifecycle';
-import { postgresForTests } from '../support/postgres';
+import { postgresForTests, testPool, type PgServer } from '../support/postgres';
 import { basic, buildApp, CLIENTS, decodeJwt, FRAMEWORKS, ISSUER, USERS, type Framework } from '../support/spine';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -404,8 +404,7 @@ const pg = postgresForTests(__filename);
 (pg ? describe : describe.skip)('a PostgreSQL client store (migration 004)', () => {
   let pool: Pool;
   beforeAll(() => {
-    pool = new Pool({ ...pg?.config, max: 2 });
-    pool.on('error', () => undefined); // an idle client cut off when the server stops must not crash the worker
+    pool = testPool(pg as PgServer, 2);
   });
   afterAll(async () => {
     await pool.end();

@@ -18,7 +18,7 @@ import {
 import { transaction } from '../../src/stores/postgres/pool';
 import type { RevocationEvent } from '../../src/stores/types';
 import { describeClientStore, describeTokenStore, describeUserStore } from '../../src/testing';
-import { MIGRATION, postgresForTests } from '../support/postgres';
+import { MIGRATION, postgresForTests, testPool, type PgServer } from '../support/postgres';
 import { nowSeconds as now } from '../support/seconds';
 
 const server = postgresForTests(__filename);
@@ -27,8 +27,7 @@ const describePg = server ? describe : describe.skip;
 const pools: Pool[] = [];
 const stores: PostgresTokenStore[] = [];
 function pool(max = 10): Pool {
-  const p = new Pool({ ...server?.config, max });
-  p.on('error', () => undefined); // idle clients killed by a test must not crash the worker
+  const p = testPool(server as PgServer, max);
   pools.push(p);
   return p;
 }

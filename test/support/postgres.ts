@@ -12,6 +12,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pool } from 'pg';
 import { freePort } from './ports';
 
 export const MIGRATION = join(__dirname, '../../migrations/postgres/001_tokengate.sql');
@@ -27,11 +28,22 @@ export function allMigrations(): Buffer {
   );
 }
 
-/** A running server: connect with `new Pool(server.config)`. */
+/** A running server: connect with {@link testPool}. */
 export interface PgServer {
   config: { host: string; port: number; user: string; database: string };
   /** Stop the server and delete its directory (idempotent). */
   stop(): void;
+}
+
+/**
+ * A pool on `server` (or on `port`, e.g. a proxy in front of it) of at most `max` clients. An
+ * idle client cut off when the server stops or a test kills it emits 'error' on the pool;
+ * without a listener that would crash the worker. The caller ends it.
+ */
+export function testPool(server: PgServer, max: number, port = server.config.port): Pool {
+  const pool = new Pool({ ...server.config, port, max });
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 function findBin(): string | undefined {

@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { memoryDeviceStore, memoryTokenStore, type DeviceStore, type TokenStore } from '../../src';
 import { postgresDeviceStore, postgresTokenStore, type PostgresTokenStore } from '../../src/postgres';
 import { redisDeviceStore, redisTokenStore, type RedisTokenStore } from '../../src/redis';
-import { postgresForTests, type PgServer } from './postgres';
+import { postgresForTests, testPool, type PgServer } from './postgres';
 import { redisServerBinary, startRedis, type TestRedis } from './redis-server';
 
 export type BackendName = 'memory' | 'redis' | 'postgres';
@@ -66,8 +66,7 @@ export function describeBackends(
       });
       let migrated: Promise<unknown> | undefined;
       const pgPool = (): Pool => {
-        const pool = new Pool({ ...(pg as PgServer).config, max: 10 });
-        pool.on('error', () => undefined);
+        const pool = testPool(pg as PgServer, 10);
         closers.push(() => pool.end());
         migrated ??= pool.query(readFileSync(MIGRATION_003, 'utf8'));
         return pool;
@@ -127,8 +126,7 @@ export function describeBackends(
             await tokens.ready();
             return tokens;
           }
-          const pool = new Pool({ ...(pg as PgServer).config, port: port ?? (pg as PgServer).config.port, max: 10 });
-          pool.on('error', () => undefined);
+          const pool = testPool(pg as PgServer, 10, port);
           const tokens: PostgresTokenStore = postgresTokenStore({ pool, logger: silent });
           closers.push(async () => (await tokens.close(), await pool.end()));
           return tokens;
