@@ -39,6 +39,22 @@ const FORM = 'application/x-www-form-urlencoded';
 
 const GET_TOKENS = { file: '', as: /** @type {const} */ ('bearer'), order: /** @type {const} */ ('per-connection') };
 const MISS_TOKENS = { file: '', as: /** @type {const} */ ('bearer'), order: /** @type {const} */ ('global-cycle') };
+/**
+ * A bearer guard behind GET / against bare Express: 200 for a valid token, 401 for a forged
+ * one. `tokens`: how tokens are presented (default: each connection reuses its own).
+ * @param {Pick<Contender, 'id' | 'label' | 'server' | 'peer' | 'floor' | 'needs'> & { tokens?: RequestSpec['tokens'] }} row
+ * @returns {Contender}
+ */
+function guard({ tokens = GET_TOKENS, ...row }) {
+  return {
+    group: 'get',
+    request: { method: 'GET', path: '/', tokens },
+    ceiling: 'express-get',
+    sanity: { status: 200, bad: 401 },
+    ...row,
+  };
+}
+
 const CC = {
   method: /** @type {const} */ ('POST'),
   path: '/oauth/token',
@@ -71,44 +87,29 @@ const contenders = [
     request: { method: 'GET', path: '/' },
     sanity: { status: 200 },
   },
-  {
+  guard({
     id: 'floor-verify',
     label: 'bare Express + one raw node:crypto ES256 verify (floor of a miss)',
-    group: 'get',
     server: ['express.js', 'floor-verify'],
-    request: { method: 'GET', path: '/', tokens: MISS_TOKENS },
-    ceiling: 'express-get',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+    tokens: MISS_TOKENS,
+  }),
+  guard({
     id: 'lean-guard',
     label: 'lean guard: Express + lru-cache + jsonwebtoken in 20 lines, cache hit',
-    group: 'get',
     server: ['lean.js', ''],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'peer-authenticate',
     label: 'peer authenticate() (tokens kept hashed)',
-    group: 'get',
     server: ['peer.js', 'authenticate'],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'jwt-hit',
     label: 'requireToken() JWT ES256, cache hit',
-    group: 'get',
     server: ['tokengate.js', 'jwt-hit'],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
     peer: 'peer-authenticate',
     floor: 'lean-guard',
-    sanity: { status: 200, bad: 401 },
-  },
+  }),
   {
     id: 'dpop-hit',
     label: 'requireToken() DPoP-bound JWT ES256, cache hit + one ES256 proof check per request',
@@ -126,105 +127,71 @@ const contenders = [
     mint: true,
     sanity: { status: 200, bad: 401, reuse: 401 },
   },
-  {
+  guard({
     id: 'jwt-verify',
     label: 'requireToken() JWT ES256, cache off (verify every request)',
-    group: 'get',
     server: ['tokengate.js', 'jwt-verify'],
-    request: { method: 'GET', path: '/', tokens: MISS_TOKENS },
-    ceiling: 'express-get',
+    tokens: MISS_TOKENS,
     peer: 'peer-authenticate',
     floor: 'floor-verify',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'jwt-hit-resource',
     label: 'protectedResource().requireToken() JWT ES256, cache hit, aud checked (RFC 8707)',
-    group: 'get',
     server: ['tokengate.js', 'jwt-hit-resource'],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
     peer: 'peer-authenticate',
     floor: 'lean-guard',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'rs-jwks-hit',
     label: 'standalone requireToken() (resource server in another process), JWKS, cache hit',
-    group: 'get',
     server: ['tokengate.js', 'rs-jwks-hit'],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
     peer: 'peer-authenticate',
     floor: 'lean-guard',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'rs-introspection-hit',
     label: 'standalone requireToken() with introspection (RFC 7662), opaque, cache hit',
-    group: 'get',
     server: ['tokengate.js', 'rs-introspection-hit'],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
     peer: 'peer-authenticate',
     floor: 'lean-guard',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'jwt-miss',
     label: 'requireToken() JWT ES256, cache miss (cache on, every token evicted before reuse)',
-    group: 'get',
     server: ['tokengate.js', 'jwt-miss'],
-    request: { method: 'GET', path: '/', tokens: MISS_TOKENS },
-    ceiling: 'express-get',
+    tokens: MISS_TOKENS,
     peer: 'peer-authenticate',
     floor: 'floor-verify',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'opaque-hit',
     label: 'requireToken() opaque, memory store, cache hit (1k live tokens)',
-    group: 'get',
     server: ['tokengate.js', 'opaque-hit', '1000'],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
     peer: 'peer-authenticate',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'opaque-hit-1m',
     label: 'requireToken() opaque, memory store, cache hit (1M live tokens)',
-    group: 'get',
     server: ['tokengate.js', 'opaque-hit', '1000000'],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
     peer: 'peer-authenticate',
     floor: 'opaque-hit',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'opaque-hit-redis',
     label: 'requireToken() opaque, Redis store, cache hit (1k live tokens)',
-    group: 'get',
     server: ['tokengate.js', 'opaque-hit-redis', '1000'],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
     peer: 'peer-authenticate',
     needs: 'redis',
-    sanity: { status: 200, bad: 401 },
-  },
-  {
+  }),
+  guard({
     id: 'opaque-hit-redis-1m',
     label: 'requireToken() opaque, Redis store, cache hit (1M live tokens)',
-    group: 'get',
     server: ['tokengate.js', 'opaque-hit-redis', '1000000'],
-    request: { method: 'GET', path: '/', tokens: GET_TOKENS },
-    ceiling: 'express-get',
     peer: 'peer-authenticate',
     floor: 'opaque-hit-redis',
     needs: 'redis',
-    sanity: { status: 200, bad: 401 },
-  },
+  }),
   {
     id: 'express-post',
     label: 'Express + URLSearchParams form read, fixed token JSON (ceiling)',
