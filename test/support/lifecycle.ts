@@ -48,6 +48,15 @@ export const verifyOnly = (k: { kid: string; publicPem: string }): KeyInput => (
   publicKey: k.publicPem,
 });
 
+/** Alice's password grant request as sent (no `scope`: the client's default), for the answer as it is. */
+export function passwordGrant(app: App, client = WEB, scope?: string, path = '/oauth/token'): request.Test {
+  return request(app)
+    .post(path)
+    .set('Authorization', client)
+    .type('form')
+    .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', ...(scope && { scope }) });
+}
+
 /** Password-grant tokens for alice, issued to `client`. */
 export async function passwordTokens(
   app: App,
@@ -55,11 +64,7 @@ export async function passwordTokens(
   scope = 'read write',
   path = '/oauth/token',
 ): Promise<{ access_token: string; refresh_token: string; scope: string }> {
-  const res = await request(app)
-    .post(path)
-    .set('Authorization', client)
-    .type('form')
-    .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland', scope });
+  const res = await passwordGrant(app, client, scope, path);
   if (res.status !== 200) throw new Error(`password grant failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }

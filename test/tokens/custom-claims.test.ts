@@ -17,7 +17,16 @@ import {
   type AccessTokenClaimsHook,
   type ServerOptions,
 } from '../../src';
-import { clientToken, introspect, LIFECYCLE_CLIENTS, me, passwordTokens, refresh, WEB } from '../support/lifecycle';
+import {
+  clientToken,
+  introspect,
+  LIFECYCLE_CLIENTS,
+  me,
+  passwordGrant,
+  passwordTokens,
+  refresh,
+  WEB,
+} from '../support/lifecycle';
 import { buildApp, decodeJwt, FRAMEWORKS, ISSUER, USERS } from '../support/spine';
 import { describeBackends } from '../support/token-backends';
 
@@ -125,11 +134,7 @@ describe.each(FORMATS)('accessTokenClaims with %s access tokens (memory store)',
     'a hook returning the server\'s claim "%s" gets server_error for the client, the reason and code in the log, and no token',
     async (name) => {
       const { app, logger } = server(format, () => ({ tenant: 'acme', [name]: 'forged' }));
-      const res = await request(app)
-        .post('/oauth/token')
-        .set('Authorization', WEB)
-        .type('form')
-        .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland' });
+      const res = await passwordGrant(app);
       expect(res.status).toBe(500);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.body).toEqual({
@@ -209,11 +214,7 @@ describe.each(FORMATS)('accessTokenClaims with %s access tokens (memory store)',
     const { app, logger } = server(format, () => {
       throw new InvalidGrant('The tenant is suspended.');
     });
-    const res = await request(app)
-      .post('/oauth/token')
-      .set('Authorization', WEB)
-      .type('form')
-      .send({ grant_type: 'password', username: 'alice@example.com', password: 'wonderland' });
+    const res = await passwordGrant(app);
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'invalid_grant', error_description: 'The tenant is suspended.' });
     expect(serverErrors(logger.lines)).toEqual([]);
