@@ -10,6 +10,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import request from 'supertest';
 import { memoryStores, type ServerOptions, type TokenExchangeOptions, type TokenExchangeRequest } from '../../src';
+import { clientToken } from '../support/lifecycle';
 import { basic, buildApp, CLIENTS, decodeJwt, FRAMEWORKS, USERS, type Framework } from '../support/spine';
 import { describeBackends, type TokenBackend } from '../support/token-backends';
 
@@ -97,13 +98,7 @@ describe.each(FRAMEWORKS)('token exchange under %s', (framework) => {
 
   test('with an actor_token the new token carries act naming the actor (RFC 8693 §4.1), nested for a chain', async () => {
     const user = await userToken(a);
-    const orders = (
-      await request(a)
-        .post(TOKEN)
-        .set('Authorization', ORDERS)
-        .type('form')
-        .send({ grant_type: 'client_credentials', scope: 'read' })
-    ).body.access_token;
+    const orders = await clientToken(a, ORDERS);
     const first = await exchange(a, {
       subject_token: user.access_token,
       actor_token: orders,
@@ -115,13 +110,7 @@ describe.each(FRAMEWORKS)('token exchange under %s', (framework) => {
       sub: 'orders-service',
       client_id: 'orders-service',
     });
-    const audit = (
-      await request(a)
-        .post(TOKEN)
-        .set('Authorization', AUDIT)
-        .type('form')
-        .send({ grant_type: 'client_credentials', scope: 'read' })
-    ).body.access_token;
+    const audit = await clientToken(a, AUDIT);
     const second = await exchange(
       a,
       { subject_token: first.body.access_token, actor_token: audit, actor_token_type: ACCESS },
@@ -360,13 +349,7 @@ describeBackends('the exchanged token and its subject', __filename, (backend) =>
 
   test('a subject without a grant (client_credentials): revoking the subject token revokes the exchanged one (RFC 7009 §2.1)', async () => {
     const a = appWith('express5', {}, await backend().store());
-    const subject = (
-      await request(a)
-        .post(TOKEN)
-        .set('Authorization', AUDIT)
-        .type('form')
-        .send({ grant_type: 'client_credentials', scope: 'read' })
-    ).body.access_token;
+    const subject = await clientToken(a, AUDIT);
     const exchanged = (await exchange(a, { subject_token: subject })).body.access_token;
     expect((await request(a).get('/api/me').set('Authorization', `Bearer ${exchanged}`)).status).toBe(200);
     await request(a).post('/oauth/revoke').set('Authorization', AUDIT).type('form').send({ token: subject });
